@@ -1,0 +1,69 @@
+//! `roster`: the server and the operator's command line. Every command is a
+//! thin shell over the service layer; `--json` prints exactly one JSON
+//! document on stdout for scripts.
+
+mod admin;
+mod config;
+mod output;
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::DbArgs;
+
+#[derive(Parser)]
+#[command(
+    name = "roster",
+    version,
+    about = "Self-hosted organization membership service"
+)]
+struct Cli {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Print one JSON document instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server and job workers.
+    Serve(serve::ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Organizations: create, update, list, show, seats.
+    #[command(subcommand)]
+    Org(admin::OrgCommand),
+    /// API tokens: create, list, revoke.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
+    /// Members: add, list, show, update, remove.
+    #[command(subcommand)]
+    Member(admin::MemberCommand),
+    /// Teams: create, list, add-member, remove-member, delete.
+    #[command(subcommand)]
+    Team(admin::TeamCommand),
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    config::init_logging(matches!(cli.command, Command::Serve(_)));
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(&cli.db, args).await,
+        Command::Migrate => admin::migrate(&cli.db, cli.json).await,
+        Command::Org(cmd) => admin::org(&cli.db, cli.json, cmd).await,
+        Command::Token(cmd) => admin::token(&cli.db, cli.json, cmd).await,
+        Command::Member(cmd) => admin::member(&cli.db, cli.json, cmd).await,
+        Command::Team(cmd) => admin::team(&cli.db, cli.json, cmd).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            output::print_error(cli.json, &err);
+            std::process::ExitCode::from(output::exit_code(&err))
+        }
+    }
+}

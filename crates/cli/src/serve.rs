@@ -1,0 +1,93 @@
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use roster_service::jobs::Worker;
+use roster_service::{NewToken, Service};
+use tokio::sync::watch;
+
+use crate::config::DbArgs;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ROSTER_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Create a demo organization (about 200 members) if there is none.
+    #[arg(long)]
+    demo: bool,
+    /// The URL people reach Roster at, for links (defaults to http://LISTEN).
+    #[arg(long, env = "ROSTER_BASE_URL")]
+    base_url: Option<String>,
+}
+
+pub const DEMO_PASSWORD: &str = "roster-demo-password";
+
+pub async fn run(db: &DbArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let service = db.service().await?;
+    let base_url = args
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.listen));
+    if args.demo {
+        seed_demo(&service).await?;
+    }
+    if let Some(token) = service.setup_token_if_empty().await? {
+        eprintln!("\nRoster has no organization yet. Create the first one and its primary admin:");
+        eprintln!("  in the browser (one-time link): {base_url}/setup?token={token}");
+        eprintln!("  or on the command line:         ROSTER_OWNER_PASSWORD=… roster org create --name NAME --slug SLUG --owner-email EMAIL\n");
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker = tokio::spawn(Worker::new(service.clone()).run(stop_rx));
+    tracing::info!(listen = %args.listen, "Roster is serving");
+    eprintln!("Roster is listening on {base_url}");
+    let app = roster_http::app(service.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
+    service.store().close().await;
+    Ok(())
+}
+
+async fn seed_demo(service: &Service) -> anyhow::Result<()> {
+    match service.seed_demo(DEMO_PASSWORD).await? {
+        Some(summary) => {
+            let actor = service.system_actor(&summary.slug).await?;
+            let token = service
+                .create_token(service.authorize(&actor).await?, NewToken { name: "demo".into(), role: "admin".into() })
+                .await?;
+            eprintln!("\nDemo organization {:?} created with {} members.", summary.slug, summary.members);
+            eprintln!("  Sign in as {} with the password {DEMO_PASSWORD}", summary.owner_email);
+            eprintln!("  API token (admin, shown once): {}", token.token);
+            eprintln!("  Try: curl -H 'Authorization: Bearer {}' http://127.0.0.1:8080/api/v1/orgs/demo/members\n", token.token);
+        }
+        None => eprintln!("\nDemo organization \"demo\" exists; sign in as owner@demo.roster.example with the password {DEMO_PASSWORD}.\n  New API token: roster token create --org demo --name me --role admin\n"),
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,137 @@
+use unicode_normalization::UnicodeNormalization;
+
+use crate::text::forbidden_char;
+use crate::InvalidInput;
+
+/// An e-mail address as a person typed it (trimmed, NFC) plus the form used
+/// to compare it: NFC and lower case, so that `Jürgen@X.de` typed with a
+/// combining diaeresis and `jürgen@x.de` are the same member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    display: String,
+    normalized: String,
+}
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        let invalid = |why: &str| InvalidInput::new("email", "invalid_email", why.to_owned());
+        let display: String = raw.trim().nfc().collect();
+        if display.is_empty() {
+            return Err(InvalidInput::new("email", "required", "is required"));
+        }
+        if display.chars().any(forbidden_char) {
+            return Err(InvalidInput::new(
+                "email",
+                "forbidden_character",
+                "must not contain control characters or line breaks",
+            ));
+        }
+        if display.len() > Self::MAX_LEN {
+            return Err(invalid("is longer than 254 bytes"));
+        }
+        let Some((local, domain)) = display.rsplit_once('@') else {
+            return Err(invalid("is not an e-mail address: the @ is missing"));
+        };
+        if local.is_empty() || local.len() > 64 {
+            return Err(invalid("needs 1 to 64 characters before the @"));
+        }
+        if local.contains('@')
+            || local
+                .chars()
+                .any(|c| c.is_whitespace() || "\"(),:;<>[\\]".contains(c))
+        {
+            return Err(invalid("has a character that is not allowed before the @"));
+        }
+        if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+            return Err(invalid("has a misplaced dot before the @"));
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        let label_ok = |l: &&str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        };
+        if labels.len() < 2 || !labels.iter().all(label_ok) {
+            return Err(invalid("has no valid domain after the @"));
+        }
+        let normalized = display.to_lowercase().nfc().collect();
+        Ok(Self {
+            display,
+            normalized,
+        })
+    }
+
+    /// The address as entered, for showing and for sending mail to.
+    pub fn as_str(&self) -> &str {
+        &self.display
+    }
+
+    /// The comparison key: unique per organization and per account.
+    pub fn normalized(&self) -> &str {
+        &self.normalized
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_trimmed_and_compared_without_case() {
+        let e = Email::parse("  Anna.Müller@Example.DE ").unwrap();
+        assert_eq!(e.as_str(), "Anna.Müller@Example.DE");
+        assert_eq!(e.normalized(), "anna.müller@example.de");
+    }
+
+    #[test]
+    fn nfc_and_nfd_forms_are_the_same_address() {
+        let composed = Email::parse("j\u{00FC}rgen@example.de").unwrap();
+        let decomposed = Email::parse("ju\u{0308}rgen@example.de").unwrap();
+        assert_eq!(composed.normalized(), decomposed.normalized());
+    }
+
+    #[test]
+    fn header_injection_is_refused() {
+        for bad in ["a@b.de\r\nBcc: x@y.de", "a@b.de\0", "a\u{202E}@b.de"] {
+            assert_eq!(
+                Email::parse(bad).unwrap_err().code,
+                "forbidden_character",
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_addresses_are_refused() {
+        for bad in [
+            "",
+            "plain",
+            "@x.de",
+            "a@",
+            "a@localhost",
+            "a@-x.de",
+            "a..b@x.de",
+            "a b@x.de",
+            "a@x..de",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert_eq!(Email::parse("").unwrap_err().code, "required");
+    }
+
+    #[test]
+    fn plausible_addresses_are_accepted() {
+        for good in [
+            "a@x.de",
+            "first.last+tag@sub.example.co.uk",
+            "élodie@exemple.fr",
+            "o'brien@x.ie",
+        ] {
+            assert!(Email::parse(good).is_ok(), "{good:?} should be accepted");
+        }
+    }
+}

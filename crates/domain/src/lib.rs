@@ -1,0 +1,24 @@
+//! Roster's domain types. Every value here is parsed once at the edge and is
+//! valid from then on ("parse, don't validate"). No I/O lives in this crate.
+
+mod email;
+mod error;
+mod field;
+mod role;
+mod seat;
+mod slug;
+mod status;
+mod team;
+mod text;
+mod time;
+
+pub use email::Email;
+pub use error::InvalidInput;
+pub use field::{CustomFieldKind, FieldKey};
+pub use role::{BuiltinRole, Permission, PermissionSet, Role};
+pub use seat::SeatType;
+pub use slug::OrgSlug;
+pub use status::{MemberStatus, StatusTransition, TransitionError};
+pub use team::TeamRole;
+pub use text::{AccentColor, Description, SingleLine};
+pub use time::{format_rfc3339, now_millis};

@@ -1,0 +1,149 @@
+use std::fmt;
+
+/// Where a membership stands. Changes go through [`MemberStatus::apply`],
+/// one arm per allowed transition; everything else is a [`TransitionError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MemberStatus {
+    /// On the list, not invited ("send later" and every import).
+    Added,
+    Invited,
+    Active,
+    InvitationExpired,
+    /// The seat goes to another person; nobody uses it until they accept.
+    ReassignPending,
+    /// Gone; their content stays in the organization.
+    Removed,
+}
+
+/// Something that happens to a membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusTransition {
+    Invite,
+    Accept,
+    Expire,
+    StartReassign,
+    CompleteReassign,
+    Remove,
+    /// Re-adding a removed member (same e-mail) restores the membership.
+    Restore,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransitionError {
+    pub from: MemberStatus,
+    pub transition: StatusTransition,
+}
+
+impl fmt::Display for TransitionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "a member who is {} cannot be {:?}",
+            self.from.as_str(),
+            self.transition
+        )
+    }
+}
+
+impl std::error::Error for TransitionError {}
+
+impl MemberStatus {
+    pub const ALL: [MemberStatus; 6] = [
+        Self::Added,
+        Self::Invited,
+        Self::Active,
+        Self::InvitationExpired,
+        Self::ReassignPending,
+        Self::Removed,
+    ];
+
+    pub fn apply(self, transition: StatusTransition) -> Result<MemberStatus, TransitionError> {
+        use MemberStatus::*;
+        use StatusTransition::*;
+        match (self, transition) {
+            (Added | Invited | InvitationExpired, Invite) => Ok(Invited),
+            (Invited, Accept) => Ok(Active),
+            (Invited, Expire) => Ok(InvitationExpired),
+            (Active, StartReassign) => Ok(ReassignPending),
+            (ReassignPending, CompleteReassign) => Ok(Active),
+            (Added | Invited | Active | InvitationExpired | ReassignPending, Remove) => Ok(Removed),
+            (Removed, Restore) => Ok(Added),
+            (from, transition) => Err(TransitionError { from, transition }),
+        }
+    }
+
+    /// Whether a member in this status holds a seat of their seat type.
+    pub fn uses_seat(self) -> bool {
+        matches!(self, Self::Invited | Self::Active | Self::ReassignPending)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Added => "added",
+            Self::Invited => "invited",
+            Self::Active => "active",
+            Self::InvitationExpired => "invitation_expired",
+            Self::ReassignPending => "reassign_pending",
+            Self::Removed => "removed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, crate::InvalidInput> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw.trim())
+            .ok_or_else(|| {
+                crate::InvalidInput::new(
+                "status",
+                "invalid_status",
+                "must be added, invited, active, invitation_expired, reassign_pending or removed",
+            )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MemberStatus::*;
+    use super::StatusTransition::*;
+    use super::*;
+
+    #[test]
+    fn the_invitation_path_leads_to_active() {
+        let s = Added.apply(Invite).unwrap().apply(Accept).unwrap();
+        assert_eq!(s, Active);
+    }
+
+    #[test]
+    fn an_expired_invitation_can_be_resent() {
+        assert_eq!(
+            Invited.apply(Expire).unwrap().apply(Invite).unwrap(),
+            Invited
+        );
+    }
+
+    #[test]
+    fn impossible_transitions_are_errors() {
+        assert!(Added.apply(Accept).is_err());
+        assert!(Removed.apply(Invite).is_err());
+        assert!(Active.apply(Invite).is_err());
+        assert!(Removed.apply(Remove).is_err());
+        assert!(Active.apply(Restore).is_err());
+    }
+
+    #[test]
+    fn only_invited_active_and_reassigning_members_use_seats() {
+        let using: Vec<_> = MemberStatus::ALL
+            .into_iter()
+            .filter(|s| s.uses_seat())
+            .collect();
+        assert_eq!(using, vec![Invited, Active, ReassignPending]);
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in MemberStatus::ALL {
+            assert_eq!(MemberStatus::parse(s.as_str()).unwrap(), s);
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! Roles, custom fields, API tokens, content items, audit log and jobs.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::Json;
+use roster_service::store::{
+    AuditQuery, AuditRecord, ContentItemRecord, CustomFieldRecord, CustomRoleRecord, JobRecord,
+    TokenRecord,
+};
+use roster_service::{
+    NewContentItem, NewCustomField, NewCustomRole, NewToken, ReadAudit, TokenCreated,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiJson, ApiQuery, Authed, Endpoint, Ids};
+use crate::{ApiError, AppState};
+
+pub const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: "get",
+        path: "/api/v1/orgs/{slug}/roles",
+        summary: "Built-in and custom roles with their permissions",
+        permission: "org.read",
+        request: None,
+        response: (200, Some("RoleList")),
+        handler: || get(roles).post(create_role),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/orgs/{slug}/roles",
+        summary: "Create a custom role (a named set of permissions you hold)",
+        permission: "roles.manage",
+        request: Some("NewCustomRole"),
+        response: (201, Some("CustomRole")),
+        handler: || get(roles).post(create_role),
+    },
+    Endpoint {
+        method: "delete",
+        path: "/api/v1/orgs/{slug}/roles/{key}",
+        summary: "Delete a custom role nobody holds",
+        permission: "roles.manage",
+        request: None,
+        response: (204, None),
+        handler: || delete(delete_role),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/orgs/{slug}/custom-fields",
+        summary: "The organization's custom member fields",
+        permission: "org.read",
+        request: None,
+        response: (200, Some("CustomFieldList")),
+        handler: || get(fields).post(create_field),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/orgs/{slug}/custom-fields",
+        summary: "Create a custom field (text, number, date, yes_no, choice)",
+        permission: "fields.manage",
+        request: Some("NewCustomField"),
+        response: (201, Some("CustomField")),
+        handler: || get(fields).post(create_field),
+    },
+    Endpoint {
+        method: "delete",
+        path: "/api/v1/orgs/{slug}/custom-fields/{key}",
+        summary: "Delete a custom field",
+        permission: "fields.manage",
+        request: None,
+        response: (204, None),
+        handler: || delete(delete_field),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/orgs/{slug}/tokens",
+        summary: "API tokens (never their secrets)",
+        permission: "tokens.manage",
+        request: None,
+        response: (200, Some("TokenList")),
+        handler: || get(tokens).post(create_token),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/orgs/{slug}/tokens",
+        summary: "Create an API token; the secret is in this response only",
+        permission: "tokens.manage",
+        request: Some("NewToken"),
+        response: (201, Some("TokenCreated")),
+        handler: || get(tokens).post(create_token),
+    },
+    Endpoint {
+        method: "delete",
+        path: "/api/v1/orgs/{slug}/tokens/{id}",
+        summary: "Revoke an API token",
+        permission: "tokens.manage",
+        request: None,
+        response: (204, None),
+        handler: || delete(revoke_token),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/orgs/{slug}/content-items",
+        summary: "Register an item a member owns, so it is handed over when they leave",
+        permission: "content.manage",
+        request: Some("NewContentItem"),
+        response: (201, Some("ContentItem")),
+        handler: || post(register_content),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/orgs/{slug}/audit",
+        summary: "Audit log, newest first; filters action, actor, target_kind, target_id, outcome, since, until; page with before",
+        permission: "audit.read",
+        request: None,
+        response: (200, Some("AuditPage")),
+        handler: || get(audit),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/orgs/{slug}/jobs",
+        summary: "Jobs of the last job-history days, newest first",
+        permission: "org.read",
+        request: None,
+        response: (200, Some("JobList")),
+        handler: || get(jobs),
+    },
+];
+
+#[derive(Serialize)]
+struct Items<T> {
+    items: Vec<T>,
+}
+
+#[derive(Serialize)]
+struct RoleView {
+    key: String,
+    name: String,
+    builtin: bool,
+    permissions: Vec<String>,
+}
+
+async fn roles(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+) -> Result<Json<Items<RoleView>>, ApiError> {
+    let custom = s
+        .service
+        .custom_roles(s.service.authorize(&actor).await?)
+        .await?;
+    let builtin = roster_domain::BuiltinRole::ALL
+        .into_iter()
+        .map(|b| RoleView {
+            key: b.as_str().into(),
+            name: b.as_str().into(),
+            builtin: true,
+            permissions: b
+                .permissions()
+                .iter()
+                .map(|p| p.as_str().to_owned())
+                .collect(),
+        });
+    let custom = custom.into_iter().map(|r| RoleView {
+        key: format!("custom:{}", r.key),
+        name: r.name,
+        builtin: false,
+        permissions: r
+            .permissions
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    });
+    Ok(Json(Items {
+        items: builtin.chain(custom).collect(),
+    }))
+}
+
+async fn create_role(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    ApiJson(new): ApiJson<NewCustomRole>,
+) -> Result<(StatusCode, Json<CustomRoleRecord>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            s.service
+                .create_custom_role(s.service.authorize(&actor).await?, new)
+                .await?,
+        ),
+    ))
+}
+
+async fn delete_role(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Path((_slug, key)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let key = key.strip_prefix("custom:").unwrap_or(&key);
+    s.service
+        .delete_custom_role(s.service.authorize(&actor).await?, key)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn fields(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+) -> Result<Json<Items<CustomFieldRecord>>, ApiError> {
+    Ok(Json(Items {
+        items: s
+            .service
+            .custom_fields(s.service.authorize(&actor).await?)
+            .await?,
+    }))
+}
+
+async fn create_field(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    ApiJson(new): ApiJson<NewCustomField>,
+) -> Result<(StatusCode, Json<CustomFieldRecord>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            s.service
+                .create_custom_field(s.service.authorize(&actor).await?, new)
+                .await?,
+        ),
+    ))
+}
+
+async fn delete_field(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Path((_slug, key)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    s.service
+        .delete_custom_field(s.service.authorize(&actor).await?, &key)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn tokens(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+) -> Result<Json<Items<TokenRecord>>, ApiError> {
+    Ok(Json(Items {
+        items: s.service.tokens(s.service.authorize(&actor).await?).await?,
+    }))
+}
+
+async fn create_token(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    ApiJson(new): ApiJson<NewToken>,
+) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            s.service
+                .create_token(s.service.authorize(&actor).await?, new)
+                .await?,
+        ),
+    ))
+}
+
+async fn revoke_token(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id]): Ids<1>,
+) -> Result<StatusCode, ApiError> {
+    s.service
+        .revoke_token(s.service.authorize(&actor).await?, id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn register_content(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    ApiJson(new): ApiJson<NewContentItem>,
+) -> Result<(StatusCode, Json<ContentItemRecord>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            s.service
+                .register_content(s.service.authorize(&actor).await?, new)
+                .await?,
+        ),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditParams {
+    action: Option<String>,
+    actor: Option<String>,
+    target_kind: Option<String>,
+    target_id: Option<String>,
+    outcome: Option<String>,
+    /// RFC 3339 times.
+    since: Option<String>,
+    until: Option<String>,
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct AuditPage {
+    items: Vec<AuditRecord>,
+    next_before: Option<i64>,
+}
+
+fn parse_time(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
+    raw.map(|r| {
+        time::OffsetDateTime::parse(r, &time::format_description::well_known::Rfc3339)
+            .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+            .map_err(|_| {
+                crate::error::bad_request(
+                    field,
+                    "invalid_time",
+                    format!("{r:?} is not an RFC 3339 time"),
+                )
+            })
+    })
+    .transpose()
+}
+
+async fn audit(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    ApiQuery(p): ApiQuery<AuditParams>,
+) -> Result<Json<AuditPage>, ApiError> {
+    let limit = p.limit.unwrap_or(100).clamp(1, 500);
+    let query = AuditQuery {
+        org_id: actor.org_id,
+        action: p.action,
+        actor: p.actor,
+        target_kind: p.target_kind,
+        target_id: p.target_id,
+        outcome: p.outcome,
+        since: parse_time("since", p.since.as_deref())?,
+        until: parse_time("until", p.until.as_deref())?,
+        before_id: p.before,
+        limit,
+    };
+    let can = s.service.authorize::<ReadAudit>(&actor).await?;
+    let items = s.service.audit_log(can, query).await?;
+    let next_before = if items.len() as i64 == limit {
+        items.last().map(|e| e.id)
+    } else {
+        None
+    };
+    Ok(Json(AuditPage { items, next_before }))
+}
+
+async fn jobs(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+) -> Result<Json<Items<JobRecord>>, ApiError> {
+    Ok(Json(Items {
+        items: s.service.jobs(s.service.authorize(&actor).await?).await?,
+    }))
+}

@@ -1,0 +1,174 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::Json;
+use roster_service::store::OrgRecord;
+use roster_service::{OrgOverview, OrgSettingsPatch, RemoveMember, SeatSummary, ServiceError};
+use serde::Deserialize;
+
+use super::{ApiJson, Authed, Endpoint};
+use crate::{ApiError, AppState};
+
+pub const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: "get",
+        path: "/api/v1/orgs/{slug}",
+        summary: "The organization's settings",
+        permission: "org.read",
+        request: None,
+        response: (200, Some("Organization")),
+        handler: || get(show).patch(update),
+    },
+    Endpoint {
+        method: "patch",
+        path: "/api/v1/orgs/{slug}",
+        summary: "Change settings (name, slug, description ≤ 250 characters, accent colour, lifetimes, import row limit, …)",
+        permission: "org.manage",
+        request: Some("OrgSettingsPatch"),
+        response: (200, Some("Organization")),
+        handler: || get(show).patch(update),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/orgs/{slug}/overview",
+        summary: "Team size, seats, members by status and role",
+        permission: "org.read",
+        request: None,
+        response: (200, Some("OrgOverview")),
+        handler: || get(overview),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/orgs/{slug}/seats",
+        summary: "Purchased, used and available seats per seat type",
+        permission: "org.read",
+        request: None,
+        response: (200, Some("SeatList")),
+        handler: || get(seats),
+    },
+    Endpoint {
+        method: "put",
+        path: "/api/v1/orgs/{slug}/seats/{seat_type}",
+        summary: "Set the purchased seats (and label) of a seat type",
+        permission: "seats.manage",
+        request: Some("SeatInput"),
+        response: (200, Some("SeatList")),
+        handler: || put(set_seats),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/orgs/{slug}/ownership",
+        summary: "Transfer ownership to another member (owner only)",
+        permission: "owner",
+        request: Some("OwnershipInput"),
+        response: (204, None),
+        handler: || post(transfer_ownership),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/orgs/{slug}/leave",
+        summary: "The signed-in member leaves the organization",
+        permission: "member",
+        request: None,
+        response: (204, None),
+        handler: || post(leave),
+    },
+];
+
+async fn show(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+) -> Result<Json<OrgRecord>, ApiError> {
+    Ok(Json(
+        s.service.org(s.service.authorize(&actor).await?).await?,
+    ))
+}
+
+async fn update(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    ApiJson(patch): ApiJson<OrgSettingsPatch>,
+) -> Result<Json<OrgRecord>, ApiError> {
+    Ok(Json(
+        s.service
+            .update_settings(s.service.authorize(&actor).await?, patch)
+            .await?,
+    ))
+}
+
+async fn overview(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+) -> Result<Json<OrgOverview>, ApiError> {
+    Ok(Json(
+        s.service
+            .overview(s.service.authorize(&actor).await?)
+            .await?,
+    ))
+}
+
+#[derive(serde::Serialize)]
+struct SeatList {
+    items: Vec<SeatSummary>,
+}
+
+async fn seats(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+) -> Result<Json<SeatList>, ApiError> {
+    Ok(Json(SeatList {
+        items: s.service.seats(s.service.authorize(&actor).await?).await?,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeatInput {
+    purchased: i64,
+    label: Option<String>,
+}
+
+async fn set_seats(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Path((_slug, seat_type)): Path<(String, String)>,
+    ApiJson(input): ApiJson<SeatInput>,
+) -> Result<Json<SeatList>, ApiError> {
+    let items = s
+        .service
+        .set_seats(
+            s.service.authorize(&actor).await?,
+            &seat_type,
+            input.purchased,
+            input.label,
+        )
+        .await?;
+    Ok(Json(SeatList { items }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OwnershipInput {
+    member_id: i64,
+}
+
+async fn transfer_ownership(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    ApiJson(input): ApiJson<OwnershipInput>,
+) -> Result<StatusCode, ApiError> {
+    s.service
+        .transfer_ownership(&actor, input.member_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn leave(State(s): State<AppState>, Authed(actor): Authed) -> Result<StatusCode, ApiError> {
+    if actor.member_id.is_none() {
+        return Err(
+            ServiceError::forbidden("an API token is not a member and cannot leave").into(),
+        );
+    }
+    s.service.leave(&actor, RemoveMember::default()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

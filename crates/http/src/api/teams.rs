@@ -1,0 +1,230 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::Json;
+use roster_service::store::{TeamMemberRecord, TeamRecord};
+use roster_service::{TeamInput, TeamMemberInput};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiJson, Authed, Endpoint, Ids};
+use crate::{ApiError, AppState};
+
+pub const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: "get",
+        path: "/api/v1/orgs/{slug}/teams",
+        summary: "All teams (a flat list; parent_id gives the tree)",
+        permission: "teams.read",
+        request: None,
+        response: (200, Some("TeamList")),
+        handler: || get(list).post(create),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/orgs/{slug}/teams",
+        summary: "Create a team, nested under parent_id; a top-level team can be a division",
+        permission: "teams.manage",
+        request: Some("TeamInput"),
+        response: (201, Some("Team")),
+        handler: || get(list).post(create),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/orgs/{slug}/teams/{id}",
+        summary: "A team with its members and division admins",
+        permission: "teams.read",
+        request: None,
+        response: (200, Some("TeamDetail")),
+        handler: || get(show).patch(update).delete(remove),
+    },
+    Endpoint {
+        method: "patch",
+        path: "/api/v1/orgs/{slug}/teams/{id}",
+        summary: "Rename, move (parent_id) or change a team",
+        permission: "teams.manage",
+        request: Some("TeamInput"),
+        response: (200, Some("Team")),
+        handler: || get(show).patch(update).delete(remove),
+    },
+    Endpoint {
+        method: "delete",
+        path: "/api/v1/orgs/{slug}/teams/{id}",
+        summary: "Delete a team that has no sub-teams",
+        permission: "teams.manage",
+        request: None,
+        response: (204, None),
+        handler: || get(show).patch(update).delete(remove),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/orgs/{slug}/teams/{id}/members",
+        summary: "Add a member to a team, or change their team role and core-member flag",
+        permission: "teams.manage",
+        request: Some("TeamMemberInput"),
+        response: (200, Some("TeamMemberList")),
+        handler: || post(add_member),
+    },
+    Endpoint {
+        method: "delete",
+        path: "/api/v1/orgs/{slug}/teams/{id}/members/{member_id}",
+        summary: "Take a member out of a team",
+        permission: "teams.manage",
+        request: None,
+        response: (204, None),
+        handler: || delete(remove_member),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/orgs/{slug}/teams/{id}/admins",
+        summary: "Make a member an admin of a division",
+        permission: "teams.manage + roles.manage",
+        request: Some("DivisionAdminInput"),
+        response: (204, None),
+        handler: || post(add_admin),
+    },
+    Endpoint {
+        method: "delete",
+        path: "/api/v1/orgs/{slug}/teams/{id}/admins/{member_id}",
+        summary: "Remove a division admin",
+        permission: "teams.manage + roles.manage",
+        request: None,
+        response: (204, None),
+        handler: || delete(remove_admin),
+    },
+];
+
+#[derive(Serialize)]
+struct TeamList {
+    items: Vec<TeamRecord>,
+}
+
+#[derive(Serialize)]
+struct TeamDetail {
+    #[serde(flatten)]
+    team: TeamRecord,
+    members: Vec<TeamMemberRecord>,
+    division_admins: Vec<i64>,
+}
+
+#[derive(Serialize)]
+struct TeamMemberList {
+    items: Vec<TeamMemberRecord>,
+}
+
+async fn list(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+) -> Result<Json<TeamList>, ApiError> {
+    Ok(Json(TeamList {
+        items: s.service.teams(s.service.authorize(&actor).await?).await?,
+    }))
+}
+
+async fn create(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    ApiJson(input): ApiJson<TeamInput>,
+) -> Result<(StatusCode, Json<TeamRecord>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            s.service
+                .create_team(s.service.authorize(&actor).await?, input)
+                .await?,
+        ),
+    ))
+}
+
+async fn show(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id]): Ids<1>,
+) -> Result<Json<TeamDetail>, ApiError> {
+    let (team, members, division_admins) = s
+        .service
+        .team(s.service.authorize(&actor).await?, id)
+        .await?;
+    Ok(Json(TeamDetail {
+        team,
+        members,
+        division_admins,
+    }))
+}
+
+async fn update(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id]): Ids<1>,
+    ApiJson(input): ApiJson<TeamInput>,
+) -> Result<Json<TeamRecord>, ApiError> {
+    Ok(Json(
+        s.service
+            .update_team(s.service.authorize(&actor).await?, id, input)
+            .await?,
+    ))
+}
+
+async fn remove(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id]): Ids<1>,
+) -> Result<StatusCode, ApiError> {
+    s.service
+        .delete_team(s.service.authorize(&actor).await?, id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn add_member(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id]): Ids<1>,
+    ApiJson(input): ApiJson<TeamMemberInput>,
+) -> Result<Json<TeamMemberList>, ApiError> {
+    Ok(Json(TeamMemberList {
+        items: s
+            .service
+            .add_team_member(s.service.authorize(&actor).await?, id, input)
+            .await?,
+    }))
+}
+
+async fn remove_member(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id, member]): Ids<2>,
+) -> Result<StatusCode, ApiError> {
+    s.service
+        .remove_team_member(s.service.authorize(&actor).await?, id, member)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DivisionAdminInput {
+    member_id: i64,
+}
+
+async fn add_admin(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id]): Ids<1>,
+    ApiJson(input): ApiJson<DivisionAdminInput>,
+) -> Result<StatusCode, ApiError> {
+    s.service
+        .add_division_admin(s.service.authorize(&actor).await?, id, input.member_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove_admin(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id, member]): Ids<2>,
+) -> Result<StatusCode, ApiError> {
+    s.service
+        .remove_division_admin(s.service.authorize(&actor).await?, id, member)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

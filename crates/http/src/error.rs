@@ -1,0 +1,98 @@
+//! The one place where errors become HTTP responses:
+//! `{"error": {"code", "message", "field"}}` with a stable code. A 5xx is
+//! logged with its whole cause chain and shown only as an opaque id.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use roster_service::ServiceError;
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub error: ServiceError,
+    pub request_id: Option<String>,
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        Self {
+            error,
+            request_id: None,
+        }
+    }
+}
+
+impl From<roster_domain::InvalidInput> for ApiError {
+    fn from(error: roster_domain::InvalidInput) -> Self {
+        ServiceError::from(error).into()
+    }
+}
+
+pub fn status_of(error: &ServiceError) -> StatusCode {
+    match error {
+        ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+        ServiceError::Conflict { .. }
+        | ServiceError::SeatShortfall { .. }
+        | ServiceError::Transition(_) => StatusCode::CONFLICT,
+        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ServiceError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = status_of(&self.error);
+        let mut body = json!({
+            "code": self.error.code(),
+            "message": self.error.to_string(),
+            "field": self.error.field(),
+        });
+        if let ServiceError::SeatShortfall {
+            seat_type,
+            needed,
+            available,
+            shortfall,
+        } = &self.error
+        {
+            body["seat_type"] = json!(seat_type);
+            body["needed"] = json!(needed);
+            body["available"] = json!(available);
+            body["shortfall"] = json!(shortfall);
+        }
+        if status.is_server_error() {
+            let id = self
+                .request_id
+                .or_else(|| crate::context::REQUEST_ID.try_with(Clone::clone).ok())
+                .unwrap_or_else(|| "unknown".into());
+            let mut chain = String::new();
+            let mut source: Option<&dyn std::error::Error> = Some(&self.error);
+            while let Some(err) = source {
+                chain.push_str(&format!(": {err}"));
+                source = err.source();
+            }
+            tracing::error!(error_id = %id, cause = %chain, "internal error");
+            body["message"] = json!(format!(
+                "something went wrong on our side; quote error id {id}"
+            ));
+            body["error_id"] = json!(id);
+        }
+        let mut response = (status, Json(json!({ "error": body }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                "www-authenticate",
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}
+
+/// An error for a malformed request the service never saw (bad JSON, a
+/// path id that is not a number).
+pub fn bad_request(field: &str, code: &'static str, message: String) -> ApiError {
+    roster_domain::InvalidInput::new(field, code, message).into()
+}

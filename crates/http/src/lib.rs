@@ -1,0 +1,41 @@
+//! Roster's HTTP front doors: the JSON API under `/api/v1` and the operations
+//! endpoints. Handlers are thin — extract, call the service, map the result —
+//! and [`error`] is the one place where service errors become status codes.
+
+mod api;
+mod context;
+mod error;
+mod metrics;
+mod openapi;
+mod ops;
+
+use std::sync::Arc;
+
+use axum::Router;
+use roster_service::Service;
+
+pub use context::RequestId;
+pub use error::ApiError;
+pub use openapi::openapi_document;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Service,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+/// The whole HTTP application.
+pub fn app(service: Service) -> Router {
+    let state = AppState {
+        service,
+        metrics: Arc::new(metrics::Metrics::default()),
+    };
+    Router::new()
+        .merge(ops::routes())
+        .merge(api::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            context::request_context,
+        ))
+        .with_state(state)
+}

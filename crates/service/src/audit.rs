@@ -1,0 +1,96 @@
+use roster_domain::now_millis;
+use roster_store::{insert_audit, list_audit, AuditQuery, AuditRecord, Conn, NewAuditEvent};
+use serde_json::Value;
+
+use crate::{Actor, Can, Perm, ReadAudit, Service, ServiceError, ServiceResult};
+
+/// Writes an audit row on the caller's transaction, so the record exists
+/// exactly when the change does.
+pub(crate) async fn record(
+    conn: &mut Conn,
+    actor: &Actor,
+    action: &str,
+    target_kind: &str,
+    target_id: impl ToString,
+    details: Value,
+) -> ServiceResult<()> {
+    let target_id = target_id.to_string();
+    let event = NewAuditEvent {
+        org_id: Some(actor.org_id),
+        actor: &actor.label,
+        action,
+        target_kind,
+        target_id: &target_id,
+        outcome: "success",
+        ip: &actor.context.ip,
+        request_id: &actor.context.request_id,
+        details: &details,
+    };
+    insert_audit(conn, &event, now_millis()).await?;
+    Ok(())
+}
+
+impl Service {
+    /// Checks that `actor` holds `P`. A refusal is itself audited.
+    pub async fn authorize<'a, P: Perm>(&self, actor: &'a Actor) -> ServiceResult<Can<'a, P>> {
+        if actor.permissions.contains(P::PERMISSION) {
+            return Ok(Can::new(actor));
+        }
+        self.audit_refusal(
+            Some(actor.org_id),
+            &actor.label,
+            P::PERMISSION.as_str(),
+            &actor.context,
+        )
+        .await;
+        Err(ServiceError::forbidden(format!(
+            "this needs the permission {}",
+            P::PERMISSION.as_str()
+        )))
+    }
+
+    /// Records a refused access or failed authentication. Never fails the
+    /// request it is about: a refusal stays a refusal even if the log is down.
+    pub async fn audit_refusal(
+        &self,
+        org_id: Option<i64>,
+        actor: &str,
+        what: &str,
+        context: &crate::RequestContext,
+    ) {
+        let details = serde_json::json!({});
+        let event = NewAuditEvent {
+            org_id,
+            actor,
+            action: "access.refused",
+            target_kind: "permission",
+            target_id: what,
+            outcome: "refused",
+            ip: &context.ip,
+            request_id: &context.request_id,
+            details: &details,
+        };
+        let result = async {
+            let mut tx = self.store().begin().await?;
+            insert_audit(&mut tx, &event, now_millis()).await?;
+            tx.commit().await?;
+            Ok::<_, ServiceError>(())
+        }
+        .await;
+        if let Err(err) = result {
+            tracing::error!(error = %err, "could not write the audit row of a refusal");
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(org = can.actor().org_id))]
+    pub async fn audit_log(
+        &self,
+        can: Can<'_, ReadAudit>,
+        mut query: AuditQuery,
+    ) -> ServiceResult<Vec<AuditRecord>> {
+        query.org_id = can.actor().org_id;
+        query.limit = query.limit.clamp(1, 500);
+        let mut conn = self.store().conn().await?;
+        Ok(list_audit(&mut conn, &query).await?)
+    }
+}

@@ -1,0 +1,96 @@
+use roster_domain::{InvalidInput, TransitionError};
+use roster_store::StoreError;
+use thiserror::Error;
+
+/// What went wrong, in terms a caller can act on. Each variant has a stable
+/// machine code; the HTTP layer maps variants to status codes in one place.
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    Invalid(#[from] InvalidInput),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        field: Option<String>,
+        message: String,
+    },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error(
+        "not enough {seat_type} seats: {needed} needed, {available} available ({shortfall} short)"
+    )]
+    SeatShortfall {
+        seat_type: String,
+        needed: i64,
+        available: i64,
+        shortfall: i64,
+    },
+    #[error("{0}")]
+    Transition(#[from] TransitionError),
+    #[error("too many attempts; try again later")]
+    RateLimited,
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+impl ServiceError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(e) => e.code,
+            Self::NotFound(_) => "not_found",
+            Self::Conflict { code, .. } => code,
+            Self::Forbidden(_) => "forbidden",
+            Self::Unauthenticated => "unauthenticated",
+            Self::SeatShortfall { .. } => "seats_exhausted",
+            Self::Transition(_) => "invalid_transition",
+            Self::RateLimited => "rate_limited",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid(e) => Some(&e.field),
+            Self::Conflict { field, .. } => field.as_deref(),
+            Self::SeatShortfall { .. } => Some("seat_type"),
+            _ => None,
+        }
+    }
+
+    pub fn conflict(code: &'static str, field: Option<&str>, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            field: field.map(str::to_owned),
+            message: message.into(),
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden(message.into())
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict { field } => Self::Conflict {
+                code: "already_exists",
+                message: format!("{field} is already taken"),
+                field: Some(field),
+            },
+            other => Self::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<roster_store::sqlx::Error> for ServiceError {
+    fn from(err: roster_store::sqlx::Error) -> Self {
+        StoreError::from(err).into()
+    }
+}

@@ -1,0 +1,198 @@
+//! Member input as it arrives from any front door, and its parsing into
+//! stored fields. Unknown keys are refused by the API layer; here every
+//! value is checked and the first problem is reported with its field.
+
+use roster_domain::{CustomFieldKind, Email, InvalidInput, Role, SeatType, SingleLine};
+use roster_store::{CustomFieldRecord, MemberFields};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// A new member, or the changes to one (absent fields stay as they are).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberInput {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub personal_id: Option<String>,
+    pub comment: Option<String>,
+    pub phone: Option<String>,
+    pub location: Option<String>,
+    pub skills: Option<String>,
+    pub department: Option<String>,
+    pub role: Option<String>,
+    /// `power`, `casual`, or an empty string for no seat.
+    pub seat_type: Option<String>,
+    pub external: Option<bool>,
+    pub custom_fields: Option<Map<String, Value>>,
+}
+
+const NAME_MAX: usize = 100;
+const TEXT_MAX: usize = 500;
+
+/// Applies `input` over `base` (empty for a new member) and checks the result.
+pub(crate) fn parse_member(
+    base: Option<MemberFields>,
+    input: &MemberInput,
+    fields: &[CustomFieldRecord],
+) -> Result<(MemberFields, Role), InvalidInput> {
+    let creating = base.is_none();
+    let mut f = base.unwrap_or_else(|| MemberFields {
+        first_name: String::new(),
+        last_name: String::new(),
+        email: String::new(),
+        email_normalized: String::new(),
+        personal_id: String::new(),
+        comment: String::new(),
+        phone: String::new(),
+        location: String::new(),
+        skills: String::new(),
+        department: String::new(),
+        role: Role::READER.to_string(),
+        seat_type: None,
+        external: false,
+        custom_fields: Value::Object(Map::new()),
+    });
+    let line = |field: &str,
+                v: &Option<String>,
+                max: usize,
+                target: &mut String|
+     -> Result<(), InvalidInput> {
+        if let Some(v) = v {
+            *target = SingleLine::parse(field, v, max)?.into_string();
+        }
+        Ok(())
+    };
+    line("first_name", &input.first_name, NAME_MAX, &mut f.first_name)?;
+    line("last_name", &input.last_name, NAME_MAX, &mut f.last_name)?;
+    line("comment", &input.comment, TEXT_MAX, &mut f.comment)?;
+    line("phone", &input.phone, NAME_MAX, &mut f.phone)?;
+    line("location", &input.location, TEXT_MAX, &mut f.location)?;
+    line("skills", &input.skills, TEXT_MAX, &mut f.skills)?;
+    line("department", &input.department, TEXT_MAX, &mut f.department)?;
+    for (field, value) in [("first_name", &f.first_name), ("last_name", &f.last_name)] {
+        if value.is_empty() {
+            return Err(InvalidInput::new(field, "required", "is required"));
+        }
+    }
+    let old_email = f.email.clone();
+    if let Some(raw) = &input.email {
+        let email = Email::parse(raw)?;
+        f.email = email.as_str().to_owned();
+        f.email_normalized = email.normalized().to_owned();
+    } else if creating {
+        return Err(InvalidInput::new("email", "required", "is required"));
+    }
+    match &input.personal_id {
+        Some(raw) => f.personal_id = SingleLine::parse("personal_id", raw, 200)?.into_string(),
+        // The personal id defaults to the e-mail, and follows it while it
+        // was never set to anything else.
+        None if creating || f.personal_id == old_email => f.personal_id = f.email.clone(),
+        None => {}
+    }
+    if f.personal_id.is_empty() {
+        f.personal_id = f.email.clone();
+    }
+    let role = match &input.role {
+        Some(raw) => Role::parse(raw)?,
+        None => Role::parse(&f.role)?,
+    };
+    f.role = role.to_string();
+    if let Some(raw) = &input.seat_type {
+        f.seat_type = if raw.trim().is_empty() {
+            None
+        } else {
+            Some(SeatType::parse(raw)?.as_str().to_owned())
+        };
+    }
+    if let Some(external) = input.external {
+        f.external = external;
+    }
+    if let Some(values) = &input.custom_fields {
+        let mut merged = f.custom_fields.as_object().cloned().unwrap_or_default();
+        for (key, value) in values {
+            let def = fields.iter().find(|d| &d.key == key).ok_or_else(|| {
+                InvalidInput::new(
+                    format!("custom_fields.{key}"),
+                    "unknown_field",
+                    "is not a custom field of this organization",
+                )
+            })?;
+            let kind = CustomFieldKind::parse(&def.kind, &def.choices)
+                .map_err(|e| e.for_field(format!("custom_fields.{key}")))?;
+            let raw = match value {
+                Value::Null => String::new(),
+                Value::String(s) => s.clone(),
+                Value::Bool(b) => if *b { "yes" } else { "no" }.to_owned(),
+                Value::Number(n) => n.to_string(),
+                _ => {
+                    return Err(InvalidInput::new(
+                        format!("custom_fields.{key}"),
+                        "invalid_value",
+                        "must be a string, number or boolean",
+                    ))
+                }
+            };
+            let checked = kind.check(&format!("custom_fields.{key}"), &raw)?;
+            if checked.is_empty() {
+                merged.remove(key);
+            } else {
+                merged.insert(key.clone(), Value::String(checked));
+            }
+        }
+        f.custom_fields = Value::Object(merged);
+    }
+    Ok((f, role))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(first: &str, last: &str, email: &str) -> MemberInput {
+        MemberInput {
+            first_name: Some(first.into()),
+            last_name: Some(last.into()),
+            email: Some(email.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn personal_id_defaults_to_the_email() {
+        let (f, role) = parse_member(None, &input("Anna", "Müller", "Anna@x.de"), &[]).unwrap();
+        assert_eq!(f.personal_id, "Anna@x.de");
+        assert_eq!(f.email_normalized, "anna@x.de");
+        assert_eq!(role, Role::READER);
+    }
+
+    #[test]
+    fn missing_names_are_reported_by_field() {
+        let err = parse_member(None, &input("", "Müller", "a@x.de"), &[]).unwrap_err();
+        assert_eq!((err.field.as_str(), err.code), ("first_name", "required"));
+        let err = parse_member(None, &input("Anna", "Müller", "nope"), &[]).unwrap_err();
+        assert_eq!(err.field, "email");
+    }
+
+    #[test]
+    fn custom_fields_are_checked_against_their_definition() {
+        let defs = vec![CustomFieldRecord {
+            id: 1,
+            key: "start".into(),
+            label: "Start".into(),
+            kind: "date".into(),
+            choices: vec![],
+        }];
+        let mut i = input("Anna", "Müller", "a@x.de");
+        i.custom_fields = Some(serde_json::from_str(r#"{"start": "2026-13-01"}"#).unwrap());
+        assert_eq!(
+            parse_member(None, &i, &defs).unwrap_err().field,
+            "custom_fields.start"
+        );
+        i.custom_fields = Some(serde_json::from_str(r#"{"nope": "x"}"#).unwrap());
+        assert_eq!(
+            parse_member(None, &i, &defs).unwrap_err().code,
+            "unknown_field"
+        );
+    }
+}

@@ -1,0 +1,298 @@
+//! Runs jobs from the durable queue. Any number of workers, in any number of
+//! `roster serve` processes, may run at once: the store hands each job to one
+//! worker under a lease, the worker extends the lease while it works, and a
+//! job whose worker died is claimed again once its lease has expired.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use roster_domain::now_millis;
+use roster_store::{
+    complete_job, enqueue_job, fail_job, heartbeat_job, ClaimedJob, Conn, JobRecord, NewJob,
+};
+use tokio::sync::watch;
+
+use crate::{new_secret, Service, ServiceError, ServiceResult};
+
+pub type JobFuture = Pin<Box<dyn Future<Output = Result<String, String>> + Send>>;
+/// Does the work of one kind of job; returns a result summary or an error.
+pub type JobHandler = Arc<dyn Fn(JobContext) -> JobFuture + Send + Sync>;
+
+/// What a handler gets: the job, the service, and a way to report progress
+/// that also tells it when its lease was lost (another worker has the job).
+#[derive(Clone)]
+pub struct JobContext {
+    pub service: Service,
+    pub job: JobRecord,
+    lease_token: String,
+    lease_millis: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the job's lease was lost; another worker has it")]
+pub struct LeaseLost;
+
+impl JobContext {
+    /// Records progress (done of total) and extends the lease.
+    pub async fn progress(&self, done: i64, total: Option<i64>) -> Result<(), LeaseLost> {
+        let now = now_millis();
+        let result = async {
+            let mut tx = self.service.store().begin().await?;
+            let held = heartbeat_job(
+                &mut tx,
+                self.job.id,
+                &self.lease_token,
+                now + self.lease_millis,
+                Some((done, total)),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<_, ServiceError>(held)
+        }
+        .await;
+        match result {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(LeaseLost),
+            // A passing database error is not a lost lease; the heartbeat retries.
+            Err(err) => {
+                tracing::warn!(job = self.job.id, error = %err, "could not record progress");
+                Ok(())
+            }
+        }
+    }
+
+    /// Checks the lease inside the handler's own transaction, right before it
+    /// commits: the work lands only if this worker still holds the job.
+    pub async fn fence(&self, conn: &mut Conn) -> Result<(), LeaseLost> {
+        let now = now_millis();
+        match heartbeat_job(
+            conn,
+            self.job.id,
+            &self.lease_token,
+            now + self.lease_millis,
+            None,
+            now,
+        )
+        .await
+        {
+            Ok(true) => Ok(()),
+            _ => Err(LeaseLost),
+        }
+    }
+}
+
+impl Service {
+    /// Enqueues a job on the caller's transaction.
+    pub async fn enqueue_job(
+        &self,
+        conn: &mut Conn,
+        org_id: Option<i64>,
+        kind: &str,
+        payload: &serde_json::Value,
+        created_by: &str,
+    ) -> ServiceResult<i64> {
+        let job = NewJob {
+            org_id,
+            kind,
+            payload: &payload.to_string(),
+            max_attempts: 3,
+            created_by,
+        };
+        Ok(enqueue_job(conn, &job, now_millis()).await?)
+    }
+}
+
+pub struct Worker {
+    service: Service,
+    handlers: HashMap<String, JobHandler>,
+    lease_millis: i64,
+    poll_interval: Duration,
+    job_timeout: Duration,
+}
+
+impl Worker {
+    pub fn new(service: Service) -> Self {
+        Self {
+            service,
+            handlers: HashMap::new(),
+            lease_millis: 30_000,
+            poll_interval: Duration::from_millis(500),
+            job_timeout: Duration::from_secs(3600),
+        }
+    }
+
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease_millis = lease.as_millis() as i64;
+        self
+    }
+
+    pub fn with_poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    pub fn register(&mut self, kind: &str, handler: JobHandler) {
+        self.handlers.insert(kind.to_owned(), handler);
+    }
+
+    /// Claims and runs one due job. Returns whether there was one.
+    pub async fn run_once(&self) -> ServiceResult<bool> {
+        let lease_token = new_secret("lease_");
+        let claimed = self
+            .service
+            .store()
+            .claim_job(&lease_token, self.lease_millis, now_millis())
+            .await?;
+        let Some(ClaimedJob { job, lease_token }) = claimed else {
+            return Ok(false);
+        };
+        let span =
+            tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
+        let _enter = span.enter();
+        let Some(handler) = self.handlers.get(&job.kind).cloned() else {
+            self.finish(
+                &job,
+                &lease_token,
+                Err(format!("no handler for jobs of kind {:?}", job.kind)),
+            )
+            .await;
+            return Ok(true);
+        };
+        let ctx = JobContext {
+            service: self.service.clone(),
+            job: job.clone(),
+            lease_token: lease_token.clone(),
+            lease_millis: self.lease_millis,
+        };
+        let heartbeat = tokio::spawn(keep_lease(ctx.clone()));
+        let work = tokio::spawn(tokio::time::timeout(self.job_timeout, handler(ctx)));
+        let outcome = match work.await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(format!("timed out after {} s", self.job_timeout.as_secs())),
+            Err(join) => Err(format!("the job crashed: {join}")),
+        };
+        heartbeat.abort();
+        self.finish(&job, &lease_token, outcome).await;
+        Ok(true)
+    }
+
+    async fn finish(&self, job: &JobRecord, lease_token: &str, outcome: Result<String, String>) {
+        let now = now_millis();
+        let result = async {
+            let mut tx = self.service.store().begin().await?;
+            let held = match &outcome {
+                Ok(summary) => complete_job(&mut tx, job.id, lease_token, summary, now).await?,
+                Err(error) => {
+                    // 2 s, 4 s, 8 s … capped at an hour.
+                    let backoff = 1000 * (1i64 << job.attempts.clamp(1, 11));
+                    fail_job(
+                        &mut tx,
+                        job.id,
+                        lease_token,
+                        error,
+                        now + backoff.min(3_600_000),
+                        now,
+                    )
+                    .await?
+                }
+            };
+            tx.commit().await?;
+            Ok::<_, ServiceError>(held)
+        }
+        .await;
+        match (result, &outcome) {
+            (Ok(true), Ok(_)) => tracing::info!("job succeeded"),
+            (Ok(true), Err(error)) => tracing::warn!(%error, "job attempt failed"),
+            (Ok(false), _) => {
+                tracing::warn!("lease lost before the job finished; its result was discarded")
+            }
+            (Err(err), _) => {
+                tracing::error!(error = %err, "could not record the job's outcome; the lease will expire and it runs again")
+            }
+        }
+    }
+
+    /// Runs until `shutdown` turns true, and purges old job history hourly.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut last_purge = 0;
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let ran = match self.run_once().await {
+                Ok(ran) => ran,
+                Err(err) => {
+                    tracing::error!(error = %err, "job queue unavailable; retrying");
+                    false
+                }
+            };
+            let now = now_millis();
+            if now - last_purge > 3_600_000 {
+                last_purge = now;
+                if let Err(err) = self.purge().await {
+                    tracing::warn!(error = %err, "could not purge old jobs");
+                }
+            }
+            if !ran {
+                tokio::select! {
+                    _ = tokio::time::sleep(self.poll_interval) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+    }
+
+    async fn purge(&self) -> ServiceResult<()> {
+        let mut tx = self.service.store().begin().await?;
+        let purged = roster_store::purge_finished_jobs(&mut tx, now_millis()).await?;
+        tx.commit().await?;
+        if purged > 0 {
+            tracing::info!(purged, "purged finished jobs past their history");
+        }
+        Ok(())
+    }
+}
+
+/// Extends the lease every third of its length while the handler runs.
+async fn keep_lease(ctx: JobContext) {
+    let every = Duration::from_millis((ctx.lease_millis / 3).max(10) as u64);
+    loop {
+        tokio::time::sleep(every).await;
+        let now = now_millis();
+        let held = async {
+            let mut tx = ctx.service.store().begin().await?;
+            let held = heartbeat_job(
+                &mut tx,
+                ctx.job.id,
+                &ctx.lease_token,
+                now + ctx.lease_millis,
+                None,
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<_, ServiceError>(held)
+        }
+        .await;
+        if let Ok(false) = held {
+            return;
+        }
+    }
+}
+
+impl Service {
+    /// The organization's jobs within its job history, newest first.
+    pub async fn jobs(&self, can: crate::Can<'_, crate::ReadOrg>) -> ServiceResult<Vec<JobRecord>> {
+        let actor = can.actor();
+        let mut conn = self.store().conn().await?;
+        let org = roster_store::org_by_id(&mut conn, actor.org_id)
+            .await?
+            .ok_or(ServiceError::NotFound("organization"))?;
+        let since = now_millis() - org.job_history_days * 86_400_000;
+        Ok(roster_store::list_jobs(&mut conn, actor.org_id, since, 200).await?)
+    }
+}

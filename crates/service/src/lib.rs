@@ -1,0 +1,62 @@
+//! Roster's service layer: every business rule, in one place. The JSON API,
+//! SCIM, the console and the command line are front doors that parse input,
+//! call a function here (one transaction each) and present the result.
+//!
+//! Permission checks hand back a capability ([`Can`]): a function that needs
+//! "manage members" takes a `Can<ManageMembers>`, which exists only when the
+//! check passed.
+
+mod actor;
+mod audit;
+mod auth;
+mod content;
+mod demo;
+mod error;
+mod fields;
+mod input;
+pub mod jobs;
+mod members;
+mod orgs;
+mod roles;
+mod teams;
+mod tokens;
+
+use roster_store::Store;
+
+pub use actor::*;
+pub use auth::{hash_password, new_secret, sha256_hex, PasswordHasher};
+pub use content::NewContentItem;
+pub use demo::DemoSummary;
+pub use error::{ServiceError, ServiceResult};
+pub use fields::NewCustomField;
+pub use input::MemberInput;
+pub use members::{MemberDetail, MemberListQuery, MemberPage, RemoveMember};
+pub use orgs::{NewOrg, OrgOverview, OrgSettingsPatch, SeatSummary};
+pub use roles::NewCustomRole;
+pub use roster_store as store;
+pub use teams::{TeamInput, TeamMemberInput};
+pub use tokens::{NewToken, TokenCreated};
+
+/// The service: cheap to clone, shared by every request and worker.
+#[derive(Clone)]
+pub struct Service {
+    store: Store,
+    passwords: PasswordHasher,
+}
+
+impl Service {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            passwords: PasswordHasher::new(4),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn passwords(&self) -> &PasswordHasher {
+        &self.passwords
+    }
+}

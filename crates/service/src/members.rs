@@ -1,0 +1,553 @@
+use roster_domain::{now_millis, MemberStatus, Role, StatusTransition};
+use roster_store::{
+    content_items_of, custom_fields, insert_member, link_account, list_members, member_by_email,
+    member_by_id, set_member_status, status_history, teams_of_member, transfer_content, Conn,
+    ContentItemRecord, MemberCursor, MemberQuery, MemberRecord, MemberSort, MemberTeam,
+    StatusChange,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::audit::record;
+use crate::input::parse_member;
+use crate::{
+    Actor, Can, ManageMembers, MemberInput, ReadMembers, Service, ServiceError, ServiceResult,
+};
+
+/// Filters, sort and position of a member list, as a front door received them.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MemberListQuery {
+    pub q: Option<String>,
+    pub status: Option<String>,
+    pub role: Option<String>,
+    pub seat_type: Option<String>,
+    pub team: Option<i64>,
+    pub comment: Option<String>,
+    pub external: Option<bool>,
+    /// `name` (default), `email` or `created`; a leading `-` sorts descending.
+    pub sort: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MemberPage {
+    pub items: Vec<MemberRecord>,
+    pub next_cursor: Option<String>,
+}
+
+/// A member with everything their page shows.
+#[derive(Debug, Serialize)]
+pub struct MemberDetail {
+    #[serde(flatten)]
+    pub member: MemberRecord,
+    /// The connected account's own name, which may differ from the profile.
+    pub account_name: Option<String>,
+    pub teams: Vec<MemberTeam>,
+    pub status_history: Vec<StatusChange>,
+    pub content_items: Vec<ContentItemRecord>,
+}
+
+/// How to remove a member: who receives their content items, if anyone.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveMember {
+    pub transfer_to: Option<i64>,
+}
+
+fn encode_cursor(c: &MemberCursor) -> String {
+    let json = serde_json::to_vec(c).unwrap_or_default();
+    json.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_cursor(raw: &str) -> ServiceResult<MemberCursor> {
+    let bad = || {
+        roster_domain::InvalidInput::new(
+            "cursor",
+            "invalid_cursor",
+            "is not a cursor this list returned",
+        )
+    };
+    if raw.len() % 2 != 0 || raw.len() > 4096 {
+        return Err(bad().into());
+    }
+    let bytes = (0..raw.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(raw.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|_| bad())?;
+    serde_json::from_slice(&bytes).map_err(|_| bad().into())
+}
+
+impl Service {
+    /// Loads a member the actor may see: in their organization and, for a
+    /// division admin, in their divisions. Anything else is "not found".
+    pub(crate) async fn visible_member(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        id: i64,
+    ) -> ServiceResult<MemberRecord> {
+        let member = member_by_id(conn, actor.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("member"))?;
+        if let Some(admin) = actor.division_scope() {
+            if !roster_store::in_division_scope(conn, actor.org_id, admin, id).await? {
+                return Err(ServiceError::NotFound("member"));
+            }
+        }
+        Ok(member)
+    }
+
+    #[tracing::instrument(skip_all, fields(org = can.actor().org_id, request_id = %can.actor().context.request_id))]
+    pub async fn list_members(
+        &self,
+        can: Can<'_, ReadMembers>,
+        query: MemberListQuery,
+    ) -> ServiceResult<MemberPage> {
+        let actor = can.actor();
+        let (sort, descending) = match query.sort.as_deref().unwrap_or("name") {
+            s if s.starts_with('-') => (&s[1..], true),
+            s => (s, false),
+        };
+        let sort = match sort {
+            "name" => MemberSort::Name,
+            "email" => MemberSort::Email,
+            "created" => MemberSort::Created,
+            _ => {
+                return Err(roster_domain::InvalidInput::new(
+                    "sort",
+                    "invalid_sort",
+                    "must be name, email or created, optionally with a leading -",
+                )
+                .into())
+            }
+        };
+        if let Some(s) = &query.status {
+            roster_domain::MemberStatus::parse(s)?;
+        }
+        let limit = query.limit.unwrap_or(50).clamp(1, 500);
+        let store_query = MemberQuery {
+            org_id: actor.org_id,
+            q: query.q.clone(),
+            status: query.status.clone(),
+            role: query.role.clone(),
+            seat_type: query.seat_type.clone(),
+            team_id: query.team,
+            comment: query.comment.clone(),
+            external: query.external,
+            sort,
+            descending,
+            after: query.cursor.as_deref().map(decode_cursor).transpose()?,
+            // One more than asked tells whether another page follows, without counting.
+            limit: limit + 1,
+            division_admin: actor.division_scope(),
+        };
+        let mut conn = self.store().conn().await?;
+        let mut rows = list_members(&mut conn, self.store().backend(), &store_query)
+            .await
+            .map_err(|e| match e {
+                roster_store::StoreError::Corrupt(_) => roster_domain::InvalidInput::new(
+                    "cursor",
+                    "invalid_cursor",
+                    "does not fit this sort order",
+                )
+                .into(),
+                other => ServiceError::from(other),
+            })?;
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|m| encode_cursor(&m.cursor(sort)))
+        } else {
+            None
+        };
+        Ok(MemberPage {
+            items: rows,
+            next_cursor,
+        })
+    }
+
+    pub async fn member_detail(
+        &self,
+        can: Can<'_, ReadMembers>,
+        id: i64,
+    ) -> ServiceResult<MemberDetail> {
+        let actor = can.actor();
+        let mut conn = self.store().conn().await?;
+        let member = self.visible_member(&mut conn, actor, id).await?;
+        let account_name = match member.account_id {
+            Some(account) => roster_store::account_name(&mut conn, account).await?,
+            None => None,
+        };
+        Ok(MemberDetail {
+            teams: teams_of_member(&mut conn, actor.org_id, id).await?,
+            status_history: status_history(&mut conn, actor.org_id, id).await?,
+            content_items: content_items_of(&mut conn, actor.org_id, id).await?,
+            account_name,
+            member,
+        })
+    }
+
+    /// Adds a member with the status `added` (nobody is invited here). Adding
+    /// the e-mail of a removed member restores that membership, with its
+    /// content items.
+    #[tracing::instrument(skip_all, fields(org = can.actor().org_id, request_id = %can.actor().context.request_id))]
+    pub async fn create_member(
+        &self,
+        can: Can<'_, ManageMembers>,
+        input: MemberInput,
+    ) -> ServiceResult<MemberRecord> {
+        let actor = can.actor();
+        let mut tx = self.store().begin().await?;
+        let defs = custom_fields(&mut tx, actor.org_id).await?;
+        let (fields, role) = parse_member(None, &input, &defs)?;
+        self.check_grant(&mut tx, actor, &role).await?;
+        let now = now_millis();
+        let existing = member_by_email(&mut tx, actor.org_id, &fields.email_normalized).await?;
+        let id = match existing {
+            Some(old) if old.status == MemberStatus::Removed.as_str() => {
+                let to = MemberStatus::Removed.apply(StatusTransition::Restore)?;
+                roster_store::update_member(&mut tx, actor.org_id, old.id, &fields, now).await?;
+                set_member_status(
+                    &mut tx,
+                    actor.org_id,
+                    old.id,
+                    Some(&old.status),
+                    to.as_str(),
+                    &actor.label,
+                    now,
+                )
+                .await?;
+                record(
+                    &mut tx,
+                    actor,
+                    "member.restore",
+                    "member",
+                    old.id,
+                    json!({"email": fields.email}),
+                )
+                .await?;
+                old.id
+            }
+            Some(_) => {
+                return Err(ServiceError::conflict(
+                    "already_exists",
+                    Some("email"),
+                    "a member with this e-mail already exists",
+                ))
+            }
+            None => {
+                let status = MemberStatus::Added.as_str();
+                let id = insert_member(&mut tx, actor.org_id, &fields, status, now).await?;
+                roster_store::record_status(
+                    &mut tx,
+                    actor.org_id,
+                    id,
+                    None,
+                    status,
+                    &actor.label,
+                    now,
+                )
+                .await?;
+                record(
+                    &mut tx,
+                    actor,
+                    "member.create",
+                    "member",
+                    id,
+                    json!({"email": fields.email, "role": fields.role}),
+                )
+                .await?;
+                id
+            }
+        };
+        let member = member_by_id(&mut tx, actor.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("member"))?;
+        tx.commit().await?;
+        Ok(member)
+    }
+
+    #[tracing::instrument(skip_all, fields(org = can.actor().org_id, request_id = %can.actor().context.request_id))]
+    pub async fn update_member(
+        &self,
+        can: Can<'_, ManageMembers>,
+        id: i64,
+        input: MemberInput,
+    ) -> ServiceResult<MemberRecord> {
+        let actor = can.actor();
+        let mut tx = self.store().begin().await?;
+        let old = self.visible_member(&mut tx, actor, id).await?;
+        if old.status == MemberStatus::Removed.as_str() {
+            return Err(ServiceError::conflict(
+                "member_removed",
+                None,
+                "a removed member cannot be changed; add them again to restore them",
+            ));
+        }
+        let defs = custom_fields(&mut tx, actor.org_id).await?;
+        let (fields, role) = parse_member(Some(old.fields()), &input, &defs)?;
+        let old_role = Role::parse(&old.role)?;
+        if role != old_role {
+            if old_role.is_owner() {
+                return Err(ServiceError::forbidden(
+                    "the owner's role changes only by transferring ownership",
+                ));
+            }
+            self.check_grant(&mut tx, actor, &role).await?;
+        }
+        let status = MemberStatus::parse(&old.status)?;
+        if fields.seat_type != old.seat_type && status.uses_seat() {
+            if let Some(seat) = &fields.seat_type {
+                self.ensure_seats(&mut tx, actor.org_id, seat, 1).await?;
+            }
+        }
+        let now = now_millis();
+        roster_store::update_member(&mut tx, actor.org_id, id, &fields, now).await?;
+        record(
+            &mut tx,
+            actor,
+            "member.update",
+            "member",
+            id,
+            changes(&old, &fields),
+        )
+        .await?;
+        let member = member_by_id(&mut tx, actor.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("member"))?;
+        tx.commit().await?;
+        Ok(member)
+    }
+
+    /// Removes a member. Their content items go to `transfer_to` if given,
+    /// otherwise they stay with the removed membership (and come back when
+    /// the same e-mail is added again). Nothing leaves the organization.
+    #[tracing::instrument(skip_all, fields(org = can.actor().org_id, request_id = %can.actor().context.request_id))]
+    pub async fn remove_member(
+        &self,
+        can: Can<'_, ManageMembers>,
+        id: i64,
+        how: RemoveMember,
+    ) -> ServiceResult<MemberRecord> {
+        let actor = can.actor();
+        let mut tx = self.store().begin().await?;
+        let member = self.visible_member(&mut tx, actor, id).await?;
+        self.remove_in_tx(&mut tx, actor, member, how, "member.remove")
+            .await?;
+        let member = member_by_id(&mut tx, actor.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("member"))?;
+        tx.commit().await?;
+        Ok(member)
+    }
+
+    /// The signed-in member leaves the organization.
+    pub async fn leave(&self, actor: &Actor, how: RemoveMember) -> ServiceResult<()> {
+        let member_id = actor
+            .member_id
+            .ok_or_else(|| ServiceError::forbidden("only a member can leave"))?;
+        let mut tx = self.store().begin().await?;
+        let member = member_by_id(&mut tx, actor.org_id, member_id)
+            .await?
+            .ok_or(ServiceError::NotFound("member"))?;
+        self.remove_in_tx(&mut tx, actor, member, how, "member.leave")
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn remove_in_tx(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        member: MemberRecord,
+        how: RemoveMember,
+        action: &str,
+    ) -> ServiceResult<()> {
+        if Role::parse(&member.role)?.is_owner() {
+            return Err(ServiceError::conflict(
+                "owner_cannot_leave",
+                None,
+                "the owner cannot be removed; transfer ownership first",
+            ));
+        }
+        let to = MemberStatus::parse(&member.status)?.apply(StatusTransition::Remove)?;
+        let mut moved = 0;
+        if let Some(receiver) = how.transfer_to {
+            let receiver = self
+                .visible_member(conn, actor, receiver)
+                .await
+                .map_err(|_| {
+                    roster_domain::InvalidInput::new(
+                        "transfer_to",
+                        "unknown_member",
+                        "is not a member of this organization",
+                    )
+                })?;
+            if receiver.id == member.id || receiver.status == MemberStatus::Removed.as_str() {
+                return Err(roster_domain::InvalidInput::new(
+                    "transfer_to",
+                    "invalid_receiver",
+                    "must be another member who is not removed",
+                )
+                .into());
+            }
+            moved = transfer_content(conn, actor.org_id, member.id, receiver.id).await?;
+        }
+        let now = now_millis();
+        set_member_status(
+            conn,
+            actor.org_id,
+            member.id,
+            Some(&member.status),
+            to.as_str(),
+            &actor.label,
+            now,
+        )
+        .await?;
+        roster_store::remove_member_from_all_teams(conn, actor.org_id, member.id).await?;
+        record(
+            conn,
+            actor,
+            action,
+            "member",
+            member.id,
+            json!({"transfer_to": how.transfer_to, "content_items_moved": moved}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Hands the owner role to another member; the old owner becomes admin.
+    pub async fn transfer_ownership(&self, actor: &Actor, to_member: i64) -> ServiceResult<()> {
+        if !actor.is_owner() {
+            return Err(ServiceError::forbidden(
+                "only the owner can transfer ownership",
+            ));
+        }
+        let mut tx = self.store().begin().await?;
+        let target = member_by_id(&mut tx, actor.org_id, to_member)
+            .await?
+            .ok_or(ServiceError::NotFound("member"))?;
+        if target.status == MemberStatus::Removed.as_str() {
+            return Err(ServiceError::conflict(
+                "member_removed",
+                Some("member_id"),
+                "ownership cannot go to a removed member",
+            ));
+        }
+        let now = now_millis();
+        let owners = roster_store::list_members(
+            &mut tx,
+            self.store().backend(),
+            &MemberQuery {
+                org_id: actor.org_id,
+                role: Some("owner".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await?;
+        for owner in owners {
+            let mut f = owner.fields();
+            f.role = "admin".into();
+            roster_store::update_member(&mut tx, actor.org_id, owner.id, &f, now).await?;
+        }
+        let mut f = target.fields();
+        f.role = Role::OWNER.to_string();
+        roster_store::update_member(&mut tx, actor.org_id, target.id, &f, now).await?;
+        record(
+            &mut tx,
+            actor,
+            "org.transfer_ownership",
+            "member",
+            target.id,
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Links a membership to an account (done by accepting an invitation; the
+    /// CLI and demo use it to create signed-in members directly).
+    pub(crate) async fn connect_account(
+        &self,
+        conn: &mut Conn,
+        org_id: i64,
+        member_id: i64,
+        account_id: i64,
+    ) -> ServiceResult<()> {
+        link_account(conn, org_id, member_id, account_id).await?;
+        Ok(())
+    }
+}
+
+/// What an update changed, for the audit log: old and new value per field.
+fn changes(old: &MemberRecord, new: &roster_store::MemberFields) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    let pairs = [
+        ("first_name", &old.first_name, &new.first_name),
+        ("last_name", &old.last_name, &new.last_name),
+        ("email", &old.email, &new.email),
+        ("personal_id", &old.personal_id, &new.personal_id),
+        ("comment", &old.comment, &new.comment),
+        ("role", &old.role, &new.role),
+    ];
+    for (name, a, b) in pairs {
+        if a != b {
+            out.insert(name.into(), json!({"from": a, "to": b}));
+        }
+    }
+    if old.seat_type != new.seat_type {
+        out.insert(
+            "seat_type".into(),
+            json!({"from": old.seat_type, "to": new.seat_type}),
+        );
+    }
+    serde_json::Value::Object(out)
+}
+
+impl Service {
+    /// Moves a member along one status transition (checked by the domain's
+    /// state machine) and records it in the status history and audit log.
+    pub(crate) async fn transition_member(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        member_id: i64,
+        transition: StatusTransition,
+    ) -> ServiceResult<MemberStatus> {
+        let member = member_by_id(conn, actor.org_id, member_id)
+            .await?
+            .ok_or(ServiceError::NotFound("member"))?;
+        let from = MemberStatus::parse(&member.status)?;
+        let to = from.apply(transition)?;
+        if to.uses_seat() && !from.uses_seat() {
+            if let Some(seat) = &member.seat_type {
+                self.ensure_seats(conn, actor.org_id, seat, 1).await?;
+            }
+        }
+        set_member_status(
+            conn,
+            actor.org_id,
+            member_id,
+            Some(from.as_str()),
+            to.as_str(),
+            &actor.label,
+            now_millis(),
+        )
+        .await?;
+        record(
+            conn,
+            actor,
+            "member.status",
+            "member",
+            member_id,
+            json!({"from": from.as_str(), "to": to.as_str()}),
+        )
+        .await?;
+        Ok(to)
+    }
+}

@@ -1,0 +1,134 @@
+use roster_domain::{now_millis, FieldKey, PermissionSet, Role, SingleLine};
+use roster_store::{
+    custom_role, custom_roles, delete_custom_role, insert_custom_role, role_holders, Conn,
+    CustomRoleRecord,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::audit::record;
+use crate::{Actor, Can, ManageRoles, ReadOrg, Service, ServiceError, ServiceResult};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCustomRole {
+    pub key: String,
+    pub name: String,
+    pub permissions: Vec<String>,
+}
+
+impl Service {
+    /// Nobody grants a role above their own: the role's permissions must be a
+    /// subset of the granter's, and the owner role moves only by transfer.
+    pub(crate) async fn check_grant(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        role: &Role,
+    ) -> ServiceResult<()> {
+        if role.is_owner() {
+            return Err(ServiceError::forbidden(
+                "the owner role is granted only by transferring ownership",
+            ));
+        }
+        if let Role::Custom(key) = role {
+            if custom_role(conn, actor.org_id, key).await?.is_none() {
+                return Err(roster_domain::InvalidInput::new(
+                    "role",
+                    "unknown_role",
+                    format!("there is no custom role {key:?}"),
+                )
+                .into());
+            }
+        }
+        if *role != Role::READER
+            && !actor
+                .permissions
+                .contains(roster_domain::Permission::ManageRoles)
+        {
+            return Err(ServiceError::forbidden(
+                "granting a role other than reader needs the permission roles.manage",
+            ));
+        }
+        let granted = self.permissions_of(conn, actor.org_id, role).await?;
+        if !granted.is_subset(&actor.permissions) {
+            return Err(ServiceError::forbidden(format!(
+                "the role {role} has permissions you do not hold"
+            )));
+        }
+        Ok(())
+    }
+
+    pub async fn custom_roles(
+        &self,
+        can: Can<'_, ReadOrg>,
+    ) -> ServiceResult<Vec<CustomRoleRecord>> {
+        let mut conn = self.store().conn().await?;
+        Ok(custom_roles(&mut conn, can.actor().org_id).await?)
+    }
+
+    pub async fn create_custom_role(
+        &self,
+        can: Can<'_, ManageRoles>,
+        new: NewCustomRole,
+    ) -> ServiceResult<CustomRoleRecord> {
+        let actor = can.actor();
+        let key = FieldKey::parse(&new.key)?;
+        let name = SingleLine::parse_required("name", &new.name, 100)?;
+        let permissions = PermissionSet::parse_csv(&new.permissions.join(","))?;
+        if !permissions.is_subset(&actor.permissions) {
+            return Err(ServiceError::forbidden(
+                "a custom role cannot hold permissions you do not hold",
+            ));
+        }
+        let mut tx = self.store().begin().await?;
+        let id = insert_custom_role(
+            &mut tx,
+            actor.org_id,
+            key.as_str(),
+            name.as_str(),
+            &permissions.to_csv(),
+            now_millis(),
+        )
+        .await?;
+        record(
+            &mut tx,
+            actor,
+            "role.create",
+            "role",
+            key.as_str(),
+            json!({"permissions": permissions.to_csv()}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(CustomRoleRecord {
+            id,
+            key: key.as_str().to_owned(),
+            name: name.into_string(),
+            permissions: permissions.to_csv(),
+        })
+    }
+
+    pub async fn delete_custom_role(
+        &self,
+        can: Can<'_, ManageRoles>,
+        key: &str,
+    ) -> ServiceResult<()> {
+        let actor = can.actor();
+        let mut tx = self.store().begin().await?;
+        let holders = role_holders(&mut tx, actor.org_id, &format!("custom:{key}")).await?;
+        if holders > 0 {
+            return Err(ServiceError::conflict(
+                "role_in_use",
+                Some("key"),
+                format!("{holders} members or tokens hold this role; give them another role first"),
+            ));
+        }
+        if !delete_custom_role(&mut tx, actor.org_id, key).await? {
+            return Err(ServiceError::NotFound("role"));
+        }
+        record(&mut tx, actor, "role.delete", "role", key, json!({})).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,410 @@
+use roster_domain::{now_millis, MemberStatus, SingleLine, TeamRole};
+use roster_store::{
+    add_division_admin, child_team_count, delete_team, division_admins, insert_team, list_teams,
+    remove_division_admin, remove_team_member, team_by_id, team_in_division_scope, team_members,
+    update_team, upsert_team_member, Conn, TeamFields, TeamMemberRecord, TeamRecord,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::audit::record;
+use crate::{Actor, Can, ManageTeams, ReadTeams, Service, ServiceError, ServiceResult};
+
+/// A new team, or changes to one. `parent_id: null` in a change moves the
+/// team to the top level; leaving it out keeps the parent.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamInput {
+    pub name: Option<String>,
+    pub purpose: Option<String>,
+    #[serde(default, with = "double_option")]
+    pub parent_id: Option<Option<i64>>,
+    pub external_key: Option<String>,
+    pub is_division: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamMemberInput {
+    pub member_id: i64,
+    pub team_role: Option<String>,
+    pub core_member: Option<bool>,
+}
+
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+        Option::<i64>::deserialize(d).map(Some)
+    }
+}
+
+impl Service {
+    async fn visible_team(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        id: i64,
+    ) -> ServiceResult<TeamRecord> {
+        let team = team_by_id(conn, actor.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("team"))?;
+        if let Some(admin) = actor.division_scope() {
+            if !team_in_division_scope(conn, actor.org_id, admin, id).await? {
+                return Err(ServiceError::NotFound("team"));
+            }
+        }
+        Ok(team)
+    }
+
+    pub async fn teams(&self, can: Can<'_, ReadTeams>) -> ServiceResult<Vec<TeamRecord>> {
+        let actor = can.actor();
+        let mut conn = self.store().conn().await?;
+        let mut teams = list_teams(&mut conn, actor.org_id).await?;
+        if let Some(admin) = actor.division_scope() {
+            let mut visible = Vec::new();
+            for team in teams {
+                if team_in_division_scope(&mut conn, actor.org_id, admin, team.id).await? {
+                    visible.push(team);
+                }
+            }
+            teams = visible;
+        }
+        Ok(teams)
+    }
+
+    pub async fn team(
+        &self,
+        can: Can<'_, ReadTeams>,
+        id: i64,
+    ) -> ServiceResult<(TeamRecord, Vec<TeamMemberRecord>, Vec<i64>)> {
+        let actor = can.actor();
+        let mut conn = self.store().conn().await?;
+        let team = self.visible_team(&mut conn, actor, id).await?;
+        let members = team_members(&mut conn, actor.org_id, id).await?;
+        let admins = division_admins(&mut conn, actor.org_id, id).await?;
+        Ok((team, members, admins))
+    }
+
+    /// Checks a team's place in the tree: the parent exists, no cycle, and a
+    /// division sits at the top level.
+    async fn check_placement(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        id: Option<i64>,
+        f: &TeamFields,
+    ) -> ServiceResult<()> {
+        let Some(parent) = f.parent_id else {
+            if actor.division_scope().is_some() {
+                return Err(ServiceError::forbidden(
+                    "a division admin creates teams inside their divisions",
+                ));
+            }
+            return Ok(());
+        };
+        if f.is_division {
+            return Err(roster_domain::InvalidInput::new(
+                "is_division",
+                "division_not_top_level",
+                "only a top-level team can be a division",
+            )
+            .into());
+        }
+        let mut cursor = Some(parent);
+        let mut depth = 0;
+        while let Some(current) = cursor {
+            if Some(current) == id {
+                return Err(roster_domain::InvalidInput::new(
+                    "parent_id",
+                    "cycle",
+                    "a team cannot be moved below itself",
+                )
+                .into());
+            }
+            let team = self.visible_team(conn, actor, current).await.map_err(|_| {
+                roster_domain::InvalidInput::new(
+                    "parent_id",
+                    "unknown_team",
+                    "is not a team of this organization",
+                )
+            })?;
+            cursor = team.parent_id;
+            depth += 1;
+            if depth > 64 {
+                return Err(roster_domain::InvalidInput::new(
+                    "parent_id",
+                    "too_deep",
+                    "teams nest at most 64 levels",
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    fn team_fields(base: Option<&TeamRecord>, input: &TeamInput) -> ServiceResult<TeamFields> {
+        let mut f = match base {
+            Some(t) => TeamFields {
+                parent_id: t.parent_id,
+                name: t.name.clone(),
+                purpose: t.purpose.clone(),
+                external_key: t.external_key.clone(),
+                is_division: t.is_division,
+            },
+            None => TeamFields {
+                parent_id: None,
+                name: String::new(),
+                purpose: String::new(),
+                external_key: None,
+                is_division: false,
+            },
+        };
+        if let Some(name) = &input.name {
+            f.name = SingleLine::parse_required("name", name, 100)?.into_string();
+        } else if base.is_none() {
+            return Err(roster_domain::InvalidInput::new("name", "required", "is required").into());
+        }
+        if let Some(purpose) = &input.purpose {
+            f.purpose = SingleLine::parse("purpose", purpose, 500)?.into_string();
+        }
+        if let Some(parent) = input.parent_id {
+            f.parent_id = parent;
+        }
+        if let Some(key) = &input.external_key {
+            let key = SingleLine::parse("external_key", key, 100)?.into_string();
+            f.external_key = (!key.is_empty()).then_some(key);
+        }
+        if let Some(d) = input.is_division {
+            f.is_division = d;
+        }
+        Ok(f)
+    }
+
+    pub async fn create_team(
+        &self,
+        can: Can<'_, ManageTeams>,
+        input: TeamInput,
+    ) -> ServiceResult<TeamRecord> {
+        let actor = can.actor();
+        let f = Self::team_fields(None, &input)?;
+        let mut tx = self.store().begin().await?;
+        self.check_placement(&mut tx, actor, None, &f).await?;
+        let id = insert_team(&mut tx, actor.org_id, &f, now_millis()).await?;
+        record(
+            &mut tx,
+            actor,
+            "team.create",
+            "team",
+            id,
+            json!({"name": f.name, "parent_id": f.parent_id}),
+        )
+        .await?;
+        let team = team_by_id(&mut tx, actor.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("team"))?;
+        tx.commit().await?;
+        Ok(team)
+    }
+
+    /// Renames, moves or otherwise changes a team.
+    pub async fn update_team(
+        &self,
+        can: Can<'_, ManageTeams>,
+        id: i64,
+        input: TeamInput,
+    ) -> ServiceResult<TeamRecord> {
+        let actor = can.actor();
+        let mut tx = self.store().begin().await?;
+        let old = self.visible_team(&mut tx, actor, id).await?;
+        let f = Self::team_fields(Some(&old), &input)?;
+        if f.parent_id != old.parent_id || f.is_division != old.is_division {
+            self.check_placement(&mut tx, actor, Some(id), &f).await?;
+        }
+        update_team(&mut tx, actor.org_id, id, &f, now_millis()).await?;
+        record(
+            &mut tx,
+            actor,
+            "team.update",
+            "team",
+            id,
+            json!({"name": f.name, "parent_id": f.parent_id, "is_division": f.is_division}),
+        )
+        .await?;
+        let team = team_by_id(&mut tx, actor.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("team"))?;
+        tx.commit().await?;
+        Ok(team)
+    }
+
+    /// Deletes a team without sub-teams; its members stay in the organization.
+    pub async fn delete_team(&self, can: Can<'_, ManageTeams>, id: i64) -> ServiceResult<()> {
+        let actor = can.actor();
+        let mut tx = self.store().begin().await?;
+        self.visible_team(&mut tx, actor, id).await?;
+        let children = child_team_count(&mut tx, actor.org_id, id).await?;
+        if children > 0 {
+            return Err(ServiceError::conflict(
+                "team_has_subteams",
+                None,
+                format!("the team has {children} sub-teams; move or delete them first"),
+            ));
+        }
+        delete_team(&mut tx, actor.org_id, id).await?;
+        record(&mut tx, actor, "team.delete", "team", id, json!({})).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn add_team_member(
+        &self,
+        can: Can<'_, ManageTeams>,
+        team_id: i64,
+        input: TeamMemberInput,
+    ) -> ServiceResult<Vec<TeamMemberRecord>> {
+        let actor = can.actor();
+        let team_role = TeamRole::parse(input.team_role.as_deref().unwrap_or("member"))?;
+        let mut tx = self.store().begin().await?;
+        self.visible_team(&mut tx, actor, team_id).await?;
+        let member = roster_store::member_by_id(&mut tx, actor.org_id, input.member_id)
+            .await?
+            .filter(|m| m.status != MemberStatus::Removed.as_str())
+            .ok_or_else(|| {
+                roster_domain::InvalidInput::new(
+                    "member_id",
+                    "unknown_member",
+                    "is not a member of this organization",
+                )
+            })?;
+        upsert_team_member(
+            &mut tx,
+            actor.org_id,
+            team_id,
+            member.id,
+            team_role.as_str(),
+            input.core_member.unwrap_or(false),
+        )
+        .await?;
+        record(
+            &mut tx,
+            actor,
+            "team.add_member",
+            "team",
+            team_id,
+            json!({"member_id": member.id, "team_role": team_role.as_str()}),
+        )
+        .await?;
+        let members = team_members(&mut tx, actor.org_id, team_id).await?;
+        tx.commit().await?;
+        Ok(members)
+    }
+
+    pub async fn remove_team_member(
+        &self,
+        can: Can<'_, ManageTeams>,
+        team_id: i64,
+        member_id: i64,
+    ) -> ServiceResult<()> {
+        let actor = can.actor();
+        let mut tx = self.store().begin().await?;
+        self.visible_team(&mut tx, actor, team_id).await?;
+        if !remove_team_member(&mut tx, actor.org_id, team_id, member_id).await? {
+            return Err(ServiceError::NotFound("team member"));
+        }
+        record(
+            &mut tx,
+            actor,
+            "team.remove_member",
+            "team",
+            team_id,
+            json!({"member_id": member_id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Makes a member an admin of a division. Needs roles.manage too, since
+    /// it widens what that member may do.
+    pub async fn add_division_admin(
+        &self,
+        can: Can<'_, ManageTeams>,
+        team_id: i64,
+        member_id: i64,
+    ) -> ServiceResult<()> {
+        let actor = can.actor();
+        if !actor
+            .permissions
+            .contains(roster_domain::Permission::ManageRoles)
+        {
+            return Err(ServiceError::forbidden(
+                "naming division admins needs the permission roles.manage",
+            ));
+        }
+        let mut tx = self.store().begin().await?;
+        let team = self.visible_team(&mut tx, actor, team_id).await?;
+        if !team.is_division {
+            return Err(ServiceError::conflict(
+                "not_a_division",
+                None,
+                "the team is not a division",
+            ));
+        }
+        let member = roster_store::member_by_id(&mut tx, actor.org_id, member_id)
+            .await?
+            .filter(|m| m.status != MemberStatus::Removed.as_str())
+            .ok_or_else(|| {
+                roster_domain::InvalidInput::new(
+                    "member_id",
+                    "unknown_member",
+                    "is not a member of this organization",
+                )
+            })?;
+        add_division_admin(&mut tx, actor.org_id, team_id, member.id).await?;
+        record(
+            &mut tx,
+            actor,
+            "division.add_admin",
+            "team",
+            team_id,
+            json!({"member_id": member.id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn remove_division_admin(
+        &self,
+        can: Can<'_, ManageTeams>,
+        team_id: i64,
+        member_id: i64,
+    ) -> ServiceResult<()> {
+        let actor = can.actor();
+        if !actor
+            .permissions
+            .contains(roster_domain::Permission::ManageRoles)
+        {
+            return Err(ServiceError::forbidden(
+                "removing division admins needs the permission roles.manage",
+            ));
+        }
+        let mut tx = self.store().begin().await?;
+        self.visible_team(&mut tx, actor, team_id).await?;
+        if !remove_division_admin(&mut tx, actor.org_id, team_id, member_id).await? {
+            return Err(ServiceError::NotFound("division admin"));
+        }
+        record(
+            &mut tx,
+            actor,
+            "division.remove_admin",
+            "team",
+            team_id,
+            json!({"member_id": member_id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

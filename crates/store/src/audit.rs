@@ -1,0 +1,114 @@
+use serde::Serialize;
+
+use crate::rows::{int, json, text};
+use crate::sql::Sql;
+use crate::{Conn, StoreResult};
+
+/// One line of the append-only audit log.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    pub id: i64,
+    #[serde(serialize_with = "crate::serialize_time")]
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target_kind: String,
+    pub target_id: String,
+    pub outcome: String,
+    pub ip: String,
+    pub request_id: String,
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAuditEvent<'a> {
+    pub org_id: Option<i64>,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub target_kind: &'a str,
+    pub target_id: &'a str,
+    pub outcome: &'a str,
+    pub ip: &'a str,
+    pub request_id: &'a str,
+    pub details: &'a serde_json::Value,
+}
+
+pub async fn insert_audit(conn: &mut Conn, e: &NewAuditEvent<'_>, now: i64) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_events (org_id, at, actor, action, target_kind, target_id, outcome, ip, request_id, details) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(e.org_id)
+    .bind(now)
+    .bind(e.actor)
+    .bind(e.action)
+    .bind(e.target_kind)
+    .bind(e.target_id)
+    .bind(e.outcome)
+    .bind(e.ip)
+    .bind(e.request_id)
+    .bind(e.details.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub org_id: i64,
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    pub target_kind: Option<String>,
+    pub target_id: Option<String>,
+    pub outcome: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    /// Newest first; the page continues below this id.
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+pub async fn list_audit(conn: &mut Conn, q: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
+    let mut sql = Sql::new(
+        "SELECT id, at, actor, action, target_kind, target_id, outcome, ip, request_id, details FROM audit_events WHERE org_id = ",
+    );
+    sql.bind(q.org_id);
+    for (column, value) in [
+        ("action", &q.action),
+        ("actor", &q.actor),
+        ("target_kind", &q.target_kind),
+        ("target_id", &q.target_id),
+        ("outcome", &q.outcome),
+    ] {
+        if let Some(value) = value {
+            sql.push(&format!(" AND {column} = ")).bind(value.as_str());
+        }
+    }
+    if let Some(since) = q.since {
+        sql.push(" AND at >= ").bind(since);
+    }
+    if let Some(until) = q.until {
+        sql.push(" AND at < ").bind(until);
+    }
+    if let Some(before) = q.before_id {
+        sql.push(" AND id < ").bind(before);
+    }
+    sql.push(" ORDER BY id DESC LIMIT ").bind(q.limit);
+    let rows = sql.fetch_all(conn).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AuditRecord {
+                id: int(r, "id")?,
+                at: int(r, "at")?,
+                actor: text(r, "actor")?,
+                action: text(r, "action")?,
+                target_kind: text(r, "target_kind")?,
+                target_id: text(r, "target_id")?,
+                outcome: text(r, "outcome")?,
+                ip: text(r, "ip")?,
+                request_id: text(r, "request_id")?,
+                details: json(r, "details")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,58 @@
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; `field` names the column the
+    /// caller knows (`email`, `slug`, …).
+    #[error("{field} is already taken")]
+    Conflict { field: String },
+    #[error("database configuration: {0}")]
+    Config(String),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Database(sqlx::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err {
+            if db.is_unique_violation() {
+                return StoreError::Conflict {
+                    field: unique_field(db.constraint(), db.message()),
+                };
+            }
+        }
+        StoreError::Database(err)
+    }
+}
+
+impl From<roster_domain::InvalidInput> for StoreError {
+    fn from(err: roster_domain::InvalidInput) -> Self {
+        StoreError::Corrupt(err.to_string())
+    }
+}
+
+/// PostgreSQL names the constraint (`members_email`), SQLite the columns
+/// (`UNIQUE constraint failed: members.org_id, members.email_normalized`).
+fn unique_field(constraint: Option<&str>, message: &str) -> String {
+    let text = constraint.unwrap_or(message);
+    for (needle, field) in [
+        ("email", "email"),
+        ("personal_id", "personal_id"),
+        ("slug", "slug"),
+        ("external_key", "external_key"),
+        ("external_ref", "external_ref"),
+        ("key", "key"),
+        ("token_hash", "token"),
+        ("team_members", "member_id"),
+        ("division_admins", "member_id"),
+    ] {
+        if text.contains(needle) {
+            return field.to_owned();
+        }
+    }
+    "value".to_owned()
+}

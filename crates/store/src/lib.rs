@@ -1,0 +1,179 @@
+//! Roster's storage: one [`Store`] over SQLite or PostgreSQL, chosen once at
+//! start-up from the database URL.
+//!
+//! Both backends run the same SQL through sqlx's `Any` driver: the schema is
+//! written so that one dialect serves both (`$n` placeholders, BIGINT times
+//! and flags, `RETURNING`, `ON CONFLICT`). The few places that differ — job
+//! claiming, substring search, write transactions — ask [`Backend`]. Each
+//! backend keeps its own migrations under `migrations/`.
+//!
+//! Every function takes the organization id of the caller and filters on it:
+//! a row of another organization is simply not found.
+
+mod accounts;
+mod audit;
+mod content;
+mod error;
+mod fields;
+mod jobs;
+mod members;
+mod migrate;
+mod orgs;
+mod roles;
+mod rows;
+mod seats;
+mod sql;
+mod teams;
+mod tokens;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, Executor};
+
+pub use accounts::*;
+pub use audit::*;
+pub use content::*;
+pub use error::{StoreError, StoreResult};
+pub use fields::*;
+pub use jobs::*;
+pub use members::*;
+pub use orgs::*;
+pub use roles::*;
+pub use seats::*;
+pub use teams::*;
+pub use tokens::*;
+
+/// The database library, for callers that commit a [`Tx`].
+pub use sqlx;
+
+/// A connection: from the pool for reads, or a transaction (`&mut *tx`).
+pub type Conn = sqlx::AnyConnection;
+/// A write transaction.
+pub type Tx = sqlx::Transaction<'static, Any>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `sqlite://…` or `postgres://…`. SQLite runs in WAL mode
+    /// with a busy timeout, and write transactions take the write lock up
+    /// front (`BEGIN IMMEDIATE`) so that concurrent writers queue instead of
+    /// failing with "database is locked".
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Config(format!(
+                "unsupported database URL {:?}: use sqlite://PATH or postgres://…",
+                redact(url)
+            )));
+        };
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool_options = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10));
+        let pool_options = match backend {
+            Backend::Sqlite => pool_options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => pool_options,
+        };
+        let pool = pool_options.connect_with(options).await?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A pooled connection for reads.
+    pub async fn conn(&self) -> StoreResult<PoolConnection<Any>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    pub async fn migrate(&self) -> StoreResult<usize> {
+        migrate::run(self).await
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A URL with its password replaced, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redact_hides_the_password() {
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
+    }
+}
+
+/// Serializes stored UTC milliseconds as RFC 3339.
+pub fn serialize_time<S: serde::Serializer>(millis: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&roster_domain::format_rfc3339(*millis))
+}
+
+/// Like [`serialize_time`], for optional times.
+pub fn serialize_opt_time<S: serde::Serializer>(
+    millis: &Option<i64>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match millis {
+        Some(m) => serialize_time(m, s),
+        None => s.serialize_none(),
+    }
+}

@@ -1,0 +1,495 @@
+use serde::Serialize;
+use sqlx::any::AnyRow;
+
+use crate::rows::{flag, flag_value, int, json, opt_int, opt_text, text};
+use crate::sql::{like_escape, Sql};
+use crate::{Backend, Conn, StoreError, StoreResult};
+
+/// A membership as stored. `email` is as entered; comparisons use the
+/// normalized form, which is not shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberRecord {
+    pub id: i64,
+    pub account_id: Option<i64>,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub personal_id: String,
+    pub comment: String,
+    pub phone: String,
+    pub location: String,
+    pub skills: String,
+    pub department: String,
+    pub role: String,
+    pub seat_type: Option<String>,
+    pub status: String,
+    pub external: bool,
+    pub custom_fields: serde_json::Value,
+    #[serde(serialize_with = "crate::serialize_time")]
+    pub created_at: i64,
+    #[serde(serialize_with = "crate::serialize_time")]
+    pub updated_at: i64,
+    #[serde(serialize_with = "crate::serialize_opt_time")]
+    pub removed_at: Option<i64>,
+    /// The comparison form of the e-mail; internal, never shown.
+    #[serde(skip)]
+    pub email_normalized: String,
+}
+
+/// Everything an admin sets on a member (status changes go elsewhere).
+#[derive(Debug, Clone)]
+pub struct MemberFields {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub email_normalized: String,
+    pub personal_id: String,
+    pub comment: String,
+    pub phone: String,
+    pub location: String,
+    pub skills: String,
+    pub department: String,
+    pub role: String,
+    pub seat_type: Option<String>,
+    pub external: bool,
+    pub custom_fields: serde_json::Value,
+}
+
+impl MemberFields {
+    /// What substring search looks in: names, e-mail, personal id and comment,
+    /// lower-cased here (SQLite's `lower` knows only ASCII).
+    fn search_text(&self) -> String {
+        [
+            &self.first_name,
+            &self.last_name,
+            &self.email,
+            &self.personal_id,
+            &self.comment,
+        ]
+        .map(|s| s.as_str())
+        .join(" ")
+        .to_lowercase()
+    }
+}
+
+impl MemberRecord {
+    pub fn fields(&self) -> MemberFields {
+        MemberFields {
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            email: self.email.clone(),
+            email_normalized: self.email_normalized.clone(),
+            personal_id: self.personal_id.clone(),
+            comment: self.comment.clone(),
+            phone: self.phone.clone(),
+            location: self.location.clone(),
+            skills: self.skills.clone(),
+            department: self.department.clone(),
+            role: self.role.clone(),
+            seat_type: self.seat_type.clone(),
+            external: self.external,
+            custom_fields: self.custom_fields.clone(),
+        }
+    }
+}
+
+const COLUMNS: &str = "m.id, m.account_id, m.first_name, m.last_name, m.email, m.personal_id, m.comment, m.phone, \
+    m.location, m.skills, m.department, m.role, m.seat_type, m.status, m.external, m.custom_fields, m.created_at, \
+    m.updated_at, m.removed_at, m.email_normalized";
+
+fn from_row(r: &AnyRow) -> Result<MemberRecord, sqlx::Error> {
+    Ok(MemberRecord {
+        id: int(r, "id")?,
+        account_id: opt_int(r, "account_id")?,
+        first_name: text(r, "first_name")?,
+        last_name: text(r, "last_name")?,
+        email: text(r, "email")?,
+        personal_id: text(r, "personal_id")?,
+        comment: text(r, "comment")?,
+        phone: text(r, "phone")?,
+        location: text(r, "location")?,
+        skills: text(r, "skills")?,
+        department: text(r, "department")?,
+        role: text(r, "role")?,
+        seat_type: opt_text(r, "seat_type")?,
+        status: text(r, "status")?,
+        external: flag(r, "external")?,
+        custom_fields: json(r, "custom_fields")?,
+        created_at: int(r, "created_at")?,
+        updated_at: int(r, "updated_at")?,
+        removed_at: opt_int(r, "removed_at")?,
+        email_normalized: text(r, "email_normalized")?,
+    })
+}
+
+fn custom_json(f: &MemberFields) -> StoreResult<String> {
+    serde_json::to_string(&f.custom_fields).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub async fn insert_member(
+    conn: &mut Conn,
+    org_id: i64,
+    f: &MemberFields,
+    status: &str,
+    now: i64,
+) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO members (org_id, first_name, last_name, email, email_normalized, personal_id, comment, phone, \
+         location, skills, department, role, seat_type, status, external, custom_fields, search_text, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(&f.first_name)
+    .bind(&f.last_name)
+    .bind(&f.email)
+    .bind(&f.email_normalized)
+    .bind(&f.personal_id)
+    .bind(&f.comment)
+    .bind(&f.phone)
+    .bind(&f.location)
+    .bind(&f.skills)
+    .bind(&f.department)
+    .bind(&f.role)
+    .bind(f.seat_type.as_deref())
+    .bind(status)
+    .bind(flag_value(f.external))
+    .bind(custom_json(f)?)
+    .bind(f.search_text())
+    .bind(now)
+    .fetch_one(conn)
+    .await?)
+}
+
+pub async fn update_member(
+    conn: &mut Conn,
+    org_id: i64,
+    id: i64,
+    f: &MemberFields,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE members SET first_name = $3, last_name = $4, email = $5, email_normalized = $6, personal_id = $7, \
+         comment = $8, phone = $9, location = $10, skills = $11, department = $12, role = $13, seat_type = $14, \
+         external = $15, custom_fields = $16, search_text = $17, updated_at = $18 WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org_id)
+    .bind(id)
+    .bind(&f.first_name)
+    .bind(&f.last_name)
+    .bind(&f.email)
+    .bind(&f.email_normalized)
+    .bind(&f.personal_id)
+    .bind(&f.comment)
+    .bind(&f.phone)
+    .bind(&f.location)
+    .bind(&f.skills)
+    .bind(&f.department)
+    .bind(&f.role)
+    .bind(f.seat_type.as_deref())
+    .bind(flag_value(f.external))
+    .bind(custom_json(f)?)
+    .bind(f.search_text())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets a member's status and records the change in the status history.
+/// The caller has checked the transition with `MemberStatus::apply`.
+pub async fn set_member_status(
+    conn: &mut Conn,
+    org_id: i64,
+    id: i64,
+    from: Option<&str>,
+    to: &str,
+    actor: &str,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE members SET status = $3, updated_at = $4, \
+         removed_at = CASE WHEN $3 = 'removed' THEN $4 ELSE NULL END WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org_id)
+    .bind(id)
+    .bind(to)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    record_status(conn, org_id, id, from, to, actor, now).await
+}
+
+pub async fn record_status(
+    conn: &mut Conn,
+    org_id: i64,
+    member_id: i64,
+    from: Option<&str>,
+    to: &str,
+    actor: &str,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO member_status_history (org_id, member_id, from_status, to_status, actor, at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(org_id)
+    .bind(member_id)
+    .bind(from)
+    .bind(to)
+    .bind(actor)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusChange {
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub actor: String,
+    #[serde(serialize_with = "crate::serialize_time")]
+    pub at: i64,
+}
+
+pub async fn status_history(
+    conn: &mut Conn,
+    org_id: i64,
+    member_id: i64,
+) -> StoreResult<Vec<StatusChange>> {
+    let rows = sqlx::query(
+        "SELECT from_status, to_status, actor, at FROM member_status_history WHERE org_id = $1 AND member_id = $2 ORDER BY id",
+    )
+    .bind(org_id)
+    .bind(member_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(StatusChange {
+                from_status: opt_text(r, "from_status")?,
+                to_status: text(r, "to_status")?,
+                actor: text(r, "actor")?,
+                at: int(r, "at")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn member_by_id(
+    conn: &mut Conn,
+    org_id: i64,
+    id: i64,
+) -> StoreResult<Option<MemberRecord>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM members m WHERE m.org_id = $1 AND m.id = $2"
+    ))
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+pub async fn member_by_email(
+    conn: &mut Conn,
+    org_id: i64,
+    email_normalized: &str,
+) -> StoreResult<Option<MemberRecord>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM members m WHERE m.org_id = $1 AND m.email_normalized = $2"
+    ))
+    .bind(org_id)
+    .bind(email_normalized)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+pub async fn member_by_account(
+    conn: &mut Conn,
+    org_id: i64,
+    account_id: i64,
+) -> StoreResult<Option<MemberRecord>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM members m WHERE m.org_id = $1 AND m.account_id = $2"
+    ))
+    .bind(org_id)
+    .bind(account_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+pub async fn link_account(
+    conn: &mut Conn,
+    org_id: i64,
+    member_id: i64,
+    account_id: i64,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE members SET account_id = $3 WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(member_id)
+        .bind(account_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether `member_id` belongs to a team inside one of the divisions that
+/// `admin_member_id` administers (a division and all its sub-teams).
+pub async fn in_division_scope(
+    conn: &mut Conn,
+    org_id: i64,
+    admin_member_id: i64,
+    member_id: i64,
+) -> StoreResult<bool> {
+    let mut sql = Sql::new("SELECT COUNT(*) AS n FROM members m WHERE m.org_id = ");
+    sql.bind(org_id).push(" AND m.id = ").bind(member_id);
+    push_division_scope(&mut sql, org_id, admin_member_id);
+    let rows = sql.fetch_all(conn).await?;
+    Ok(rows.first().map(|r| int(r, "n")).transpose()?.unwrap_or(0) > 0)
+}
+
+fn push_division_scope(sql: &mut Sql, org_id: i64, admin_member_id: i64) {
+    sql.push(
+        " AND m.id IN (SELECT tm.member_id FROM team_members tm WHERE tm.team_id IN (\
+         WITH RECURSIVE scope(id) AS (SELECT team_id FROM division_admins WHERE org_id = ",
+    )
+    .bind(org_id)
+    .push(" AND member_id = ")
+    .bind(admin_member_id)
+    .push(" UNION SELECT t.id FROM teams t JOIN scope s ON t.parent_id = s.id) SELECT id FROM scope))");
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MemberSort {
+    #[default]
+    Name,
+    Email,
+    Created,
+}
+
+/// The position after the last row of a page, for keyset pagination.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MemberCursor {
+    pub key: Vec<String>,
+    pub id: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MemberQuery {
+    pub org_id: i64,
+    /// Substring of names, e-mail, personal id or comment.
+    pub q: Option<String>,
+    pub status: Option<String>,
+    pub role: Option<String>,
+    pub seat_type: Option<String>,
+    pub team_id: Option<i64>,
+    pub comment: Option<String>,
+    pub external: Option<bool>,
+    pub sort: MemberSort,
+    pub descending: bool,
+    pub after: Option<MemberCursor>,
+    pub limit: i64,
+    /// Set for a division admin: only members of their divisions.
+    pub division_admin: Option<i64>,
+}
+
+impl MemberRecord {
+    pub fn cursor(&self, sort: MemberSort) -> MemberCursor {
+        let key = match sort {
+            MemberSort::Name => vec![self.last_name.clone(), self.first_name.clone()],
+            MemberSort::Email => vec![self.email_normalized.clone()],
+            MemberSort::Created => vec![self.created_at.to_string()],
+        };
+        MemberCursor { key, id: self.id }
+    }
+}
+
+/// One page of members, in keyset order.
+pub async fn list_members(
+    conn: &mut Conn,
+    backend: Backend,
+    q: &MemberQuery,
+) -> StoreResult<Vec<MemberRecord>> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM members m WHERE m.org_id = "
+    ));
+    sql.bind(q.org_id);
+    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let needle = text.to_lowercase();
+        // Trigram indexes need three characters; shorter terms scan.
+        if backend == Backend::Sqlite && needle.chars().count() >= 3 {
+            sql.push(" AND m.id IN (SELECT rowid FROM members_search WHERE members_search MATCH ")
+                .bind(format!("\"{}\"", needle.replace('"', "\"\"")))
+                .push(")");
+        } else {
+            sql.push(" AND m.search_text LIKE ")
+                .bind(format!("%{}%", like_escape(&needle)))
+                .push(" ESCAPE '\\'");
+        }
+    }
+    for (column, value) in [
+        ("status", &q.status),
+        ("role", &q.role),
+        ("seat_type", &q.seat_type),
+        ("comment", &q.comment),
+    ] {
+        if let Some(value) = value {
+            sql.push(&format!(" AND m.{column} = "))
+                .bind(value.as_str());
+        }
+    }
+    if let Some(external) = q.external {
+        sql.push(" AND m.external = ").bind(flag_value(external));
+    }
+    if let Some(team_id) = q.team_id {
+        sql.push(" AND m.id IN (SELECT member_id FROM team_members WHERE org_id = ")
+            .bind(q.org_id)
+            .push(" AND team_id = ")
+            .bind(team_id)
+            .push(")");
+    }
+    if let Some(admin) = q.division_admin {
+        push_division_scope(&mut sql, q.org_id, admin);
+    }
+    let (columns, order): (&[&str], &str) = match q.sort {
+        MemberSort::Name => (
+            &["m.last_name", "m.first_name"],
+            "m.last_name, m.first_name",
+        ),
+        MemberSort::Email => (&["m.email_normalized"], "m.email_normalized"),
+        MemberSort::Created => (&["m.created_at"], "m.created_at"),
+    };
+    let dir = if q.descending { "DESC" } else { "ASC" };
+    if let Some(after) = &q.after {
+        if after.key.len() != columns.len() {
+            return Err(StoreError::Corrupt(
+                "cursor does not match the sort order".into(),
+            ));
+        }
+        let cmp = if q.descending { "<" } else { ">" };
+        sql.push(&format!(" AND ({}, m.id) {cmp} (", columns.join(", ")));
+        for (value, column) in after.key.iter().zip(columns) {
+            if *column == "m.created_at" {
+                let v: i64 = value
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt("cursor".into()))?;
+                sql.bind(v);
+            } else {
+                sql.bind(value.as_str());
+            }
+            sql.push(", ");
+        }
+        sql.bind(after.id).push(")");
+    }
+    let order_by = order
+        .split(", ")
+        .map(|c| format!("{c} {dir}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    sql.push(&format!(" ORDER BY {order_by}, m.id {dir} LIMIT "))
+        .bind(q.limit);
+    let rows = sql.fetch_all(conn).await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,63 @@
+//! A small migration runner: each backend has its numbered SQL files, applied
+//! in order inside one transaction each and recorded in `schema_migrations`.
+
+use crate::{Backend, Store, StoreResult};
+
+struct Migration {
+    version: i64,
+    sql: &'static str,
+}
+
+const SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    sql: include_str!("../migrations/sqlite/0001_core.sql"),
+}];
+
+const POSTGRES: &[Migration] = &[Migration {
+    version: 1,
+    sql: include_str!("../migrations/postgres/0001_core.sql"),
+}];
+
+/// Applies the migrations that have not run yet; returns how many ran.
+pub async fn run(store: &Store) -> StoreResult<usize> {
+    let migrations = match store.backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    };
+    let mut tx = store.begin().await?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+
+    let mut applied = 0;
+    for migration in migrations {
+        let mut tx = store.begin().await?;
+        if store.backend == Backend::Postgres {
+            // Several instances may start at once; one migrates, the others wait.
+            sqlx::query("SELECT pg_advisory_xact_lock(7263001)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(migration.version)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if done.is_some() {
+            continue;
+        }
+        sqlx::raw_sql(migration.sql).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+            .bind(migration.version)
+            .bind(roster_domain::now_millis())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(version = migration.version, "applied migration");
+        applied += 1;
+    }
+    Ok(applied)
+}
