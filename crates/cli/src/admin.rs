@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use roster_service::{
-    MemberInput, MemberListQuery, NewOrg, NewToken, OrgSettingsPatch, RemoveMember, Service,
-    TeamInput, TeamMemberInput,
+    MemberInput, MemberListQuery, NewOrg, NewToken, OrgSettingsPatch, RemoveMember, Service, TeamInput, TeamMemberInput,
 };
 use serde_json::json;
 
@@ -267,13 +266,11 @@ pub async fn migrate(db: &DbArgs, json: bool) -> anyhow::Result<()> {
 
 fn owner_password(file: Option<PathBuf>) -> anyhow::Result<String> {
     if let Some(file) = file {
-        let text = std::fs::read_to_string(&file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
+        let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
         return Ok(text.trim_end_matches(['\n', '\r']).to_owned());
     }
-    std::env::var("ROSTER_OWNER_PASSWORD").context(
-        "set ROSTER_OWNER_PASSWORD or pass --owner-password-file (the password is never a flag)",
-    )
+    std::env::var("ROSTER_OWNER_PASSWORD")
+        .context("set ROSTER_OWNER_PASSWORD or pass --owner-password-file (the password is never a flag)")
 }
 
 pub async fn org(db: &DbArgs, json: bool, cmd: OrgCommand) -> anyhow::Result<()> {
@@ -329,9 +326,7 @@ pub async fn org(db: &DbArgs, json: bool, cmd: OrgCommand) -> anyhow::Result<()>
                 managed_by_identity_provider,
                 signup_enabled,
             };
-            let org = svc
-                .update_settings(svc.authorize(&actor).await?, patch)
-                .await?;
+            let org = svc.update_settings(svc.authorize(&actor).await?, patch).await?;
             if json {
                 return print_json(&org);
             }
@@ -455,9 +450,7 @@ pub async fn token(db: &DbArgs, json: bool, cmd: TokenCommand) -> anyhow::Result
                             t.name.clone(),
                             t.role.clone(),
                             roster_domain::format_rfc3339(t.created_at),
-                            t.revoked_at
-                                .map(roster_domain::format_rfc3339)
-                                .unwrap_or_default(),
+                            t.revoked_at.map(roster_domain::format_rfc3339).unwrap_or_default(),
                         ]
                     })
                     .collect(),
@@ -498,9 +491,7 @@ pub async fn member(db: &DbArgs, json: bool, cmd: MemberCommand) -> anyhow::Resu
     match cmd {
         MemberCommand::Add { org, fields } => {
             let actor = svc.system_actor(&org.org).await?;
-            let m = svc
-                .create_member(svc.authorize(&actor).await?, fields.input())
-                .await?;
+            let m = svc.create_member(svc.authorize(&actor).await?, fields.input()).await?;
             if json {
                 return print_json(&m);
             }
@@ -529,9 +520,7 @@ pub async fn member(db: &DbArgs, json: bool, cmd: MemberCommand) -> anyhow::Resu
                 limit: Some(limit),
                 ..Default::default()
             };
-            let page = svc
-                .list_members(svc.authorize(&actor).await?, query)
-                .await?;
+            let page = svc.list_members(svc.authorize(&actor).await?, query).await?;
             if json {
                 return print_json(&page);
             }
@@ -555,18 +544,10 @@ pub async fn member(db: &DbArgs, json: bool, cmd: MemberCommand) -> anyhow::Resu
             }
             print_table(&MEMBER_HEADERS, member_rows(&[m]));
         }
-        MemberCommand::Remove {
-            org,
-            id,
-            transfer_to,
-        } => {
+        MemberCommand::Remove { org, id, transfer_to } => {
             let actor = svc.system_actor(&org.org).await?;
             let m = svc
-                .remove_member(
-                    svc.authorize(&actor).await?,
-                    id,
-                    RemoveMember { transfer_to },
-                )
+                .remove_member(svc.authorize(&actor).await?, id, RemoveMember { transfer_to })
                 .await?;
             if json {
                 return print_json(&m);
@@ -637,9 +618,7 @@ pub async fn team(db: &DbArgs, json: bool, cmd: TeamCommand) -> anyhow::Result<(
                 team_role: Some(if lead { "lead" } else { "member" }.into()),
                 core_member: Some(core),
             };
-            let members = svc
-                .add_team_member(svc.authorize(&actor).await?, team, input)
-                .await?;
+            let members = svc.add_team_member(svc.authorize(&actor).await?, team, input).await?;
             if json {
                 return print_json(&json!({"items": members}));
             }

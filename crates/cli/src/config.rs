@@ -11,20 +11,10 @@ use roster_service::Service;
 #[derive(Args, Debug, Clone)]
 pub struct DbArgs {
     /// Directory for the embedded database and stored files.
-    #[arg(
-        long,
-        env = "ROSTER_DATA_DIR",
-        default_value = "./roster-data",
-        global = true
-    )]
+    #[arg(long, env = "ROSTER_DATA_DIR", default_value = "./roster-data", global = true)]
     pub data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL instead of the embedded SQLite file.
-    #[arg(
-        long,
-        env = "ROSTER_DATABASE_URL",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "ROSTER_DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 }
 
@@ -33,12 +23,8 @@ impl DbArgs {
         if let Some(url) = &self.database_url {
             return Ok(url.clone());
         }
-        std::fs::create_dir_all(&self.data_dir).with_context(|| {
-            format!(
-                "cannot create the data directory {}",
-                self.data_dir.display()
-            )
-        })?;
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("cannot create the data directory {}", self.data_dir.display()))?;
         Ok(format!(
             "sqlite://{}?mode=rwc",
             self.data_dir.join("roster.db").display()
@@ -48,16 +34,10 @@ impl DbArgs {
     /// Connects and brings the schema up to date.
     pub async fn service(&self) -> anyhow::Result<Service> {
         let url = self.url()?;
-        let store = Store::connect(&url).await.with_context(|| {
-            format!(
-                "cannot open the database {}",
-                roster_service::store::redact(&url)
-            )
-        })?;
-        store
-            .migrate()
+        let store = Store::connect(&url)
             .await
-            .context("cannot migrate the database")?;
+            .with_context(|| format!("cannot open the database {}", roster_service::store::redact(&url)))?;
+        store.migrate().await.context("cannot migrate the database")?;
         Ok(Service::new(store))
     }
 }

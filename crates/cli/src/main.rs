@@ -12,11 +12,7 @@ use clap::{Parser, Subcommand};
 use crate::config::DbArgs;
 
 #[derive(Parser)]
-#[command(
-    name = "roster",
-    version,
-    about = "Self-hosted organization membership service"
-)]
+#[command(name = "roster", version, about = "Self-hosted organization membership service")]
 struct Cli {
     #[command(flatten)]
     db: DbArgs,

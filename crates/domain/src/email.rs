@@ -37,11 +37,7 @@ impl Email {
         if local.is_empty() || local.len() > 64 {
             return Err(invalid("needs 1 to 64 characters before the @"));
         }
-        if local.contains('@')
-            || local
-                .chars()
-                .any(|c| c.is_whitespace() || "\"(),:;<>[\\]".contains(c))
-        {
+        if local.contains('@') || local.chars().any(|c| c.is_whitespace() || "\"(),:;<>[\\]".contains(c)) {
             return Err(invalid("has a character that is not allowed before the @"));
         }
         if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
@@ -59,10 +55,7 @@ impl Email {
             return Err(invalid("has no valid domain after the @"));
         }
         let normalized = display.to_lowercase().nfc().collect();
-        Ok(Self {
-            display,
-            normalized,
-        })
+        Ok(Self { display, normalized })
     }
 
     /// The address as entered, for showing and for sending mail to.
@@ -97,11 +90,7 @@ mod tests {
     #[test]
     fn header_injection_is_refused() {
         for bad in ["a@b.de\r\nBcc: x@y.de", "a@b.de\0", "a\u{202E}@b.de"] {
-            assert_eq!(
-                Email::parse(bad).unwrap_err().code,
-                "forbidden_character",
-                "{bad:?}"
-            );
+            assert_eq!(Email::parse(bad).unwrap_err().code, "forbidden_character", "{bad:?}");
         }
     }
 

@@ -115,10 +115,7 @@ mod tests {
         assert!(CustomFieldKind::Number.check("n", "drei").is_err());
         assert!(CustomFieldKind::Number.check("n", "NaN").is_err());
         assert!(CustomFieldKind::Date.check("d", "2026-02-30").is_err());
-        assert_eq!(
-            CustomFieldKind::Date.check("d", "2026-02-28").unwrap(),
-            "2026-02-28"
-        );
+        assert_eq!(CustomFieldKind::Date.check("d", "2026-02-28").unwrap(), "2026-02-28");
         assert_eq!(CustomFieldKind::YesNo.check("y", "Ja").unwrap(), "yes");
         let choice = CustomFieldKind::Choice(vec!["Berlin".into(), "Köln".into()]);
         assert_eq!(choice.check("c", "berlin").unwrap(), "Berlin");

@@ -63,16 +63,13 @@ impl Permission {
     }
 
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.as_str() == raw.trim())
-            .ok_or_else(|| {
-                InvalidInput::new(
-                    "permissions",
-                    "invalid_permission",
-                    format!("{raw:?} is not a permission"),
-                )
-            })
+        Self::ALL.into_iter().find(|p| p.as_str() == raw.trim()).ok_or_else(|| {
+            InvalidInput::new(
+                "permissions",
+                "invalid_permission",
+                format!("{raw:?} is not a permission"),
+            )
+        })
     }
 }
 
@@ -99,11 +96,7 @@ impl PermissionSet {
 
     /// Comma-separated, the stored form.
     pub fn to_csv(&self) -> String {
-        self.0
-            .iter()
-            .map(|p| p.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
+        self.0.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(",")
     }
 
     pub fn parse_csv(raw: &str) -> Result<Self, InvalidInput> {
@@ -149,14 +142,9 @@ impl BuiltinRole {
         match self {
             Self::Owner | Self::Admin => PermissionSet::of(&Permission::ALL),
             // Scoped to the members of the divisions they administer.
-            Self::DivisionAdmin => PermissionSet::of(&[
-                ReadOrg,
-                ReadMembers,
-                ManageMembers,
-                ReadTeams,
-                ManageTeams,
-                Invite,
-            ]),
+            Self::DivisionAdmin => {
+                PermissionSet::of(&[ReadOrg, ReadMembers, ManageMembers, ReadTeams, ManageTeams, Invite])
+            }
             Self::Collaborator => PermissionSet::of(&[ReadOrg, ReadMembers, ReadTeams]),
             Self::Reader => PermissionSet::of(&[ReadOrg]),
         }

@@ -89,16 +89,13 @@ impl MemberStatus {
     }
 
     pub fn parse(raw: &str) -> Result<Self, crate::InvalidInput> {
-        Self::ALL
-            .into_iter()
-            .find(|s| s.as_str() == raw.trim())
-            .ok_or_else(|| {
-                crate::InvalidInput::new(
+        Self::ALL.into_iter().find(|s| s.as_str() == raw.trim()).ok_or_else(|| {
+            crate::InvalidInput::new(
                 "status",
                 "invalid_status",
                 "must be added, invited, active, invitation_expired, reassign_pending or removed",
             )
-            })
+        })
     }
 }
 
@@ -116,10 +113,7 @@ mod tests {
 
     #[test]
     fn an_expired_invitation_can_be_resent() {
-        assert_eq!(
-            Invited.apply(Expire).unwrap().apply(Invite).unwrap(),
-            Invited
-        );
+        assert_eq!(Invited.apply(Expire).unwrap().apply(Invite).unwrap(), Invited);
     }
 
     #[test]
@@ -133,10 +127,7 @@ mod tests {
 
     #[test]
     fn only_invited_active_and_reassigning_members_use_seats() {
-        let using: Vec<_> = MemberStatus::ALL
-            .into_iter()
-            .filter(|s| s.uses_seat())
-            .collect();
+        let using: Vec<_> = MemberStatus::ALL.into_iter().filter(|s| s.uses_seat()).collect();
         assert_eq!(using, vec![Invited, Active, ReassignPending]);
     }
 

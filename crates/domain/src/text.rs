@@ -4,8 +4,7 @@ use crate::InvalidInput;
 /// injection), other C0/C1 controls, and bidirectional overrides that make a
 /// name read differently from what it is (U+202E and friends).
 pub(crate) fn forbidden_char(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A trimmed single line of text of bounded length (names, comments, labels).
@@ -61,10 +60,7 @@ impl Description {
 
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
         let value = raw.trim();
-        if value
-            .chars()
-            .any(|c| c != '\n' && c != '\r' && forbidden_char(c))
-        {
+        if value.chars().any(|c| c != '\n' && c != '\r' && forbidden_char(c)) {
             return Err(InvalidInput::new(
                 "description",
                 "forbidden_character",
@@ -76,10 +72,7 @@ impl Description {
             return Err(InvalidInput::new(
                 "description",
                 "too_long",
-                format!(
-                    "is {count} characters long; at most {} are allowed",
-                    Self::MAX_CHARS
-                ),
+                format!("is {count} characters long; at most {} are allowed", Self::MAX_CHARS),
             ));
         }
         Ok(Self(value.to_owned()))
@@ -128,36 +121,24 @@ mod tests {
     #[test]
     fn single_line_counts_characters_not_bytes() {
         assert!(SingleLine::parse("x", "Ääää", 4).is_ok());
-        assert_eq!(
-            SingleLine::parse("x", "Äääää", 4).unwrap_err().code,
-            "too_long"
-        );
+        assert_eq!(SingleLine::parse("x", "Äääää", 4).unwrap_err().code, "too_long");
     }
 
     #[test]
     fn required_single_line_refuses_blank() {
-        assert_eq!(
-            SingleLine::parse_required("x", "   ", 4).unwrap_err().code,
-            "required"
-        );
+        assert_eq!(SingleLine::parse_required("x", "   ", 4).unwrap_err().code, "required");
     }
 
     #[test]
     fn description_allows_250_characters_and_line_breaks() {
         assert!(Description::parse(&"ü".repeat(250)).is_ok());
         assert!(Description::parse("one\ntwo").is_ok());
-        assert_eq!(
-            Description::parse(&"ü".repeat(251)).unwrap_err().code,
-            "too_long"
-        );
+        assert_eq!(Description::parse(&"ü".repeat(251)).unwrap_err().code, "too_long");
     }
 
     #[test]
     fn accent_color_is_hex() {
-        assert_eq!(
-            AccentColor::parse("#1F6FEB").unwrap().into_string(),
-            "#1f6feb"
-        );
+        assert_eq!(AccentColor::parse("#1F6FEB").unwrap().into_string(), "#1f6feb");
         assert!(AccentColor::parse("red").is_err());
         assert!(AccentColor::parse("#12345").is_err());
     }

@@ -33,10 +33,10 @@ pub fn status_of(error: &ServiceError) -> StatusCode {
     match error {
         ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
-        ServiceError::Conflict { .. }
-        | ServiceError::SeatShortfall { .. }
-        | ServiceError::Transition(_) => StatusCode::CONFLICT,
-        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ServiceError::Conflict { .. } | ServiceError::SeatShortfall { .. } | ServiceError::Transition(_) => {
+            StatusCode::CONFLICT
+        }
+        ServiceError::Forbidden(_) | ServiceError::MissingPermission(_) => StatusCode::FORBIDDEN,
         ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
         ServiceError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -46,9 +46,14 @@ pub fn status_of(error: &ServiceError) -> StatusCode {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = status_of(&self.error);
+        let message = match &self.error {
+            // The field is reported on its own; the message says what is wrong with it.
+            ServiceError::Invalid(invalid) => invalid.message.clone(),
+            other => other.to_string(),
+        };
         let mut body = json!({
             "code": self.error.code(),
-            "message": self.error.to_string(),
+            "message": message,
             "field": self.error.field(),
         });
         if let ServiceError::SeatShortfall {
@@ -75,17 +80,14 @@ impl IntoResponse for ApiError {
                 source = err.source();
             }
             tracing::error!(error_id = %id, cause = %chain, "internal error");
-            body["message"] = json!(format!(
-                "something went wrong on our side; quote error id {id}"
-            ));
+            body["message"] = json!(format!("something went wrong on our side; quote error id {id}"));
             body["error_id"] = json!(id);
         }
         let mut response = (status, Json(json!({ "error": body }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                "www-authenticate",
-                axum::http::HeaderValue::from_static("Bearer"),
-            );
+            response
+                .headers_mut()
+                .insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
         }
         response
     }

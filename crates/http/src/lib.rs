@@ -18,6 +18,29 @@ pub use context::RequestId;
 pub use error::ApiError;
 pub use openapi::openapi_document;
 
+/// One documented endpoint, for tests that walk every route.
+#[derive(Debug, Clone, Copy)]
+pub struct EndpointInfo {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub permission: &'static str,
+    pub request: Option<&'static str>,
+}
+
+/// Every endpoint of the JSON API.
+pub fn endpoints() -> Vec<EndpointInfo> {
+    api::ENDPOINTS
+        .iter()
+        .flat_map(|group| group.iter())
+        .map(|e| EndpointInfo {
+            method: e.method,
+            path: e.path,
+            permission: e.permission,
+            request: e.request,
+        })
+        .collect()
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub service: Service,

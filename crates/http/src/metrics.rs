@@ -45,25 +45,32 @@ impl Metrics {
     /// The Prometheus text exposition format.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str(
-            "# HELP roster_http_requests_total HTTP requests by method, route and status.\n",
-        );
+        out.push_str("# HELP roster_http_requests_total HTTP requests by method, route and status.\n");
         out.push_str("# TYPE roster_http_requests_total counter\n");
         if let Ok(requests) = self.requests.lock() {
             for ((method, route, status), n) in requests.iter() {
-                let _ = writeln!(out, "roster_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "roster_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
+                );
             }
         }
-        out.push_str(
-            "# HELP roster_http_request_duration_seconds HTTP request latency by route.\n",
-        );
+        out.push_str("# HELP roster_http_request_duration_seconds HTTP request latency by route.\n");
         out.push_str("# TYPE roster_http_request_duration_seconds histogram\n");
         if let Ok(latency) = self.latency.lock() {
             for (route, h) in latency.iter() {
                 for (i, bound) in BUCKETS.iter().enumerate() {
-                    let _ = writeln!(out, "roster_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {}", h.buckets[i]);
+                    let _ = writeln!(
+                        out,
+                        "roster_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {}",
+                        h.buckets[i]
+                    );
                 }
-                let _ = writeln!(out, "roster_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}", h.count);
+                let _ = writeln!(
+                    out,
+                    "roster_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                    h.count
+                );
                 let _ = writeln!(
                     out,
                     "roster_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",

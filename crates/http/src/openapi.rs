@@ -15,10 +15,7 @@ fn nullable(t: &str) -> Value {
 }
 
 fn object(required: &[&str], props: &[(&str, Value)]) -> Value {
-    let properties: Map<String, Value> = props
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
+    let properties: Map<String, Value> = props.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
     json!({"type": "object", "required": required, "properties": properties})
 }
 
@@ -162,8 +159,7 @@ pub fn openapi_document() -> Value {
             } else {
                 string()
             };
-            parameters
-                .push(json!({"name": name, "in": "path", "required": true, "schema": schema}));
+            parameters.push(json!({"name": name, "in": "path", "required": true, "schema": schema}));
         }
         op.insert("parameters".into(), Value::Array(parameters));
         if let Some(schema) = endpoint.request {
@@ -181,14 +177,8 @@ pub fn openapi_document() -> Value {
             None => json!({"description": "Success"}),
         };
         responses.insert(status.to_string(), ok);
-        responses.insert(
-            "401".into(),
-            error_response("Missing, unknown or revoked token"),
-        );
-        responses.insert(
-            "403".into(),
-            error_response("The token's role lacks the permission"),
-        );
+        responses.insert("401".into(), error_response("Missing, unknown or revoked token"));
+        responses.insert("403".into(), error_response("The token's role lacks the permission"));
         responses.insert(
             "404".into(),
             error_response("Not found in this organization (also for other organizations' ids)"),
@@ -196,20 +186,13 @@ pub fn openapi_document() -> Value {
         if endpoint.request.is_some() {
             responses.insert(
                 "409".into(),
-                error_response(
-                    "Conflict: a taken value (field named), no seats left, a rule of roles",
-                ),
+                error_response("Conflict: a taken value (field named), no seats left, a rule of roles"),
             );
-            responses.insert(
-                "422".into(),
-                error_response("Invalid input: the field and why"),
-            );
+            responses.insert("422".into(), error_response("Invalid input: the field and why"));
         }
         op.insert("responses".into(), Value::Object(responses));
         op.insert("security".into(), json!([{"bearer": []}]));
-        let entry = paths
-            .entry(endpoint.path.to_owned())
-            .or_insert_with(|| json!({}));
+        let entry = paths.entry(endpoint.path.to_owned()).or_insert_with(|| json!({}));
         entry[endpoint.method] = Value::Object(op);
     }
     json!({

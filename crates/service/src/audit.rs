@@ -36,14 +36,9 @@ impl Service {
         if actor.permissions.contains(P::PERMISSION) {
             return Ok(Can::new(actor));
         }
-        self.audit_refusal(
-            Some(actor.org_id),
-            &actor.label,
-            P::PERMISSION.as_str(),
-            &actor.context,
-        )
-        .await;
-        Err(ServiceError::forbidden(format!(
+        self.audit_refusal(Some(actor.org_id), &actor.label, P::PERMISSION.as_str(), &actor.context)
+            .await;
+        Err(ServiceError::MissingPermission(format!(
             "this needs the permission {}",
             P::PERMISSION.as_str()
         )))
@@ -51,13 +46,7 @@ impl Service {
 
     /// Records a refused access or failed authentication. Never fails the
     /// request it is about: a refusal stays a refusal even if the log is down.
-    pub async fn audit_refusal(
-        &self,
-        org_id: Option<i64>,
-        actor: &str,
-        what: &str,
-        context: &crate::RequestContext,
-    ) {
+    pub async fn audit_refusal(&self, org_id: Option<i64>, actor: &str, what: &str, context: &crate::RequestContext) {
         let details = serde_json::json!({});
         let event = NewAuditEvent {
             org_id,
@@ -83,11 +72,7 @@ impl Service {
     }
 
     #[tracing::instrument(skip_all, fields(org = can.actor().org_id))]
-    pub async fn audit_log(
-        &self,
-        can: Can<'_, ReadAudit>,
-        mut query: AuditQuery,
-    ) -> ServiceResult<Vec<AuditRecord>> {
+    pub async fn audit_log(&self, can: Can<'_, ReadAudit>, mut query: AuditQuery) -> ServiceResult<Vec<AuditRecord>> {
         query.org_id = can.actor().org_id;
         query.limit = query.limit.clamp(1, 500);
         let mut conn = self.store().conn().await?;

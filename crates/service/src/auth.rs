@@ -73,9 +73,12 @@ impl PasswordHasher {
     pub async fn verify(&self, password: String, stored: Option<String>) -> ServiceResult<bool> {
         let _permit = self.permit().await?;
         tokio::task::spawn_blocking(move || {
-            let dummy = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$wN0V4cw3X5J4z5i8p4Fh8mB+QzjBrt2uRH2dFNh6Hqk";
+            let dummy =
+                "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$wN0V4cw3X5J4z5i8p4Fh8mB+QzjBrt2uRH2dFNh6Hqk";
             let hash = stored.as_deref().unwrap_or(dummy);
-            let ok = PasswordHash::new(hash).map(|h| argon2().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false);
+            let ok = PasswordHash::new(hash)
+                .map(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
+                .unwrap_or(false);
             ok && stored.is_some()
         })
         .await
@@ -111,12 +114,7 @@ impl Service {
     /// Turns a bearer API token into the actor it stands for, inside the
     /// organization named by `slug`. A token of another organization gets
     /// "not found", exactly as an organization that does not exist.
-    pub async fn actor_for_token(
-        &self,
-        token: &str,
-        slug: &str,
-        context: RequestContext,
-    ) -> ServiceResult<Actor> {
+    pub async fn actor_for_token(&self, token: &str, slug: &str, context: RequestContext) -> ServiceResult<Actor> {
         let mut conn = self.store().conn().await?;
         let Some(record) = token_by_hash(&mut conn, &sha256_hex(token)).await? else {
             drop(conn);

@@ -6,8 +6,8 @@ use roster_domain::StatusTransition;
 use serde_json::json;
 
 use crate::{
-    Actor, MemberInput, NewCustomField, NewCustomRole, NewOrg, RemoveMember, Service,
-    ServiceResult, TeamInput, TeamMemberInput,
+    Actor, MemberInput, NewCustomField, NewCustomRole, NewOrg, RemoveMember, Service, ServiceResult, TeamInput,
+    TeamMemberInput,
 };
 
 pub struct DemoSummary {
@@ -141,24 +141,16 @@ impl Service {
         .await?;
         let actor = self.system_actor("demo").await?;
         let mut rng = StdRng::seed_from_u64(2026);
-        self.set_seats(
-            self.authorize(&actor).await?,
-            "power",
-            140,
-            Some("Power".into()),
-        )
-        .await?;
-        self.set_seats(
-            self.authorize(&actor).await?,
-            "casual",
-            120,
-            Some("Casual".into()),
-        )
-        .await?;
+        self.set_seats(self.authorize(&actor).await?, "power", 140, Some("Power".into()))
+            .await?;
+        self.set_seats(self.authorize(&actor).await?, "casual", 120, Some("Casual".into()))
+            .await?;
         self.update_settings(
             self.authorize(&actor).await?,
             crate::OrgSettingsPatch {
-                description: Some("Eine Beispielorganisation mit Teams in Deutschland, den Niederlanden und Frankreich.".into()),
+                description: Some(
+                    "Eine Beispielorganisation mit Teams in Deutschland, den Niederlanden und Frankreich.".into(),
+                ),
                 ..Default::default()
             },
         )
@@ -180,19 +172,14 @@ impl Service {
                 kind: kind.into(),
                 choices,
             };
-            self.create_custom_field(self.authorize(&actor).await?, field)
-                .await?;
+            self.create_custom_field(self.authorize(&actor).await?, field).await?;
         }
         self.create_custom_role(
             self.authorize(&actor).await?,
             NewCustomRole {
                 key: "auditor".into(),
                 name: "Auditor".into(),
-                permissions: vec![
-                    "org.read".into(),
-                    "members.read".into(),
-                    "audit.read".into(),
-                ],
+                permissions: vec!["org.read".into(), "members.read".into(), "audit.read".into()],
             },
         )
         .await?;
@@ -205,10 +192,7 @@ impl Service {
             is_division: Some(division),
         };
         let sales = self
-            .create_team(
-                self.authorize(&actor).await?,
-                team("Vertrieb", None, "T-100", true),
-            )
+            .create_team(self.authorize(&actor).await?, team("Vertrieb", None, "T-100", true))
             .await?;
         let dach = self
             .create_team(
@@ -223,10 +207,7 @@ impl Service {
             )
             .await?;
         let eng = self
-            .create_team(
-                self.authorize(&actor).await?,
-                team("Entwicklung", None, "T-200", false),
-            )
+            .create_team(self.authorize(&actor).await?, team("Entwicklung", None, "T-200", false))
             .await?;
         let platform = self
             .create_team(
@@ -240,12 +221,7 @@ impl Service {
         for i in 0..200usize {
             let first = FIRST[rng.gen_range(0..FIRST.len())];
             let last = LAST[rng.gen_range(0..LAST.len())];
-            let email = format!(
-                "{}.{}{}@demo.roster.example",
-                ascii_local(first),
-                ascii_local(last),
-                i
-            );
+            let email = format!("{}.{}{}@demo.roster.example", ascii_local(first), ascii_local(last), i);
             let role = match i {
                 0..=2 => "admin",
                 3..=4 => "division_admin",
@@ -276,9 +252,7 @@ impl Service {
                 ),
                 ..Default::default()
             };
-            let member = self
-                .create_member(self.authorize(&actor).await?, input)
-                .await?;
+            let member = self.create_member(self.authorize(&actor).await?, input).await?;
             let team_id = teams[i % teams.len()];
             let lead = i % 23 == 0;
             let add = TeamMemberInput {
@@ -291,8 +265,13 @@ impl Service {
             members.push(member.id);
         }
         for admin in &members[3..=4] {
-            self.add_division_admin(self.authorize(&actor).await?, sales.id, *admin)
-                .await?;
+            self.add_division_admin(
+                self.authorize(&actor).await?,
+                self.authorize(&actor).await?,
+                sales.id,
+                *admin,
+            )
+            .await?;
         }
         self.apply_demo_statuses(&actor, &members).await?;
         Ok(Some(DemoSummary {

@@ -16,13 +16,15 @@ pub enum ServiceError {
         field: Option<String>,
         message: String,
     },
+    /// The actor's role lacks a permission the action needs.
+    #[error("{0}")]
+    MissingPermission(String),
+    /// A rule of roles refuses the action (granting above one's own role, …).
     #[error("{0}")]
     Forbidden(String),
     #[error("authentication required")]
     Unauthenticated,
-    #[error(
-        "not enough {seat_type} seats: {needed} needed, {available} available ({shortfall} short)"
-    )]
+    #[error("not enough {seat_type} seats: {needed} needed, {available} available ({shortfall} short)")]
     SeatShortfall {
         seat_type: String,
         needed: i64,
@@ -45,6 +47,7 @@ impl ServiceError {
             Self::Invalid(e) => e.code,
             Self::NotFound(_) => "not_found",
             Self::Conflict { code, .. } => code,
+            Self::MissingPermission(_) => "missing_permission",
             Self::Forbidden(_) => "forbidden",
             Self::Unauthenticated => "unauthenticated",
             Self::SeatShortfall { .. } => "seats_exhausted",

@@ -37,10 +37,7 @@ const RESERVED: &[&str] = &[
 ];
 
 impl Service {
-    pub async fn custom_fields(
-        &self,
-        can: Can<'_, ReadOrg>,
-    ) -> ServiceResult<Vec<CustomFieldRecord>> {
+    pub async fn custom_fields(&self, can: Can<'_, ReadOrg>) -> ServiceResult<Vec<CustomFieldRecord>> {
         let mut conn = self.store().conn().await?;
         Ok(custom_fields(&mut conn, can.actor().org_id).await?)
     }
@@ -97,25 +94,13 @@ impl Service {
         })
     }
 
-    pub async fn delete_custom_field(
-        &self,
-        can: Can<'_, ManageFields>,
-        key: &str,
-    ) -> ServiceResult<()> {
+    pub async fn delete_custom_field(&self, can: Can<'_, ManageFields>, key: &str) -> ServiceResult<()> {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
         if !delete_custom_field(&mut tx, actor.org_id, key).await? {
             return Err(ServiceError::NotFound("custom field"));
         }
-        record(
-            &mut tx,
-            actor,
-            "field.delete",
-            "custom_field",
-            key,
-            json!({}),
-        )
-        .await?;
+        record(&mut tx, actor, "field.delete", "custom_field", key, json!({})).await?;
         tx.commit().await?;
         Ok(())
     }

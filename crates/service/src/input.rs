@@ -53,11 +53,7 @@ pub(crate) fn parse_member(
         external: false,
         custom_fields: Value::Object(Map::new()),
     });
-    let line = |field: &str,
-                v: &Option<String>,
-                max: usize,
-                target: &mut String|
-     -> Result<(), InvalidInput> {
+    let line = |field: &str, v: &Option<String>, max: usize, target: &mut String| -> Result<(), InvalidInput> {
         if let Some(v) = v {
             *target = SingleLine::parse(field, v, max)?.into_string();
         }
@@ -185,14 +181,8 @@ mod tests {
         }];
         let mut i = input("Anna", "Müller", "a@x.de");
         i.custom_fields = Some(serde_json::from_str(r#"{"start": "2026-13-01"}"#).unwrap());
-        assert_eq!(
-            parse_member(None, &i, &defs).unwrap_err().field,
-            "custom_fields.start"
-        );
+        assert_eq!(parse_member(None, &i, &defs).unwrap_err().field, "custom_fields.start");
         i.custom_fields = Some(serde_json::from_str(r#"{"nope": "x"}"#).unwrap());
-        assert_eq!(
-            parse_member(None, &i, &defs).unwrap_err().code,
-            "unknown_field"
-        );
+        assert_eq!(parse_member(None, &i, &defs).unwrap_err().code, "unknown_field");
     }
 }

@@ -10,9 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use roster_domain::now_millis;
-use roster_store::{
-    complete_job, enqueue_job, fail_job, heartbeat_job, ClaimedJob, Conn, JobRecord, NewJob,
-};
+use roster_store::{complete_job, enqueue_job, fail_job, heartbeat_job, ClaimedJob, Conn, JobRecord, NewJob};
 use tokio::sync::watch;
 
 use crate::{new_secret, Service, ServiceError, ServiceResult};
@@ -69,16 +67,7 @@ impl JobContext {
     /// commits: the work lands only if this worker still holds the job.
     pub async fn fence(&self, conn: &mut Conn) -> Result<(), LeaseLost> {
         let now = now_millis();
-        match heartbeat_job(
-            conn,
-            self.job.id,
-            &self.lease_token,
-            now + self.lease_millis,
-            None,
-            now,
-        )
-        .await
-        {
+        match heartbeat_job(conn, self.job.id, &self.lease_token, now + self.lease_millis, None, now).await {
             Ok(true) => Ok(()),
             _ => Err(LeaseLost),
         }
@@ -150,8 +139,7 @@ impl Worker {
         let Some(ClaimedJob { job, lease_token }) = claimed else {
             return Ok(false);
         };
-        let span =
-            tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
+        let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
         let _enter = span.enter();
         let Some(handler) = self.handlers.get(&job.kind).cloned() else {
             self.finish(
@@ -189,15 +177,7 @@ impl Worker {
                 Err(error) => {
                     // 2 s, 4 s, 8 s … capped at an hour.
                     let backoff = 1000 * (1i64 << job.attempts.clamp(1, 11));
-                    fail_job(
-                        &mut tx,
-                        job.id,
-                        lease_token,
-                        error,
-                        now + backoff.min(3_600_000),
-                        now,
-                    )
-                    .await?
+                    fail_job(&mut tx, job.id, lease_token, error, now + backoff.min(3_600_000), now).await?
                 }
             };
             tx.commit().await?;
@@ -265,15 +245,7 @@ async fn keep_lease(ctx: JobContext) {
         let now = now_millis();
         let held = async {
             let mut tx = ctx.service.store().begin().await?;
-            let held = heartbeat_job(
-                &mut tx,
-                ctx.job.id,
-                &ctx.lease_token,
-                now + ctx.lease_millis,
-                None,
-                now,
-            )
-            .await?;
+            let held = heartbeat_job(&mut tx, ctx.job.id, &ctx.lease_token, now + ctx.lease_millis, None, now).await?;
             tx.commit().await?;
             Ok::<_, ServiceError>(held)
         }

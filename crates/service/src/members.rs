@@ -1,18 +1,15 @@
 use roster_domain::{now_millis, MemberStatus, Role, StatusTransition};
 use roster_store::{
-    content_items_of, custom_fields, insert_member, link_account, list_members, member_by_email,
-    member_by_id, set_member_status, status_history, teams_of_member, transfer_content, Conn,
-    ContentItemRecord, MemberCursor, MemberQuery, MemberRecord, MemberSort, MemberTeam,
-    StatusChange,
+    content_items_of, custom_fields, insert_member, link_account, list_members, member_by_email, member_by_id,
+    set_member_status, status_history, teams_of_member, transfer_content, Conn, ContentItemRecord, MemberCursor,
+    MemberQuery, MemberRecord, MemberSort, MemberTeam, StatusChange,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::record;
 use crate::input::parse_member;
-use crate::{
-    Actor, Can, ManageMembers, MemberInput, ReadMembers, Service, ServiceError, ServiceResult,
-};
+use crate::{Actor, Can, ManageMembers, MemberInput, ReadMembers, Service, ServiceError, ServiceResult};
 
 /// Filters, sort and position of a member list, as a front door received them.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -61,14 +58,8 @@ fn encode_cursor(c: &MemberCursor) -> String {
 }
 
 fn decode_cursor(raw: &str) -> ServiceResult<MemberCursor> {
-    let bad = || {
-        roster_domain::InvalidInput::new(
-            "cursor",
-            "invalid_cursor",
-            "is not a cursor this list returned",
-        )
-    };
-    if raw.len() % 2 != 0 || raw.len() > 4096 {
+    let bad = || roster_domain::InvalidInput::new("cursor", "invalid_cursor", "is not a cursor this list returned");
+    if !raw.len().is_multiple_of(2) || raw.len() > 4096 {
         return Err(bad().into());
     }
     let bytes = (0..raw.len())
@@ -82,12 +73,7 @@ fn decode_cursor(raw: &str) -> ServiceResult<MemberCursor> {
 impl Service {
     /// Loads a member the actor may see: in their organization and, for a
     /// division admin, in their divisions. Anything else is "not found".
-    pub(crate) async fn visible_member(
-        &self,
-        conn: &mut Conn,
-        actor: &Actor,
-        id: i64,
-    ) -> ServiceResult<MemberRecord> {
+    pub(crate) async fn visible_member(&self, conn: &mut Conn, actor: &Actor, id: i64) -> ServiceResult<MemberRecord> {
         let member = member_by_id(conn, actor.org_id, id)
             .await?
             .ok_or(ServiceError::NotFound("member"))?;
@@ -100,11 +86,7 @@ impl Service {
     }
 
     #[tracing::instrument(skip_all, fields(org = can.actor().org_id, request_id = %can.actor().context.request_id))]
-    pub async fn list_members(
-        &self,
-        can: Can<'_, ReadMembers>,
-        query: MemberListQuery,
-    ) -> ServiceResult<MemberPage> {
+    pub async fn list_members(&self, can: Can<'_, ReadMembers>, query: MemberListQuery) -> ServiceResult<MemberPage> {
         let actor = can.actor();
         let (sort, descending) = match query.sort.as_deref().unwrap_or("name") {
             s if s.starts_with('-') => (&s[1..], true),
@@ -147,12 +129,9 @@ impl Service {
         let mut rows = list_members(&mut conn, self.store().backend(), &store_query)
             .await
             .map_err(|e| match e {
-                roster_store::StoreError::Corrupt(_) => roster_domain::InvalidInput::new(
-                    "cursor",
-                    "invalid_cursor",
-                    "does not fit this sort order",
-                )
-                .into(),
+                roster_store::StoreError::Corrupt(_) => {
+                    roster_domain::InvalidInput::new("cursor", "invalid_cursor", "does not fit this sort order").into()
+                }
                 other => ServiceError::from(other),
             })?;
         let next_cursor = if rows.len() as i64 > limit {
@@ -167,11 +146,7 @@ impl Service {
         })
     }
 
-    pub async fn member_detail(
-        &self,
-        can: Can<'_, ReadMembers>,
-        id: i64,
-    ) -> ServiceResult<MemberDetail> {
+    pub async fn member_detail(&self, can: Can<'_, ReadMembers>, id: i64) -> ServiceResult<MemberDetail> {
         let actor = can.actor();
         let mut conn = self.store().conn().await?;
         let member = self.visible_member(&mut conn, actor, id).await?;
@@ -192,11 +167,7 @@ impl Service {
     /// the e-mail of a removed member restores that membership, with its
     /// content items.
     #[tracing::instrument(skip_all, fields(org = can.actor().org_id, request_id = %can.actor().context.request_id))]
-    pub async fn create_member(
-        &self,
-        can: Can<'_, ManageMembers>,
-        input: MemberInput,
-    ) -> ServiceResult<MemberRecord> {
+    pub async fn create_member(&self, can: Can<'_, ManageMembers>, input: MemberInput) -> ServiceResult<MemberRecord> {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
         let defs = custom_fields(&mut tx, actor.org_id).await?;
@@ -239,16 +210,7 @@ impl Service {
             None => {
                 let status = MemberStatus::Added.as_str();
                 let id = insert_member(&mut tx, actor.org_id, &fields, status, now).await?;
-                roster_store::record_status(
-                    &mut tx,
-                    actor.org_id,
-                    id,
-                    None,
-                    status,
-                    &actor.label,
-                    now,
-                )
-                .await?;
+                roster_store::record_status(&mut tx, actor.org_id, id, None, status, &actor.label, now).await?;
                 record(
                     &mut tx,
                     actor,
@@ -304,15 +266,7 @@ impl Service {
         }
         let now = now_millis();
         roster_store::update_member(&mut tx, actor.org_id, id, &fields, now).await?;
-        record(
-            &mut tx,
-            actor,
-            "member.update",
-            "member",
-            id,
-            changes(&old, &fields),
-        )
-        .await?;
+        record(&mut tx, actor, "member.update", "member", id, changes(&old, &fields)).await?;
         let member = member_by_id(&mut tx, actor.org_id, id)
             .await?
             .ok_or(ServiceError::NotFound("member"))?;
@@ -333,8 +287,7 @@ impl Service {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
         let member = self.visible_member(&mut tx, actor, id).await?;
-        self.remove_in_tx(&mut tx, actor, member, how, "member.remove")
-            .await?;
+        self.remove_in_tx(&mut tx, actor, member, how, "member.remove").await?;
         let member = member_by_id(&mut tx, actor.org_id, id)
             .await?
             .ok_or(ServiceError::NotFound("member"))?;
@@ -351,8 +304,7 @@ impl Service {
         let member = member_by_id(&mut tx, actor.org_id, member_id)
             .await?
             .ok_or(ServiceError::NotFound("member"))?;
-        self.remove_in_tx(&mut tx, actor, member, how, "member.leave")
-            .await?;
+        self.remove_in_tx(&mut tx, actor, member, how, "member.leave").await?;
         tx.commit().await?;
         Ok(())
     }
@@ -375,16 +327,13 @@ impl Service {
         let to = MemberStatus::parse(&member.status)?.apply(StatusTransition::Remove)?;
         let mut moved = 0;
         if let Some(receiver) = how.transfer_to {
-            let receiver = self
-                .visible_member(conn, actor, receiver)
-                .await
-                .map_err(|_| {
-                    roster_domain::InvalidInput::new(
-                        "transfer_to",
-                        "unknown_member",
-                        "is not a member of this organization",
-                    )
-                })?;
+            let receiver = self.visible_member(conn, actor, receiver).await.map_err(|_| {
+                roster_domain::InvalidInput::new(
+                    "transfer_to",
+                    "unknown_member",
+                    "is not a member of this organization",
+                )
+            })?;
             if receiver.id == member.id || receiver.status == MemberStatus::Removed.as_str() {
                 return Err(roster_domain::InvalidInput::new(
                     "transfer_to",
@@ -422,9 +371,7 @@ impl Service {
     /// Hands the owner role to another member; the old owner becomes admin.
     pub async fn transfer_ownership(&self, actor: &Actor, to_member: i64) -> ServiceResult<()> {
         if !actor.is_owner() {
-            return Err(ServiceError::forbidden(
-                "only the owner can transfer ownership",
-            ));
+            return Err(ServiceError::forbidden("only the owner can transfer ownership"));
         }
         let mut tx = self.store().begin().await?;
         let target = member_by_id(&mut tx, actor.org_id, to_member)
@@ -457,15 +404,7 @@ impl Service {
         let mut f = target.fields();
         f.role = Role::OWNER.to_string();
         roster_store::update_member(&mut tx, actor.org_id, target.id, &f, now).await?;
-        record(
-            &mut tx,
-            actor,
-            "org.transfer_ownership",
-            "member",
-            target.id,
-            json!({}),
-        )
-        .await?;
+        record(&mut tx, actor, "org.transfer_ownership", "member", target.id, json!({})).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -501,10 +440,7 @@ fn changes(old: &MemberRecord, new: &roster_store::MemberFields) -> serde_json::
         }
     }
     if old.seat_type != new.seat_type {
-        out.insert(
-            "seat_type".into(),
-            json!({"from": old.seat_type, "to": new.seat_type}),
-        );
+        out.insert("seat_type".into(), json!({"from": old.seat_type, "to": new.seat_type}));
     }
     serde_json::Value::Object(out)
 }

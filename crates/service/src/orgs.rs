@@ -1,18 +1,14 @@
-use roster_domain::{
-    now_millis, AccentColor, Description, Email, MemberStatus, OrgSlug, Role, SeatType, SingleLine,
-};
+use roster_domain::{now_millis, AccentColor, Description, Email, MemberStatus, OrgSlug, Role, SeatType, SingleLine};
 use roster_store::{
-    count_orgs, ensure_account, insert_member, insert_org, insert_setup_token, member_counts,
-    org_by_id, record_status, seat_allocations, set_password_hash, team_size, update_org,
-    upsert_seat_allocation, used_seats, Conn, CountBy, MemberFields, OrgRecord,
+    count_orgs, ensure_account, insert_member, insert_org, insert_setup_token, member_counts, org_by_id, record_status,
+    seat_allocations, set_password_hash, team_size, update_org, upsert_seat_allocation, used_seats, Conn, CountBy,
+    MemberFields, OrgRecord,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::record;
-use crate::{
-    sha256_hex, Actor, Can, ManageOrg, ManageSeats, ReadOrg, Service, ServiceError, ServiceResult,
-};
+use crate::{sha256_hex, Actor, Can, ManageOrg, ManageSeats, ReadOrg, Service, ServiceError, ServiceResult};
 
 /// A new organization and its primary admin (the owner).
 #[derive(Debug, Clone)]
@@ -66,12 +62,7 @@ fn range(field: &str, value: i64, min: i64, max: i64) -> ServiceResult<i64> {
     if (min..=max).contains(&value) {
         Ok(value)
     } else {
-        Err(roster_domain::InvalidInput::new(
-            field,
-            "out_of_range",
-            format!("must be between {min} and {max}"),
-        )
-        .into())
+        Err(roster_domain::InvalidInput::new(field, "out_of_range", format!("must be between {min} and {max}")).into())
     }
 }
 
@@ -136,8 +127,7 @@ impl Service {
         let status = MemberStatus::Active.as_str();
         let member = insert_member(&mut tx, org.id, &fields, status, now).await?;
         record_status(&mut tx, org.id, member, None, status, created_by, now).await?;
-        self.connect_account(&mut tx, org.id, member, account)
-            .await?;
+        self.connect_account(&mut tx, org.id, member, account).await?;
         let mut actor = Actor::system(org.id, &org.slug);
         actor.label = created_by.to_owned();
         record(
@@ -164,8 +154,7 @@ impl Service {
         let org_id = can.actor().org_id;
         let organization = self.org(can).await?;
         let mut conn = self.store().conn().await?;
-        let counts =
-            |pairs: Vec<(String, i64)>| pairs.into_iter().map(|(k, n)| (k, json!(n))).collect();
+        let counts = |pairs: Vec<(String, i64)>| pairs.into_iter().map(|(k, n)| (k, json!(n))).collect();
         Ok(OrgOverview {
             team_size: team_size(&mut conn, org_id).await?,
             seats: self.seat_summary(&mut conn, org_id).await?,
@@ -176,11 +165,7 @@ impl Service {
     }
 
     #[tracing::instrument(skip_all, fields(org = can.actor().org_id))]
-    pub async fn update_settings(
-        &self,
-        can: Can<'_, ManageOrg>,
-        patch: OrgSettingsPatch,
-    ) -> ServiceResult<OrgRecord> {
+    pub async fn update_settings(&self, can: Can<'_, ManageOrg>, patch: OrgSettingsPatch) -> ServiceResult<OrgRecord> {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
         let mut org = org_by_id(&mut tx, actor.org_id)
@@ -201,12 +186,9 @@ impl Service {
         if let Some(v) = &patch.logo_url {
             let v = SingleLine::parse("logo_url", v, 2000)?.into_string();
             if !(v.is_empty() || v.starts_with("https://") || v.starts_with('/')) {
-                return Err(roster_domain::InvalidInput::new(
-                    "logo_url",
-                    "invalid_url",
-                    "must be an https:// URL",
-                )
-                .into());
+                return Err(
+                    roster_domain::InvalidInput::new("logo_url", "invalid_url", "must be an https:// URL").into(),
+                );
             }
             org.logo_url = v;
         }
@@ -243,11 +225,7 @@ impl Service {
         Ok(org)
     }
 
-    pub(crate) async fn seat_summary(
-        &self,
-        conn: &mut Conn,
-        org_id: i64,
-    ) -> ServiceResult<Vec<SeatSummary>> {
+    pub(crate) async fn seat_summary(&self, conn: &mut Conn, org_id: i64) -> ServiceResult<Vec<SeatSummary>> {
         let mut out = Vec::new();
         for alloc in seat_allocations(conn, org_id).await? {
             let used = used_seats(conn, org_id, &alloc.seat_type).await?;

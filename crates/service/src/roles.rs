@@ -1,7 +1,6 @@
 use roster_domain::{now_millis, FieldKey, PermissionSet, Role, SingleLine};
 use roster_store::{
-    custom_role, custom_roles, delete_custom_role, insert_custom_role, role_holders, Conn,
-    CustomRoleRecord,
+    custom_role, custom_roles, delete_custom_role, insert_custom_role, role_holders, Conn, CustomRoleRecord,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -20,12 +19,7 @@ pub struct NewCustomRole {
 impl Service {
     /// Nobody grants a role above their own: the role's permissions must be a
     /// subset of the granter's, and the owner role moves only by transfer.
-    pub(crate) async fn check_grant(
-        &self,
-        conn: &mut Conn,
-        actor: &Actor,
-        role: &Role,
-    ) -> ServiceResult<()> {
+    pub(crate) async fn check_grant(&self, conn: &mut Conn, actor: &Actor, role: &Role) -> ServiceResult<()> {
         if role.is_owner() {
             return Err(ServiceError::forbidden(
                 "the owner role is granted only by transferring ownership",
@@ -41,13 +35,9 @@ impl Service {
                 .into());
             }
         }
-        if *role != Role::READER
-            && !actor
-                .permissions
-                .contains(roster_domain::Permission::ManageRoles)
-        {
-            return Err(ServiceError::forbidden(
-                "granting a role other than reader needs the permission roles.manage",
+        if *role != Role::READER && !actor.permissions.contains(roster_domain::Permission::ManageRoles) {
+            return Err(ServiceError::MissingPermission(
+                "granting a role other than reader needs the permission roles.manage".into(),
             ));
         }
         let granted = self.permissions_of(conn, actor.org_id, role).await?;
@@ -59,10 +49,7 @@ impl Service {
         Ok(())
     }
 
-    pub async fn custom_roles(
-        &self,
-        can: Can<'_, ReadOrg>,
-    ) -> ServiceResult<Vec<CustomRoleRecord>> {
+    pub async fn custom_roles(&self, can: Can<'_, ReadOrg>) -> ServiceResult<Vec<CustomRoleRecord>> {
         let mut conn = self.store().conn().await?;
         Ok(custom_roles(&mut conn, can.actor().org_id).await?)
     }
@@ -109,11 +96,7 @@ impl Service {
         })
     }
 
-    pub async fn delete_custom_role(
-        &self,
-        can: Can<'_, ManageRoles>,
-        key: &str,
-    ) -> ServiceResult<()> {
+    pub async fn delete_custom_role(&self, can: Can<'_, ManageRoles>, key: &str) -> ServiceResult<()> {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
         let holders = role_holders(&mut tx, actor.org_id, &format!("custom:{key}")).await?;

@@ -1,14 +1,14 @@
 use roster_domain::{now_millis, MemberStatus, SingleLine, TeamRole};
 use roster_store::{
-    add_division_admin, child_team_count, delete_team, division_admins, insert_team, list_teams,
-    remove_division_admin, remove_team_member, team_by_id, team_in_division_scope, team_members,
-    update_team, upsert_team_member, Conn, TeamFields, TeamMemberRecord, TeamRecord,
+    add_division_admin, child_team_count, delete_team, division_admins, insert_team, list_teams, remove_division_admin,
+    remove_team_member, team_by_id, team_in_division_scope, team_members, update_team, upsert_team_member, Conn,
+    TeamFields, TeamMemberRecord, TeamRecord,
 };
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::audit::record;
-use crate::{Actor, Can, ManageTeams, ReadTeams, Service, ServiceError, ServiceResult};
+use crate::{Actor, Can, ManageRoles, ManageTeams, ReadTeams, Service, ServiceError, ServiceResult};
 
 /// A new team, or changes to one. `parent_id: null` in a change moves the
 /// team to the top level; leaving it out keeps the parent.
@@ -40,12 +40,7 @@ mod double_option {
 }
 
 impl Service {
-    async fn visible_team(
-        &self,
-        conn: &mut Conn,
-        actor: &Actor,
-        id: i64,
-    ) -> ServiceResult<TeamRecord> {
+    async fn visible_team(&self, conn: &mut Conn, actor: &Actor, id: i64) -> ServiceResult<TeamRecord> {
         let team = team_by_id(conn, actor.org_id, id)
             .await?
             .ok_or(ServiceError::NotFound("team"))?;
@@ -123,21 +118,14 @@ impl Service {
                 .into());
             }
             let team = self.visible_team(conn, actor, current).await.map_err(|_| {
-                roster_domain::InvalidInput::new(
-                    "parent_id",
-                    "unknown_team",
-                    "is not a team of this organization",
-                )
+                roster_domain::InvalidInput::new("parent_id", "unknown_team", "is not a team of this organization")
             })?;
             cursor = team.parent_id;
             depth += 1;
             if depth > 64 {
-                return Err(roster_domain::InvalidInput::new(
-                    "parent_id",
-                    "too_deep",
-                    "teams nest at most 64 levels",
-                )
-                .into());
+                return Err(
+                    roster_domain::InvalidInput::new("parent_id", "too_deep", "teams nest at most 64 levels").into(),
+                );
             }
         }
         Ok(())
@@ -181,11 +169,7 @@ impl Service {
         Ok(f)
     }
 
-    pub async fn create_team(
-        &self,
-        can: Can<'_, ManageTeams>,
-        input: TeamInput,
-    ) -> ServiceResult<TeamRecord> {
+    pub async fn create_team(&self, can: Can<'_, ManageTeams>, input: TeamInput) -> ServiceResult<TeamRecord> {
         let actor = can.actor();
         let f = Self::team_fields(None, &input)?;
         let mut tx = self.store().begin().await?;
@@ -208,12 +192,7 @@ impl Service {
     }
 
     /// Renames, moves or otherwise changes a team.
-    pub async fn update_team(
-        &self,
-        can: Can<'_, ManageTeams>,
-        id: i64,
-        input: TeamInput,
-    ) -> ServiceResult<TeamRecord> {
+    pub async fn update_team(&self, can: Can<'_, ManageTeams>, id: i64, input: TeamInput) -> ServiceResult<TeamRecord> {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
         let old = self.visible_team(&mut tx, actor, id).await?;
@@ -271,11 +250,7 @@ impl Service {
             .await?
             .filter(|m| m.status != MemberStatus::Removed.as_str())
             .ok_or_else(|| {
-                roster_domain::InvalidInput::new(
-                    "member_id",
-                    "unknown_member",
-                    "is not a member of this organization",
-                )
+                roster_domain::InvalidInput::new("member_id", "unknown_member", "is not a member of this organization")
             })?;
         upsert_team_member(
             &mut tx,
@@ -325,23 +300,16 @@ impl Service {
         Ok(())
     }
 
-    /// Makes a member an admin of a division. Needs roles.manage too, since
-    /// it widens what that member may do.
+    /// Makes a member an admin of a division. Needs roles.manage as well as
+    /// teams.manage, since it widens what that member may do.
     pub async fn add_division_admin(
         &self,
         can: Can<'_, ManageTeams>,
+        _roles: Can<'_, ManageRoles>,
         team_id: i64,
         member_id: i64,
     ) -> ServiceResult<()> {
         let actor = can.actor();
-        if !actor
-            .permissions
-            .contains(roster_domain::Permission::ManageRoles)
-        {
-            return Err(ServiceError::forbidden(
-                "naming division admins needs the permission roles.manage",
-            ));
-        }
         let mut tx = self.store().begin().await?;
         let team = self.visible_team(&mut tx, actor, team_id).await?;
         if !team.is_division {
@@ -355,11 +323,7 @@ impl Service {
             .await?
             .filter(|m| m.status != MemberStatus::Removed.as_str())
             .ok_or_else(|| {
-                roster_domain::InvalidInput::new(
-                    "member_id",
-                    "unknown_member",
-                    "is not a member of this organization",
-                )
+                roster_domain::InvalidInput::new("member_id", "unknown_member", "is not a member of this organization")
             })?;
         add_division_admin(&mut tx, actor.org_id, team_id, member.id).await?;
         record(
@@ -378,18 +342,11 @@ impl Service {
     pub async fn remove_division_admin(
         &self,
         can: Can<'_, ManageTeams>,
+        _roles: Can<'_, ManageRoles>,
         team_id: i64,
         member_id: i64,
     ) -> ServiceResult<()> {
         let actor = can.actor();
-        if !actor
-            .permissions
-            .contains(roster_domain::Permission::ManageRoles)
-        {
-            return Err(ServiceError::forbidden(
-                "removing division admins needs the permission roles.manage",
-            ));
-        }
         let mut tx = self.store().begin().await?;
         self.visible_team(&mut tx, actor, team_id).await?;
         if !remove_division_admin(&mut tx, actor.org_id, team_id, member_id).await? {

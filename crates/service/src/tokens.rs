@@ -22,19 +22,13 @@ pub struct TokenCreated {
 }
 
 impl Service {
-    pub async fn create_token(
-        &self,
-        can: Can<'_, ManageTokens>,
-        new: NewToken,
-    ) -> ServiceResult<TokenCreated> {
+    pub async fn create_token(&self, can: Can<'_, ManageTokens>, new: NewToken) -> ServiceResult<TokenCreated> {
         let actor = can.actor();
         let name = SingleLine::parse_required("name", &new.name, 100)?;
         let role = Role::parse(&new.role)?;
         let mut tx = self.store().begin().await?;
         if role.is_owner() {
-            return Err(ServiceError::forbidden(
-                "a token cannot hold the owner role; use admin",
-            ));
+            return Err(ServiceError::forbidden("a token cannot hold the owner role; use admin"));
         }
         self.check_grant(&mut tx, actor, &role).await?;
         let token = new_secret("rst_");
@@ -58,10 +52,7 @@ impl Service {
         )
         .await?;
         tx.commit().await?;
-        Ok(TokenCreated {
-            token,
-            record: record_,
-        })
+        Ok(TokenCreated { token, record: record_ })
     }
 
     pub async fn tokens(&self, can: Can<'_, ManageTokens>) -> ServiceResult<Vec<TokenRecord>> {

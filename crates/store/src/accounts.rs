@@ -47,14 +47,12 @@ pub async fn set_password_hash(conn: &mut Conn, account_id: i64, hash: &str) -> 
     Ok(())
 }
 
-pub async fn account_by_email(
-    conn: &mut Conn,
-    email_normalized: &str,
-) -> StoreResult<Option<AccountRecord>> {
-    let row = sqlx::query("SELECT id, email, first_name, last_name, password_hash FROM accounts WHERE email_normalized = $1")
-        .bind(email_normalized)
-        .fetch_optional(conn)
-        .await?;
+pub async fn account_by_email(conn: &mut Conn, email_normalized: &str) -> StoreResult<Option<AccountRecord>> {
+    let row =
+        sqlx::query("SELECT id, email, first_name, last_name, password_hash FROM accounts WHERE email_normalized = $1")
+            .bind(email_normalized)
+            .fetch_optional(conn)
+            .await?;
     Ok(row
         .map(|r| -> Result<_, sqlx::Error> {
             Ok(AccountRecord {
@@ -79,13 +77,11 @@ pub async fn insert_setup_token(conn: &mut Conn, token_hash: &str, now: i64) -> 
 
 /// Marks a setup token used; false if it does not exist or was used already.
 pub async fn consume_setup_token(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<bool> {
-    let done = sqlx::query(
-        "UPDATE setup_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL",
-    )
-    .bind(token_hash)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    let done = sqlx::query("UPDATE setup_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
+        .bind(token_hash)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -97,11 +93,9 @@ pub async fn account_name(conn: &mut Conn, account_id: i64) -> StoreResult<Optio
         .await?;
     Ok(row
         .map(|r| -> Result<_, sqlx::Error> {
-            Ok(
-                format!("{} {}", text(&r, "first_name")?, text(&r, "last_name")?)
-                    .trim()
-                    .to_owned(),
-            )
+            Ok(format!("{} {}", text(&r, "first_name")?, text(&r, "last_name")?)
+                .trim()
+                .to_owned())
         })
         .transpose()?)
 }

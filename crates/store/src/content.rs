@@ -38,11 +38,7 @@ pub async fn insert_content_item(
     .await?)
 }
 
-pub async fn content_items_of(
-    conn: &mut Conn,
-    org_id: i64,
-    owner: i64,
-) -> StoreResult<Vec<ContentItemRecord>> {
+pub async fn content_items_of(conn: &mut Conn, org_id: i64, owner: i64) -> StoreResult<Vec<ContentItemRecord>> {
     let rows = sqlx::query(
         "SELECT id, owner_member_id, kind, external_ref, title, created_at FROM content_items \
          WHERE org_id = $1 AND owner_member_id = $2 ORDER BY id",
@@ -66,19 +62,12 @@ pub async fn content_items_of(
 }
 
 /// Hands every item of `from` to `to`; returns how many moved.
-pub async fn transfer_content(
-    conn: &mut Conn,
-    org_id: i64,
-    from: i64,
-    to: i64,
-) -> StoreResult<u64> {
-    let done = sqlx::query(
-        "UPDATE content_items SET owner_member_id = $3 WHERE org_id = $1 AND owner_member_id = $2",
-    )
-    .bind(org_id)
-    .bind(from)
-    .bind(to)
-    .execute(conn)
-    .await?;
+pub async fn transfer_content(conn: &mut Conn, org_id: i64, from: i64, to: i64) -> StoreResult<u64> {
+    let done = sqlx::query("UPDATE content_items SET owner_member_id = $3 WHERE org_id = $1 AND owner_member_id = $2")
+        .bind(org_id)
+        .bind(from)
+        .bind(to)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected())
 }

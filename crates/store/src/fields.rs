@@ -21,8 +21,7 @@ pub async fn insert_custom_field(
     choices: &[String],
     now: i64,
 ) -> StoreResult<i64> {
-    let choices =
-        serde_json::to_string(choices).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+    let choices = serde_json::to_string(choices).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
     Ok(sqlx::query_scalar(
         "INSERT INTO custom_fields (org_id, key, label, kind, choices, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
@@ -37,16 +36,14 @@ pub async fn insert_custom_field(
 }
 
 pub async fn custom_fields(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<CustomFieldRecord>> {
-    let rows = sqlx::query(
-        "SELECT id, key, label, kind, choices FROM custom_fields WHERE org_id = $1 ORDER BY key",
-    )
-    .bind(org_id)
-    .fetch_all(conn)
-    .await?;
+    let rows = sqlx::query("SELECT id, key, label, kind, choices FROM custom_fields WHERE org_id = $1 ORDER BY key")
+        .bind(org_id)
+        .fetch_all(conn)
+        .await?;
     rows.iter()
         .map(|r| {
-            let choices = serde_json::from_str(&text(r, "choices")?)
-                .map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+            let choices =
+                serde_json::from_str(&text(r, "choices")?).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
             Ok(CustomFieldRecord {
                 id: int(r, "id")?,
                 key: text(r, "key")?,

@@ -32,8 +32,7 @@ pub struct JobRecord {
     pub finished_at: Option<i64>,
 }
 
-const COLUMNS: &str =
-    "id, org_id, kind, payload, status, attempts, max_attempts, progress_done, progress_total, \
+const COLUMNS: &str = "id, org_id, kind, payload, status, attempts, max_attempts, progress_done, progress_total, \
     result, last_error, created_by, created_at, finished_at";
 
 fn from_row(r: &AnyRow) -> Result<JobRecord, sqlx::Error> {
@@ -91,12 +90,7 @@ pub struct ClaimedJob {
 impl Store {
     /// Claims the oldest due job (queued and due, or running with an expired
     /// lease). Jobs whose lease expired on their last attempt fail instead.
-    pub async fn claim_job(
-        &self,
-        lease_token: &str,
-        lease_millis: i64,
-        now: i64,
-    ) -> StoreResult<Option<ClaimedJob>> {
+    pub async fn claim_job(&self, lease_token: &str, lease_millis: i64, now: i64) -> StoreResult<Option<ClaimedJob>> {
         let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE jobs SET status = 'failed', lease_token = NULL, finished_at = $1, updated_at = $1, \
@@ -122,14 +116,13 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(row
-            .map(|r| -> StoreResult<_> {
-                Ok(ClaimedJob {
-                    job: from_row(&r)?,
-                    lease_token: lease_token.to_owned(),
-                })
+        row.map(|r| -> StoreResult<_> {
+            Ok(ClaimedJob {
+                job: from_row(&r)?,
+                lease_token: lease_token.to_owned(),
             })
-            .transpose()?)
+        })
+        .transpose()
     }
 }
 
@@ -162,13 +155,7 @@ pub async fn heartbeat_job(
 
 /// Marks the job succeeded; false if the lease was lost (the caller's
 /// transaction must then roll back its work).
-pub async fn complete_job(
-    conn: &mut Conn,
-    id: i64,
-    lease_token: &str,
-    result: &str,
-    now: i64,
-) -> StoreResult<bool> {
+pub async fn complete_job(conn: &mut Conn, id: i64, lease_token: &str, result: &str, now: i64) -> StoreResult<bool> {
     let done = sqlx::query(
         "UPDATE jobs SET status = 'succeeded', result = $3, lease_token = NULL, finished_at = $4, updated_at = $4 \
          WHERE id = $1 AND lease_token = $2 AND status = 'running'",
@@ -217,12 +204,7 @@ pub async fn job_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<JobRecord
 }
 
 /// An organization's jobs created since `since`, newest first.
-pub async fn list_jobs(
-    conn: &mut Conn,
-    org_id: i64,
-    since: i64,
-    limit: i64,
-) -> StoreResult<Vec<JobRecord>> {
+pub async fn list_jobs(conn: &mut Conn, org_id: i64, since: i64, limit: i64) -> StoreResult<Vec<JobRecord>> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM jobs WHERE org_id = $1 AND created_at >= $2 ORDER BY id DESC LIMIT $3"
     ))

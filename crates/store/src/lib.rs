@@ -150,30 +150,24 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn redact_hides_the_password() {
-        assert_eq!(
-            super::redact("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
-        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
-    }
-}
-
 /// Serializes stored UTC milliseconds as RFC 3339.
 pub fn serialize_time<S: serde::Serializer>(millis: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&roster_domain::format_rfc3339(*millis))
 }
 
 /// Like [`serialize_time`], for optional times.
-pub fn serialize_opt_time<S: serde::Serializer>(
-    millis: &Option<i64>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
+pub fn serialize_opt_time<S: serde::Serializer>(millis: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
     match millis {
         Some(m) => serialize_time(m, s),
         None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redact_hides_the_password() {
+        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
     }
 }

@@ -126,13 +126,7 @@ fn custom_json(f: &MemberFields) -> StoreResult<String> {
     serde_json::to_string(&f.custom_fields).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-pub async fn insert_member(
-    conn: &mut Conn,
-    org_id: i64,
-    f: &MemberFields,
-    status: &str,
-    now: i64,
-) -> StoreResult<i64> {
+pub async fn insert_member(conn: &mut Conn, org_id: i64, f: &MemberFields, status: &str, now: i64) -> StoreResult<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO members (org_id, first_name, last_name, email, email_normalized, personal_id, comment, phone, \
          location, skills, department, role, seat_type, status, external, custom_fields, search_text, created_at, updated_at) \
@@ -160,13 +154,7 @@ pub async fn insert_member(
     .await?)
 }
 
-pub async fn update_member(
-    conn: &mut Conn,
-    org_id: i64,
-    id: i64,
-    f: &MemberFields,
-    now: i64,
-) -> StoreResult<()> {
+pub async fn update_member(conn: &mut Conn, org_id: i64, id: i64, f: &MemberFields, now: i64) -> StoreResult<()> {
     sqlx::query(
         "UPDATE members SET first_name = $3, last_name = $4, email = $5, email_normalized = $6, personal_id = $7, \
          comment = $8, phone = $9, location = $10, skills = $11, department = $12, role = $13, seat_type = $14, \
@@ -251,11 +239,7 @@ pub struct StatusChange {
     pub at: i64,
 }
 
-pub async fn status_history(
-    conn: &mut Conn,
-    org_id: i64,
-    member_id: i64,
-) -> StoreResult<Vec<StatusChange>> {
+pub async fn status_history(conn: &mut Conn, org_id: i64, member_id: i64) -> StoreResult<Vec<StatusChange>> {
     let rows = sqlx::query(
         "SELECT from_status, to_status, actor, at FROM member_status_history WHERE org_id = $1 AND member_id = $2 ORDER BY id",
     )
@@ -275,11 +259,7 @@ pub async fn status_history(
         .collect()
 }
 
-pub async fn member_by_id(
-    conn: &mut Conn,
-    org_id: i64,
-    id: i64,
-) -> StoreResult<Option<MemberRecord>> {
+pub async fn member_by_id(conn: &mut Conn, org_id: i64, id: i64) -> StoreResult<Option<MemberRecord>> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM members m WHERE m.org_id = $1 AND m.id = $2"
     ))
@@ -305,11 +285,7 @@ pub async fn member_by_email(
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
-pub async fn member_by_account(
-    conn: &mut Conn,
-    org_id: i64,
-    account_id: i64,
-) -> StoreResult<Option<MemberRecord>> {
+pub async fn member_by_account(conn: &mut Conn, org_id: i64, account_id: i64) -> StoreResult<Option<MemberRecord>> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM members m WHERE m.org_id = $1 AND m.account_id = $2"
     ))
@@ -320,12 +296,7 @@ pub async fn member_by_account(
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
-pub async fn link_account(
-    conn: &mut Conn,
-    org_id: i64,
-    member_id: i64,
-    account_id: i64,
-) -> StoreResult<()> {
+pub async fn link_account(conn: &mut Conn, org_id: i64, member_id: i64, account_id: i64) -> StoreResult<()> {
     sqlx::query("UPDATE members SET account_id = $3 WHERE org_id = $1 AND id = $2")
         .bind(org_id)
         .bind(member_id)
@@ -407,14 +378,8 @@ impl MemberRecord {
 }
 
 /// One page of members, in keyset order.
-pub async fn list_members(
-    conn: &mut Conn,
-    backend: Backend,
-    q: &MemberQuery,
-) -> StoreResult<Vec<MemberRecord>> {
-    let mut sql = Sql::new(&format!(
-        "SELECT {COLUMNS} FROM members m WHERE m.org_id = "
-    ));
+pub async fn list_members(conn: &mut Conn, backend: Backend, q: &MemberQuery) -> StoreResult<Vec<MemberRecord>> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM members m WHERE m.org_id = "));
     sql.bind(q.org_id);
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let needle = text.to_lowercase();
@@ -436,8 +401,7 @@ pub async fn list_members(
         ("comment", &q.comment),
     ] {
         if let Some(value) = value {
-            sql.push(&format!(" AND m.{column} = "))
-                .bind(value.as_str());
+            sql.push(&format!(" AND m.{column} = ")).bind(value.as_str());
         }
     }
     if let Some(external) = q.external {
@@ -454,27 +418,20 @@ pub async fn list_members(
         push_division_scope(&mut sql, q.org_id, admin);
     }
     let (columns, order): (&[&str], &str) = match q.sort {
-        MemberSort::Name => (
-            &["m.last_name", "m.first_name"],
-            "m.last_name, m.first_name",
-        ),
+        MemberSort::Name => (&["m.last_name", "m.first_name"], "m.last_name, m.first_name"),
         MemberSort::Email => (&["m.email_normalized"], "m.email_normalized"),
         MemberSort::Created => (&["m.created_at"], "m.created_at"),
     };
     let dir = if q.descending { "DESC" } else { "ASC" };
     if let Some(after) = &q.after {
         if after.key.len() != columns.len() {
-            return Err(StoreError::Corrupt(
-                "cursor does not match the sort order".into(),
-            ));
+            return Err(StoreError::Corrupt("cursor does not match the sort order".into()));
         }
         let cmp = if q.descending { "<" } else { ">" };
         sql.push(&format!(" AND ({}, m.id) {cmp} (", columns.join(", ")));
         for (value, column) in after.key.iter().zip(columns) {
             if *column == "m.created_at" {
-                let v: i64 = value
-                    .parse()
-                    .map_err(|_| StoreError::Corrupt("cursor".into()))?;
+                let v: i64 = value.parse().map_err(|_| StoreError::Corrupt("cursor".into()))?;
                 sql.bind(v);
             } else {
                 sql.bind(value.as_str());

@@ -46,12 +46,7 @@ fn from_row(r: &AnyRow) -> Result<OrgRecord, sqlx::Error> {
     })
 }
 
-pub async fn insert_org(
-    conn: &mut Conn,
-    slug: &str,
-    name: &str,
-    now: i64,
-) -> StoreResult<OrgRecord> {
+pub async fn insert_org(conn: &mut Conn, slug: &str, name: &str, now: i64) -> StoreResult<OrgRecord> {
     let row = sqlx::query(&format!(
         "INSERT INTO organizations (slug, name, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING {COLUMNS}"
     ))
@@ -64,31 +59,25 @@ pub async fn insert_org(
 }
 
 pub async fn org_by_slug(conn: &mut Conn, slug: &str) -> StoreResult<Option<OrgRecord>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM organizations WHERE slug = $1"
-    ))
-    .bind(slug)
-    .fetch_optional(conn)
-    .await?;
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM organizations WHERE slug = $1"))
+        .bind(slug)
+        .fetch_optional(conn)
+        .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
 pub async fn org_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<OrgRecord>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM organizations WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM organizations WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
 pub async fn list_orgs(conn: &mut Conn) -> StoreResult<Vec<OrgRecord>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM organizations ORDER BY slug"
-    ))
-    .fetch_all(conn)
-    .await?;
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM organizations ORDER BY slug"))
+        .fetch_all(conn)
+        .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 

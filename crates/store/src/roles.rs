@@ -33,12 +33,10 @@ pub async fn insert_custom_role(
 }
 
 pub async fn custom_roles(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<CustomRoleRecord>> {
-    let rows = sqlx::query(
-        "SELECT id, key, name, permissions FROM custom_roles WHERE org_id = $1 ORDER BY key",
-    )
-    .bind(org_id)
-    .fetch_all(conn)
-    .await?;
+    let rows = sqlx::query("SELECT id, key, name, permissions FROM custom_roles WHERE org_id = $1 ORDER BY key")
+        .bind(org_id)
+        .fetch_all(conn)
+        .await?;
     rows.iter()
         .map(|r| {
             Ok(CustomRoleRecord {
@@ -51,15 +49,8 @@ pub async fn custom_roles(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<Custo
         .collect()
 }
 
-pub async fn custom_role(
-    conn: &mut Conn,
-    org_id: i64,
-    key: &str,
-) -> StoreResult<Option<CustomRoleRecord>> {
-    Ok(custom_roles(conn, org_id)
-        .await?
-        .into_iter()
-        .find(|r| r.key == key))
+pub async fn custom_role(conn: &mut Conn, org_id: i64, key: &str) -> StoreResult<Option<CustomRoleRecord>> {
+    Ok(custom_roles(conn, org_id).await?.into_iter().find(|r| r.key == key))
 }
 
 pub async fn delete_custom_role(conn: &mut Conn, org_id: i64, key: &str) -> StoreResult<bool> {

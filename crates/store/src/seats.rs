@@ -31,10 +31,11 @@ pub async fn upsert_seat_allocation(
 }
 
 pub async fn seat_allocations(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<SeatAllocation>> {
-    let rows = sqlx::query("SELECT seat_type, label, purchased FROM seat_allocations WHERE org_id = $1 ORDER BY seat_type")
-        .bind(org_id)
-        .fetch_all(conn)
-        .await?;
+    let rows =
+        sqlx::query("SELECT seat_type, label, purchased FROM seat_allocations WHERE org_id = $1 ORDER BY seat_type")
+            .bind(org_id)
+            .fetch_all(conn)
+            .await?;
     rows.iter()
         .map(|r| {
             Ok(SeatAllocation {
@@ -61,21 +62,15 @@ pub async fn used_seats(conn: &mut Conn, org_id: i64, seat_type: &str) -> StoreR
 /// Members who are not removed.
 pub async fn team_size(conn: &mut Conn, org_id: i64) -> StoreResult<i64> {
     Ok(
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM members WHERE org_id = $1 AND status <> 'removed'",
-        )
-        .bind(org_id)
-        .fetch_one(conn)
-        .await?,
+        sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE org_id = $1 AND status <> 'removed'")
+            .bind(org_id)
+            .fetch_one(conn)
+            .await?,
     )
 }
 
 /// Members per status and per role, for the organization overview.
-pub async fn member_counts(
-    conn: &mut Conn,
-    org_id: i64,
-    column: CountBy,
-) -> StoreResult<Vec<(String, i64)>> {
+pub async fn member_counts(conn: &mut Conn, org_id: i64, column: CountBy) -> StoreResult<Vec<(String, i64)>> {
     let col = match column {
         CountBy::Status => "status",
         CountBy::Role => "role",

@@ -39,12 +39,7 @@ fn from_row(r: &AnyRow) -> Result<TeamRecord, sqlx::Error> {
     })
 }
 
-pub async fn insert_team(
-    conn: &mut Conn,
-    org_id: i64,
-    f: &TeamFields,
-    now: i64,
-) -> StoreResult<i64> {
+pub async fn insert_team(conn: &mut Conn, org_id: i64, f: &TeamFields, now: i64) -> StoreResult<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO teams (org_id, parent_id, name, purpose, external_key, is_division, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
@@ -60,13 +55,7 @@ pub async fn insert_team(
     .await?)
 }
 
-pub async fn update_team(
-    conn: &mut Conn,
-    org_id: i64,
-    id: i64,
-    f: &TeamFields,
-    now: i64,
-) -> StoreResult<()> {
+pub async fn update_team(conn: &mut Conn, org_id: i64, id: i64, f: &TeamFields, now: i64) -> StoreResult<()> {
     sqlx::query(
         "UPDATE teams SET parent_id = $3, name = $4, purpose = $5, external_key = $6, is_division = $7, updated_at = $8 \
          WHERE org_id = $1 AND id = $2",
@@ -156,28 +145,17 @@ pub async fn upsert_team_member(
     Ok(())
 }
 
-pub async fn remove_team_member(
-    conn: &mut Conn,
-    org_id: i64,
-    team_id: i64,
-    member_id: i64,
-) -> StoreResult<bool> {
-    let done = sqlx::query(
-        "DELETE FROM team_members WHERE org_id = $1 AND team_id = $2 AND member_id = $3",
-    )
-    .bind(org_id)
-    .bind(team_id)
-    .bind(member_id)
-    .execute(conn)
-    .await?;
+pub async fn remove_team_member(conn: &mut Conn, org_id: i64, team_id: i64, member_id: i64) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM team_members WHERE org_id = $1 AND team_id = $2 AND member_id = $3")
+        .bind(org_id)
+        .bind(team_id)
+        .bind(member_id)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn team_members(
-    conn: &mut Conn,
-    org_id: i64,
-    team_id: i64,
-) -> StoreResult<Vec<TeamMemberRecord>> {
+pub async fn team_members(conn: &mut Conn, org_id: i64, team_id: i64) -> StoreResult<Vec<TeamMemberRecord>> {
     let rows = sqlx::query(
         "SELECT tm.member_id, m.first_name, m.last_name, tm.team_role, tm.core_member FROM team_members tm \
          JOIN members m ON m.id = tm.member_id WHERE tm.org_id = $1 AND tm.team_id = $2 ORDER BY m.last_name, m.first_name, m.id",
@@ -207,11 +185,7 @@ pub struct MemberTeam {
     pub core_member: bool,
 }
 
-pub async fn teams_of_member(
-    conn: &mut Conn,
-    org_id: i64,
-    member_id: i64,
-) -> StoreResult<Vec<MemberTeam>> {
+pub async fn teams_of_member(conn: &mut Conn, org_id: i64, member_id: i64) -> StoreResult<Vec<MemberTeam>> {
     let rows = sqlx::query(
         "SELECT t.id, t.name, tm.team_role, tm.core_member FROM team_members tm JOIN teams t ON t.id = tm.team_id \
          WHERE tm.org_id = $1 AND tm.member_id = $2 ORDER BY t.name",
@@ -232,12 +206,7 @@ pub async fn teams_of_member(
         .collect()
 }
 
-pub async fn add_division_admin(
-    conn: &mut Conn,
-    org_id: i64,
-    team_id: i64,
-    member_id: i64,
-) -> StoreResult<()> {
+pub async fn add_division_admin(conn: &mut Conn, org_id: i64, team_id: i64, member_id: i64) -> StoreResult<()> {
     sqlx::query("INSERT INTO division_admins (team_id, member_id, org_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
         .bind(team_id)
         .bind(member_id)
@@ -247,38 +216,28 @@ pub async fn add_division_admin(
     Ok(())
 }
 
-pub async fn remove_division_admin(
-    conn: &mut Conn,
-    org_id: i64,
-    team_id: i64,
-    member_id: i64,
-) -> StoreResult<bool> {
-    let done = sqlx::query(
-        "DELETE FROM division_admins WHERE org_id = $1 AND team_id = $2 AND member_id = $3",
-    )
-    .bind(org_id)
-    .bind(team_id)
-    .bind(member_id)
-    .execute(conn)
-    .await?;
+pub async fn remove_division_admin(conn: &mut Conn, org_id: i64, team_id: i64, member_id: i64) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM division_admins WHERE org_id = $1 AND team_id = $2 AND member_id = $3")
+        .bind(org_id)
+        .bind(team_id)
+        .bind(member_id)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
 pub async fn division_admins(conn: &mut Conn, org_id: i64, team_id: i64) -> StoreResult<Vec<i64>> {
-    Ok(sqlx::query_scalar("SELECT member_id FROM division_admins WHERE org_id = $1 AND team_id = $2 ORDER BY member_id")
-        .bind(org_id)
-        .bind(team_id)
-        .fetch_all(conn)
-        .await?)
+    Ok(sqlx::query_scalar(
+        "SELECT member_id FROM division_admins WHERE org_id = $1 AND team_id = $2 ORDER BY member_id",
+    )
+    .bind(org_id)
+    .bind(team_id)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Whether `team_id` is one of `admin`'s divisions or lies below one.
-pub async fn team_in_division_scope(
-    conn: &mut Conn,
-    org_id: i64,
-    admin: i64,
-    team_id: i64,
-) -> StoreResult<bool> {
+pub async fn team_in_division_scope(conn: &mut Conn, org_id: i64, admin: i64, team_id: i64) -> StoreResult<bool> {
     let n: i64 = sqlx::query_scalar(
         "WITH RECURSIVE scope(id) AS (SELECT team_id FROM division_admins WHERE org_id = $1 AND member_id = $2 \
          UNION SELECT t.id FROM teams t JOIN scope s ON t.parent_id = s.id) SELECT COUNT(*) FROM scope WHERE id = $3",
@@ -292,11 +251,7 @@ pub async fn team_in_division_scope(
 }
 
 /// Takes a member out of every team and division they administer.
-pub async fn remove_member_from_all_teams(
-    conn: &mut Conn,
-    org_id: i64,
-    member_id: i64,
-) -> StoreResult<()> {
+pub async fn remove_member_from_all_teams(conn: &mut Conn, org_id: i64, member_id: i64) -> StoreResult<()> {
     sqlx::query("DELETE FROM team_members WHERE org_id = $1 AND member_id = $2")
         .bind(org_id)
         .bind(member_id)

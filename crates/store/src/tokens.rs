@@ -80,11 +80,7 @@ pub async fn list_tokens(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<TokenR
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
-pub async fn token_by_id(
-    conn: &mut Conn,
-    org_id: i64,
-    id: i64,
-) -> StoreResult<Option<TokenRecord>> {
+pub async fn token_by_id(conn: &mut Conn, org_id: i64, id: i64) -> StoreResult<Option<TokenRecord>> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM api_tokens WHERE org_id = $1 AND id = $2"
     ))
@@ -96,22 +92,25 @@ pub async fn token_by_id(
 }
 
 pub async fn revoke_token(conn: &mut Conn, org_id: i64, id: i64, now: i64) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL")
-        .bind(org_id)
-        .bind(id)
-        .bind(now)
-        .execute(conn)
-        .await?;
+    let done =
+        sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL")
+            .bind(org_id)
+            .bind(id)
+            .bind(now)
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Records use at most once a minute, so that reads do not become writes.
 pub async fn touch_token(conn: &mut Conn, id: i64, now: i64) -> StoreResult<()> {
-    sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)")
-        .bind(id)
-        .bind(now)
-        .bind(now - 60_000)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(now - 60_000)
+    .execute(conn)
+    .await?;
     Ok(())
 }

@@ -5,12 +5,9 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::Json;
 use roster_service::store::{
-    AuditQuery, AuditRecord, ContentItemRecord, CustomFieldRecord, CustomRoleRecord, JobRecord,
-    TokenRecord,
+    AuditQuery, AuditRecord, ContentItemRecord, CustomFieldRecord, CustomRoleRecord, JobRecord, TokenRecord,
 };
-use roster_service::{
-    NewContentItem, NewCustomField, NewCustomRole, NewToken, ReadAudit, TokenCreated,
-};
+use roster_service::{NewContentItem, NewCustomField, NewCustomRole, NewToken, ReadAudit, TokenCreated};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiJson, ApiQuery, Authed, Endpoint, Ids};
@@ -140,26 +137,14 @@ struct RoleView {
     permissions: Vec<String>,
 }
 
-async fn roles(
-    State(s): State<AppState>,
-    Authed(actor): Authed,
-) -> Result<Json<Items<RoleView>>, ApiError> {
-    let custom = s
-        .service
-        .custom_roles(s.service.authorize(&actor).await?)
-        .await?;
-    let builtin = roster_domain::BuiltinRole::ALL
-        .into_iter()
-        .map(|b| RoleView {
-            key: b.as_str().into(),
-            name: b.as_str().into(),
-            builtin: true,
-            permissions: b
-                .permissions()
-                .iter()
-                .map(|p| p.as_str().to_owned())
-                .collect(),
-        });
+async fn roles(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<Items<RoleView>>, ApiError> {
+    let custom = s.service.custom_roles(s.service.authorize(&actor).await?).await?;
+    let builtin = roster_domain::BuiltinRole::ALL.into_iter().map(|b| RoleView {
+        key: b.as_str().into(),
+        name: b.as_str().into(),
+        builtin: true,
+        permissions: b.permissions().iter().map(|p| p.as_str().to_owned()).collect(),
+    });
     let custom = custom.into_iter().map(|r| RoleView {
         key: format!("custom:{}", r.key),
         name: r.name,
@@ -203,15 +188,9 @@ async fn delete_role(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn fields(
-    State(s): State<AppState>,
-    Authed(actor): Authed,
-) -> Result<Json<Items<CustomFieldRecord>>, ApiError> {
+async fn fields(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<Items<CustomFieldRecord>>, ApiError> {
     Ok(Json(Items {
-        items: s
-            .service
-            .custom_fields(s.service.authorize(&actor).await?)
-            .await?,
+        items: s.service.custom_fields(s.service.authorize(&actor).await?).await?,
     }))
 }
 
@@ -241,10 +220,7 @@ async fn delete_field(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn tokens(
-    State(s): State<AppState>,
-    Authed(actor): Authed,
-) -> Result<Json<Items<TokenRecord>>, ApiError> {
+async fn tokens(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<Items<TokenRecord>>, ApiError> {
     Ok(Json(Items {
         items: s.service.tokens(s.service.authorize(&actor).await?).await?,
     }))
@@ -257,11 +233,7 @@ async fn create_token(
 ) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(
-            s.service
-                .create_token(s.service.authorize(&actor).await?, new)
-                .await?,
-        ),
+        Json(s.service.create_token(s.service.authorize(&actor).await?, new).await?),
     ))
 }
 
@@ -270,9 +242,7 @@ async fn revoke_token(
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
 ) -> Result<StatusCode, ApiError> {
-    s.service
-        .revoke_token(s.service.authorize(&actor).await?, id)
-        .await?;
+    s.service.revoke_token(s.service.authorize(&actor).await?, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -316,13 +286,7 @@ fn parse_time(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
     raw.map(|r| {
         time::OffsetDateTime::parse(r, &time::format_description::well_known::Rfc3339)
             .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-            .map_err(|_| {
-                crate::error::bad_request(
-                    field,
-                    "invalid_time",
-                    format!("{r:?} is not an RFC 3339 time"),
-                )
-            })
+            .map_err(|_| crate::error::bad_request(field, "invalid_time", format!("{r:?} is not an RFC 3339 time")))
     })
     .transpose()
 }
@@ -355,10 +319,7 @@ async fn audit(
     Ok(Json(AuditPage { items, next_before }))
 }
 
-async fn jobs(
-    State(s): State<AppState>,
-    Authed(actor): Authed,
-) -> Result<Json<Items<JobRecord>>, ApiError> {
+async fn jobs(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<Items<JobRecord>>, ApiError> {
     Ok(Json(Items {
         items: s.service.jobs(s.service.authorize(&actor).await?).await?,
     }))

@@ -41,10 +41,7 @@ impl FromRequestParts<AppState> for Authed {
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(str::to_owned)
@@ -57,9 +54,7 @@ impl FromRequestParts<AppState> for Authed {
             .find(|(k, _)| k == "slug")
             .map(|(_, v)| v.as_str())
             .unwrap_or_default();
-        Ok(Authed(
-            state.service.actor_for_token(&token, slug, context).await?,
-        ))
+        Ok(Authed(state.service.actor_for_token(&token, slug, context).await?))
     }
 }
 

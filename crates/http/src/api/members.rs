@@ -63,9 +63,7 @@ async fn list(
     ApiQuery(q): ApiQuery<MemberListQuery>,
 ) -> Result<Json<MemberPage>, ApiError> {
     Ok(Json(
-        s.service
-            .list_members(s.service.authorize(&actor).await?, q)
-            .await?,
+        s.service.list_members(s.service.authorize(&actor).await?, q).await?,
     ))
 }
 
@@ -87,9 +85,7 @@ async fn show(
     Ids([id]): Ids<1>,
 ) -> Result<Json<MemberDetail>, ApiError> {
     Ok(Json(
-        s.service
-            .member_detail(s.service.authorize(&actor).await?, id)
-            .await?,
+        s.service.member_detail(s.service.authorize(&actor).await?, id).await?,
     ))
 }
 

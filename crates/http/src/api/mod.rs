@@ -30,12 +30,7 @@ pub struct Endpoint {
     pub handler: fn() -> MethodRouter<AppState>,
 }
 
-pub const ENDPOINTS: &[&[Endpoint]] = &[
-    org::ENDPOINTS,
-    members::ENDPOINTS,
-    teams::ENDPOINTS,
-    admin::ENDPOINTS,
-];
+pub const ENDPOINTS: &[&[Endpoint]] = &[org::ENDPOINTS, members::ENDPOINTS, teams::ENDPOINTS, admin::ENDPOINTS];
 
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();

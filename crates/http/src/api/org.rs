@@ -22,7 +22,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: "patch",
         path: "/api/v1/orgs/{slug}",
-        summary: "Change settings (name, slug, description ≤ 250 characters, accent colour, lifetimes, import row limit, …)",
+        summary:
+            "Change settings (name, slug, description ≤ 250 characters, accent colour, lifetimes, import row limit, …)",
         permission: "org.manage",
         request: Some("OrgSettingsPatch"),
         response: (200, Some("Organization")),
@@ -75,13 +76,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
 ];
 
-async fn show(
-    State(s): State<AppState>,
-    Authed(actor): Authed,
-) -> Result<Json<OrgRecord>, ApiError> {
-    Ok(Json(
-        s.service.org(s.service.authorize(&actor).await?).await?,
-    ))
+async fn show(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<OrgRecord>, ApiError> {
+    Ok(Json(s.service.org(s.service.authorize(&actor).await?).await?))
 }
 
 async fn update(
@@ -96,15 +92,8 @@ async fn update(
     ))
 }
 
-async fn overview(
-    State(s): State<AppState>,
-    Authed(actor): Authed,
-) -> Result<Json<OrgOverview>, ApiError> {
-    Ok(Json(
-        s.service
-            .overview(s.service.authorize(&actor).await?)
-            .await?,
-    ))
+async fn overview(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<OrgOverview>, ApiError> {
+    Ok(Json(s.service.overview(s.service.authorize(&actor).await?).await?))
 }
 
 #[derive(serde::Serialize)]
@@ -112,10 +101,7 @@ struct SeatList {
     items: Vec<SeatSummary>,
 }
 
-async fn seats(
-    State(s): State<AppState>,
-    Authed(actor): Authed,
-) -> Result<Json<SeatList>, ApiError> {
+async fn seats(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<SeatList>, ApiError> {
     Ok(Json(SeatList {
         items: s.service.seats(s.service.authorize(&actor).await?).await?,
     }))
@@ -157,17 +143,13 @@ async fn transfer_ownership(
     Authed(actor): Authed,
     ApiJson(input): ApiJson<OwnershipInput>,
 ) -> Result<StatusCode, ApiError> {
-    s.service
-        .transfer_ownership(&actor, input.member_id)
-        .await?;
+    s.service.transfer_ownership(&actor, input.member_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn leave(State(s): State<AppState>, Authed(actor): Authed) -> Result<StatusCode, ApiError> {
     if actor.member_id.is_none() {
-        return Err(
-            ServiceError::forbidden("an API token is not a member and cannot leave").into(),
-        );
+        return Err(ServiceError::forbidden("an API token is not a member and cannot leave").into());
     }
     s.service.leave(&actor, RemoveMember::default()).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -111,10 +111,7 @@ struct TeamMemberList {
     items: Vec<TeamMemberRecord>,
 }
 
-async fn list(
-    State(s): State<AppState>,
-    Authed(actor): Authed,
-) -> Result<Json<TeamList>, ApiError> {
+async fn list(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<TeamList>, ApiError> {
     Ok(Json(TeamList {
         items: s.service.teams(s.service.authorize(&actor).await?).await?,
     }))
@@ -127,11 +124,7 @@ async fn create(
 ) -> Result<(StatusCode, Json<TeamRecord>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(
-            s.service
-                .create_team(s.service.authorize(&actor).await?, input)
-                .await?,
-        ),
+        Json(s.service.create_team(s.service.authorize(&actor).await?, input).await?),
     ))
 }
 
@@ -140,10 +133,7 @@ async fn show(
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
 ) -> Result<Json<TeamDetail>, ApiError> {
-    let (team, members, division_admins) = s
-        .service
-        .team(s.service.authorize(&actor).await?, id)
-        .await?;
+    let (team, members, division_admins) = s.service.team(s.service.authorize(&actor).await?, id).await?;
     Ok(Json(TeamDetail {
         team,
         members,
@@ -164,14 +154,8 @@ async fn update(
     ))
 }
 
-async fn remove(
-    State(s): State<AppState>,
-    Authed(actor): Authed,
-    Ids([id]): Ids<1>,
-) -> Result<StatusCode, ApiError> {
-    s.service
-        .delete_team(s.service.authorize(&actor).await?, id)
-        .await?;
+async fn remove(State(s): State<AppState>, Authed(actor): Authed, Ids([id]): Ids<1>) -> Result<StatusCode, ApiError> {
+    s.service.delete_team(s.service.authorize(&actor).await?, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -213,7 +197,12 @@ async fn add_admin(
     ApiJson(input): ApiJson<DivisionAdminInput>,
 ) -> Result<StatusCode, ApiError> {
     s.service
-        .add_division_admin(s.service.authorize(&actor).await?, id, input.member_id)
+        .add_division_admin(
+            s.service.authorize(&actor).await?,
+            s.service.authorize(&actor).await?,
+            id,
+            input.member_id,
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -224,7 +213,12 @@ async fn remove_admin(
     Ids([id, member]): Ids<2>,
 ) -> Result<StatusCode, ApiError> {
     s.service
-        .remove_division_admin(s.service.authorize(&actor).await?, id, member)
+        .remove_division_admin(
+            s.service.authorize(&actor).await?,
+            s.service.authorize(&actor).await?,
+            id,
+            member,
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,0 +1,18 @@
+//! The integration suite: the real application on a real port, a fresh
+//! database per test. `ROSTER_TEST_DATABASE=postgres` runs the same tests on
+//! PostgreSQL (`ROSTER_TEST_POSTGRES_URL`, default the local server); `.ci/run`
+//! runs the suite once per backend.
+
+// Test helpers outside #[test] functions may unwrap: a failure is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod cli;
+mod jobs;
+mod members;
+mod ops;
+mod org;
+mod permissions;
+mod teams;
+mod tenancy;

@@ -1,0 +1,73 @@
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn health_readiness_and_metrics_answer() {
+    let app = spawn_app().await;
+    let health = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    assert!(health.headers().contains_key("x-request-id"));
+    let ready = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("roster_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("roster_http_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.service.store().close().await;
+    let ready = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    assert_eq!(ready.status().as_u16(), 503);
+}
+
+#[tokio::test]
+async fn the_served_openapi_document_is_the_committed_one() {
+    let app = spawn_app().await;
+    let served: serde_json::Value = app
+        .client
+        .get(format!("{}/api/v1/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(served, committed);
+    assert_eq!(served["openapi"], "3.1.0");
+    for endpoint in roster_http::endpoints() {
+        assert!(
+            served["paths"][endpoint.path][endpoint.method].is_object(),
+            "{} {} undocumented",
+            endpoint.method,
+            endpoint.path
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_a_404() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .get(format!("{}/api/v1/nothing", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+}
