@@ -8,7 +8,8 @@ use clap::Args;
 use roster_service::store::Store;
 use roster_service::Service;
 
-#[derive(Args, Debug, Clone)]
+/// Not `Debug`: the database URL may carry a password.
+#[derive(Args, Clone)]
 pub struct DbArgs {
     /// Directory for the embedded database and stored files.
     #[arg(long, env = "ROSTER_DATA_DIR", default_value = "./roster-data", global = true)]

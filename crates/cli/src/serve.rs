@@ -31,7 +31,7 @@ pub async fn run(db: &DbArgs, args: ServeArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("http://{}", args.listen));
     if args.demo {
-        seed_demo(&service).await?;
+        seed_demo(&service, &base_url).await?;
     }
     if let Some(token) = service.setup_token_if_empty().await? {
         eprintln!("\nRoster has no organization yet. Create the first one and its primary admin:");
@@ -55,7 +55,7 @@ pub async fn run(db: &DbArgs, args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn seed_demo(service: &Service) -> anyhow::Result<()> {
+async fn seed_demo(service: &Service, base_url: &str) -> anyhow::Result<()> {
     match service.seed_demo(DEMO_PASSWORD).await? {
         Some(summary) => {
             let actor = service.system_actor(&summary.slug).await?;
@@ -65,7 +65,7 @@ async fn seed_demo(service: &Service) -> anyhow::Result<()> {
             eprintln!("\nDemo organization {:?} created with {} members.", summary.slug, summary.members);
             eprintln!("  Sign in as {} with the password {DEMO_PASSWORD}", summary.owner_email);
             eprintln!("  API token (admin, shown once): {}", token.token);
-            eprintln!("  Try: curl -H 'Authorization: Bearer {}' http://127.0.0.1:8080/api/v1/orgs/demo/members\n", token.token);
+            eprintln!("  Try: curl -H 'Authorization: Bearer {}' {base_url}/api/v1/orgs/demo/members\n", token.token);
         }
         None => eprintln!("\nDemo organization \"demo\" exists; sign in as owner@demo.roster.example with the password {DEMO_PASSWORD}.\n  New API token: roster token create --org demo --name me --role admin\n"),
     }

@@ -392,3 +392,36 @@ async fn concurrent_additions_all_succeed_without_database_locked_errors() {
     let page = app.get(&org, "/members?limit=100").await.expect(200);
     assert_eq!(page.body["items"].as_array().unwrap().len(), 41);
 }
+
+#[tokio::test]
+async fn a_member_can_leave_but_the_owner_cannot() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    let id = app.add_member(&org, "Lea", "Geht", "lea@x.de").await;
+    let system = app.system("acme").await;
+    // A signed-in member (sign-in comes with the console; the service is the same).
+    let member = roster_service::Actor {
+        role: roster_domain::Role::READER,
+        permissions: roster_domain::BuiltinRole::Reader.permissions(),
+        member_id: Some(id),
+        label: format!("member:{id}"),
+        ..system.clone()
+    };
+    app.service
+        .leave(&member, roster_service::RemoveMember::default())
+        .await
+        .unwrap();
+    let left = app.get(&org, &format!("/members/{id}")).await.expect(200);
+    assert_eq!(left.body["status"], "removed");
+    assert_eq!(app.audit(&org, "member.leave").await.len(), 1);
+    let owner = roster_service::Actor {
+        member_id: Some(org.owner_id),
+        ..system
+    };
+    let err = app
+        .service
+        .leave(&owner, roster_service::RemoveMember::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "owner_cannot_leave");
+}

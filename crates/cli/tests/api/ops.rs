@@ -71,3 +71,19 @@ async fn an_unknown_route_is_a_404() {
         .unwrap();
     assert_eq!(res.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn a_server_error_shows_only_an_opaque_id_never_the_database_message() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    app.service.store().close().await;
+    let res = app.get(&org, "/members").await.expect(500);
+    let id = res.body["error"]["error_id"].as_str().unwrap().to_owned();
+    assert_eq!(id.len(), 16);
+    let message = res.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&id), "{message}");
+    assert!(
+        !message.to_lowercase().contains("pool") && !message.to_lowercase().contains("sql"),
+        "{message}"
+    );
+}
