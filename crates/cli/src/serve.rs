@@ -45,7 +45,13 @@ pub async fn run(db: &DbArgs, args: ServeArgs) -> anyhow::Result<()> {
     let worker = tokio::spawn(Worker::new(service.clone()).run(stop_rx));
     tracing::info!(listen = %args.listen, "Roster is serving");
     eprintln!("Roster is listening on {base_url}");
-    let app = roster_http::app(service.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = roster_http::app(
+        service.clone(),
+        roster_http::HttpConfig {
+            base_url: base_url.clone(),
+        },
+    )
+    .into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
@@ -63,7 +69,11 @@ async fn seed_demo(service: &Service, base_url: &str) -> anyhow::Result<()> {
                 .create_token(service.authorize(&actor).await?, NewToken { name: "demo".into(), role: "admin".into() })
                 .await?;
             eprintln!("\nDemo organization {:?} created with {} members.", summary.slug, summary.members);
-            eprintln!("  Sign in as {} with the password {DEMO_PASSWORD}", summary.owner_email);
+            eprintln!("  Sign in at {base_url}/login with the password {DEMO_PASSWORD} as");
+            eprintln!("    {:<16} {}", "owner", summary.owner_email);
+            for (role, email) in &summary.logins {
+                eprintln!("    {role:<16} {email}");
+            }
             eprintln!("  API token (admin, shown once): {}", token.token);
             eprintln!("  Try: curl -H 'Authorization: Bearer {}' {base_url}/api/v1/orgs/demo/members\n", token.token);
         }

@@ -3,6 +3,7 @@
 //! and [`error`] is the one place where service errors become status codes.
 
 mod api;
+mod console;
 mod context;
 mod error;
 mod metrics;
@@ -45,17 +46,35 @@ pub fn endpoints() -> Vec<EndpointInfo> {
 pub struct AppState {
     pub service: Service,
     pub metrics: Arc<metrics::Metrics>,
+    pub config: Arc<HttpConfig>,
+}
+
+/// How the server is reached from outside.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// The URL people use (links in pages and mails); never taken from the
+    /// request's Host header.
+    pub base_url: String,
+}
+
+impl HttpConfig {
+    /// Cookies are `Secure` (and `__Host-` prefixed) when Roster is served over TLS.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
 }
 
 /// The whole HTTP application.
-pub fn app(service: Service) -> Router {
+pub fn app(service: Service, config: HttpConfig) -> Router {
     let state = AppState {
         service,
         metrics: Arc::new(metrics::Metrics::default()),
+        config: Arc::new(config),
     };
     Router::new()
         .merge(ops::routes())
         .merge(api::routes())
+        .merge(console::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             context::request_context,

@@ -14,6 +14,8 @@ pub struct DemoSummary {
     pub slug: String,
     pub owner_email: String,
     pub members: usize,
+    /// (role, e-mail) of demo members who can sign in with the demo password.
+    pub logins: Vec<(String, String)>,
 }
 
 const FIRST: &[&str] = &[
@@ -274,11 +276,41 @@ impl Service {
             .await?;
         }
         self.apply_demo_statuses(&actor, &members).await?;
+        let logins = self
+            .demo_logins(
+                &actor,
+                &[members[0], members[3], members[10], members[30]],
+                owner_password,
+            )
+            .await?;
         Ok(Some(DemoSummary {
             slug: "demo".into(),
             owner_email,
             members: members.len() + 1,
+            logins,
         }))
+    }
+
+    /// Gives a few active demo members (one per role) an account with the
+    /// demo password, as accepting an invitation would.
+    async fn demo_logins(&self, actor: &Actor, ids: &[i64], password: &str) -> ServiceResult<Vec<(String, String)>> {
+        let hash = self.passwords().hash(password.to_owned()).await?;
+        let mut tx = self.store().begin().await?;
+        let mut logins = Vec::new();
+        for id in ids {
+            let m = roster_store::member_by_id(&mut tx, actor.org_id, *id)
+                .await?
+                .ok_or(crate::ServiceError::NotFound("member"))?;
+            let now = roster_domain::now_millis();
+            let account =
+                roster_store::ensure_account(&mut tx, &m.email, &m.email_normalized, &m.first_name, &m.last_name, now)
+                    .await?;
+            roster_store::set_password_hash(&mut tx, account, &hash).await?;
+            self.connect_account(&mut tx, actor.org_id, m.id, account).await?;
+            logins.push((m.role.clone(), m.email.clone()));
+        }
+        tx.commit().await?;
+        Ok(logins)
     }
 
     /// Spreads the members over every status, each reached by real transitions.

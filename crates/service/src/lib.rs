@@ -18,6 +18,7 @@ pub mod jobs;
 mod members;
 mod orgs;
 mod roles;
+mod sessions;
 mod teams;
 mod tokens;
 
@@ -34,6 +35,7 @@ pub use members::{MemberDetail, MemberListQuery, MemberPage, RemoveMember};
 pub use orgs::{NewOrg, OrgOverview, OrgSettingsPatch, SeatSummary};
 pub use roles::NewCustomRole;
 pub use roster_store as store;
+pub use sessions::{ConsoleSession, SignedIn};
 pub use teams::{TeamInput, TeamMemberInput};
 pub use tokens::{NewToken, TokenCreated};
 

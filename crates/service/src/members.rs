@@ -21,7 +21,9 @@ pub struct MemberListQuery {
     pub team: Option<i64>,
     pub comment: Option<String>,
     pub external: Option<bool>,
-    /// `name` (default), `email` or `created`; a leading `-` sorts descending.
+    /// `name` (default), `email`, `created` or `id`; a leading `-` sorts
+    /// descending. With `q` the default is `id`: matches in the order members
+    /// were added, which the full-text index delivers without sorting.
     pub sort: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,
@@ -88,7 +90,14 @@ impl Service {
     #[tracing::instrument(skip_all, fields(org = can.actor().org_id, request_id = %can.actor().context.request_id))]
     pub async fn list_members(&self, can: Can<'_, ReadMembers>, query: MemberListQuery) -> ServiceResult<MemberPage> {
         let actor = can.actor();
-        let (sort, descending) = match query.sort.as_deref().unwrap_or("name") {
+        // A search without an explicit order lists matches in the order members
+        // were added: the full-text index delivers that without sorting them all.
+        let default_sort = if query.q.as_deref().is_some_and(|q| !q.trim().is_empty()) {
+            "id"
+        } else {
+            "name"
+        };
+        let (sort, descending) = match query.sort.as_deref().filter(|s| !s.is_empty()).unwrap_or(default_sort) {
             s if s.starts_with('-') => (&s[1..], true),
             s => (s, false),
         };
@@ -96,11 +105,12 @@ impl Service {
             "name" => MemberSort::Name,
             "email" => MemberSort::Email,
             "created" => MemberSort::Created,
+            "id" => MemberSort::Id,
             _ => {
                 return Err(roster_domain::InvalidInput::new(
                     "sort",
                     "invalid_sort",
-                    "must be name, email or created, optionally with a leading -",
+                    "must be name, email, created or id, optionally with a leading -",
                 )
                 .into())
             }
@@ -266,6 +276,13 @@ impl Service {
         }
         let now = now_millis();
         roster_store::update_member(&mut tx, actor.org_id, id, &fields, now).await?;
+        if role != old_role {
+            // Sessions carry no role, but a changed role must not ride on a
+            // session opened before the change: the member signs in again.
+            if let Some(account) = old.account_id {
+                roster_store::delete_sessions_of_account(&mut tx, account).await?;
+            }
+        }
         record(&mut tx, actor, "member.update", "member", id, changes(&old, &fields)).await?;
         let member = member_by_id(&mut tx, actor.org_id, id)
             .await?
@@ -356,6 +373,9 @@ impl Service {
         )
         .await?;
         roster_store::remove_member_from_all_teams(conn, actor.org_id, member.id).await?;
+        if let Some(account) = member.account_id {
+            roster_store::delete_sessions_of_account(conn, account).await?;
+        }
         record(
             conn,
             actor,
@@ -485,5 +505,39 @@ impl Service {
         )
         .await?;
         Ok(to)
+    }
+}
+
+impl Service {
+    /// A member's own profile: everyone may see their own.
+    pub async fn own_profile(&self, actor: &Actor) -> ServiceResult<MemberDetail> {
+        let id = actor.member_id.ok_or(ServiceError::NotFound("member"))?;
+        let mut conn = self.store().conn().await?;
+        let member = member_by_id(&mut conn, actor.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("member"))?;
+        let account_name = match member.account_id {
+            Some(account) => roster_store::account_name(&mut conn, account).await?,
+            None => None,
+        };
+        Ok(MemberDetail {
+            teams: teams_of_member(&mut conn, actor.org_id, id).await?,
+            status_history: status_history(&mut conn, actor.org_id, id).await?,
+            content_items: content_items_of(&mut conn, actor.org_id, id).await?,
+            account_name,
+            member,
+        })
+    }
+
+    /// The member of this organization with an e-mail (the console names
+    /// people by e-mail where a list of a million would not fit).
+    pub async fn member_by_email(&self, can: Can<'_, ReadMembers>, email: &str) -> ServiceResult<MemberRecord> {
+        let actor = can.actor();
+        let email = roster_domain::Email::parse(email)?;
+        let mut conn = self.store().conn().await?;
+        let member = member_by_email(&mut conn, actor.org_id, email.normalized())
+            .await?
+            .ok_or(ServiceError::NotFound("member"))?;
+        self.visible_member(&mut conn, actor, member.id).await
     }
 }

@@ -99,3 +99,11 @@ pub async fn account_name(conn: &mut Conn, account_id: i64) -> StoreResult<Optio
         })
         .transpose()?)
 }
+
+pub async fn setup_token_unused(conn: &mut Conn, token_hash: &str) -> StoreResult<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM setup_tokens WHERE token_hash = $1 AND used_at IS NULL")
+        .bind(token_hash)
+        .fetch_one(conn)
+        .await?;
+    Ok(n == 1)
+}

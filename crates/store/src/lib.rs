@@ -22,6 +22,7 @@ mod orgs;
 mod roles;
 mod rows;
 mod seats;
+mod sessions;
 mod sql;
 mod teams;
 mod tokens;
@@ -43,6 +44,7 @@ pub use members::*;
 pub use orgs::*;
 pub use roles::*;
 pub use seats::*;
+pub use sessions::*;
 pub use teams::*;
 pub use tokens::*;
 

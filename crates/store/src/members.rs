@@ -338,6 +338,8 @@ pub enum MemberSort {
     Name,
     Email,
     Created,
+    /// The order members were added in (the fastest for searches).
+    Id,
 }
 
 /// The position after the last row of a page, for keyset pagination.
@@ -372,6 +374,7 @@ impl MemberRecord {
             MemberSort::Name => vec![self.last_name.clone(), self.first_name.clone()],
             MemberSort::Email => vec![self.email_normalized.clone()],
             MemberSort::Created => vec![self.created_at.to_string()],
+            MemberSort::Id => vec![],
         };
         MemberCursor { key, id: self.id }
     }
@@ -379,20 +382,42 @@ impl MemberRecord {
 
 /// One page of members, in keyset order.
 pub async fn list_members(conn: &mut Conn, backend: Backend, q: &MemberQuery) -> StoreResult<Vec<MemberRecord>> {
-    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM members m WHERE m.org_id = "));
+    let needle =
+        q.q.as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_lowercase);
+    // Trigram indexes need three characters; shorter terms scan.
+    let fts = needle
+        .as_ref()
+        .filter(|n| backend == Backend::Sqlite && n.chars().count() >= 3);
+    let fts_phrase = |n: &String| format!("\"{}\"", n.replace('"', "\"\""));
+    // In match order, SQLite streams the full-text index in rowid order and
+    // stops at the page size; any other order sorts every match.
+    let streaming = fts.is_some() && q.sort == MemberSort::Id;
+    let mut sql = if streaming {
+        Sql::new(&format!(
+            "SELECT {COLUMNS} FROM members_search s JOIN members m ON m.id = s.rowid WHERE m.org_id = "
+        ))
+    } else {
+        Sql::new(&format!("SELECT {COLUMNS} FROM members m WHERE m.org_id = "))
+    };
     sql.bind(q.org_id);
-    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let needle = text.to_lowercase();
-        // Trigram indexes need three characters; shorter terms scan.
-        if backend == Backend::Sqlite && needle.chars().count() >= 3 {
+    match (&needle, fts) {
+        (Some(_), Some(n)) if streaming => {
+            sql.push(" AND s.members_search MATCH ").bind(fts_phrase(n));
+        }
+        (Some(_), Some(n)) => {
             sql.push(" AND m.id IN (SELECT rowid FROM members_search WHERE members_search MATCH ")
-                .bind(format!("\"{}\"", needle.replace('"', "\"\"")))
+                .bind(fts_phrase(n))
                 .push(")");
-        } else {
+        }
+        (Some(n), None) => {
             sql.push(" AND m.search_text LIKE ")
-                .bind(format!("%{}%", like_escape(&needle)))
+                .bind(format!("%{}%", like_escape(n)))
                 .push(" ESCAPE '\\'");
         }
+        (None, _) => {}
     }
     for (column, value) in [
         ("status", &q.status),
@@ -417,10 +442,12 @@ pub async fn list_members(conn: &mut Conn, backend: Backend, q: &MemberQuery) ->
     if let Some(admin) = q.division_admin {
         push_division_scope(&mut sql, q.org_id, admin);
     }
-    let (columns, order): (&[&str], &str) = match q.sort {
-        MemberSort::Name => (&["m.last_name", "m.first_name"], "m.last_name, m.first_name"),
-        MemberSort::Email => (&["m.email_normalized"], "m.email_normalized"),
-        MemberSort::Created => (&["m.created_at"], "m.created_at"),
+    let id = if streaming { "s.rowid" } else { "m.id" };
+    let columns: &[&str] = match q.sort {
+        MemberSort::Name => &["m.last_name", "m.first_name"],
+        MemberSort::Email => &["m.email_normalized"],
+        MemberSort::Created => &["m.created_at"],
+        MemberSort::Id => &[],
     };
     let dir = if q.descending { "DESC" } else { "ASC" };
     if let Some(after) = &q.after {
@@ -428,7 +455,9 @@ pub async fn list_members(conn: &mut Conn, backend: Backend, q: &MemberQuery) ->
             return Err(StoreError::Corrupt("cursor does not match the sort order".into()));
         }
         let cmp = if q.descending { "<" } else { ">" };
-        sql.push(&format!(" AND ({}, m.id) {cmp} (", columns.join(", ")));
+        let mut keys: Vec<&str> = columns.to_vec();
+        keys.push(id);
+        sql.push(&format!(" AND ({}) {cmp} (", keys.join(", ")));
         for (value, column) in after.key.iter().zip(columns) {
             if *column == "m.created_at" {
                 let v: i64 = value.parse().map_err(|_| StoreError::Corrupt("cursor".into()))?;
@@ -440,12 +469,9 @@ pub async fn list_members(conn: &mut Conn, backend: Backend, q: &MemberQuery) ->
         }
         sql.bind(after.id).push(")");
     }
-    let order_by = order
-        .split(", ")
-        .map(|c| format!("{c} {dir}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    sql.push(&format!(" ORDER BY {order_by}, m.id {dir} LIMIT "))
+    let mut order_by: Vec<String> = columns.iter().map(|c| format!("{c} {dir}")).collect();
+    order_by.push(format!("{id} {dir}"));
+    sql.push(&format!(" ORDER BY {} LIMIT ", order_by.join(", ")))
         .bind(q.limit);
     let rows = sql.fetch_all(conn).await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)

@@ -6,6 +6,7 @@
 // Test helpers outside #[test] functions may unwrap: a failure is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../common/mod.rs"]
 mod helpers;
 
 mod cli;

@@ -135,7 +135,10 @@ pub async fn spawn_app() -> TestApp {
     let service = Service::new(db.store().await);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = roster_http::app(service.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let config = roster_http::HttpConfig {
+        base_url: format!("http://{addr}"),
+    };
+    let app = roster_http::app(service.clone(), config).into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await });
     let base = format!("http://{addr}");
     let client = reqwest::Client::new();
@@ -297,5 +300,33 @@ impl TestApp {
     pub async fn audit(&self, org: &TestOrg, action: &str) -> Vec<Value> {
         let res = self.get(org, &format!("/audit?action={action}")).await.expect(200);
         res.body["items"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    /// A member of `org` with `role` who can sign in with [`PASSWORD`] (the
+    /// invitation issue will create such accounts by acceptance).
+    pub async fn member_with_login(&self, org: &TestOrg, first: &str, email: &str, role: &str) -> i64 {
+        let id = self
+            .post(
+                org,
+                "/members",
+                json!({"first_name": first, "last_name": "Test", "email": email, "role": role}),
+            )
+            .await
+            .expect(201)
+            .id();
+        self.force_status(id, "active").await;
+        let hash = roster_service::hash_password(PASSWORD).unwrap();
+        let normalized = email.to_lowercase();
+        let mut tx = self.service.store().begin().await.unwrap();
+        let account = roster_store::ensure_account(&mut tx, email, &normalized, first, "Test", 0)
+            .await
+            .unwrap();
+        roster_store::set_password_hash(&mut tx, account, &hash).await.unwrap();
+        let org_id = self.system(&org.slug).await.org_id;
+        roster_store::link_account(&mut tx, org_id, id, account).await.unwrap();
+        tx.commit().await.unwrap();
+        id
     }
 }

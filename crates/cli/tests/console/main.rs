@@ -1,0 +1,323 @@
+//! Browser tests of the console: the real application, real headless
+//! Chromium over WebDriver, on SQLite or PostgreSQL like the API suite.
+//! They save screenshots of the main pages to `docs/screenshots/`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../common/mod.rs"]
+mod helpers;
+mod webdriver;
+
+use serde_json::json;
+
+use helpers::{spawn_app, TestApp, TestOrg, PASSWORD};
+use webdriver::Browser;
+
+async fn sign_in(app: &TestApp, browser: &Browser, email: &str) {
+    browser.goto(&format!("{}/", app.base)).await;
+    assert!(browser.url().await.ends_with("/login"), "a stranger is sent to sign-in");
+    browser.fill("#email", email).await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+}
+
+async fn demo_org(app: &TestApp) -> TestOrg {
+    let org = app.create_org("acme").await;
+    for (first, last, email) in [
+        ("Jürgen", "Müller", "juergen@acme.example"),
+        ("Anna", "Schröder", "anna@acme.example"),
+        ("Daan", "de Vries", "daan@acme.example"),
+        ("Hélène", "Lefèvre", "helene@acme.example"),
+    ] {
+        app.add_member(&org, first, last, email).await;
+    }
+    org
+}
+
+#[tokio::test]
+async fn first_setup_creates_the_organization_and_signs_the_owner_in() {
+    let app = spawn_app().await;
+    let token = app
+        .service
+        .setup_token_if_empty()
+        .await
+        .unwrap()
+        .expect("an empty database offers setup");
+    let browser = Browser::start().await;
+    browser.goto(&format!("{}/setup?token={token}", app.base)).await;
+    browser.fill("#name", "Bäckerei Schmidt GmbH").await;
+    browser.fill("#slug", "baeckerei").await;
+    browser.fill("#first_name", "Greta").await;
+    browser.fill("#last_name", "Schmidt").await;
+    browser.fill("#email", "greta@baeckerei.example").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("Members over the last 90 days").await;
+    assert!(browser.url().await.ends_with("/o/baeckerei"));
+    assert!(browser.text("h1").await.contains("Bäckerei Schmidt GmbH"));
+    // The link works once.
+    browser.goto(&format!("{}/setup?token={token}", app.base)).await;
+    browser.fill("#name", "Second").await;
+    browser.fill("#slug", "second").await;
+    browser.fill("#email", "x@second.example").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("no longer valid").await;
+}
+
+#[tokio::test]
+async fn an_admin_signs_in_adds_a_member_and_finds_them_by_search() {
+    let app = spawn_app().await;
+    let org = demo_org(&app).await;
+    let browser = Browser::start().await;
+    // A wrong password says so, without telling which part was wrong.
+    browser.goto(&format!("{}/login", app.base)).await;
+    browser.fill("#email", "owner@acme.example").await;
+    browser.fill("#password", "wrong password!").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("The e-mail or the password is not right").await;
+    browser.screenshot("sign-in").await;
+    sign_in(&app, &browser, "owner@acme.example").await;
+    browser.wait_for_text("Members over the last 90 days").await;
+    browser.screenshot("home").await;
+
+    browser.goto(&format!("{}/o/acme/members/new", app.base)).await;
+    browser.fill("#first_name", "Zoë").await;
+    browser.fill("#last_name", "Ørsted-Weiß").await;
+    browser.fill("#email", "not-an-email").await;
+    browser
+        .execute("document.querySelector('#email').type = 'text'", json!([]))
+        .await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("the @ is missing").await;
+    assert_eq!(
+        browser
+            .execute(
+                "return document.querySelector('#email').getAttribute('aria-invalid')",
+                json!([])
+            )
+            .await,
+        "true"
+    );
+    browser.fill("#email", "zoe@acme.example").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("Profile as entered by the admin").await;
+    assert!(browser.text("h1").await.contains("Zoë Ørsted-Weiß"));
+    browser.screenshot("member").await;
+
+    browser.goto(&format!("{}/o/acme/members", app.base)).await;
+    browser.type_text("#q", "ørst").await;
+    // Search as you type: the rows change without submitting the form.
+    for _ in 0..100 {
+        let rows = browser
+            .execute(
+                "return document.querySelectorAll('#results tbody tr').length",
+                json!([]),
+            )
+            .await;
+        if rows == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let text = browser.text("#results").await;
+    assert!(text.contains("Ørsted-Weiß"), "{text}");
+    assert!(!text.contains("Müller"), "{text}");
+    let page = app.get(&org, "/members?q=%C3%B8rst").await.expect(200);
+    assert_eq!(page.body["items"].as_array().unwrap().len(), 1);
+    browser.goto(&format!("{}/o/acme/members", app.base)).await;
+    browser.screenshot("members").await;
+}
+
+#[tokio::test]
+async fn an_admin_changes_the_role_of_several_selected_members_at_once() {
+    let app = spawn_app().await;
+    let org = demo_org(&app).await;
+    let browser = Browser::start().await;
+    sign_in(&app, &browser, "owner@acme.example").await;
+    browser
+        .goto(&format!("{}/o/acme/members?q=acme.example&sort=email", app.base))
+        .await;
+    let ids = app.get(&org, "/members?role=reader&sort=email").await.expect(200).body["items"].clone();
+    let chosen: Vec<i64> = ids
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(2)
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect();
+    for id in &chosen {
+        browser.click(&format!("#sel-{id}")).await;
+    }
+    browser.select("#action", "role").await;
+    browser.select("#bulk-role", "collaborator").await;
+    browser.click("fieldset.actions button").await;
+    browser.wait_for_text("Done for 2 of 2 selected members").await;
+    for id in &chosen {
+        let m = app.get(&org, &format!("/members/{id}")).await.expect(200);
+        assert_eq!(m.body["role"], "collaborator");
+    }
+    let readers = app.get(&org, "/members?role=reader").await.expect(200);
+    assert_eq!(
+        readers.body["items"].as_array().unwrap().len(),
+        2,
+        "the others are unchanged"
+    );
+}
+
+#[tokio::test]
+async fn removing_a_member_after_confirmation_hands_their_content_over() {
+    let app = spawn_app().await;
+    let org = demo_org(&app).await;
+    let leaver = app.get(&org, "/members?q=juergen").await.expect(200).body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let heir = app.get(&org, "/members?q=anna@").await.expect(200).body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    app.post(
+        &org,
+        "/content-items",
+        json!({"owner_member_id": leaver, "kind": "survey", "external_ref": "s1", "title": "Mitarbeiterumfrage"}),
+    )
+    .await
+    .expect(201);
+    let browser = Browser::start().await;
+    sign_in(&app, &browser, "owner@acme.example").await;
+    browser.goto(&format!("{}/o/acme/members/{leaver}", app.base)).await;
+    browser.click("a.button.danger").await;
+    browser.wait_for_text("They own 1 content items").await;
+    browser.fill("#receiver", "anna@acme.example").await;
+    browser.screenshot("remove-member").await;
+    browser.click("button.danger").await;
+    browser.wait_for_text("The member was removed").await;
+    let heir_detail = app.get(&org, &format!("/members/{heir}")).await.expect(200);
+    assert_eq!(heir_detail.body["content_items"][0]["title"], "Mitarbeiterumfrage");
+    assert_eq!(
+        app.get(&org, &format!("/members/{leaver}")).await.expect(200).body["status"],
+        "removed"
+    );
+}
+
+#[tokio::test]
+async fn a_form_post_without_its_csrf_token_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let org = demo_org(&app).await;
+    let browser = Browser::start().await;
+    sign_in(&app, &browser, "owner@acme.example").await;
+    browser.goto(&format!("{}/o/acme/members/new", app.base)).await;
+    browser.fill("#first_name", "Eve").await;
+    browser.fill("#last_name", "Forger").await;
+    browser.fill("#email", "eve@acme.example").await;
+    browser
+        .execute(
+            "document.querySelector('form.form input[name=csrf]').remove()",
+            json!([]),
+        )
+        .await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("Request refused").await;
+    let found = app.get(&org, "/members?q=eve@").await.expect(200);
+    assert!(found.body["items"].as_array().unwrap().is_empty());
+    // A cross-site post is refused even with a token (Sec-Fetch-Site).
+    let res = app
+        .client
+        .post(format!("{}/login", app.base))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("email", "owner@acme.example"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+}
+
+#[tokio::test]
+async fn a_reader_cannot_reach_admin_pages() {
+    let app = spawn_app().await;
+    let org = demo_org(&app).await;
+    app.member_with_login(&org, "Rita", "rita@acme.example", "reader").await;
+    let browser = Browser::start().await;
+    sign_in(&app, &browser, "rita@acme.example").await;
+    browser.wait_for_text("My profile").await;
+    let nav = browser.text("header nav").await;
+    assert!(
+        !nav.contains("Settings") && !nav.contains("Members") && !nav.contains("Audit"),
+        "{nav}"
+    );
+    for page in ["settings", "members", "members/new", "audit"] {
+        browser.goto(&format!("{}/o/acme/{page}", app.base)).await;
+        browser.wait_for_text("Not allowed").await;
+    }
+    browser.goto(&format!("{}/o/acme/profile", app.base)).await;
+    browser.wait_for_text("Leave acme GmbH").await;
+    // Another organization's pages do not exist for her.
+    app.create_org("other").await;
+    browser.goto(&format!("{}/o/other", app.base)).await;
+    browser.wait_for_text("Not found").await;
+}
+
+#[tokio::test]
+async fn teams_settings_and_audit_pages_show_what_the_admin_manages() {
+    let app = spawn_app().await;
+    let org = demo_org(&app).await;
+    let sales = app
+        .post(
+            &org,
+            "/teams",
+            json!({"name": "Vertrieb", "is_division": true, "purpose": "Kunden gewinnen"}),
+        )
+        .await
+        .expect(201)
+        .id();
+    app.post(&org, "/teams", json!({"name": "Vertrieb DACH", "parent_id": sales}))
+        .await
+        .expect(201);
+    let browser = Browser::start().await;
+    sign_in(&app, &browser, "owner@acme.example").await;
+    browser.goto(&format!("{}/o/acme/teams", app.base)).await;
+    browser.wait_for_text("Vertrieb DACH").await;
+    browser.screenshot("teams").await;
+    browser.goto(&format!("{}/o/acme/teams/{sales}", app.base)).await;
+    browser.fill("#add-email", "anna@acme.example").await;
+    browser.select("#team_role", "lead").await;
+    browser.click("form.inline-form button").await;
+    browser.wait_for_text("Schröder, Anna").await;
+
+    browser.goto(&format!("{}/o/acme/settings", app.base)).await;
+    browser.fill("#description", &"ü".repeat(20)).await;
+    browser.wait_for_text("20 of 250 characters").await;
+    browser.click("form.form button[type=submit]").await;
+    browser.wait_for_text("Saved.").await;
+    browser.screenshot("settings").await;
+    assert_eq!(app.get(&org, "").await.expect(200).body["description"], "ü".repeat(20));
+
+    browser
+        .goto(&format!("{}/o/acme/audit?action=org.update", app.base))
+        .await;
+    browser.wait_for_text("org.update").await;
+    browser.screenshot("audit").await;
+}
+
+#[tokio::test]
+async fn signing_out_and_a_role_change_end_the_session_on_the_server() {
+    let app = spawn_app().await;
+    let org = demo_org(&app).await;
+    let id = app.member_with_login(&org, "Carl", "carl@acme.example", "admin").await;
+    let browser = Browser::start().await;
+    sign_in(&app, &browser, "carl@acme.example").await;
+    browser.wait_for_text("Members over the last 90 days").await;
+    app.patch(&org, &format!("/members/{id}"), json!({"role": "reader"}))
+        .await
+        .expect(200);
+    browser.goto(&format!("{}/o/acme/members", app.base)).await;
+    assert!(
+        browser.url().await.ends_with("/login"),
+        "the role change ended the session"
+    );
+    sign_in(&app, &browser, "carl@acme.example").await;
+    browser.wait_for_text("My profile").await;
+    browser.click("header form button").await;
+    assert!(browser.url().await.ends_with("/login"));
+    browser.goto(&format!("{}/o/acme", app.base)).await;
+    assert!(browser.url().await.ends_with("/login"), "signed out for good");
+}

@@ -1,0 +1,171 @@
+//! Sign-in, sign-out, the first-run setup page, and `/`.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use roster_service::{NewOrg, ServiceError};
+use serde::Deserialize;
+
+use super::session::{clear_cookie, session_cookie, PublicPost, SignedIn, SignedInPost};
+use super::{render, ConsoleError};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(root))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/setup", get(setup_page).post(setup))
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    email: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "choose_org.html")]
+struct ChooseOrg {
+    orgs: Vec<roster_service::store::Membership>,
+    csrf: String,
+}
+
+/// A stranger goes to sign-in; a member to their organization (or a choice).
+async fn root(
+    State(state): State<AppState>,
+    signed_in: Result<SignedIn, ConsoleError>,
+) -> Result<Response, ConsoleError> {
+    let Ok(SignedIn(session)) = signed_in else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let orgs = state.service.memberships(session.account_id).await?;
+    if let [only] = orgs.as_slice() {
+        return Ok(Redirect::to(&format!("/o/{}", only.slug)).into_response());
+    }
+    render(&ChooseOrg {
+        orgs,
+        csrf: session.csrf_token,
+    })
+}
+
+async fn login_page() -> Result<Response, ConsoleError> {
+    render(&LoginPage {
+        email: String::new(),
+        error: None,
+    })
+}
+
+async fn login(State(state): State<AppState>, post: PublicPost) -> Result<Response, ConsoleError> {
+    let email = post.form.text("email").unwrap_or_default();
+    let password = post.form.text("password").unwrap_or_default();
+    match state.service.sign_in(&email, &password, &post.context).await {
+        Ok(signed_in) => {
+            let mut res = Redirect::to("/").into_response();
+            res.headers_mut()
+                .insert(SET_COOKIE, session_cookie(&state, &signed_in.session_id));
+            Ok(res)
+        }
+        Err(ServiceError::Unauthenticated) => {
+            let page = LoginPage {
+                email,
+                error: Some("The e-mail or the password is not right.".into()),
+            };
+            Ok((StatusCode::UNAUTHORIZED, render(&page)?).into_response())
+        }
+        Err(ServiceError::RateLimited) => {
+            let page = LoginPage {
+                email,
+                error: Some("Too many attempts. Wait a few minutes and try again.".into()),
+            };
+            Ok((StatusCode::TOO_MANY_REQUESTS, render(&page)?).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn logout(State(state): State<AppState>, post: SignedInPost) -> Result<Response, ConsoleError> {
+    let _ = &post.form;
+    state.service.sign_out(&post.session).await?;
+    let mut res = Redirect::to("/login").into_response();
+    let (name, value) = clear_cookie(&state);
+    res.headers_mut().insert(name, value);
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+struct SetupQuery {
+    token: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    token: String,
+    name: String,
+    slug: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    error: Option<String>,
+}
+
+async fn setup_page(Query(q): Query<SetupQuery>) -> Result<Response, ConsoleError> {
+    let page = SetupPage {
+        token: q.token.unwrap_or_default(),
+        name: String::new(),
+        slug: String::new(),
+        email: String::new(),
+        first_name: String::new(),
+        last_name: String::new(),
+        error: None,
+    };
+    let mut res = render(&page)?;
+    // The link carries a secret: never send it on as a referrer.
+    res.headers_mut()
+        .insert("referrer-policy", axum::http::HeaderValue::from_static("no-referrer"));
+    Ok(res)
+}
+
+async fn setup(State(state): State<AppState>, post: PublicPost) -> Result<Response, ConsoleError> {
+    let f = &post.form;
+    let new = NewOrg {
+        name: f.text("name").unwrap_or_default(),
+        slug: f.text("slug").unwrap_or_default(),
+        owner_email: f.text("email").unwrap_or_default(),
+        owner_first_name: f.text("first_name").unwrap_or_default(),
+        owner_last_name: f.text("last_name").unwrap_or_default(),
+        owner_password: f.text("password").unwrap_or_default(),
+    };
+    let token = f.text("token").unwrap_or_default();
+    match state.service.setup_first_org(&token, new.clone()).await {
+        Ok(_) => {
+            let signed_in = state
+                .service
+                .sign_in(&new.owner_email, &new.owner_password, &post.context)
+                .await?;
+            let mut res = Redirect::to(&format!("/o/{}", new.slug.trim())).into_response();
+            res.headers_mut()
+                .insert(SET_COOKIE, session_cookie(&state, &signed_in.session_id));
+            Ok(res)
+        }
+        Err(ServiceError::Invalid(e)) => {
+            let page = SetupPage {
+                token,
+                name: new.name,
+                slug: new.slug,
+                email: new.owner_email,
+                first_name: new.owner_first_name,
+                last_name: new.owner_last_name,
+                error: Some(format!("{}: {}", e.field, e.message)),
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}

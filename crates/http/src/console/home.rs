@@ -1,0 +1,143 @@
+//! The organization's home page, its theme, and the member's own profile.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use roster_service::store::{ContentItemRecord, MemberTeam, OrgRecord};
+use roster_service::{OrgOverview, RemoveMember, SeatSummary};
+
+use super::session::{Member, MemberPost};
+use super::{render, ConsoleError, Layout};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/o/{slug}", get(home))
+        .route("/o/{slug}/theme.css", get(theme))
+        .route("/o/{slug}/profile", get(profile))
+        .route("/o/{slug}/leave", post(leave))
+}
+
+/// A line chart as SVG coordinates, computed here so the template only
+/// prints numbers.
+pub struct Chart {
+    pub points: String,
+    pub first_day: String,
+    pub last_day: String,
+    pub min: i64,
+    pub max: i64,
+    pub latest: i64,
+}
+
+fn chart(series: &[(i64, i64)]) -> Chart {
+    let (w, h) = (600.0, 160.0);
+    let min = series.iter().map(|(_, n)| *n).min().unwrap_or(0);
+    let max = series.iter().map(|(_, n)| *n).max().unwrap_or(0).max(min + 1);
+    let span = (series.len().max(2) - 1) as f64;
+    let points = series
+        .iter()
+        .enumerate()
+        .map(|(i, (_, n))| {
+            let x = i as f64 / span * w;
+            let y = h - ((n - min) as f64 / (max - min) as f64) * (h - 10.0) - 5.0;
+            format!("{x:.1},{y:.1}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let day = |d: i64| {
+        roster_domain::format_rfc3339(d * 86_400_000)
+            .get(..10)
+            .unwrap_or("")
+            .to_owned()
+    };
+    Chart {
+        points,
+        first_day: series.first().map(|(d, _)| day(*d)).unwrap_or_default(),
+        last_day: series.last().map(|(d, _)| day(*d)).unwrap_or_default(),
+        min,
+        max,
+        latest: series.last().map(|(_, n)| *n).unwrap_or(0),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    layout: Layout,
+    org: OrgRecord,
+    team_size: i64,
+    seats: Vec<SeatSummary>,
+    by_status: Vec<(String, i64)>,
+    by_role: Vec<(String, i64)>,
+    chart: Chart,
+}
+
+fn counts(map: &serde_json::Map<String, serde_json::Value>) -> Vec<(String, i64)> {
+    map.iter().map(|(k, v)| (k.clone(), v.as_i64().unwrap_or(0))).collect()
+}
+
+async fn home(State(state): State<AppState>, member: Member) -> Result<Response, ConsoleError> {
+    let svc = &state.service;
+    let OrgOverview {
+        organization,
+        team_size,
+        seats,
+        members_by_status,
+        members_by_role,
+    } = svc.overview(svc.authorize(&member.actor).await?).await?;
+    let series = svc.member_chart(svc.authorize(&member.actor).await?, 90).await?;
+    let page = HomePage {
+        layout: Layout::new(&state, &member, "home").await?,
+        org: organization,
+        team_size,
+        seats,
+        by_status: counts(&members_by_status),
+        by_role: counts(&members_by_role),
+        chart: chart(&series),
+    };
+    render(&page)
+}
+
+/// The organization's accent colour as CSS (a stylesheet, so that the
+/// content security policy can forbid inline styles).
+async fn theme(State(state): State<AppState>, member: Member) -> Result<Response, ConsoleError> {
+    let org = state.service.org(state.service.authorize(&member.actor).await?).await?;
+    // The colour was validated as #rrggbb when it was saved.
+    let css = format!(":root {{ --accent: {}; }}\n", org.accent_color);
+    Ok((
+        [(CONTENT_TYPE, "text/css"), (CACHE_CONTROL, "private, max-age=60")],
+        css,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+struct ProfilePage {
+    layout: Layout,
+    member: roster_service::store::MemberRecord,
+    teams: Vec<MemberTeam>,
+    content_items: Vec<ContentItemRecord>,
+    is_owner: bool,
+}
+
+async fn profile(State(state): State<AppState>, member: Member) -> Result<Response, ConsoleError> {
+    let svc = &state.service;
+    let detail = svc.own_profile(&member.actor).await?;
+    let page = ProfilePage {
+        layout: Layout::new(&state, &member, "profile").await?,
+        is_owner: member.actor.is_owner(),
+        teams: detail.teams,
+        content_items: detail.content_items,
+        member: detail.member,
+    };
+    render(&page)
+}
+
+async fn leave(State(state): State<AppState>, post: MemberPost) -> Result<Response, ConsoleError> {
+    state.service.leave(&post.member.actor, RemoveMember::default()).await?;
+    Ok(Redirect::to("/").into_response())
+}

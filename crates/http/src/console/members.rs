@@ -1,0 +1,648 @@
+//! Members: the searchable list with bulk actions, a member's page, the add
+//! and edit forms, and removal with content hand-over.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use roster_service::store::{CustomFieldRecord, MemberRecord, TeamRecord};
+use roster_service::{MemberDetail, MemberInput, MemberListQuery, RemoveMember, ServiceError, TeamMemberInput};
+
+use super::session::{FormData, Member, MemberPost};
+use super::{render, ConsoleError, Layout};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/o/{slug}/members", get(list))
+        .route("/o/{slug}/members/bulk", post(bulk))
+        .route("/o/{slug}/members/new", get(new_form).post(create))
+        .route("/o/{slug}/members/{id}", get(show))
+        .route("/o/{slug}/members/{id}/edit", get(edit_form).post(update))
+        .route("/o/{slug}/members/{id}/remove", get(remove_form).post(remove))
+}
+
+const STATUSES: [&str; 6] = [
+    "added",
+    "invited",
+    "active",
+    "invitation_expired",
+    "reassign_pending",
+    "removed",
+];
+const SEATS: [&str; 2] = ["power", "casual"];
+
+/// The list's filters as the form sent them (blank means "any").
+#[derive(Default, Clone)]
+struct Filters {
+    q: String,
+    status: String,
+    role: String,
+    seat_type: String,
+    team: String,
+    comment: String,
+    external: String,
+    sort: String,
+    cursor: String,
+}
+
+impl Filters {
+    fn parse(raw: Option<&str>) -> Filters {
+        let mut f = Filters::default();
+        for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+            let v = v.into_owned();
+            match k.as_ref() {
+                "q" => f.q = v,
+                "status" => f.status = v,
+                "role" => f.role = v,
+                "seat_type" => f.seat_type = v,
+                "team" => f.team = v,
+                "comment" => f.comment = v,
+                "external" => f.external = v,
+                "sort" => f.sort = v,
+                "cursor" => f.cursor = v,
+                _ => {}
+            }
+        }
+        f
+    }
+
+    fn query(&self) -> MemberListQuery {
+        let some = |s: &String| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+        MemberListQuery {
+            q: some(&self.q),
+            status: some(&self.status),
+            role: some(&self.role),
+            seat_type: some(&self.seat_type),
+            team: self.team.parse().ok(),
+            comment: some(&self.comment),
+            external: match self.external.as_str() {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            },
+            sort: some(&self.sort),
+            cursor: some(&self.cursor),
+            limit: Some(50),
+        }
+    }
+
+    /// The query string of the next page: these filters and a cursor.
+    fn next_page(&self, cursor: &str) -> String {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("q", &self.q),
+            ("status", &self.status),
+            ("role", &self.role),
+            ("seat_type", &self.seat_type),
+            ("team", &self.team),
+            ("comment", &self.comment),
+            ("external", &self.external),
+            ("sort", &self.sort),
+        ] {
+            if !v.is_empty() {
+                s.append_pair(k, v);
+            }
+        }
+        s.append_pair("cursor", cursor);
+        s.finish()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "members.html")]
+struct ListPage {
+    layout: Layout,
+    filters: Filters,
+    members: Vec<MemberRecord>,
+    next: Option<String>,
+    roles: Vec<String>,
+    teams: Vec<TeamRecord>,
+    statuses: [&'static str; 6],
+    seats: [&'static str; 2],
+    notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "members_rows.html")]
+struct Rows {
+    slug: String,
+    members: Vec<MemberRecord>,
+    next: Option<String>,
+    can_manage: bool,
+}
+
+async fn role_names(state: &AppState, member: &Member) -> Result<Vec<String>, ConsoleError> {
+    let custom = state
+        .service
+        .custom_roles(state.service.authorize(&member.actor).await?)
+        .await?;
+    let mut roles: Vec<String> = roster_domain::BuiltinRole::ALL
+        .iter()
+        .map(|r| r.as_str().to_owned())
+        .collect();
+    roles.extend(custom.into_iter().map(|r| format!("custom:{}", r.key)));
+    Ok(roles)
+}
+
+async fn team_list(state: &AppState, member: &Member) -> Result<Vec<TeamRecord>, ConsoleError> {
+    match state.service.authorize(&member.actor).await {
+        Ok(can) => Ok(state.service.teams(can).await?),
+        Err(_) => Ok(Vec::new()),
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    member: Member,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ConsoleError> {
+    let filters = Filters::parse(raw.as_deref());
+    let partial = raw.as_deref().is_some_and(|q| q.split('&').any(|kv| kv == "partial=1"));
+    let svc = &state.service;
+    let page = match svc
+        .list_members(svc.authorize(&member.actor).await?, filters.query())
+        .await
+    {
+        Ok(page) => page,
+        Err(ServiceError::Invalid(e)) => return Err(ConsoleError::Service(ServiceError::Invalid(e))),
+        Err(e) => return Err(e.into()),
+    };
+    let next = page.next_cursor.as_deref().map(|c| filters.next_page(c));
+    if partial {
+        let can_manage = member
+            .actor
+            .permissions
+            .contains(roster_domain::Permission::ManageMembers);
+        return render(&Rows {
+            slug: member.actor.org_slug.clone(),
+            members: page.items,
+            next,
+            can_manage,
+        });
+    }
+    let notice = raw.as_deref().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "notice")
+            .map(|(_, v)| v.into_owned())
+    });
+    let list = ListPage {
+        roles: role_names(&state, &member).await?,
+        teams: team_list(&state, &member).await?,
+        layout: Layout::new(&state, &member, "members").await?,
+        filters,
+        members: page.items,
+        next,
+        statuses: STATUSES,
+        seats: SEATS,
+        notice,
+    };
+    render(&list)
+}
+
+#[derive(Template)]
+#[template(path = "members_confirm.html")]
+struct ConfirmBulkRemove {
+    layout: Layout,
+    members: Vec<MemberRecord>,
+}
+
+/// Applies an action to the selected members, one service call each; says
+/// how many succeeded and why the others did not.
+async fn bulk(State(state): State<AppState>, post: MemberPost) -> Result<Response, ConsoleError> {
+    let MemberPost { member, form } = post;
+    let svc = &state.service;
+    let ids: Vec<i64> = form.all("ids").iter().filter_map(|v| v.parse().ok()).collect();
+    let action = form.get("action").unwrap_or("");
+    if ids.is_empty() {
+        return Ok(redirect_notice(&member, "Select at least one member first."));
+    }
+    if action == "remove" && !form.checked("confirmed") {
+        let mut members = Vec::new();
+        for id in &ids {
+            members.push(
+                svc.member_detail(svc.authorize(&member.actor).await?, *id)
+                    .await?
+                    .member,
+            );
+        }
+        let page = ConfirmBulkRemove {
+            layout: Layout::new(&state, &member, "members").await?,
+            members,
+        };
+        return render(&page);
+    }
+    let mut done = 0;
+    let mut failures = Vec::new();
+    for id in &ids {
+        let result = match action {
+            "role" => {
+                let input = MemberInput {
+                    role: form.text("role"),
+                    ..Default::default()
+                };
+                svc.update_member(svc.authorize(&member.actor).await?, *id, input)
+                    .await
+                    .map(|_| ())
+            }
+            "seat" => {
+                let input = MemberInput {
+                    seat_type: form.text("seat_type"),
+                    ..Default::default()
+                };
+                svc.update_member(svc.authorize(&member.actor).await?, *id, input)
+                    .await
+                    .map(|_| ())
+            }
+            "team" => {
+                let team: i64 = form.get("team").and_then(|t| t.parse().ok()).unwrap_or(-1);
+                let input = TeamMemberInput {
+                    member_id: *id,
+                    team_role: None,
+                    core_member: None,
+                };
+                svc.add_team_member(svc.authorize(&member.actor).await?, team, input)
+                    .await
+                    .map(|_| ())
+            }
+            "remove" => svc
+                .remove_member(svc.authorize(&member.actor).await?, *id, RemoveMember::default())
+                .await
+                .map(|_| ()),
+            _ => return Ok(redirect_notice(&member, "Choose an action.")),
+        };
+        match result {
+            Ok(()) => done += 1,
+            Err(e) => failures.push(format!("member {id}: {e}")),
+        }
+    }
+    let mut notice = format!("Done for {done} of {} selected members.", ids.len());
+    if !failures.is_empty() {
+        notice.push_str(&format!(" Not changed: {}", failures.join("; ")));
+    }
+    Ok(redirect_notice(&member, &notice))
+}
+
+fn redirect_notice(member: &Member, notice: &str) -> Response {
+    let q = form_urlencoded::Serializer::new(String::new())
+        .append_pair("notice", notice)
+        .finish();
+    Redirect::to(&format!("/o/{}/members?{q}", member.actor.org_slug)).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "member.html")]
+struct ShowPage {
+    layout: Layout,
+    detail: MemberDetail,
+    fields: Vec<FieldValue>,
+    /// The account's own name is not the profile's name.
+    account_name_differs: bool,
+}
+
+struct FieldValue {
+    label: String,
+    value: String,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    member: Member,
+    Path((_, id)): Path<(String, i64)>,
+) -> Result<Response, ConsoleError> {
+    let svc = &state.service;
+    let detail = svc.member_detail(svc.authorize(&member.actor).await?, id).await?;
+    let defs = svc.custom_fields(svc.authorize(&member.actor).await?).await?;
+    let fields = defs
+        .iter()
+        .map(|d| FieldValue {
+            label: d.label.clone(),
+            value: detail
+                .member
+                .custom_fields
+                .get(&d.key)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_owned(),
+        })
+        .collect();
+    let profile_name = format!("{} {}", detail.member.first_name, detail.member.last_name);
+    let account_name_differs = detail.account_name.as_ref().is_some_and(|n| *n != profile_name);
+    render(&ShowPage {
+        layout: Layout::new(&state, &member, "members").await?,
+        detail,
+        fields,
+        account_name_differs,
+    })
+}
+
+/// One custom field in a form.
+struct FieldInput {
+    key: String,
+    label: String,
+    kind: String,
+    choices: Vec<String>,
+    value: String,
+}
+
+#[derive(Template)]
+#[template(path = "member_form.html")]
+struct FormPage {
+    layout: Layout,
+    editing: Option<i64>,
+    values: FormValues,
+    fields: Vec<FieldInput>,
+    roles: Vec<String>,
+    teams: Vec<TeamRecord>,
+    error_field: String,
+    error: Option<String>,
+}
+
+#[derive(Default)]
+struct FormValues {
+    first_name: String,
+    last_name: String,
+    email: String,
+    personal_id: String,
+    comment: String,
+    phone: String,
+    location: String,
+    role: String,
+    seat_type: String,
+    team: String,
+}
+
+fn field_inputs(defs: &[CustomFieldRecord], value: impl Fn(&str) -> String) -> Vec<FieldInput> {
+    defs.iter()
+        .map(|d| FieldInput {
+            key: d.key.clone(),
+            label: d.label.clone(),
+            kind: d.kind.clone(),
+            choices: d.choices.clone(),
+            value: value(&d.key),
+        })
+        .collect()
+}
+
+async fn form_page(
+    state: &AppState,
+    member: &Member,
+    editing: Option<i64>,
+    values: FormValues,
+    field_value: impl Fn(&str) -> String,
+    error: Option<(String, String)>,
+) -> Result<FormPage, ConsoleError> {
+    let defs = state
+        .service
+        .custom_fields(state.service.authorize(&member.actor).await?)
+        .await?;
+    let (error_field, error) = match error {
+        Some((f, m)) => (f, Some(m)),
+        None => (String::new(), None),
+    };
+    Ok(FormPage {
+        layout: Layout::new(state, member, "members").await?,
+        editing,
+        values,
+        fields: field_inputs(&defs, field_value),
+        roles: role_names(state, member).await?,
+        teams: team_list(state, member).await?,
+        error_field,
+        error,
+    })
+}
+
+async fn new_form(State(state): State<AppState>, member: Member) -> Result<Response, ConsoleError> {
+    state
+        .service
+        .authorize::<roster_service::ManageMembers>(&member.actor)
+        .await?;
+    let values = FormValues {
+        role: "reader".into(),
+        ..Default::default()
+    };
+    render(&form_page(&state, &member, None, values, |_| String::new(), None).await?)
+}
+
+fn input_from(form: &FormData, defs_keys: &[String]) -> MemberInput {
+    let custom: serde_json::Map<String, serde_json::Value> = defs_keys
+        .iter()
+        .filter_map(|k| {
+            form.get(&format!("cf_{k}"))
+                .map(|v| (k.clone(), serde_json::Value::String(v.to_owned())))
+        })
+        .collect();
+    MemberInput {
+        first_name: form.text("first_name"),
+        last_name: form.text("last_name"),
+        email: form.text("email"),
+        personal_id: form.text("personal_id").filter(|p| !p.trim().is_empty()),
+        comment: form.text("comment"),
+        phone: form.text("phone"),
+        location: form.text("location"),
+        role: form.text("role"),
+        seat_type: form.text("seat_type"),
+        custom_fields: Some(custom),
+        ..Default::default()
+    }
+}
+
+fn values_from(form: &FormData) -> FormValues {
+    let t = |k: &str| form.get(k).unwrap_or("").to_owned();
+    FormValues {
+        first_name: t("first_name"),
+        last_name: t("last_name"),
+        email: t("email"),
+        personal_id: t("personal_id"),
+        comment: t("comment"),
+        phone: t("phone"),
+        location: t("location"),
+        role: t("role"),
+        seat_type: t("seat_type"),
+        team: t("team"),
+    }
+}
+
+/// Re-shows a form with the service's complaint next to its field.
+fn field_error(err: ServiceError) -> Result<(String, String), ConsoleError> {
+    match err {
+        ServiceError::Invalid(e) => Ok((e.field.trim_start_matches("custom_fields.").to_owned(), e.message)),
+        ServiceError::Conflict { field, message, .. } => Ok((field.unwrap_or_default(), message)),
+        ServiceError::SeatShortfall { .. } => Ok(("seat_type".into(), err.to_string())),
+        ServiceError::Forbidden(m) | ServiceError::MissingPermission(m) => Ok(("role".into(), m)),
+        other => Err(other.into()),
+    }
+}
+
+async fn create(State(state): State<AppState>, post: MemberPost) -> Result<Response, ConsoleError> {
+    let MemberPost { member, form } = post;
+    let svc = &state.service;
+    let defs = svc.custom_fields(svc.authorize(&member.actor).await?).await?;
+    let keys: Vec<String> = defs.iter().map(|d| d.key.clone()).collect();
+    let result = svc
+        .create_member(svc.authorize(&member.actor).await?, input_from(&form, &keys))
+        .await;
+    match result {
+        Ok(created) => {
+            if let Some(team) = form.get("team").and_then(|t| t.parse::<i64>().ok()) {
+                let input = TeamMemberInput {
+                    member_id: created.id,
+                    team_role: None,
+                    core_member: None,
+                };
+                svc.add_team_member(svc.authorize(&member.actor).await?, team, input)
+                    .await?;
+            }
+            Ok(Redirect::to(&format!("/o/{}/members/{}", member.actor.org_slug, created.id)).into_response())
+        }
+        Err(err) => {
+            let error = field_error(err)?;
+            let page = form_page(
+                &state,
+                &member,
+                None,
+                values_from(&form),
+                |k| form.get(&format!("cf_{k}")).unwrap_or("").to_owned(),
+                Some(error),
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+    }
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    member: Member,
+    Path((_, id)): Path<(String, i64)>,
+) -> Result<Response, ConsoleError> {
+    let svc = &state.service;
+    svc.authorize::<roster_service::ManageMembers>(&member.actor).await?;
+    let m = svc.member_detail(svc.authorize(&member.actor).await?, id).await?.member;
+    let values = FormValues {
+        first_name: m.first_name.clone(),
+        last_name: m.last_name.clone(),
+        email: m.email.clone(),
+        personal_id: m.personal_id.clone(),
+        comment: m.comment.clone(),
+        phone: m.phone.clone(),
+        location: m.location.clone(),
+        role: m.role.clone(),
+        seat_type: m.seat_type.clone().unwrap_or_default(),
+        team: String::new(),
+    };
+    let custom = m.custom_fields.clone();
+    let page = form_page(
+        &state,
+        &member,
+        Some(id),
+        values,
+        |k| custom.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned(),
+        None,
+    )
+    .await?;
+    render(&page)
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, i64)>,
+    post: MemberPost,
+) -> Result<Response, ConsoleError> {
+    let MemberPost { member, form } = post;
+    let svc = &state.service;
+    let defs = svc.custom_fields(svc.authorize(&member.actor).await?).await?;
+    let keys: Vec<String> = defs.iter().map(|d| d.key.clone()).collect();
+    match svc
+        .update_member(svc.authorize(&member.actor).await?, id, input_from(&form, &keys))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/o/{}/members/{id}", member.actor.org_slug)).into_response()),
+        Err(err) => {
+            let error = field_error(err)?;
+            let page = form_page(
+                &state,
+                &member,
+                Some(id),
+                values_from(&form),
+                |k| form.get(&format!("cf_{k}")).unwrap_or("").to_owned(),
+                Some(error),
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "member_remove.html")]
+struct RemovePage {
+    layout: Layout,
+    member: MemberRecord,
+    content_count: usize,
+    receiver: String,
+    error: Option<String>,
+}
+
+async fn remove_form(
+    State(state): State<AppState>,
+    member: Member,
+    Path((_, id)): Path<(String, i64)>,
+) -> Result<Response, ConsoleError> {
+    let svc = &state.service;
+    svc.authorize::<roster_service::ManageMembers>(&member.actor).await?;
+    let detail = svc.member_detail(svc.authorize(&member.actor).await?, id).await?;
+    let page = RemovePage {
+        layout: Layout::new(&state, &member, "members").await?,
+        content_count: detail.content_items.len(),
+        member: detail.member,
+        receiver: String::new(),
+        error: None,
+    };
+    render(&page)
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, i64)>,
+    post: MemberPost,
+) -> Result<Response, ConsoleError> {
+    let MemberPost { member, form } = post;
+    let svc = &state.service;
+    let receiver = form.text("receiver").unwrap_or_default();
+    let transfer_to = if receiver.trim().is_empty() {
+        Ok(None)
+    } else {
+        svc.member_by_email(svc.authorize(&member.actor).await?, &receiver)
+            .await
+            .map(|m| Some(m.id))
+    };
+    let result = match transfer_to {
+        Ok(transfer_to) => svc
+            .remove_member(svc.authorize(&member.actor).await?, id, RemoveMember { transfer_to })
+            .await
+            .map(|_| ()),
+        Err(_) => Err(ServiceError::Invalid(roster_domain::InvalidInput::new(
+            "receiver",
+            "unknown_member",
+            "no member of this organization has this e-mail",
+        ))),
+    };
+    match result {
+        Ok(()) => Ok(redirect_notice(&member, "The member was removed.")),
+        Err(err) => {
+            let (_, message) = field_error(err)?;
+            let detail = svc.member_detail(svc.authorize(&member.actor).await?, id).await?;
+            let page = RemovePage {
+                layout: Layout::new(&state, &member, "members").await?,
+                content_count: detail.content_items.len(),
+                member: detail.member,
+                receiver,
+                error: Some(message),
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+    }
+}

@@ -1,0 +1,38 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+  // Search as you type: fetch the rows of the member list for the current
+  // filters and swap them in; the form still submits normally without JS.
+  var form = document.querySelector("form[data-live-search]");
+  var results = document.getElementById("results");
+  if (form && results) {
+    var timer = null;
+    var refresh = function () {
+      var params = new URLSearchParams(new FormData(form));
+      params.set("partial", "1");
+      fetch(form.action + "?" + params.toString(), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (html) {
+          results.innerHTML = html;
+          params.delete("partial");
+          history.replaceState(null, "", form.action + "?" + params.toString());
+        })
+        .catch(function () {});
+    };
+    form.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 200);
+    });
+  }
+  // Character counters for fields with a limit (the description: 250).
+  document.querySelectorAll("textarea[data-count]").forEach(function (area) {
+    var out = document.getElementById(area.getAttribute("aria-describedby"));
+    var max = parseInt(area.getAttribute("data-count"), 10);
+    var show = function () {
+      var used = Array.from(area.value).length;
+      out.textContent = used + " of " + max + " characters";
+    };
+    area.addEventListener("input", show);
+    show();
+  });
+})();

@@ -1,0 +1,170 @@
+//! Console sessions and sign-in throttling. Both live in the database, so
+//! that several instances behind a load balancer share them.
+
+use crate::rows::{int, opt_int, text};
+use crate::{Conn, StoreResult};
+
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub account_id: i64,
+    pub csrf_token: String,
+    pub expires_at: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+pub async fn insert_session(
+    conn: &mut Conn,
+    id_hash: &str,
+    account_id: i64,
+    csrf_token: &str,
+    now: i64,
+    expires_at: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, account_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id_hash)
+    .bind(account_id)
+    .bind(csrf_token)
+    .bind(now)
+    .bind(expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A live session with its account.
+pub async fn session_by_hash(conn: &mut Conn, id_hash: &str, now: i64) -> StoreResult<Option<SessionRecord>> {
+    let row = sqlx::query(
+        "SELECT s.account_id, s.csrf_token, s.expires_at, a.email, a.first_name, a.last_name FROM sessions s \
+         JOIN accounts a ON a.id = s.account_id WHERE s.id_hash = $1 AND s.expires_at > $2",
+    )
+    .bind(id_hash)
+    .bind(now)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row
+        .map(|r| -> Result<_, sqlx::Error> {
+            Ok(SessionRecord {
+                account_id: int(&r, "account_id")?,
+                csrf_token: text(&r, "csrf_token")?,
+                expires_at: int(&r, "expires_at")?,
+                email: text(&r, "email")?,
+                first_name: text(&r, "first_name")?,
+                last_name: text(&r, "last_name")?,
+            })
+        })
+        .transpose()?)
+}
+
+pub async fn delete_session(conn: &mut Conn, id_hash: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of an account (role change, removal, sign-out everywhere).
+pub async fn delete_sessions_of_account(conn: &mut Conn, account_id: i64) -> StoreResult<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+        .bind(account_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn record_login_failure(conn: &mut Conn, key: &str, now: i64) -> StoreResult<()> {
+    sqlx::query("INSERT INTO login_failures (throttle_key, at) VALUES ($1, $2)")
+        .bind(key)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn login_failures_since(conn: &mut Conn, key: &str, since: i64) -> StoreResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE throttle_key = $1 AND at >= $2")
+            .bind(key)
+            .bind(since)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+pub async fn clear_login_failures(conn: &mut Conn, key: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1")
+        .bind(key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes expired sessions and old sign-in failures.
+pub async fn purge_sessions(conn: &mut Conn, now: i64, failures_before: i64) -> StoreResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM login_failures WHERE at < $1")
+        .bind(failures_before)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// An organization an account belongs to (its membership is not removed).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Membership {
+    pub org_id: i64,
+    pub slug: String,
+    pub name: String,
+    pub member_id: i64,
+    pub role: String,
+}
+
+pub async fn memberships_of_account(conn: &mut Conn, account_id: i64) -> StoreResult<Vec<Membership>> {
+    let rows = sqlx::query(
+        "SELECT o.id AS org_id, o.slug, o.name, m.id AS member_id, m.role FROM members m \
+         JOIN organizations o ON o.id = m.org_id WHERE m.account_id = $1 AND m.status <> 'removed' ORDER BY o.name",
+    )
+    .bind(account_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Membership {
+                org_id: int(r, "org_id")?,
+                slug: text(r, "slug")?,
+                name: text(r, "name")?,
+                member_id: int(r, "member_id")?,
+                role: text(r, "role")?,
+            })
+        })
+        .collect()
+}
+
+/// Members added and removed per UTC day (day number since the epoch), oldest first.
+pub async fn member_day_counts(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<(i64, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT day, SUM(added) AS added, SUM(removed) AS removed FROM ( \
+           SELECT created_at / 86400000 AS day, 1 AS added, 0 AS removed FROM members WHERE org_id = $1 \
+           UNION ALL SELECT removed_at / 86400000, 0, 1 FROM members WHERE org_id = $1 AND removed_at IS NOT NULL \
+         ) d GROUP BY day ORDER BY day",
+    )
+    .bind(org_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                int(r, "day")?,
+                opt_int(r, "added")?.unwrap_or(0),
+                opt_int(r, "removed")?.unwrap_or(0),
+            ))
+        })
+        .collect()
+}
