@@ -4,6 +4,7 @@
 
 mod admin;
 mod config;
+mod import;
 mod output;
 mod serve;
 
@@ -41,22 +42,25 @@ enum Command {
     /// Teams: create, list, add-member, remove-member, delete.
     #[command(subcommand)]
     Team(admin::TeamCommand),
+    /// Import members from a CSV file: preview, apply, report, undo.
+    Import(import::ImportArgs),
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     config::init_logging(matches!(cli.command, Command::Serve(_)));
-    let result = match cli.command {
-        Command::Serve(args) => serve::run(&cli.db, args).await,
-        Command::Migrate => admin::migrate(&cli.db, cli.json).await,
-        Command::Org(cmd) => admin::org(&cli.db, cli.json, cmd).await,
-        Command::Token(cmd) => admin::token(&cli.db, cli.json, cmd).await,
-        Command::Member(cmd) => admin::member(&cli.db, cli.json, cmd).await,
-        Command::Team(cmd) => admin::team(&cli.db, cli.json, cmd).await,
+    let result: anyhow::Result<u8> = match cli.command {
+        Command::Serve(args) => serve::run(&cli.db, args).await.map(|()| 0),
+        Command::Migrate => admin::migrate(&cli.db, cli.json).await.map(|()| 0),
+        Command::Org(cmd) => admin::org(&cli.db, cli.json, cmd).await.map(|()| 0),
+        Command::Token(cmd) => admin::token(&cli.db, cli.json, cmd).await.map(|()| 0),
+        Command::Member(cmd) => admin::member(&cli.db, cli.json, cmd).await.map(|()| 0),
+        Command::Team(cmd) => admin::team(&cli.db, cli.json, cmd).await.map(|()| 0),
+        Command::Import(args) => import::run(&cli.db, cli.json, args).await,
     };
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => std::process::ExitCode::from(code),
         Err(err) => {
             output::print_error(cli.json, &err);
             std::process::ExitCode::from(output::exit_code(&err))

@@ -42,7 +42,9 @@ pub async fn run(db: &DbArgs, args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let worker = tokio::spawn(Worker::new(service.clone()).run(stop_rx));
+    let mut worker = Worker::new(service.clone());
+    roster_service::imports::register_jobs(&mut worker, service.clone());
+    let worker = tokio::spawn(worker.run(stop_rx));
     tracing::info!(listen = %args.listen, "Roster is serving");
     eprintln!("Roster is listening on {base_url}");
     let app = roster_http::app(

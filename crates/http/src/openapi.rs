@@ -133,6 +133,16 @@ fn schemas() -> Value {
         ]),
         "ContentItem": generic("id, owner_member_id, kind, external_ref, title, created_at."),
         "AuditPage": generic("items (id, at, actor, action, target_kind, target_id, outcome, ip, request_id, details) and next_before."),
+        "ImportList": list_of("Import"),
+        "Import": generic("id, status (uploaded, applying, applied, failed, undone), file_name, detected (format, encoding, delimiter), mapping (columns: column, header, target), options, summary (rows, created, updated, unchanged, error), job_id, created_by, created_at, applied_at, undone_at."),
+        "ImportFile": json!({"type": "string", "format": "binary", "description": "The CSV/TSV file as the request body (UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252; comma, semicolon, tab or pipe)."}),
+        "MappingInput": generic("columns: one entry per column {column, header, target}; target is first_name, last_name, email, personal_id, comment, phone, location, skills, department, role, seat_type, team_id, external, {\"custom\": key} or skip."),
+        "ImportOptions": object(&[], &[
+            ("existing", json!({"type": "string", "enum": ["update", "skip"], "description": "What to do with members who exist already (default update)."})),
+            ("all_or_nothing", json!({"type": "boolean", "description": "Apply nothing if any row has an error (default false: skip bad rows)."})),
+        ]),
+        "ImportPreview": generic("import_id, detected, mapping, unmapped (headers no field takes), totals (rows, create, update, unchanged, error), seat_shortfall, rows (line, action, member_id, email, errors: line, column, field, code, message)."),
+        "UndoReport": generic("import_id, removed, restored, kept (line, member_id, reason)."),
         "JobList": generic("items: id, kind, status, attempts, progress_done, progress_total, result, last_error, created_at, finished_at."),
     })
 }

@@ -86,6 +86,7 @@ permissions!(
     ManageTokens,
     ManageContent,
     ReadAudit,
+    Import,
 );
 
 /// Proof that `actor` holds permission `P`; only [`crate::Service::authorize`]

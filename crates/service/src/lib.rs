@@ -13,6 +13,7 @@ mod content;
 mod demo;
 mod error;
 mod fields;
+pub mod imports;
 mod input;
 pub mod jobs;
 mod members;

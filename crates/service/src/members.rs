@@ -373,8 +373,13 @@ impl Service {
         )
         .await?;
         roster_store::remove_member_from_all_teams(conn, actor.org_id, member.id).await?;
-        if let Some(account) = member.account_id {
-            roster_store::delete_sessions_of_account(conn, account).await?;
+        // Removed by an admin: the person's sessions end at once. Leaving by
+        // choice keeps them signed in to their other organizations (every
+        // request checks the membership, so this one is closed either way).
+        if action != "member.leave" {
+            if let Some(account) = member.account_id {
+                roster_store::delete_sessions_of_account(conn, account).await?;
+            }
         }
         record(
             conn,

@@ -37,7 +37,7 @@ pub struct MemberRecord {
 }
 
 /// Everything an admin sets on a member (status changes go elsewhere).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MemberFields {
     pub first_name: String,
     pub last_name: String,

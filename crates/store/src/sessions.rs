@@ -124,11 +124,13 @@ pub struct Membership {
     pub name: String,
     pub member_id: i64,
     pub role: String,
+    /// The organization's logo, for the console's header.
+    pub logo_url: String,
 }
 
 pub async fn memberships_of_account(conn: &mut Conn, account_id: i64) -> StoreResult<Vec<Membership>> {
     let rows = sqlx::query(
-        "SELECT o.id AS org_id, o.slug, o.name, m.id AS member_id, m.role FROM members m \
+        "SELECT o.id AS org_id, o.slug, o.name, o.logo_url, m.id AS member_id, m.role FROM members m \
          JOIN organizations o ON o.id = m.org_id WHERE m.account_id = $1 AND m.status <> 'removed' ORDER BY o.name",
     )
     .bind(account_id)
@@ -142,6 +144,7 @@ pub async fn memberships_of_account(conn: &mut Conn, account_id: i64) -> StoreRe
                 name: text(r, "name")?,
                 member_id: int(r, "member_id")?,
                 role: text(r, "role")?,
+                logo_url: text(r, "logo_url")?,
             })
         })
         .collect()

@@ -10,6 +10,8 @@
 mod helpers;
 
 mod cli;
+mod console_auth;
+mod imports;
 mod jobs;
 mod members;
 mod ops;

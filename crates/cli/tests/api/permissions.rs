@@ -81,6 +81,9 @@ pub fn example_body(schema: &str, f: &Fixtures, n: usize) -> Value {
         "NewContentItem" => {
             json!({"owner_member_id": f.member, "kind": "k", "external_ref": format!("ref{n}"), "title": "T"})
         }
+        "ImportFile" => json!("firstname,lastname,email"),
+        "MappingInput" => json!({"columns": []}),
+        "ImportOptions" => json!({}),
         other => panic!("no example body for {other}; add one"),
     }
 }

@@ -93,6 +93,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub service: Service,
     pub db: TestDb,
+    /// Keeps the background job worker running while the test runs.
+    _worker_stop: tokio::sync::watch::Sender<bool>,
 }
 
 /// An organization with an admin token.
@@ -131,12 +133,18 @@ impl Response {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_at(None).await
+}
+
+/// Like [`spawn_app`], with the public URL Roster believes it is served at
+/// (`https://…` switches the cookies to `Secure` and `__Host-`).
+pub async fn spawn_app_at(base_url: Option<&str>) -> TestApp {
     let db = TestDb::new().await;
     let service = Service::new(db.store().await);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let config = roster_http::HttpConfig {
-        base_url: format!("http://{addr}"),
+        base_url: base_url.map_or_else(|| format!("http://{addr}"), str::to_owned),
     };
     let app = roster_http::app(service.clone(), config).into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -148,11 +156,17 @@ pub async fn spawn_app() -> TestApp {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // A job worker, as `roster serve` runs one.
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let mut worker = roster_service::jobs::Worker::new(service.clone()).with_poll_interval(Duration::from_millis(20));
+    roster_service::imports::register_jobs(&mut worker, service.clone());
+    tokio::spawn(worker.run(stop_rx));
     TestApp {
         base,
         client,
         service,
         db,
+        _worker_stop: stop,
     }
 }
 
@@ -328,5 +342,41 @@ impl TestApp {
         roster_store::link_account(&mut tx, org_id, id, account).await.unwrap();
         tx.commit().await.unwrap();
         id
+    }
+}
+
+impl TestApp {
+    /// Uploads a file to the import endpoint.
+    pub async fn upload(&self, org: &TestOrg, name: &str, bytes: Vec<u8>) -> Response {
+        let url = format!("{}/api/v1/orgs/{}/imports?file_name={name}", self.base, org.slug);
+        let res = self
+            .client
+            .post(url)
+            .bearer_auth(&org.token)
+            .body(bytes)
+            .send()
+            .await
+            .expect("upload");
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        Response {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        }
+    }
+
+    /// Applies an import and waits for its job to finish.
+    pub async fn apply_import(&self, org: &TestOrg, id: i64, options: Value) -> Value {
+        self.post(org, &format!("/imports/{id}/apply"), options)
+            .await
+            .expect(202);
+        for _ in 0..500 {
+            let import = self.get(org, &format!("/imports/{id}")).await.expect(200);
+            if import.body["status"] != "applying" {
+                return import.body;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("import {id} never finished");
     }
 }

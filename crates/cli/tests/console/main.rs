@@ -19,6 +19,8 @@ async fn sign_in(app: &TestApp, browser: &Browser, email: &str) {
     browser.fill("#email", email).await;
     browser.fill("#password", PASSWORD).await;
     browser.click("button[type=submit]").await;
+    // Wait for the signed-in page, so the next navigation does not race the redirect.
+    browser.wait_for_text("Sign out").await;
 }
 
 async fn demo_org(app: &TestApp) -> TestOrg {
@@ -320,4 +322,49 @@ async fn signing_out_and_a_role_change_end_the_session_on_the_server() {
     assert!(browser.url().await.ends_with("/login"));
     browser.goto(&format!("{}/o/acme", app.base)).await;
     assert!(browser.url().await.ends_with("/login"), "signed out for good");
+}
+
+#[tokio::test]
+async fn a_member_switches_between_organizations_and_leaves_one_from_their_profile() {
+    let app = spawn_app().await;
+    let acme = demo_org(&app).await;
+    let other = app.create_org("globex").await;
+    app.member_with_login(&acme, "Mia", "mia@both.example", "reader").await;
+    let in_globex = app.add_member(&other, "Mia", "Test", "mia@both.example").await;
+    // The same account joins globex (the invitation issue will do this on acceptance).
+    let account = app.get(&acme, "/members?q=mia@both").await.expect(200).body["items"][0]["account_id"]
+        .as_i64()
+        .unwrap();
+    app.force_status(in_globex, "active").await;
+    let mut tx = app.service.store().begin().await.unwrap();
+    roster_store::link_account(&mut tx, app.system("globex").await.org_id, in_globex, account)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let browser = Browser::start().await;
+    browser.goto(&format!("{}/login", app.base)).await;
+    browser.fill("#email", "mia@both.example").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("Your organizations").await;
+    browser.click("a[href='/o/acme']").await;
+    browser.wait_for_text("Switch organization").await;
+    browser.click("details.switch summary").await;
+    browser.click("details.switch a[href='/o/globex']").await;
+    browser.wait_for_text("globex GmbH").await;
+    assert!(browser.url().await.ends_with("/o/globex"));
+
+    browser.goto(&format!("{}/o/globex/profile", app.base)).await;
+    browser.click("#confirm-leave").await;
+    browser.click("section.danger button").await;
+    browser.wait_for_text("Members over the last 90 days").await;
+    assert!(
+        browser.url().await.ends_with("/o/acme"),
+        "with one organization left, / goes straight to it"
+    );
+    assert_eq!(
+        app.get(&other, &format!("/members/{in_globex}")).await.expect(200).body["status"],
+        "removed"
+    );
 }

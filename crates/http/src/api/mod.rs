@@ -4,6 +4,7 @@
 
 mod admin;
 mod extract;
+mod imports;
 mod members;
 mod org;
 mod teams;
@@ -30,7 +31,13 @@ pub struct Endpoint {
     pub handler: fn() -> MethodRouter<AppState>,
 }
 
-pub const ENDPOINTS: &[&[Endpoint]] = &[org::ENDPOINTS, members::ENDPOINTS, teams::ENDPOINTS, admin::ENDPOINTS];
+pub const ENDPOINTS: &[&[Endpoint]] = &[
+    org::ENDPOINTS,
+    members::ENDPOINTS,
+    teams::ENDPOINTS,
+    imports::ENDPOINTS,
+    admin::ENDPOINTS,
+];
 
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();

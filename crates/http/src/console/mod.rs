@@ -80,6 +80,7 @@ pub fn render<T: Template>(page: &T) -> Result<Response, ConsoleError> {
 pub struct Layout {
     pub slug: String,
     pub org_name: String,
+    pub logo_url: String,
     pub csrf: String,
     pub user_name: String,
     pub active: &'static str,
@@ -95,15 +96,14 @@ impl Layout {
     pub async fn new(state: &AppState, member: &Member, active: &'static str) -> Result<Layout, ConsoleError> {
         let orgs = state.service.memberships(member.session.account_id).await?;
         let actor = &member.actor;
-        let org_name = orgs
-            .iter()
-            .find(|m| m.org_id == actor.org_id)
-            .map(|m| m.name.clone())
-            .unwrap_or_default();
+        let this = orgs.iter().find(|m| m.org_id == actor.org_id);
+        let org_name = this.map(|m| m.name.clone()).unwrap_or_default();
+        let logo_url = this.map(|m| m.logo_url.clone()).unwrap_or_default();
         let p = |perm| actor.permissions.contains(perm);
         Ok(Layout {
             slug: actor.org_slug.clone(),
             org_name,
+            logo_url,
             csrf: member.session.csrf_token.clone(),
             user_name: if member.session.name.is_empty() {
                 member.session.email.clone()

@@ -1,0 +1,223 @@
+//! What an uploaded file is, judged by its bytes.
+
+use serde::Serialize;
+use thiserror::Error;
+
+/// Why a file cannot be imported at all (nothing is changed).
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum ImportError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("this is {0}, not a CSV or Excel file")]
+    NotASpreadsheet(&'static str),
+    #[error("this is a zip archive but not an Excel workbook")]
+    ZipNotWorkbook,
+    #[error("this workbook contains macros (.xlsm); save it as a plain .xlsx or as CSV")]
+    MacroWorkbook,
+    #[error("this is an encrypted workbook or an old .xls file; save it as .xlsx or CSV without a password")]
+    EncryptedOrLegacy,
+    #[error(
+        "Excel workbooks (.xlsx) cannot be imported yet; save the sheet as CSV (UTF-8 or Windows) and upload that"
+    )]
+    XlsxNotYetSupported,
+    #[error("the file has {rows} rows; this organization imports at most {limit} rows at once")]
+    TooManyRows { rows: usize, limit: usize },
+    #[error("the file has no header row")]
+    NoHeader,
+    #[error("line {line}: {message}")]
+    Malformed { line: u64, message: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextEncoding {
+    Utf8,
+    Utf8Bom,
+    Utf16Le,
+    Utf16Be,
+    Windows1252,
+}
+
+impl TextEncoding {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Utf8 => "UTF-8",
+            Self::Utf8Bom => "UTF-8 with BOM",
+            Self::Utf16Le => "UTF-16 LE",
+            Self::Utf16Be => "UTF-16 BE",
+            Self::Windows1252 => "Windows-1252",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileFormat {
+    Csv,
+    Xlsx,
+}
+
+/// What detection found: shown to the admin before anything happens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Detected {
+    pub format: FileFormat,
+    pub encoding: Option<TextEncoding>,
+    /// The delimiter as a character (`,` `;` TAB `|`).
+    pub delimiter: Option<char>,
+}
+
+const ZIP: &[u8] = b"PK\x03\x04";
+const OLE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+/// Decides what `bytes` are. Text is CSV/TSV in one of the encodings
+/// spreadsheet programs write; a zip must be a workbook without macros.
+pub fn detect(bytes: &[u8]) -> Result<Detected, ImportError> {
+    if bytes.is_empty() {
+        return Err(ImportError::Empty);
+    }
+    for (magic, what) in [
+        (&b"\x89PNG"[..], "a PNG image"),
+        (&b"\xFF\xD8\xFF"[..], "a JPEG image"),
+        (&b"GIF8"[..], "a GIF image"),
+        (&b"%PDF"[..], "a PDF document"),
+        (&b"\x1F\x8B"[..], "a gzip archive"),
+    ] {
+        if bytes.starts_with(magic) {
+            return Err(ImportError::NotASpreadsheet(what));
+        }
+    }
+    if bytes.starts_with(OLE) {
+        return Err(ImportError::EncryptedOrLegacy);
+    }
+    if bytes.starts_with(ZIP) {
+        return Err(classify_zip(bytes));
+    }
+    let encoding = text_encoding(bytes)?;
+    let text = decode(bytes, encoding);
+    Ok(Detected {
+        format: FileFormat::Csv,
+        encoding: Some(encoding),
+        delimiter: Some(sniff_delimiter(&text) as char),
+    })
+}
+
+/// A zip's kind, from the names in its central directory (read as bytes, no
+/// inflation): a workbook has `xl/workbook.xml`, a macro workbook also
+/// `xl/vbaProject.bin`.
+fn classify_zip(bytes: &[u8]) -> ImportError {
+    let has = |name: &[u8]| bytes.windows(name.len()).any(|w| w == name);
+    if has(b"xl/vbaProject.bin") {
+        ImportError::MacroWorkbook
+    } else if has(b"xl/workbook.xml") {
+        ImportError::XlsxNotYetSupported
+    } else {
+        ImportError::ZipNotWorkbook
+    }
+}
+
+fn text_encoding(bytes: &[u8]) -> Result<TextEncoding, ImportError> {
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        return Ok(TextEncoding::Utf8Bom);
+    }
+    if bytes.starts_with(&[0xFF, 0xFE]) {
+        return Ok(TextEncoding::Utf16Le);
+    }
+    if bytes.starts_with(&[0xFE, 0xFF]) {
+        return Ok(TextEncoding::Utf16Be);
+    }
+    if bytes.iter().take(64 * 1024).any(|b| *b == 0) {
+        return Err(ImportError::NotASpreadsheet("a binary file"));
+    }
+    Ok(if std::str::from_utf8(bytes).is_ok() {
+        TextEncoding::Utf8
+    } else {
+        TextEncoding::Windows1252
+    })
+}
+
+/// The file as text, without a byte order mark.
+pub(crate) fn decode(bytes: &[u8], encoding: TextEncoding) -> std::borrow::Cow<'_, str> {
+    let enc = match encoding {
+        TextEncoding::Utf8 | TextEncoding::Utf8Bom => encoding_rs::UTF_8,
+        TextEncoding::Utf16Le => encoding_rs::UTF_16LE,
+        TextEncoding::Utf16Be => encoding_rs::UTF_16BE,
+        TextEncoding::Windows1252 => encoding_rs::WINDOWS_1252,
+    };
+    // decode() strips a BOM matching the encoding and replaces invalid
+    // sequences (reported per row later as U+FFFD).
+    let (text, _, _) = enc.decode(bytes);
+    text
+}
+
+/// The delimiter that splits the first lines most consistently (quotes
+/// respected): comma, semicolon (German Excel), tab (Excel's Unicode text)
+/// or pipe.
+fn sniff_delimiter(text: &str) -> u8 {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(20).collect();
+    let mut best = (b',', 0usize, 0usize);
+    for delim in [b',', b';', b'\t', b'|'] {
+        let counts: Vec<usize> = lines.iter().map(|l| count_outside_quotes(l, delim as char)).collect();
+        let first = counts.first().copied().unwrap_or(0);
+        if first == 0 {
+            continue;
+        }
+        let consistent = counts.iter().filter(|c| **c == first).count();
+        if (consistent, first) > (best.1, best.2) {
+            best = (delim, consistent, first);
+        }
+    }
+    best.0
+}
+
+fn count_outside_quotes(line: &str, delim: char) -> usize {
+    let mut quoted = false;
+    line.chars()
+        .filter(|c| {
+            if *c == '"' {
+                quoted = !quoted;
+            }
+            !quoted && *c == delim
+        })
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_encodings_by_their_bytes() {
+        let d = detect(b"\xEF\xBB\xBFfirstname,lastname\nA,B\n").unwrap();
+        assert_eq!((d.encoding, d.delimiter), (Some(TextEncoding::Utf8Bom), Some(',')));
+        let d = detect(b"Vorname;Nachname\nJ\xFCrgen;M\xFCller\n").unwrap();
+        assert_eq!((d.encoding, d.delimiter), (Some(TextEncoding::Windows1252), Some(';')));
+        let utf16: Vec<u8> = std::iter::once([0xFF, 0xFE])
+            .flatten()
+            .chain("a\tb\nc\td\n".encode_utf16().flat_map(|u| u.to_le_bytes()))
+            .collect();
+        let d = detect(&utf16).unwrap();
+        assert_eq!((d.encoding, d.delimiter), (Some(TextEncoding::Utf16Le), Some('\t')));
+    }
+
+    #[test]
+    fn quoted_delimiters_do_not_count() {
+        assert_eq!(sniff_delimiter("name;comment\n\"Müller, Anna\";\"a, b, c\"\n"), b';');
+        assert_eq!(sniff_delimiter("a|b|c\n1|2|3\n"), b'|');
+    }
+
+    #[test]
+    fn anything_else_is_refused_with_what_it_is() {
+        assert_eq!(detect(b"\x89PNG\r\n"), Err(ImportError::NotASpreadsheet("a PNG image")));
+        assert_eq!(
+            detect(b"PK\x03\x04....word/document.xml"),
+            Err(ImportError::ZipNotWorkbook)
+        );
+        assert_eq!(
+            detect(b"PK\x03\x04..xl/workbook.xml..xl/vbaProject.bin"),
+            Err(ImportError::MacroWorkbook)
+        );
+        assert_eq!(detect(OLE), Err(ImportError::EncryptedOrLegacy));
+        assert_eq!(detect(b""), Err(ImportError::Empty));
+        assert_eq!(detect(b"a,b\0c"), Err(ImportError::NotASpreadsheet("a binary file")));
+    }
+}

@@ -1,0 +1,61 @@
+//! The per-row report: the uploaded table plus a status and a reason column,
+//! so that an admin can fix the failed rows in it and upload it again.
+
+use crate::table::Table;
+
+/// A cell that a spreadsheet would run as a formula gets a leading `'`
+/// (OWASP CSV injection); the value itself is stored as given.
+pub fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\0') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+/// Writes the report as UTF-8 CSV with a BOM (so Excel shows umlauts right),
+/// quoted per RFC 4180. `outcome(line)` gives each row's status and reason.
+pub fn write_report_csv<W: std::io::Write>(
+    out: W,
+    table: &Table,
+    outcome: impl Fn(u64) -> (String, String),
+) -> std::io::Result<()> {
+    let mut out = out;
+    out.write_all(b"\xEF\xBB\xBF")?;
+    let mut writer = csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Necessary)
+        .from_writer(out);
+    let mut header: Vec<String> = table.headers.iter().map(|h| neutralize(h).into_owned()).collect();
+    header.push("status".into());
+    header.push("reason".into());
+    writer.write_record(&header)?;
+    for (line, cells) in &table.rows {
+        let (status, reason) = outcome(*line);
+        let mut record: Vec<String> = (0..table.headers.len())
+            .map(|i| neutralize(cells.get(i).map(String::as_str).unwrap_or("")).into_owned())
+            .collect();
+        record.push(status);
+        record.push(neutralize(&reason).into_owned());
+        writer.write_record(&record)?;
+    }
+    writer.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralized_and_the_report_keeps_the_columns() {
+        let table = Table {
+            headers: vec!["email".into(), "comment".into()],
+            rows: vec![(2, vec!["a@b.de".into(), "=HYPERLINK(\"x\")".into()])],
+        };
+        let mut out = Vec::new();
+        write_report_csv(&mut out, &table, |_| ("error".into(), "email: taken".into())).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "\u{feff}email,comment,status,reason\na@b.de,\"'=HYPERLINK(\"\"x\"\")\",error,email: taken\n"
+        );
+    }
+}

@@ -1,0 +1,109 @@
+//! Decoding a CSV/TSV file into a header and rows, each with the line it
+//! starts on (quoted fields may span lines).
+
+use crate::detect::{decode, Detected, ImportError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub headers: Vec<String>,
+    /// (line number in the file, cells); entirely empty rows are left out.
+    pub rows: Vec<(u64, Vec<String>)>,
+}
+
+/// Reads the whole table, refusing more than `row_limit` data rows.
+pub fn read_table(bytes: &[u8], detected: &Detected, row_limit: usize) -> Result<Table, ImportError> {
+    let encoding = detected.encoding.ok_or(ImportError::XlsxNotYetSupported)?;
+    let text = decode(bytes, encoding);
+    let delimiter = detected.delimiter.unwrap_or(',') as u8;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut headers = None;
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                return Err(ImportError::Malformed {
+                    line,
+                    message: e.to_string(),
+                })
+            }
+        }
+        let line = record.position().map_or(line, |p| p.line());
+        let cells: Vec<String> = record.iter().map(|c| c.to_owned()).collect();
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if headers.is_none() {
+            headers = Some(
+                cells
+                    .iter()
+                    .map(|h| h.trim_start_matches('\u{feff}').trim().to_owned())
+                    .collect(),
+            );
+            continue;
+        }
+        if rows.len() == row_limit {
+            let more = 1 + reader
+                .records()
+                .filter(|r| r.as_ref().is_ok_and(|r| r.iter().any(|c| !c.trim().is_empty())))
+                .count();
+            return Err(ImportError::TooManyRows {
+                rows: row_limit + more,
+                limit: row_limit,
+            });
+        }
+        rows.push((line, cells));
+    }
+    Ok(Table {
+        headers: headers.ok_or(ImportError::NoHeader)?,
+        rows,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect;
+
+    fn table(bytes: &[u8]) -> Table {
+        read_table(bytes, &detect(bytes).unwrap(), 100).unwrap()
+    }
+
+    #[test]
+    fn quoted_fields_keep_delimiters_and_line_breaks_and_rows_keep_their_line() {
+        let t = table(b"firstname;lastname;comment\r\nAnna;M\xfcller;\"eins; zwei\r\ndrei\"\r\n\r\nBert;Brot;x\r\n");
+        assert_eq!(t.headers, vec!["firstname", "lastname", "comment"]);
+        assert_eq!(
+            t.rows[0],
+            (2, vec!["Anna".into(), "Müller".into(), "eins; zwei\r\ndrei".into()])
+        );
+        assert_eq!(t.rows[1].0, 5, "the empty line 4 is skipped, the row keeps its line");
+    }
+
+    #[test]
+    fn a_bom_is_not_glued_to_the_first_header() {
+        let t = table(b"\xEF\xBB\xBFemail,firstname\nx@y.de,X\n");
+        assert_eq!(t.headers[0], "email");
+    }
+
+    #[test]
+    fn too_many_rows_are_refused_naming_the_limit() {
+        let bytes = b"a\n1\n2\n3\n";
+        let err = read_table(bytes, &detect(bytes).unwrap(), 2).unwrap_err();
+        assert_eq!(err, ImportError::TooManyRows { rows: 3, limit: 2 });
+    }
+
+    #[test]
+    fn an_unbalanced_quote_does_not_panic() {
+        let bytes = b"a,b\n\"open,1\n2,3\n";
+        let t = read_table(bytes, &detect(bytes).unwrap(), 10).unwrap();
+        assert_eq!(t.rows.len(), 1);
+    }
+}

@@ -1,0 +1,292 @@
+//! One row of an import file → a member, or every reason it is not one.
+
+use roster_domain::{CustomFieldKind, Email, InvalidInput, Role, SeatType, SingleLine};
+use serde::Serialize;
+
+use crate::mapping::{Mapping, Target};
+
+/// A custom field the organization has.
+#[derive(Debug, Clone)]
+pub struct FieldDef {
+    pub key: String,
+    pub kind: CustomFieldKind,
+}
+
+/// A row that passed the checks the file alone allows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedMember {
+    pub line: u64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub email_normalized: String,
+    pub personal_id: Option<String>,
+    pub comment: Option<String>,
+    pub phone: Option<String>,
+    pub location: Option<String>,
+    pub skills: Option<String>,
+    pub department: Option<String>,
+    pub role: Option<Role>,
+    pub seat_type: Option<SeatType>,
+    pub team_key: Option<String>,
+    pub external: Option<bool>,
+    pub custom: Vec<(String, String)>,
+}
+
+/// Why a row cannot be imported: which column, which field, why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub line: u64,
+    pub column: String,
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// Role terms of the products admins export from: Roster's own names,
+/// SurveyMonkey's (`account_owner`, `Administrator`, `normal` = a power seat,
+/// `casual` = a casual seat) and German, Dutch and French words.
+pub fn role_term(raw: &str) -> Result<(Option<Role>, Option<SeatType>), InvalidInput> {
+    let squashed: String = raw
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == ':')
+        .collect();
+    let builtin = |s: &str| Role::parse(s).map(Some);
+    let role = match squashed.as_str() {
+        "" => Ok(None),
+        "owner" | "accountowner" | "primaryadmin" | "inhaber" | "eigenaar" | "propriétaire" => builtin("owner"),
+        "admin" | "administrator" | "administrateur" | "beheerder" => builtin("admin"),
+        "divisionadmin" | "bereichsadmin" | "afdelingsbeheerder" => builtin("division_admin"),
+        "collaborator" | "mitarbeiter" | "medewerker" | "collaborateur" => builtin("collaborator"),
+        "reader" | "leser" | "lezer" | "lecteur" | "member" => builtin("reader"),
+        "normal" => return Ok((None, Some(SeatType::Power))),
+        "casual" => return Ok((None, Some(SeatType::Casual))),
+        other if other.starts_with("custom:") => builtin(other),
+        _ => Err(InvalidInput::new(
+            "role",
+            "invalid_role",
+            format!("{:?} is not a role", raw.trim()),
+        )),
+    }?;
+    Ok((role, None))
+}
+
+/// Checks one row against the mapping and the organization's custom fields.
+pub fn validate_row(
+    mapping: &Mapping,
+    line: u64,
+    cells: &[String],
+    fields: &[FieldDef],
+) -> Result<ImportedMember, Vec<RowError>> {
+    let mut errors = Vec::new();
+    let mut m = ImportedMember {
+        line,
+        first_name: String::new(),
+        last_name: String::new(),
+        email: String::new(),
+        email_normalized: String::new(),
+        personal_id: None,
+        comment: None,
+        phone: None,
+        location: None,
+        skills: None,
+        department: None,
+        role: None,
+        seat_type: None,
+        team_key: None,
+        external: None,
+        custom: Vec::new(),
+    };
+    for col in &mapping.columns {
+        let raw = cells.get(col.column).map(String::as_str).unwrap_or("");
+        let mut fail = |e: InvalidInput| {
+            errors.push(RowError {
+                line,
+                column: col.header.clone(),
+                field: e.field.clone(),
+                code: e.code.to_owned(),
+                message: e.message,
+            })
+        };
+        let line_of = |field: &str, max: usize| SingleLine::parse(field, raw, max).map(SingleLine::into_string);
+        let optional = |field: &str, max: usize| line_of(field, max).map(|v| (!v.is_empty()).then_some(v));
+        match &col.target {
+            Target::Skip => {}
+            Target::FirstName => match SingleLine::parse_required("first_name", raw, 100) {
+                Ok(v) => m.first_name = v.into_string(),
+                Err(e) => fail(e),
+            },
+            Target::LastName => match SingleLine::parse_required("last_name", raw, 100) {
+                Ok(v) => m.last_name = v.into_string(),
+                Err(e) => fail(e),
+            },
+            Target::Email => match Email::parse(raw) {
+                Ok(e) => {
+                    m.email = e.as_str().to_owned();
+                    m.email_normalized = e.normalized().to_owned();
+                }
+                Err(e) => fail(e),
+            },
+            Target::PersonalId => match optional("personal_id", 200) {
+                Ok(v) => m.personal_id = v,
+                Err(e) => fail(e),
+            },
+            Target::Comment => match optional("comment", 500) {
+                Ok(v) => m.comment = v,
+                Err(e) => fail(e),
+            },
+            Target::Phone => match optional("phone", 100) {
+                Ok(v) => m.phone = v,
+                Err(e) => fail(e),
+            },
+            Target::Location => match optional("location", 500) {
+                Ok(v) => m.location = v,
+                Err(e) => fail(e),
+            },
+            Target::Skills => match optional("skills", 500) {
+                Ok(v) => m.skills = v,
+                Err(e) => fail(e),
+            },
+            Target::Department => match optional("department", 500) {
+                Ok(v) => m.department = v,
+                Err(e) => fail(e),
+            },
+            Target::TeamId => match optional("team_id", 100) {
+                Ok(v) => m.team_key = v,
+                Err(e) => fail(e),
+            },
+            Target::Role => match role_term(raw) {
+                Ok((role, seat)) => {
+                    m.role = role.or(m.role.take());
+                    m.seat_type = seat.or(m.seat_type);
+                }
+                Err(e) => fail(e),
+            },
+            Target::SeatType if raw.trim().is_empty() => {}
+            Target::SeatType => match role_term(raw)
+                .ok()
+                .and_then(|(_, seat)| seat)
+                .map(Ok)
+                .unwrap_or_else(|| SeatType::parse(raw))
+            {
+                Ok(seat) => m.seat_type = Some(seat),
+                Err(e) => fail(e),
+            },
+            Target::External => match raw.trim().to_lowercase().as_str() {
+                "" => {}
+                "yes" | "y" | "true" | "1" | "ja" | "oui" | "x" => m.external = Some(true),
+                "no" | "n" | "false" | "0" | "nein" | "nee" | "non" => m.external = Some(false),
+                other => fail(InvalidInput::new(
+                    "external",
+                    "invalid_value",
+                    format!("{other:?} is not yes or no"),
+                )),
+            },
+            Target::Custom(key) => match fields.iter().find(|f| &f.key == key) {
+                Some(def) => match def.kind.check(key, raw) {
+                    Ok(v) if v.is_empty() => {}
+                    Ok(v) => m.custom.push((key.clone(), v)),
+                    Err(e) => fail(e),
+                },
+                None => fail(InvalidInput::new(
+                    key.clone(),
+                    "unknown_field",
+                    "is not a custom field of this organization",
+                )),
+            },
+        }
+    }
+    for (target, field, value) in [
+        (Target::FirstName, "first_name", &m.first_name),
+        (Target::LastName, "last_name", &m.last_name),
+        (Target::Email, "email", &m.email),
+    ] {
+        if mapping.column_of(&target).is_none() && value.is_empty() {
+            errors.push(RowError {
+                line,
+                column: String::new(),
+                field: field.into(),
+                code: "required".into(),
+                message: format!("no column is mapped to {field}"),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(m)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auto_map;
+
+    fn mapping(headers: &[&str]) -> Mapping {
+        auto_map(
+            &headers.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+            &["start".into()],
+        )
+    }
+
+    fn cells(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_good_row_becomes_a_member_with_its_custom_fields() {
+        let m = mapping(&["firstname", "lastname", "email", "role", "start"]);
+        let defs = vec![FieldDef {
+            key: "start".into(),
+            kind: CustomFieldKind::Date,
+        }];
+        let row = validate_row(
+            &m,
+            2,
+            &cells(&["Anna", "Müller", "Anna@X.de", "Administrator", "2026-01-02"]),
+            &defs,
+        )
+        .unwrap();
+        assert_eq!(row.email_normalized, "anna@x.de");
+        assert_eq!(row.role, Some(Role::parse("admin").unwrap()));
+        assert_eq!(row.custom, vec![("start".into(), "2026-01-02".into())]);
+    }
+
+    #[test]
+    fn every_problem_of_a_row_is_reported_with_its_column() {
+        let m = mapping(&["Vorname", "Nachname", "E-Mail", "Rolle"]);
+        let errs = validate_row(&m, 7, &cells(&["", "Mü\nller", "kaputt", "boss"]), &[]).unwrap_err();
+        let got: Vec<(&str, &str)> = errs.iter().map(|e| (e.column.as_str(), e.code.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("Vorname", "required"),
+                ("Nachname", "forbidden_character"),
+                ("E-Mail", "invalid_email"),
+                ("Rolle", "invalid_role")
+            ]
+        );
+        assert!(errs.iter().all(|e| e.line == 7));
+    }
+
+    #[test]
+    fn survey_monkey_role_terms_carry_seats() {
+        assert_eq!(role_term("normal").unwrap(), (None, Some(SeatType::Power)));
+        assert_eq!(role_term("Casual").unwrap(), (None, Some(SeatType::Casual)));
+        assert_eq!(role_term("account_owner").unwrap().0, Some(Role::OWNER));
+        assert_eq!(
+            role_term("Division Admin").unwrap().0,
+            Some(Role::parse("division_admin").unwrap())
+        );
+    }
+
+    #[test]
+    fn a_file_without_an_email_column_says_so() {
+        let m = mapping(&["firstname", "lastname"]);
+        let errs = validate_row(&m, 2, &cells(&["A", "B"]), &[]).unwrap_err();
+        assert_eq!(errs[0].field, "email");
+    }
+}

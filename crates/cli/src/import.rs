@@ -1,0 +1,222 @@
+//! `roster import`: upload, preview, apply with progress, report, undo — the
+//! same service functions as the API and the console.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use roster_service::imports::{register_jobs, ColumnMapping, Existing, ImportOptions};
+use roster_service::jobs::Worker;
+use roster_service::{Service, ServiceError};
+use serde_json::json;
+
+use crate::config::DbArgs;
+use crate::output::print_json;
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    command: Option<ImportCommand>,
+    #[command(flatten)]
+    run: Option<RunArgs>,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Undo an applied import.
+    Undo {
+        #[arg(long)]
+        org: String,
+        import_id: i64,
+    },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The organization's slug.
+    #[arg(long)]
+    org: String,
+    /// The CSV file (format, encoding and delimiter are detected).
+    file: PathBuf,
+    /// Check and report, change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// A JSON mapping (`[{"column":0,"header":"…","target":"email"}, …]`), as the API's mapping.
+    #[arg(long)]
+    mapping: Option<PathBuf>,
+    /// What to do with members who exist already.
+    #[arg(long, value_enum, default_value = "update")]
+    existing: ExistingArg,
+    /// Apply nothing if any row has an error.
+    #[arg(long)]
+    all_or_nothing: bool,
+    /// Write the per-row report (CSV) here.
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExistingArg {
+    Update,
+    Skip,
+}
+
+/// Exit codes: 0 every row applied, 3 some rows failed (the rest applied),
+/// 2 the file was refused and nothing changed.
+pub async fn run(db: &DbArgs, json: bool, args: ImportArgs) -> anyhow::Result<u8> {
+    let svc = db.service().await?;
+    match (args.command, args.run) {
+        (Some(ImportCommand::Undo { org, import_id }), _) => {
+            let actor = svc.system_actor(&org).await?;
+            let report = svc.undo_import(svc.authorize(&actor).await?, import_id).await?;
+            if json {
+                print_json(&report)?;
+            } else {
+                println!(
+                    "import {import_id} undone: {} members removed, {} restored, {} kept",
+                    report.removed,
+                    report.restored,
+                    report.kept.len()
+                );
+                for k in &report.kept {
+                    println!(
+                        "  line {}: member {} kept: {}",
+                        k.line,
+                        k.member_id.unwrap_or_default(),
+                        k.reason
+                    );
+                }
+            }
+            Ok(0)
+        }
+        (None, Some(run_args)) => import_file(&svc, json, run_args).await,
+        (None, None) => anyhow::bail!("give a FILE to import, or `roster import undo`"),
+    }
+}
+
+async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result<u8> {
+    let actor = svc.system_actor(&args.org).await?;
+    let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
+    let name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let import = svc.create_import(svc.authorize(&actor).await?, &name, bytes).await?;
+    if let Some(path) = &args.mapping {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let columns: Vec<ColumnMapping> =
+            serde_json::from_str(&text).context("the mapping file is not a JSON list of columns")?;
+        svc.set_import_mapping(svc.authorize(&actor).await?, import.id, columns)
+            .await?;
+    }
+    let options = ImportOptions {
+        existing: match args.existing {
+            ExistingArg::Update => Existing::Update,
+            ExistingArg::Skip => Existing::Skip,
+        },
+        all_or_nothing: args.all_or_nothing,
+    };
+    let preview = svc
+        .preview_import(svc.authorize(&actor).await?, import.id, options)
+        .await?;
+    if !json {
+        let d = &preview.detected;
+        eprintln!(
+            "{}: {:?}, {}, delimiter {:?}; {} rows",
+            name,
+            d.format,
+            d.encoding.map(|e| e.label()).unwrap_or("-"),
+            d.delimiter.unwrap_or(','),
+            preview.totals.rows
+        );
+        if !preview.unmapped.is_empty() {
+            eprintln!("columns not imported: {}", preview.unmapped.join(", "));
+        }
+        for s in &preview.seat_shortfall {
+            eprintln!(
+                "not enough {} seats: {} needed, {} available ({} short)",
+                s.seat_type, s.needed, s.available, s.shortfall
+            );
+        }
+    }
+    let (status, created, updated, unchanged, failed) = if args.dry_run {
+        let t = &preview.totals;
+        ("previewed".to_owned(), t.create, t.update, t.unchanged, t.error)
+    } else {
+        svc.apply_import(svc.authorize(&actor).await?, import.id, options)
+            .await?;
+        let record = wait_for_job(svc, &actor, import.id, json).await?;
+        let n = |k: &str| record.summary[k].as_u64().unwrap_or(0) as usize;
+        if let Some(error) = record.summary["error"].as_str() {
+            return Err(ServiceError::Invalid(roster_domain::InvalidInput::new("file", "import_failed", error)).into());
+        }
+        (
+            record.status.clone(),
+            n("created"),
+            n("updated"),
+            n("unchanged"),
+            n("error"),
+        )
+    };
+    if let Some(path) = &args.report {
+        let csv = svc.import_report_csv(svc.authorize(&actor).await?, import.id).await?;
+        std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let summary = json!({
+        "import_id": import.id, "status": status, "rows": preview.totals.rows,
+        "created": created, "updated": updated, "unchanged": unchanged, "failed": failed,
+    });
+    if json {
+        print_json(&summary)?;
+    } else {
+        println!(
+            "import {} {status}: {created} created, {updated} updated, {unchanged} unchanged, {failed} failed",
+            import.id
+        );
+        for row in preview.rows.iter().filter(|r| r.action == "error").take(20) {
+            for e in &row.errors {
+                println!("  line {}: {} ({}): {}", row.line, e.field, e.column, e.message);
+            }
+        }
+    }
+    Ok(if status == "failed" {
+        2
+    } else if failed > 0 {
+        3
+    } else {
+        0
+    })
+}
+
+/// Runs the import's job here (another `roster serve` may take it first;
+/// either way this waits for it), showing progress on a terminal.
+async fn wait_for_job(
+    svc: &Service,
+    actor: &roster_service::Actor,
+    id: i64,
+    json: bool,
+) -> anyhow::Result<roster_service::store::ImportRecord> {
+    let mut worker = Worker::new(svc.clone());
+    register_jobs(&mut worker, svc.clone());
+    let tty = !json && std::io::stderr().is_terminal();
+    loop {
+        let ran = worker.run_once().await?;
+        let record = svc.import(svc.authorize(actor).await?, id).await?;
+        if record.status != "applying" {
+            if tty {
+                eprintln!();
+            }
+            return Ok(record);
+        }
+        if tty {
+            eprint!("\rapplying import {id}…");
+        }
+        if !ran {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}

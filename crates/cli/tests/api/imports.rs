@@ -1,0 +1,397 @@
+//! Importing members from CSV files: detection, mapping, validation,
+//! preview, apply as a job, report, undo — over the API.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestApp, TestOrg};
+
+fn windows_1252_semicolons() -> Vec<u8> {
+    // What German Excel writes for "CSV (Trennzeichen-getrennt)".
+    b"Vorname;Nachname;E-Mail;Kommentar;teamid;Rolle\r\nJ\xfcrgen;M\xfcller;juergen@acme.de;=1+2;T-1;Administrator\r\nAnna;Schr\xf6der;anna@acme.de;\"Teilzeit; Vertrieb\";;\r\n".to_vec()
+}
+
+async fn team(app: &TestApp, org: &TestOrg, key: &str) -> i64 {
+    app.post(
+        org,
+        "/teams",
+        json!({"name": format!("Team {key}"), "external_key": key}),
+    )
+    .await
+    .expect(201)
+    .id()
+}
+
+async fn member_by_email(app: &TestApp, org: &TestOrg, email: &str) -> Option<Value> {
+    let res = app
+        .get(org, &format!("/members?q={}", crate::members::urlencode(email)))
+        .await
+        .expect(200);
+    res.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["email"].as_str().map(str::to_lowercase) == Some(email.to_lowercase()))
+        .cloned()
+}
+
+#[tokio::test]
+async fn a_german_excel_csv_is_detected_mapped_previewed_and_applied_as_added_members() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    let team_id = team(&app, &org, "T-1").await;
+    let upload = app
+        .upload(&org, "Mitglieder.csv", windows_1252_semicolons())
+        .await
+        .expect(201);
+    assert_eq!(
+        upload.body["detected"],
+        json!({"format": "csv", "encoding": "windows1252", "delimiter": ";"})
+    );
+    let targets: Vec<Value> = upload.body["mapping"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["target"].clone())
+        .collect();
+    assert_eq!(
+        targets,
+        vec![
+            json!("first_name"),
+            json!("last_name"),
+            json!("email"),
+            json!("comment"),
+            json!("team_id"),
+            json!("role")
+        ]
+    );
+    let id = upload.id();
+
+    let preview = app
+        .post(&org, &format!("/imports/{id}/preview"), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(
+        preview.body["totals"],
+        json!({"rows": 2, "create": 2, "update": 0, "unchanged": 0, "error": 0})
+    );
+    assert!(
+        member_by_email(&app, &org, "juergen@acme.de").await.is_none(),
+        "a preview changes nothing"
+    );
+
+    let done = app.apply_import(&org, id, json!({})).await;
+    assert_eq!(done["status"], "applied");
+    assert_eq!(done["summary"]["created"], 2);
+    let juergen = member_by_email(&app, &org, "juergen@acme.de").await.unwrap();
+    assert_eq!(
+        (
+            juergen["first_name"].as_str(),
+            juergen["status"].as_str(),
+            juergen["role"].as_str()
+        ),
+        (Some("Jürgen"), Some("added"), Some("admin"))
+    );
+    assert_eq!(juergen["comment"], "=1+2", "stored as given");
+    let anna = member_by_email(&app, &org, "anna@acme.de").await.unwrap();
+    assert_eq!(
+        (anna["role"].as_str(), anna["comment"].as_str()),
+        (Some("reader"), Some("Teilzeit; Vertrieb"))
+    );
+    let in_team = app.get(&org, &format!("/members?team={team_id}")).await.expect(200);
+    assert_eq!(in_team.body["items"][0]["email"], "juergen@acme.de");
+    let seats = app.get(&org, "/seats").await.expect(200);
+    assert!(
+        seats.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["used"].as_i64().unwrap() <= 1),
+        "added members hold no seat"
+    );
+}
+
+#[tokio::test]
+async fn utf16_tab_separated_text_from_excel_is_read() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    let text = "Prénom\tNom\tCourriel\r\nHélène\tLefèvre\thelene@acme.fr\r\n";
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+    let upload = app.upload(&org, "unicode.txt", bytes).await.expect(201);
+    assert_eq!(upload.body["detected"]["encoding"], "utf16_le");
+    assert_eq!(upload.body["detected"]["delimiter"], "\t");
+    app.apply_import(&org, upload.id(), json!({})).await;
+    assert_eq!(
+        member_by_email(&app, &org, "helene@acme.fr").await.unwrap()["last_name"],
+        "Lefèvre"
+    );
+}
+
+#[tokio::test]
+async fn bad_rows_are_reported_with_line_column_and_reason_and_the_rest_applied() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    app.add_member(&org, "Alt", "Bestand", "taken@acme.de").await;
+    let csv = "firstname,lastname,email,teamid,role\n\
+               Good,Row,good@acme.de,,\n\
+               ,NoFirst,nofirst@acme.de,,\n\
+               Dup,One,DUP@acme.de,,\n\
+               Dup,Two,dup@acme.de,,\n\
+               Team,Less,team@acme.de,NOPE,\n\
+               Own,Er,own@acme.de,,account_owner\n\
+               Upd,Ated,taken@acme.de,,\n";
+    let id = app
+        .upload(&org, "x.csv", csv.as_bytes().to_vec())
+        .await
+        .expect(201)
+        .id();
+    let preview = app
+        .post(&org, &format!("/imports/{id}/preview"), json!({}))
+        .await
+        .expect(200);
+    let rows = preview.body["rows"].as_array().unwrap();
+    let action = |line: u64| {
+        rows.iter().find(|r| r["line"] == line).unwrap()["action"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let codes = |line: u64| -> Vec<String> {
+        rows.iter().find(|r| r["line"] == line).unwrap()["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(action(2), "create");
+    assert_eq!(codes(3), vec!["required"]);
+    assert_eq!(
+        codes(4),
+        vec!["duplicate_in_file"],
+        "both rows of a duplicate are named"
+    );
+    assert_eq!(codes(5), vec!["duplicate_in_file"]);
+    assert_eq!(codes(6), vec!["unknown_team"]);
+    assert_eq!(codes(7), vec!["role_not_allowed"]);
+    assert_eq!(action(8), "update");
+    let first_error = &rows.iter().find(|r| r["line"] == 3).unwrap()["errors"][0];
+    assert_eq!(first_error["column"], "firstname");
+
+    let done = app.apply_import(&org, id, json!({})).await;
+    assert_eq!(
+        done["summary"],
+        json!({"rows": 7, "created": 1, "updated": 1, "unchanged": 0, "error": 5})
+    );
+    assert_eq!(
+        member_by_email(&app, &org, "taken@acme.de").await.unwrap()["first_name"],
+        "Upd"
+    );
+
+    let report = app
+        .client
+        .get(format!("{}/api/v1/orgs/acme/imports/{id}/report.csv", app.base))
+        .bearer_auth(&org.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        report.headers()["content-disposition"],
+        format!("attachment; filename=\"import-{id}-report.csv\"").as_str()
+    );
+    let text = report.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "\u{feff}firstname,lastname,email,teamid,role,status,reason");
+    assert_eq!(lines[1], "Good,Row,good@acme.de,,,created,");
+    assert!(lines[2].ends_with(",error,first_name: is required"), "{}", lines[2]);
+    assert!(lines[3].contains("the same e-mail as line 5"), "{}", lines[3]);
+}
+
+#[tokio::test]
+async fn all_or_nothing_applies_nothing_when_a_row_is_bad() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    let csv = "firstname,lastname,email\nA,B,a@acme.de\nC,D,not-an-email\n";
+    let id = app
+        .upload(&org, "x.csv", csv.as_bytes().to_vec())
+        .await
+        .expect(201)
+        .id();
+    let done = app.apply_import(&org, id, json!({"all_or_nothing": true})).await;
+    assert_eq!(done["status"], "failed");
+    assert!(member_by_email(&app, &org, "a@acme.de").await.is_none());
+}
+
+#[tokio::test]
+async fn existing_members_can_be_left_alone() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    app.add_member(&org, "Old", "Name", "x@acme.de").await;
+    let id = app
+        .upload(
+            &org,
+            "x.csv",
+            b"firstname,lastname,email\nNew,Name,x@acme.de\n".to_vec(),
+        )
+        .await
+        .expect(201)
+        .id();
+    let done = app.apply_import(&org, id, json!({"existing": "skip"})).await;
+    assert_eq!(done["summary"]["unchanged"], 1);
+    assert_eq!(
+        member_by_email(&app, &org, "x@acme.de").await.unwrap()["first_name"],
+        "Old"
+    );
+}
+
+#[tokio::test]
+async fn files_that_are_not_tables_are_refused_whole() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    for (name, bytes, why) in [
+        ("x.csv", b"\x89PNG\r\n\x1a\n".to_vec(), "PNG"),
+        ("x.csv", b"PK\x03\x04 word/document.xml".to_vec(), "zip archive"),
+        (
+            "x.xlsm",
+            b"PK\x03\x04 xl/workbook.xml xl/vbaProject.bin".to_vec(),
+            "macros",
+        ),
+        (
+            "x.xlsx",
+            vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1],
+            "encrypted",
+        ),
+        ("x.csv", Vec::new(), "empty"),
+    ] {
+        let res = app.upload(&org, name, bytes).await.expect(422);
+        assert_eq!(res.error_code(), "file_refused");
+        assert!(
+            res.body["error"]["message"].as_str().unwrap().contains(why),
+            "{}",
+            res.body
+        );
+    }
+    let list = app.get(&org, "/imports").await.expect(200);
+    assert!(list.body["items"].as_array().unwrap().is_empty(), "nothing was stored");
+}
+
+#[tokio::test]
+async fn a_file_over_the_row_limit_is_refused_naming_the_limit() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    app.patch(&org, "", json!({"import_row_limit": 2})).await.expect(200);
+    let res = app
+        .upload(&org, "x.csv", b"email\na@x.de\nb@x.de\nc@x.de\n".to_vec())
+        .await
+        .expect(422);
+    assert!(
+        res.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 2 rows"),
+        "{}",
+        res.body
+    );
+}
+
+#[tokio::test]
+async fn the_mapping_can_skip_a_column_and_unmapped_columns_are_reported() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    let up = app
+        .upload(
+            &org,
+            "x.csv",
+            b"firstname,lastname,email,comment,org_id\nA,B,a@acme.de,secret,999\n".to_vec(),
+        )
+        .await
+        .expect(201);
+    let id = up.id();
+    let mut columns = up.body["mapping"]["columns"].as_array().unwrap().clone();
+    assert_eq!(columns[4]["target"], "skip", "an org_id column is never mapped");
+    columns[3]["target"] = json!("skip");
+    app.call(
+        reqwest::Method::PUT,
+        &format!("/api/v1/orgs/acme/imports/{id}/mapping"),
+        &org.token,
+        Some(json!({"columns": columns})),
+    )
+    .await
+    .expect(200);
+    let preview = app
+        .post(&org, &format!("/imports/{id}/preview"), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(preview.body["unmapped"], json!(["comment", "org_id"]));
+    app.apply_import(&org, id, json!({})).await;
+    assert_eq!(member_by_email(&app, &org, "a@acme.de").await.unwrap()["comment"], "");
+}
+
+#[tokio::test]
+async fn an_importer_cannot_grant_a_role_above_their_own() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    app.post(&org, "/roles", json!({"key": "importer", "name": "Importer", "permissions": ["org.read", "members.import", "members.manage", "members.read", "roles.manage"]})).await.expect(201);
+    let importer = TestOrg {
+        token: app.token("acme", "custom:importer").await,
+        ..org.clone()
+    };
+    let id = app
+        .upload(
+            &importer,
+            "x.csv",
+            b"email,firstname,lastname,role\na@acme.de,A,B,admin\nb@acme.de,C,D,reader\n".to_vec(),
+        )
+        .await
+        .expect(201)
+        .id();
+    let preview = app
+        .post(&importer, &format!("/imports/{id}/preview"), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(preview.body["rows"][0]["errors"][0]["code"], "role_not_allowed");
+    assert_eq!(preview.body["rows"][1]["action"], "create");
+}
+
+#[tokio::test]
+async fn undo_removes_created_members_restores_changed_ones_and_keeps_edited_ones() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    let existing = app.add_member(&org, "Vorher", "Name", "old@acme.de").await;
+    let csv = "firstname,lastname,email\nNachher,Name,old@acme.de\nNeu,Eins,new1@acme.de\nNeu,Zwei,new2@acme.de\n";
+    let id = app
+        .upload(&org, "x.csv", csv.as_bytes().to_vec())
+        .await
+        .expect(201)
+        .id();
+    app.apply_import(&org, id, json!({})).await;
+    let edited = member_by_email(&app, &org, "new2@acme.de").await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    app.patch(
+        &org,
+        &format!("/members/{edited}"),
+        json!({"comment": "edited by hand"}),
+    )
+    .await
+    .expect(200);
+    let undo = app
+        .post(&org, &format!("/imports/{id}/undo"), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(
+        (undo.body["removed"].as_i64(), undo.body["restored"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(undo.body["kept"][0]["member_id"], edited);
+    assert_eq!(undo.body["kept"][0]["reason"], "was edited after the import");
+    assert!(member_by_email(&app, &org, "new1@acme.de").await.is_none());
+    assert_eq!(
+        app.get(&org, &format!("/members/{existing}")).await.expect(200).body["first_name"],
+        "Vorher"
+    );
+    app.post(&org, &format!("/imports/{id}/undo"), json!({}))
+        .await
+        .expect(409);
+}

@@ -1,0 +1,211 @@
+//! Imports: upload a CSV file, read and change its mapping, preview, apply
+//! (a background job), report, undo.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use axum::Json;
+use roster_service::imports::{ImportOptions, Preview, UndoReport};
+use roster_service::store::ImportRecord;
+use serde::{Deserialize, Serialize};
+
+use super::{ApiJson, Authed, Endpoint, Ids};
+use crate::{ApiError, AppState};
+
+/// Uploads are bounded; the organization's row limit applies on top.
+pub const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024;
+
+pub const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: "get",
+        path: "/api/v1/orgs/{slug}/imports",
+        summary: "Imports, newest first",
+        permission: "members.import",
+        request: None,
+        response: (200, Some("ImportList")),
+        handler: || get(list).post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/orgs/{slug}/imports",
+        summary: "Upload a CSV file (the request body; `?file_name=`); detects format, encoding and delimiter and maps columns by header",
+        permission: "members.import",
+        request: Some("ImportFile"),
+        response: (201, Some("Import")),
+        handler: || get(list).post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/orgs/{slug}/imports/{id}",
+        summary: "An import: detected format, mapping, status, summary",
+        permission: "members.import",
+        request: None,
+        response: (200, Some("Import")),
+        handler: || get(show),
+    },
+    Endpoint {
+        method: "put",
+        path: "/api/v1/orgs/{slug}/imports/{id}/mapping",
+        summary: "Change the mapping: one entry per column, target a field, a custom field or skip",
+        permission: "members.import",
+        request: Some("MappingInput"),
+        response: (200, Some("Import")),
+        handler: || put(set_mapping),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/orgs/{slug}/imports/{id}/preview",
+        summary: "Dry run: per row create, update, unchanged or error with reasons; totals; seat shortfall",
+        permission: "members.import",
+        request: Some("ImportOptions"),
+        response: (200, Some("ImportPreview")),
+        handler: || post(preview),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/orgs/{slug}/imports/{id}/apply",
+        summary: "Apply as a background job (see the import's job_id); never sends invitations",
+        permission: "members.import",
+        request: Some("ImportOptions"),
+        response: (202, Some("Import")),
+        handler: || post(apply),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/orgs/{slug}/imports/{id}/report.csv",
+        summary: "The per-row report: the uploaded columns plus status and reason",
+        permission: "members.import",
+        request: None,
+        response: (200, None),
+        handler: || get(report),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/orgs/{slug}/imports/{id}/undo",
+        summary: "Undo an applied import; members edited or connected since are kept and named",
+        permission: "members.import",
+        request: None,
+        response: (200, Some("UndoReport")),
+        handler: || post(undo),
+    },
+];
+
+#[derive(Serialize)]
+struct ImportList {
+    items: Vec<ImportRecord>,
+}
+
+async fn list(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<ImportList>, ApiError> {
+    Ok(Json(ImportList {
+        items: s.service.imports(s.service.authorize(&actor).await?).await?,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UploadQuery {
+    file_name: Option<String>,
+}
+
+async fn upload(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Query(q): Query<UploadQuery>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<ImportRecord>), ApiError> {
+    let can = s.service.authorize(&actor).await?;
+    let name = q.file_name.unwrap_or_else(|| "upload.csv".into());
+    Ok((
+        StatusCode::CREATED,
+        Json(s.service.create_import(can, &name, body.to_vec()).await?),
+    ))
+}
+
+async fn show(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id]): Ids<1>,
+) -> Result<Json<ImportRecord>, ApiError> {
+    Ok(Json(s.service.import(s.service.authorize(&actor).await?, id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MappingInput {
+    columns: Vec<roster_service::imports::ColumnMapping>,
+}
+
+async fn set_mapping(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id]): Ids<1>,
+    ApiJson(input): ApiJson<MappingInput>,
+) -> Result<Json<ImportRecord>, ApiError> {
+    Ok(Json(
+        s.service
+            .set_import_mapping(s.service.authorize(&actor).await?, id, input.columns)
+            .await?,
+    ))
+}
+
+async fn preview(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id]): Ids<1>,
+    ApiJson(options): ApiJson<ImportOptions>,
+) -> Result<Json<Preview>, ApiError> {
+    Ok(Json(
+        s.service
+            .preview_import(s.service.authorize(&actor).await?, id, options)
+            .await?,
+    ))
+}
+
+async fn apply(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id]): Ids<1>,
+    ApiJson(options): ApiJson<ImportOptions>,
+) -> Result<(StatusCode, Json<ImportRecord>), ApiError> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(
+            s.service
+                .apply_import(s.service.authorize(&actor).await?, id, options)
+                .await?,
+        ),
+    ))
+}
+
+async fn report(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id]): Ids<1>,
+) -> Result<impl IntoResponse, ApiError> {
+    let csv = s
+        .service
+        .import_report_csv(s.service.authorize(&actor).await?, id)
+        .await?;
+    // A generated name (RFC 6266), never the uploaded one.
+    let disposition = format!("attachment; filename=\"import-{id}-report.csv\"");
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (CONTENT_DISPOSITION, disposition),
+        ],
+        csv,
+    ))
+}
+
+async fn undo(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id]): Ids<1>,
+) -> Result<Json<UndoReport>, ApiError> {
+    Ok(Json(
+        s.service.undo_import(s.service.authorize(&actor).await?, id).await?,
+    ))
+}

@@ -1,0 +1,230 @@
+//! Stored imports, their files, and what applying did per row.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+
+use crate::rows::{int, opt_int, opt_text, text};
+use crate::{Conn, StoreResult};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportRecord {
+    pub id: i64,
+    /// uploaded, applying, applied, failed or undone.
+    pub status: String,
+    pub file_name: String,
+    pub detected: serde_json::Value,
+    pub mapping: serde_json::Value,
+    pub options: serde_json::Value,
+    pub summary: serde_json::Value,
+    pub job_id: Option<i64>,
+    pub created_by: String,
+    #[serde(serialize_with = "crate::serialize_time")]
+    pub created_at: i64,
+    #[serde(serialize_with = "crate::serialize_opt_time")]
+    pub applied_at: Option<i64>,
+    #[serde(serialize_with = "crate::serialize_opt_time")]
+    pub undone_at: Option<i64>,
+}
+
+const COLUMNS: &str =
+    "id, status, file_name, detected, mapping, options, summary, job_id, created_by, created_at, applied_at, undone_at";
+
+fn json_col(r: &AnyRow, col: &str) -> Result<serde_json::Value, sqlx::Error> {
+    crate::rows::json(r, col)
+}
+
+fn from_row(r: &AnyRow) -> Result<ImportRecord, sqlx::Error> {
+    Ok(ImportRecord {
+        id: int(r, "id")?,
+        status: text(r, "status")?,
+        file_name: text(r, "file_name")?,
+        detected: json_col(r, "detected")?,
+        mapping: json_col(r, "mapping")?,
+        options: json_col(r, "options")?,
+        summary: json_col(r, "summary")?,
+        job_id: opt_int(r, "job_id")?,
+        created_by: text(r, "created_by")?,
+        created_at: int(r, "created_at")?,
+        applied_at: opt_int(r, "applied_at")?,
+        undone_at: opt_int(r, "undone_at")?,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_import(
+    conn: &mut Conn,
+    org_id: i64,
+    file_name: &str,
+    detected: &serde_json::Value,
+    mapping: &serde_json::Value,
+    data: &[u8],
+    created_by: &str,
+    now: i64,
+) -> StoreResult<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO imports (org_id, status, file_name, detected, mapping, created_by, created_at) \
+         VALUES ($1, 'uploaded', $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(file_name)
+    .bind(detected.to_string())
+    .bind(mapping.to_string())
+    .bind(created_by)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query("INSERT INTO import_files (import_id, data) VALUES ($1, $2)")
+        .bind(id)
+        .bind(data.to_vec())
+        .execute(conn)
+        .await?;
+    Ok(id)
+}
+
+pub async fn import_by_id(conn: &mut Conn, org_id: i64, id: i64) -> StoreResult<Option<ImportRecord>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM imports WHERE org_id = $1 AND id = $2"))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+pub async fn list_imports(conn: &mut Conn, org_id: i64, limit: i64) -> StoreResult<Vec<ImportRecord>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM imports WHERE org_id = $1 ORDER BY id DESC LIMIT $2"
+    ))
+    .bind(org_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+pub async fn import_file(conn: &mut Conn, import_id: i64) -> StoreResult<Vec<u8>> {
+    Ok(sqlx::query_scalar("SELECT data FROM import_files WHERE import_id = $1")
+        .bind(import_id)
+        .fetch_one(conn)
+        .await?)
+}
+
+pub async fn set_import_mapping(conn: &mut Conn, org_id: i64, id: i64, mapping: &serde_json::Value) -> StoreResult<()> {
+    sqlx::query("UPDATE imports SET mapping = $3 WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .bind(mapping.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Moves an import to `status` (with its options, summary and job, when given).
+pub async fn set_import_state(
+    conn: &mut Conn,
+    id: i64,
+    status: &str,
+    options: Option<&serde_json::Value>,
+    summary: Option<&serde_json::Value>,
+    job_id: Option<i64>,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE imports SET status = $2, options = COALESCE($3, options), summary = COALESCE($4, summary), \
+         job_id = COALESCE($5, job_id), \
+         applied_at = CASE WHEN $2 = 'applied' THEN $6 ELSE applied_at END, \
+         undone_at = CASE WHEN $2 = 'undone' THEN $6 ELSE undone_at END WHERE id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(options.map(|o| o.to_string()))
+    .bind(summary.map(|s| s.to_string()))
+    .bind(job_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportRowRecord {
+    pub line: i64,
+    /// created, updated, unchanged, skipped or error.
+    pub action: String,
+    pub member_id: Option<i64>,
+    pub reason: String,
+    /// The member's fields before an update (JSON), for undo.
+    #[serde(skip)]
+    pub before: Option<String>,
+}
+
+pub async fn insert_import_row(conn: &mut Conn, import_id: i64, row: &ImportRowRecord) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO import_rows (import_id, line, action, member_id, reason, before) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(import_id)
+    .bind(row.line)
+    .bind(&row.action)
+    .bind(row.member_id)
+    .bind(&row.reason)
+    .bind(row.before.as_deref())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn import_rows(conn: &mut Conn, import_id: i64) -> StoreResult<Vec<ImportRowRecord>> {
+    let rows = sqlx::query(
+        "SELECT line, action, member_id, reason, before FROM import_rows WHERE import_id = $1 ORDER BY line",
+    )
+    .bind(import_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ImportRowRecord {
+                line: int(r, "line")?,
+                action: text(r, "action")?,
+                member_id: opt_int(r, "member_id")?,
+                reason: text(r, "reason")?,
+                before: opt_text(r, "before")?,
+            })
+        })
+        .collect()
+}
+
+/// Deletes a member an import created (undo), with everything that hangs on it.
+pub async fn delete_member(conn: &mut Conn, org_id: i64, member_id: i64) -> StoreResult<()> {
+    sqlx::query("DELETE FROM content_items WHERE org_id = $1 AND owner_member_id = $2")
+        .bind(org_id)
+        .bind(member_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM members WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(member_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The team of an organization with this external key (an import's `teamid`).
+pub async fn team_by_key(conn: &mut Conn, org_id: i64, key: &str) -> StoreResult<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM teams WHERE org_id = $1 AND external_key = $2")
+            .bind(org_id)
+            .bind(key)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// The member of an organization with this personal id.
+pub async fn member_id_by_personal_id(conn: &mut Conn, org_id: i64, personal_id: &str) -> StoreResult<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM members WHERE org_id = $1 AND personal_id = $2")
+            .bind(org_id)
+            .bind(personal_id)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
