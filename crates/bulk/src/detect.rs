@@ -16,10 +16,10 @@ pub enum ImportError {
     MacroWorkbook,
     #[error("this is an encrypted workbook or an old .xls file; save it as .xlsx or CSV without a password")]
     EncryptedOrLegacy,
-    #[error(
-        "Excel workbooks (.xlsx) cannot be imported yet; save the sheet as CSV (UTF-8 or Windows) and upload that"
-    )]
-    XlsxNotYetSupported,
+    #[error("the workbook cannot be imported safely: {0}")]
+    Hostile(String),
+    #[error("the workbook has no sheet named {0:?}")]
+    NoSuchSheet(String),
     #[error("the file has {rows} rows; this organization imports at most {limit} rows at once")]
     TooManyRows { rows: usize, limit: usize },
     #[error("the file has no header row")]
@@ -64,6 +64,8 @@ pub struct Detected {
     pub encoding: Option<TextEncoding>,
     /// The delimiter as a character (`,` `;` TAB `|`).
     pub delimiter: Option<char>,
+    /// The sheet read (workbooks): the chosen one, or the first with cells.
+    pub sheet: Option<String>,
 }
 
 const ZIP: &[u8] = b"PK\x03\x04";
@@ -90,7 +92,14 @@ pub fn detect(bytes: &[u8]) -> Result<Detected, ImportError> {
         return Err(ImportError::EncryptedOrLegacy);
     }
     if bytes.starts_with(ZIP) {
-        return Err(classify_zip(bytes));
+        classify_zip(bytes)?;
+        crate::xlsx::check_zip(bytes)?;
+        return Ok(Detected {
+            format: FileFormat::Xlsx,
+            encoding: None,
+            delimiter: None,
+            sheet: None,
+        });
     }
     let encoding = text_encoding(bytes)?;
     let text = decode(bytes, encoding);
@@ -98,20 +107,21 @@ pub fn detect(bytes: &[u8]) -> Result<Detected, ImportError> {
         format: FileFormat::Csv,
         encoding: Some(encoding),
         delimiter: Some(sniff_delimiter(&text) as char),
+        sheet: None,
     })
 }
 
 /// A zip's kind, from the names in its central directory (read as bytes, no
 /// inflation): a workbook has `xl/workbook.xml`, a macro workbook also
 /// `xl/vbaProject.bin`.
-fn classify_zip(bytes: &[u8]) -> ImportError {
+fn classify_zip(bytes: &[u8]) -> Result<(), ImportError> {
     let has = |name: &[u8]| bytes.windows(name.len()).any(|w| w == name);
     if has(b"xl/vbaProject.bin") {
-        ImportError::MacroWorkbook
+        Err(ImportError::MacroWorkbook)
     } else if has(b"xl/workbook.xml") {
-        ImportError::XlsxNotYetSupported
+        Ok(())
     } else {
-        ImportError::ZipNotWorkbook
+        Err(ImportError::ZipNotWorkbook)
     }
 }
 

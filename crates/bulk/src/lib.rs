@@ -12,9 +12,13 @@ mod mapping;
 mod report;
 mod table;
 mod validate;
+mod xlsx;
 
 pub use detect::{detect, Detected, FileFormat, ImportError, TextEncoding};
 pub use mapping::{auto_map, ColumnMapping, Mapping, Target};
 pub use report::write_report_csv;
 pub use table::{read_table, Table};
 pub use validate::{role_term, validate_row, FieldDef, ImportedMember, RowError};
+#[cfg(feature = "fixtures")]
+pub use xlsx::fixtures;
+pub use xlsx::{check_zip, sheet_names, MAX_COLUMNS};

@@ -49,6 +49,7 @@ mod tests {
         let table = Table {
             headers: vec!["email".into(), "comment".into()],
             rows: vec![(2, vec!["a@b.de".into(), "=HYPERLINK(\"x\")".into()])],
+            sheet: None,
         };
         let mut out = Vec::new();
         write_report_csv(&mut out, &table, |_| ("error".into(), "email: taken".into())).unwrap();

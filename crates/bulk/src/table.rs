@@ -6,13 +6,25 @@ use crate::detect::{decode, Detected, ImportError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
     pub headers: Vec<String>,
-    /// (line number in the file, cells); entirely empty rows are left out.
+    /// (line number in the file, or row number in the sheet; cells);
+    /// entirely empty rows are left out.
     pub rows: Vec<(u64, Vec<String>)>,
+    /// The sheet the table came from (workbooks only).
+    pub sheet: Option<String>,
 }
 
 /// Reads the whole table, refusing more than `row_limit` data rows.
 pub fn read_table(bytes: &[u8], detected: &Detected, row_limit: usize) -> Result<Table, ImportError> {
-    let encoding = detected.encoding.ok_or(ImportError::XlsxNotYetSupported)?;
+    if detected.format == crate::FileFormat::Xlsx {
+        let (table, sheet) = crate::xlsx::read_sheet(bytes, detected.sheet.as_deref(), row_limit)?;
+        return Ok(Table {
+            sheet: Some(sheet),
+            ..table
+        });
+    }
+    let Some(encoding) = detected.encoding else {
+        return Err(ImportError::NoHeader);
+    };
     let text = decode(bytes, encoding);
     let delimiter = detected.delimiter.unwrap_or(',') as u8;
     let mut reader = csv::ReaderBuilder::new()
@@ -20,22 +32,34 @@ pub fn read_table(bytes: &[u8], detected: &Detected, row_limit: usize) -> Result
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
+    let bytes = text.as_bytes();
     let mut headers = None;
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
+    // A row's line is 1 + the line breaks before its first byte. csv's
+    // record offset may point at line breaks it skipped (a CRLF's LF, blank
+    // lines), so the first byte is found past them.
+    let (mut scanned, mut newlines) = (0usize, 0u64);
     loop {
-        let line = reader.position().line();
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
+                let line = e.position().map_or(newlines + 1, |p| p.line());
                 return Err(ImportError::Malformed {
                     line,
                     message: e.to_string(),
-                })
+                });
             }
         }
-        let line = record.position().map_or(line, |p| p.line());
+        let mut start = record.position().map_or(scanned, |p| p.byte() as usize);
+        while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let upto = start.min(bytes.len()).max(scanned);
+        newlines += bytes[scanned..upto].iter().filter(|b| **b == b'\n').count() as u64;
+        scanned = upto;
+        let line = newlines + 1;
         let cells: Vec<String> = record.iter().map(|c| c.to_owned()).collect();
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
@@ -64,6 +88,7 @@ pub fn read_table(bytes: &[u8], detected: &Detected, row_limit: usize) -> Result
     Ok(Table {
         headers: headers.ok_or(ImportError::NoHeader)?,
         rows,
+        sheet: None,
     })
 }
 

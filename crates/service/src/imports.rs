@@ -193,8 +193,9 @@ impl Service {
         let org = org_by_id(&mut conn, actor.org_id)
             .await?
             .ok_or(ServiceError::NotFound("organization"))?;
-        let detected = detect(&bytes).map_err(file_error)?;
+        let mut detected = detect(&bytes).map_err(file_error)?;
         let table = read_table(&bytes, &detected, org.import_row_limit as usize).map_err(file_error)?;
+        detected.sheet = table.sheet.clone();
         let keys: Vec<String> = custom_fields(&mut conn, actor.org_id)
             .await?
             .into_iter()

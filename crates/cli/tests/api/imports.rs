@@ -45,7 +45,7 @@ async fn a_german_excel_csv_is_detected_mapped_previewed_and_applied_as_added_me
         .expect(201);
     assert_eq!(
         upload.body["detected"],
-        json!({"format": "csv", "encoding": "windows1252", "delimiter": ";"})
+        json!({"format": "csv", "encoding": "windows1252", "delimiter": ";", "sheet": null})
     );
     let targets: Vec<Value> = upload.body["mapping"]["columns"]
         .as_array()
@@ -394,4 +394,68 @@ async fn undo_removes_created_members_restores_changed_ones_and_keeps_edited_one
     app.post(&org, &format!("/imports/{id}/undo"), json!({}))
         .await
         .expect(409);
+}
+
+#[tokio::test]
+async fn an_excel_workbook_is_read_with_identifiers_and_leading_zeros_intact() {
+    use roster_bulk::fixtures::{s, workbook};
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    let sheet =
+        format!(
+        "<row r=\"1\">{}{}{}{}</row><row r=\"3\">{}{}{}<c r=\"D3\"><v>4711</v></c></row><row r=\"4\">{}{}{}{}</row>",
+        s("A1", "Vorname"), s("B1", "Nachname"), s("C1", "E-Mail"), s("D1", "Personalnummer"),
+        s("A3", "Jürgen"), s("B3", "Müller"), s("C3", "juergen@acme.de"),
+        s("A4", "Anna"), s("B4", "Schröder"), s("C4", "anna@acme.de"), s("D4", "0815"),
+    );
+    let upload = app
+        .upload(&org, "mitglieder.xlsx", workbook(&sheet, None))
+        .await
+        .expect(201);
+    assert_eq!(upload.body["detected"]["format"], "xlsx");
+    assert_eq!(upload.body["detected"]["sheet"], "Mitglieder");
+    let id = upload.id();
+    let preview = app
+        .post(&org, &format!("/imports/{id}/preview"), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(
+        preview.body["rows"][0]["line"], 3,
+        "rows are named by their row in the sheet"
+    );
+    app.apply_import(&org, id, json!({})).await;
+    let juergen = member_by_email(&app, &org, "juergen@acme.de").await.unwrap();
+    assert_eq!(
+        juergen["personal_id"], "4711",
+        "a number that is an identifier is not 4711.0"
+    );
+    let anna = member_by_email(&app, &org, "anna@acme.de").await.unwrap();
+    assert_eq!(anna["personal_id"], "0815", "a text cell keeps its leading zero");
+}
+
+#[tokio::test]
+async fn hostile_workbooks_get_a_clean_error_and_roster_keeps_running() {
+    use roster_bulk::fixtures::{s, workbook};
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    let huge_sst = r#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1099511627776" uniqueCount="1099511627776"><si><t>x</t></si></sst>"#;
+    let far_cell = format!(
+        "<row r=\"1\">{}</row><row r=\"1048576\">{}</row>",
+        s("A1", "email"),
+        s("XFD1048576", "x")
+    );
+    let bomb = format!(
+        "<row r=\"1\">{}</row><!-- {} -->",
+        s("A1", "email"),
+        "0".repeat(8 * 1024 * 1024)
+    );
+    for bytes in [
+        workbook(&s("A1", "email"), Some(huge_sst)),
+        workbook(&far_cell, None),
+        workbook(&bomb, None),
+    ] {
+        let res = app.upload(&org, "evil.xlsx", bytes).await.expect(422);
+        assert_eq!(res.error_code(), "file_refused");
+    }
+    app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
 }
