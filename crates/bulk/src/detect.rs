@@ -28,7 +28,7 @@ pub enum ImportError {
     Malformed { line: u64, message: String },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TextEncoding {
     Utf8,

@@ -35,4 +35,23 @@
     area.addEventListener("input", show);
     show();
   });
+  // Drag and drop onto the upload form's drop zone fills its file input.
+  document.querySelectorAll("form[data-drop]").forEach(function (upload) {
+    var zone = upload.querySelector(".dropzone");
+    var input = upload.querySelector("input[type=file]");
+    if (!zone || !input) return;
+    ["dragenter", "dragover"].forEach(function (t) {
+      zone.addEventListener(t, function (e) { e.preventDefault(); zone.classList.add("over"); });
+    });
+    ["dragleave", "drop"].forEach(function (t) {
+      zone.addEventListener(t, function () { zone.classList.remove("over"); });
+    });
+    zone.addEventListener("drop", function (e) {
+      e.preventDefault();
+      if (e.dataTransfer && e.dataTransfer.files.length) {
+        input.files = e.dataTransfer.files;
+        zone.textContent = e.dataTransfer.files[0].name;
+      }
+    });
+  });
 })();

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use roster_bulk::{
     auto_map, detect, read_table, validate_row, Detected, FieldDef, ImportedMember, Mapping, RowError, Table,
 };
-pub use roster_bulk::{ColumnMapping, Target};
+pub use roster_bulk::{ColumnMapping, Target, TextEncoding};
 use roster_domain::{now_millis, CustomFieldKind, MemberStatus, Role};
 use roster_store::{
     custom_fields, import_by_id, import_file, import_rows, insert_import, insert_import_row, list_imports,

@@ -268,3 +268,18 @@ impl Service {
         Ok(roster_store::list_jobs(&mut conn, actor.org_id, since, 200).await?)
     }
 }
+
+impl Service {
+    /// A job's progress (done, total) if it is the organization's.
+    pub async fn job_progress(
+        &self,
+        can: crate::Can<'_, crate::ReadOrg>,
+        job_id: i64,
+    ) -> ServiceResult<Option<(i64, Option<i64>)>> {
+        let mut conn = self.store().conn().await?;
+        let job = roster_store::job_by_id(&mut conn, job_id).await?;
+        Ok(job
+            .filter(|j| j.org_id == Some(can.actor().org_id))
+            .map(|j| (j.progress_done, j.progress_total)))
+    }
+}

@@ -368,3 +368,60 @@ async fn a_member_switches_between_organizations_and_leaves_one_from_their_profi
         "removed"
     );
 }
+
+#[tokio::test]
+async fn an_admin_imports_a_german_excel_csv_through_the_wizard_and_undoes_it() {
+    let app = spawn_app().await;
+    let org = demo_org(&app).await;
+    let file = std::env::temp_dir().join(format!("roster-import-{}.csv", std::process::id()));
+    std::fs::write(
+        &file,
+        b"Vorname;Nachname;E-Mail;Kommentar;Schuhgr\xf6\xdfe\r\nGreta;Gr\xfcn;greta@acme.example;Neu;38\r\nOtto;Ohne;kaputt;;42\r\nPaul;P\xe4chter;paul@acme.example;;44\r\n",
+    )
+    .unwrap();
+    let browser = Browser::start().await;
+    sign_in(&app, &browser, "owner@acme.example").await;
+    browser.goto(&format!("{}/o/acme/imports", app.base)).await;
+    browser.type_text("#file", file.to_str().unwrap()).await;
+    browser.click("form[data-drop] button[type=submit]").await;
+    browser.wait_for_text("Windows-1252").await;
+    browser
+        .wait_for_text("3 rows: 2 to create, 0 to update, 0 unchanged, 1 with errors")
+        .await;
+    browser.wait_for_text("Not imported: Schuhgröße").await;
+    browser.screenshot("import-preview").await;
+
+    browser.click("a[href$='?errors=1']").await;
+    browser.wait_for_text("Show all rows").await;
+    let rows = browser.text("#preview tbody").await;
+    assert!(
+        rows.contains("E-Mail: is not an e-mail address") && !rows.contains("greta@"),
+        "{rows}"
+    );
+
+    // Skip the comment column, then import.
+    browser.select("#col3", "skip").await;
+    browser.click("form[action$='/mapping'] button").await;
+    browser.wait_for_text("Not imported: Kommentar, Schuhgröße").await;
+    browser.click("form[action$='/apply'] button").await;
+    browser
+        .wait_for_text("2 created, 0 updated, 0 unchanged, 1 failed")
+        .await;
+    assert!(browser.text("body").await.contains("Download the report (CSV)"));
+    browser.screenshot("import-result").await;
+    let greta = app.get(&org, "/members?q=greta@").await.expect(200);
+    assert_eq!(greta.body["items"][0]["last_name"], "Grün");
+    assert_eq!(
+        greta.body["items"][0]["comment"], "",
+        "the skipped column was not imported"
+    );
+    assert_eq!(greta.body["items"][0]["status"], "added");
+
+    browser.click("form[action$='/undo'] button").await;
+    browser.wait_for_text("2 members removed, 0 restored").await;
+    assert!(app.get(&org, "/members?q=greta@").await.expect(200).body["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let _ = std::fs::remove_file(file);
+}

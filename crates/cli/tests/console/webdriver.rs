@@ -8,7 +8,12 @@ use serde_json::{json, Value};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// One browser at a time: two headless Chromiums on two cores starve each
+/// other's renderers (seen as "Unable to receive message from renderer").
+static ONE_BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 pub struct Browser {
+    _turn: std::sync::MutexGuard<'static, ()>,
     driver: Child,
     base: String,
     session: String,
@@ -43,6 +48,8 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium. Fails (never skips) when
     /// they are missing: `scripts/ensure-chromium` installs them.
     pub async fn start() -> Browser {
+        // A test that failed while holding the lock poisons it; the next may still run.
+        let turn = ONE_BROWSER.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let driver_bin = find_binary(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]).expect(
             "chromedriver is missing: run scripts/ensure-chromium (Debian packages chromium and chromium-driver)",
         );
@@ -87,6 +94,7 @@ impl Browser {
             .unwrap_or_else(|| panic!("no WebDriver session: {res}"))
             .to_owned();
         Browser {
+            _turn: turn,
             driver,
             base,
             session,

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod error;
 mod home;
+mod imports;
 mod members;
 mod session;
 mod settings;
@@ -42,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .merge(teams::routes())
         .merge(settings::routes())
         .merge(audit::routes())
+        .merge(imports::routes())
         .layer(axum::middleware::from_fn(security_headers))
 }
 
@@ -90,6 +92,7 @@ pub struct Layout {
     pub can_read_audit: bool,
     pub can_read_members: bool,
     pub can_read_teams: bool,
+    pub can_import: bool,
 }
 
 impl Layout {
@@ -116,6 +119,7 @@ impl Layout {
             can_read_audit: p(Permission::ReadAudit),
             can_read_members: p(Permission::ReadMembers),
             can_read_teams: p(Permission::ReadTeams),
+            can_import: p(Permission::Import),
             orgs,
         })
     }

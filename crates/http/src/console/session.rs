@@ -159,9 +159,12 @@ async fn read_form(req: Request) -> Result<(Parts, FormData), ConsoleError> {
 }
 
 fn check_csrf(session: &ConsoleSession, form: &FormData) -> Result<(), ConsoleError> {
-    let sent = form.get("csrf").unwrap_or("");
+    check_csrf_value(session, form.get("csrf").unwrap_or(""))
+}
+
+/// Compares a sent CSRF token with the session's, without an early exit.
+pub fn check_csrf_value(session: &ConsoleSession, sent: &str) -> Result<(), ConsoleError> {
     let expected = session.csrf_token.as_bytes();
-    // Compare without an early exit, so timing tells nothing.
     let same = sent.len() == expected.len() && sent.bytes().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
     if same {
         Ok(())

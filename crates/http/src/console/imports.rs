@@ -1,0 +1,310 @@
+//! The import wizard: upload (drag and drop or choose), the detected format,
+//! the mapping with "skip", a preview with an errors-only filter, apply with
+//! live progress, the report, undo; and the import history.
+
+use askama::Template;
+use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use roster_service::imports::{ColumnMapping, Existing, ImportOptions, Preview, Target, UndoReport};
+use roster_service::store::ImportRecord;
+use roster_service::ServiceError;
+
+use super::session::{check_csrf_value, refuse_cross_site, Member, MemberPost};
+use super::{render, ConsoleError, Layout};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/o/{slug}/imports", get(history).post(upload))
+        .route("/o/{slug}/imports/{id}", get(show))
+        .route("/o/{slug}/imports/{id}/mapping", post(save_mapping))
+        .route("/o/{slug}/imports/{id}/apply", post(apply))
+        .route("/o/{slug}/imports/{id}/undo", post(undo))
+        .route("/o/{slug}/imports/{id}/report.csv", get(report))
+        .layer(axum::extract::DefaultBodyLimit::max(crate::api::MAX_UPLOAD_BYTES))
+}
+
+#[derive(Template)]
+#[template(path = "imports.html")]
+struct HistoryPage {
+    layout: Layout,
+    imports: Vec<ImportRecord>,
+    error: Option<String>,
+}
+
+async fn history_page(state: &AppState, member: &Member, error: Option<String>) -> Result<Response, ConsoleError> {
+    let imports = state
+        .service
+        .imports(state.service.authorize(&member.actor).await?)
+        .await?;
+    render(&HistoryPage {
+        layout: Layout::new(state, member, "imports").await?,
+        imports,
+        error,
+    })
+}
+
+async fn history(State(state): State<AppState>, member: Member) -> Result<Response, ConsoleError> {
+    history_page(&state, &member, None).await
+}
+
+/// A multipart upload with its CSRF token checked.
+struct Upload {
+    member: Member,
+    file_name: String,
+    bytes: Vec<u8>,
+}
+
+impl FromRequest<AppState> for Upload {
+    type Rejection = ConsoleError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ConsoleError> {
+        refuse_cross_site(req.headers())?;
+        let (mut parts, body) = req.into_parts();
+        let member =
+            <Member as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, state).await?;
+        let mut multipart = Multipart::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|_| ConsoleError::BadRequest)?;
+        let (mut csrf, mut file_name, mut bytes) = (String::new(), String::new(), Vec::new());
+        while let Some(field) = multipart.next_field().await.map_err(|_| ConsoleError::BadRequest)? {
+            match field.name() {
+                Some("csrf") => csrf = field.text().await.map_err(|_| ConsoleError::BadRequest)?,
+                Some("file") => {
+                    file_name = field.file_name().unwrap_or("upload").to_owned();
+                    bytes = field.bytes().await.map_err(|_| ConsoleError::BadRequest)?.to_vec();
+                }
+                _ => {}
+            }
+        }
+        check_csrf_value(&member.session, &csrf)?;
+        Ok(Upload {
+            member,
+            file_name,
+            bytes,
+        })
+    }
+}
+
+async fn upload(State(state): State<AppState>, upload: Upload) -> Result<Response, ConsoleError> {
+    let svc = &state.service;
+    match svc
+        .create_import(
+            svc.authorize(&upload.member.actor).await?,
+            &upload.file_name,
+            upload.bytes,
+        )
+        .await
+    {
+        Ok(import) => {
+            Ok(Redirect::to(&format!("/o/{}/imports/{}", upload.member.actor.org_slug, import.id)).into_response())
+        }
+        Err(ServiceError::Invalid(e)) => {
+            history_page(
+                &state,
+                &upload.member,
+                Some(format!("{}: {}", upload.file_name, e.message)),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A mapping target as the form's select shows it.
+struct TargetOption {
+    value: String,
+    label: String,
+}
+
+fn target_value(t: &Target) -> String {
+    match t {
+        Target::Custom(key) => format!("custom:{key}"),
+        other => serde_json::to_value(other)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+    }
+}
+
+fn parse_target(raw: &str) -> Option<Target> {
+    match raw.strip_prefix("custom:") {
+        Some(key) => Some(Target::Custom(key.to_owned())),
+        None => serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    layout: Layout,
+    import: ImportRecord,
+    /// The detected encoding as people name it ("Windows-1252").
+    encoding: Option<&'static str>,
+    columns: Vec<(ColumnMapping, String)>,
+    targets: Vec<TargetOption>,
+    preview: Option<Preview>,
+    errors_only: bool,
+    undo: Option<UndoReport>,
+    applying: bool,
+    progress: Option<(i64, Option<i64>)>,
+}
+
+async fn import_page(
+    state: &AppState,
+    member: &Member,
+    id: i64,
+    errors_only: bool,
+    undo: Option<UndoReport>,
+) -> Result<Response, ConsoleError> {
+    let svc = &state.service;
+    let actor = &member.actor;
+    let import = svc.import(svc.authorize(actor).await?, id).await?;
+    let mapping: Vec<ColumnMapping> = serde_json::from_value(import.mapping["columns"].clone()).unwrap_or_default();
+    let options: ImportOptions = serde_json::from_value(import.options.clone()).unwrap_or_default();
+    let preview = if import.status == "uploaded" {
+        Some(svc.preview_import(svc.authorize(actor).await?, id, options).await?)
+    } else {
+        None
+    };
+    let fields = svc.custom_fields(svc.authorize(actor).await?).await?;
+    let mut targets: Vec<TargetOption> = [
+        (Target::Skip, "— skip —"),
+        (Target::FirstName, "First name"),
+        (Target::LastName, "Last name"),
+        (Target::Email, "E-mail"),
+        (Target::PersonalId, "Personal id"),
+        (Target::Comment, "Comment"),
+        (Target::Phone, "Phone"),
+        (Target::Location, "Location"),
+        (Target::Skills, "Skills"),
+        (Target::Department, "Department"),
+        (Target::Role, "Role"),
+        (Target::SeatType, "Seat type"),
+        (Target::TeamId, "Team id"),
+        (Target::External, "External"),
+    ]
+    .into_iter()
+    .map(|(t, label)| TargetOption {
+        value: target_value(&t),
+        label: label.into(),
+    })
+    .collect();
+    targets.extend(fields.into_iter().map(|f| TargetOption {
+        value: format!("custom:{}", f.key),
+        label: format!("{} (custom)", f.label),
+    }));
+    let columns = mapping
+        .into_iter()
+        .map(|c| {
+            let v = target_value(&c.target);
+            (c, v)
+        })
+        .collect();
+    let progress = match import.job_id {
+        Some(job) if import.status == "applying" => svc.job_progress(svc.authorize(actor).await?, job).await?,
+        _ => None,
+    };
+    let encoding = serde_json::from_value::<roster_service::imports::TextEncoding>(import.detected["encoding"].clone())
+        .ok()
+        .map(|e| e.label());
+    let page = ImportPage {
+        layout: Layout::new(state, member, "imports").await?,
+        encoding,
+        applying: import.status == "applying",
+        import,
+        columns,
+        targets,
+        preview,
+        errors_only,
+        undo,
+        progress,
+    };
+    let mut res = render(&page)?;
+    if page.applying {
+        // Without JavaScript the page refreshes itself while the job runs.
+        res.headers_mut()
+            .insert("refresh", axum::http::HeaderValue::from_static("2"));
+    }
+    Ok(res)
+}
+
+async fn show(
+    State(state): State<AppState>,
+    member: Member,
+    Path((_, id)): Path<(String, i64)>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ConsoleError> {
+    let errors_only = raw.as_deref().is_some_and(|q| q.split('&').any(|kv| kv == "errors=1"));
+    import_page(&state, &member, id, errors_only, None).await
+}
+
+async fn save_mapping(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, i64)>,
+    post: MemberPost,
+) -> Result<Response, ConsoleError> {
+    let svc = &state.service;
+    let actor = &post.member.actor;
+    let import = svc.import(svc.authorize(actor).await?, id).await?;
+    let mut columns: Vec<ColumnMapping> = serde_json::from_value(import.mapping["columns"].clone()).unwrap_or_default();
+    for column in &mut columns {
+        if let Some(target) = post.form.get(&format!("col{}", column.column)).and_then(parse_target) {
+            column.target = target;
+        }
+    }
+    svc.set_import_mapping(svc.authorize(actor).await?, id, columns).await?;
+    Ok(Redirect::to(&format!("/o/{}/imports/{id}", actor.org_slug)).into_response())
+}
+
+async fn apply(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, i64)>,
+    post: MemberPost,
+) -> Result<Response, ConsoleError> {
+    let svc = &state.service;
+    let actor = &post.member.actor;
+    let options = ImportOptions {
+        existing: if post.form.get("existing") == Some("skip") {
+            Existing::Skip
+        } else {
+            Existing::Update
+        },
+        all_or_nothing: post.form.checked("all_or_nothing"),
+    };
+    svc.apply_import(svc.authorize(actor).await?, id, options).await?;
+    Ok(Redirect::to(&format!("/o/{}/imports/{id}", actor.org_slug)).into_response())
+}
+
+async fn undo(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, i64)>,
+    post: MemberPost,
+) -> Result<Response, ConsoleError> {
+    let svc = &state.service;
+    let report = svc.undo_import(svc.authorize(&post.member.actor).await?, id).await?;
+    import_page(&state, &post.member, id, false, Some(report)).await
+}
+
+async fn report(
+    State(state): State<AppState>,
+    member: Member,
+    Path((_, id)): Path<(String, i64)>,
+) -> Result<Response, ConsoleError> {
+    let csv = state
+        .service
+        .import_report_csv(state.service.authorize(&member.actor).await?, id)
+        .await?;
+    let disposition = format!("attachment; filename=\"import-{id}-report.csv\"");
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (CONTENT_DISPOSITION, disposition),
+        ],
+        csv,
+    )
+        .into_response())
+}
