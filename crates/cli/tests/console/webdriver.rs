@@ -10,10 +10,10 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// One browser at a time: two headless Chromiums on two cores starve each
 /// other's renderers (seen as "Unable to receive message from renderer").
-static ONE_BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 pub struct Browser {
-    _turn: std::sync::MutexGuard<'static, ()>,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
     driver: Child,
     base: String,
     session: String,
@@ -48,8 +48,7 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium. Fails (never skips) when
     /// they are missing: `scripts/ensure-chromium` installs them.
     pub async fn start() -> Browser {
-        // A test that failed while holding the lock poisons it; the next may still run.
-        let turn = ONE_BROWSER.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let turn = ONE_BROWSER.lock().await;
         let driver_bin = find_binary(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]).expect(
             "chromedriver is missing: run scripts/ensure-chromium (Debian packages chromium and chromium-driver)",
         );
