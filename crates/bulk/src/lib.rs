@@ -10,6 +10,9 @@
 mod detect;
 mod mapping;
 mod report;
+mod report_xlsx;
+#[cfg(test)]
+mod roundtrip;
 mod table;
 mod validate;
 mod xlsx;
@@ -17,6 +20,7 @@ mod xlsx;
 pub use detect::{detect, Detected, FileFormat, ImportError, TextEncoding};
 pub use mapping::{auto_map, ColumnMapping, Mapping, Target};
 pub use report::write_report_csv;
+pub use report_xlsx::write_report_xlsx;
 pub use table::{read_table, Table};
 pub use validate::{role_term, validate_row, FieldDef, ImportedMember, RowError};
 #[cfg(feature = "fixtures")]

@@ -13,6 +13,16 @@ pub struct Table {
     pub sheet: Option<String>,
 }
 
+/// Removes the `'` that Roster's own reports (and OWASP's advice) put before
+/// a cell a spreadsheet would run as a formula, so that a report fixed and
+/// uploaded again carries the values as they were.
+fn unguard(cell: &str) -> String {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_owned(),
+        _ => cell.to_owned(),
+    }
+}
+
 /// Reads the whole table, refusing more than `row_limit` data rows.
 pub fn read_table(bytes: &[u8], detected: &Detected, row_limit: usize) -> Result<Table, ImportError> {
     if detected.format == crate::FileFormat::Xlsx {
@@ -60,7 +70,7 @@ pub fn read_table(bytes: &[u8], detected: &Detected, row_limit: usize) -> Result
         newlines += bytes[scanned..upto].iter().filter(|b| **b == b'\n').count() as u64;
         scanned = upto;
         let line = newlines + 1;
-        let cells: Vec<String> = record.iter().map(|c| c.to_owned()).collect();
+        let cells: Vec<String> = record.iter().map(unguard).collect();
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
         }

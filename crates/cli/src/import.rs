@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use roster_service::imports::{register_jobs, ColumnMapping, Existing, ImportOptions};
+use roster_service::imports::{register_jobs, ColumnMapping, Existing, ImportOptions, ReportFormat};
 use roster_service::jobs::Worker;
 use roster_service::{Service, ServiceError};
 use serde_json::json;
@@ -53,7 +53,7 @@ struct RunArgs {
     /// Apply nothing if any row has an error.
     #[arg(long)]
     all_or_nothing: bool,
-    /// Write the per-row report (CSV) here.
+    /// Write the per-row report here (CSV, or an Excel workbook if the name ends in .xlsx).
     #[arg(long)]
     report: Option<PathBuf>,
 }
@@ -163,8 +163,12 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
         )
     };
     if let Some(path) = &args.report {
-        let csv = svc.import_report_csv(svc.authorize(&actor).await?, import.id).await?;
-        std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))?;
+        let xlsx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+        let format = if xlsx { ReportFormat::Xlsx } else { ReportFormat::Csv };
+        let bytes = svc
+            .import_report(svc.authorize(&actor).await?, import.id, format)
+            .await?;
+        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
     }
     let summary = json!({
         "import_id": import.id, "status": status, "rows": preview.totals.rows,

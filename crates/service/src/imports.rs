@@ -41,6 +41,13 @@ pub struct ImportOptions {
     pub all_or_nothing: bool,
 }
 
+/// The report's file type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Csv,
+    Xlsx,
+}
+
 /// One row of a preview: what applying would do, or why it cannot.
 #[derive(Debug, Clone, Serialize)]
 pub struct RowPreview {
@@ -746,44 +753,62 @@ impl Service {
         Ok(summary)
     }
 
-    /// The per-row report as CSV: the uploaded columns plus status and reason.
-    pub async fn import_report_csv(&self, can: Can<'_, Import>, id: i64) -> ServiceResult<Vec<u8>> {
+    /// The per-row report: the uploaded columns plus status and reason, as
+    /// CSV or as an Excel workbook.
+    pub async fn import_report(&self, can: Can<'_, Import>, id: i64, format: ReportFormat) -> ServiceResult<Vec<u8>> {
         let actor = can.actor();
         let mut conn = self.store().conn().await?;
         let import = import_by_id(&mut conn, actor.org_id, id)
             .await?
             .ok_or(ServiceError::NotFound("import"))?;
-        let applied: HashMap<i64, ImportRowRecord> = import_rows(&mut conn, id)
-            .await?
-            .into_iter()
-            .map(|r| (r.line, r))
-            .collect();
-        let (_, table, _, planned) = if applied.is_empty() {
-            self.plan(&mut conn, actor, &import, ImportOptions::default()).await?
-        } else {
-            let bytes = import_file(&mut conn, id).await?;
-            let detected = detect(&bytes).map_err(file_error)?;
-            let table = read_table(&bytes, &detected, usize::MAX).map_err(file_error)?;
-            (detected, table, Mapping { columns: vec![] }, Vec::new())
-        };
-        let preview: HashMap<u64, &RowPreview> = planned.iter().map(|p| (p.preview.line, &p.preview)).collect();
-        let mut out = Vec::new();
-        roster_bulk::write_report_csv(&mut out, &table, |line| match applied.get(&(line as i64)) {
-            Some(r) => (r.action.clone(), r.reason.clone()),
-            None => match preview.get(&line) {
-                Some(p) => (
-                    p.action.to_owned(),
-                    p.errors
+        let applied = import_rows(&mut conn, id).await?;
+        let (table, outcomes): (Table, HashMap<u64, (String, String)>) = if applied.is_empty() {
+            // Not applied yet: the report is the preview.
+            let (_, table, _, planned) = self.plan(&mut conn, actor, &import, ImportOptions::default()).await?;
+            let outcomes = planned
+                .iter()
+                .map(|p| {
+                    let reason = p
+                        .preview
+                        .errors
                         .iter()
                         .map(|e| format!("{}: {}", e.field, e.message))
                         .collect::<Vec<_>>()
-                        .join("; "),
-                ),
-                None => ("unknown".into(), String::new()),
-            },
-        })
-        .map_err(|e| ServiceError::Internal(Box::new(e)))?;
-        Ok(out)
+                        .join("; ");
+                    (p.preview.line, (p.preview.action.to_owned(), reason))
+                })
+                .collect();
+            (table, outcomes)
+        } else {
+            let bytes = import_file(&mut conn, id).await?;
+            let mut detected = detect(&bytes).map_err(file_error)?;
+            detected.sheet = import.detected["sheet"].as_str().map(str::to_owned);
+            let table = read_table(&bytes, &detected, usize::MAX).map_err(file_error)?;
+            (
+                table,
+                applied
+                    .into_iter()
+                    .map(|r| (r.line as u64, (r.action, r.reason)))
+                    .collect(),
+            )
+        };
+        let outcome = |line: u64| {
+            outcomes
+                .get(&line)
+                .cloned()
+                .unwrap_or_else(|| ("unknown".into(), String::new()))
+        };
+        match format {
+            ReportFormat::Csv => {
+                let mut out = Vec::new();
+                roster_bulk::write_report_csv(&mut out, &table, outcome)
+                    .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+                Ok(out)
+            }
+            ReportFormat::Xlsx => {
+                roster_bulk::write_report_xlsx(&table, outcome).map_err(|e| ServiceError::Internal(Box::new(e)))
+            }
+        }
     }
 
     /// Undoes an applied import: removes the members it created and restores

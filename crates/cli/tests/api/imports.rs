@@ -459,3 +459,44 @@ async fn hostile_workbooks_get_a_clean_error_and_roster_keeps_running() {
     }
     app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_report_is_also_an_excel_workbook_with_status_and_reason_columns() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    let id = app
+        .upload(
+            &org,
+            "x.csv",
+            b"firstname,lastname,email,comment\nA,B,a@acme.de,=SUM(A1)\nC,D,kaputt,\n".to_vec(),
+        )
+        .await
+        .expect(201)
+        .id();
+    app.apply_import(&org, id, json!({})).await;
+    let res = app
+        .client
+        .get(format!("{}/api/v1/orgs/acme/imports/{id}/report.xlsx", app.base))
+        .bearer_auth(&org.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["content-disposition"],
+        format!("attachment; filename=\"import-{id}-report.xlsx\"").as_str()
+    );
+    let bytes = res.bytes().await.unwrap().to_vec();
+    let detected = roster_bulk::detect(&bytes).unwrap();
+    let table = roster_bulk::read_table(&bytes, &detected, 100).unwrap();
+    assert_eq!(
+        table.headers,
+        vec!["firstname", "lastname", "email", "comment", "status", "reason"]
+    );
+    assert_eq!(
+        table.rows[0].1,
+        vec!["A", "B", "a@acme.de", "=SUM(A1)", "created"],
+        "the formula text is a string cell"
+    );
+    assert_eq!(table.rows[1].1[4], "error");
+    assert!(table.rows[1].1[5].contains("email"));
+}

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::Json;
-use roster_service::imports::{ImportOptions, Preview, UndoReport};
+use roster_service::imports::{ImportOptions, Preview, ReportFormat, UndoReport};
 use roster_service::store::ImportRecord;
 use serde::{Deserialize, Serialize};
 
@@ -81,6 +81,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
         request: None,
         response: (200, None),
         handler: || get(report),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/orgs/{slug}/imports/{id}/report.xlsx",
+        summary: "The per-row report as an Excel workbook (every cell a string, never a formula)",
+        permission: "members.import",
+        request: None,
+        response: (200, None),
+        handler: || get(report_xlsx),
     },
     Endpoint {
         method: "post",
@@ -185,19 +194,42 @@ async fn report(
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let csv = s
+    let bytes = s
         .service
-        .import_report_csv(s.service.authorize(&actor).await?, id)
+        .import_report(s.service.authorize(&actor).await?, id, ReportFormat::Csv)
         .await?;
-    // A generated name (RFC 6266), never the uploaded one.
-    let disposition = format!("attachment; filename=\"import-{id}-report.csv\"");
-    Ok((
+    Ok(download(id, ReportFormat::Csv, bytes))
+}
+
+async fn report_xlsx(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id]): Ids<1>,
+) -> Result<impl IntoResponse, ApiError> {
+    let bytes = s
+        .service
+        .import_report(s.service.authorize(&actor).await?, id, ReportFormat::Xlsx)
+        .await?;
+    Ok(download(id, ReportFormat::Xlsx, bytes))
+}
+
+/// A report as a download, under a generated name (RFC 6266), never the uploaded one.
+pub fn download(id: i64, format: ReportFormat, bytes: Vec<u8>) -> impl IntoResponse {
+    let (ext, content_type) = match format {
+        ReportFormat::Csv => ("csv", "text/csv; charset=utf-8"),
+        ReportFormat::Xlsx => (
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    };
+    let disposition = format!("attachment; filename=\"import-{id}-report.{ext}\"");
+    (
         [
-            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (CONTENT_TYPE, content_type.to_owned()),
             (CONTENT_DISPOSITION, disposition),
         ],
-        csv,
-    ))
+        bytes,
+    )
 }
 
 async fn undo(

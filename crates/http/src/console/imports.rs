@@ -4,11 +4,10 @@
 
 use askama::Template;
 use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use roster_service::imports::{ColumnMapping, Existing, ImportOptions, Preview, Target, UndoReport};
+use roster_service::imports::{ColumnMapping, Existing, ImportOptions, Preview, ReportFormat, Target, UndoReport};
 use roster_service::store::ImportRecord;
 use roster_service::ServiceError;
 
@@ -23,7 +22,8 @@ pub fn routes() -> Router<AppState> {
         .route("/o/{slug}/imports/{id}/mapping", post(save_mapping))
         .route("/o/{slug}/imports/{id}/apply", post(apply))
         .route("/o/{slug}/imports/{id}/undo", post(undo))
-        .route("/o/{slug}/imports/{id}/report.csv", get(report))
+        .route("/o/{slug}/imports/{id}/report.csv", get(report_csv))
+        .route("/o/{slug}/imports/{id}/report.xlsx", get(report_xlsx))
         .layer(axum::extract::DefaultBodyLimit::max(crate::api::MAX_UPLOAD_BYTES))
 }
 
@@ -289,22 +289,26 @@ async fn undo(
     import_page(&state, &post.member, id, false, Some(report)).await
 }
 
-async fn report(
+async fn report_csv(
     State(state): State<AppState>,
     member: Member,
     Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, ConsoleError> {
-    let csv = state
+    report(&state, &member, id, ReportFormat::Csv).await
+}
+
+async fn report_xlsx(
+    State(state): State<AppState>,
+    member: Member,
+    Path((_, id)): Path<(String, i64)>,
+) -> Result<Response, ConsoleError> {
+    report(&state, &member, id, ReportFormat::Xlsx).await
+}
+
+async fn report(state: &AppState, member: &Member, id: i64, format: ReportFormat) -> Result<Response, ConsoleError> {
+    let bytes = state
         .service
-        .import_report_csv(state.service.authorize(&member.actor).await?, id)
+        .import_report(state.service.authorize(&member.actor).await?, id, format)
         .await?;
-    let disposition = format!("attachment; filename=\"import-{id}-report.csv\"");
-    Ok((
-        [
-            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (CONTENT_DISPOSITION, disposition),
-        ],
-        csv,
-    )
-        .into_response())
+    Ok(crate::api::download(id, format, bytes).into_response())
 }
