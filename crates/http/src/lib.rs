@@ -2,6 +2,9 @@
 //! endpoints. Handlers are thin — extract, call the service, map the result —
 //! and [`error`] is the one place where service errors become status codes.
 
+// The OpenAPI schema table is one large `json!` literal.
+#![recursion_limit = "256"]
+
 mod api;
 mod console;
 mod context;

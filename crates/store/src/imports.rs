@@ -228,3 +228,55 @@ pub async fn member_id_by_personal_id(conn: &mut Conn, org_id: i64, personal_id:
             .await?,
     )
 }
+
+/// A saved mapping: per header, the target it feeds (JSON `[{header, target}]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SavedMappingRecord {
+    pub name: String,
+    pub targets: serde_json::Value,
+    pub created_by: String,
+    #[serde(serialize_with = "crate::serialize_time")]
+    pub created_at: i64,
+}
+
+/// Saves (or replaces) a named mapping.
+pub async fn upsert_saved_mapping(
+    conn: &mut Conn,
+    org_id: i64,
+    name: &str,
+    targets: &serde_json::Value,
+    created_by: &str,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO import_mappings (org_id, name, targets, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (org_id, name) DO UPDATE SET targets = excluded.targets, created_by = excluded.created_by, created_at = excluded.created_at",
+    )
+    .bind(org_id)
+    .bind(name)
+    .bind(targets.to_string())
+    .bind(created_by)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn saved_mappings(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<SavedMappingRecord>> {
+    let rows = sqlx::query(
+        "SELECT name, targets, created_by, created_at FROM import_mappings WHERE org_id = $1 ORDER BY name",
+    )
+    .bind(org_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(SavedMappingRecord {
+                name: text(r, "name")?,
+                targets: json_col(r, "targets")?,
+                created_by: text(r, "created_by")?,
+                created_at: int(r, "created_at")?,
+            })
+        })
+        .collect()
+}

@@ -500,3 +500,79 @@ async fn the_report_is_also_an_excel_workbook_with_status_and_reason_columns() {
     assert_eq!(table.rows[1].1[4], "error");
     assert!(table.rows[1].1[5].contains("email"));
 }
+
+#[tokio::test]
+async fn a_saved_mapping_maps_the_next_file_with_the_same_headers() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    app.post(
+        &org,
+        "/custom-fields",
+        json!({"key": "shoe", "label": "Schuhgröße", "kind": "number"}),
+    )
+    .await
+    .expect(201);
+    let csv = b"Name 1,Name 2,Mail,Schuh,Intern\nA,B,a@acme.de,42,x\n".to_vec();
+    let first = app.upload(&org, "hr-export.csv", csv.clone()).await.expect(201);
+    let mut columns = first.body["mapping"]["columns"].as_array().unwrap().clone();
+    for (i, target) in [
+        json!("first_name"),
+        json!("last_name"),
+        json!("email"),
+        json!({"custom": "shoe"}),
+        json!("skip"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        columns[i]["target"] = target;
+    }
+    app.call(
+        reqwest::Method::PUT,
+        &format!("/api/v1/orgs/acme/imports/{}/mapping", first.id()),
+        &org.token,
+        Some(json!({"columns": columns})),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &org,
+        &format!("/imports/{}/mapping/save", first.id()),
+        json!({"name": "HR export"}),
+    )
+    .await
+    .expect(200);
+    let listed = app.get(&org, "/import-mappings").await.expect(200);
+    assert_eq!(listed.body["items"][0]["name"], "HR export");
+
+    let second = app.upload(&org, "hr-export-2.csv", csv).await.expect(201);
+    let used = app
+        .post(
+            &org,
+            &format!("/imports/{}/mapping/use", second.id()),
+            json!({"name": "HR export"}),
+        )
+        .await
+        .expect(200);
+    let targets: Vec<Value> = used.body["mapping"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["target"].clone())
+        .collect();
+    assert_eq!(
+        targets,
+        vec![
+            json!("first_name"),
+            json!("last_name"),
+            json!("email"),
+            json!({"custom": "shoe"}),
+            json!("skip")
+        ]
+    );
+    let preview = app
+        .post(&org, &format!("/imports/{}/preview", second.id()), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(preview.body["totals"]["create"], 1);
+}

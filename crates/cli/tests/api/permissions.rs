@@ -84,6 +84,7 @@ pub fn example_body(schema: &str, f: &Fixtures, n: usize) -> Value {
         "ImportFile" => json!("firstname,lastname,email"),
         "MappingInput" => json!({"columns": []}),
         "ImportOptions" => json!({}),
+        "SavedMappingName" => json!({"name": format!("m{n}")}),
         other => panic!("no example body for {other}; add one"),
     }
 }

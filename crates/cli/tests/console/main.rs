@@ -319,6 +319,7 @@ async fn signing_out_and_a_role_change_end_the_session_on_the_server() {
     sign_in(&app, &browser, "carl@acme.example").await;
     browser.wait_for_text("My profile").await;
     browser.click("header form button").await;
+    browser.wait_for_text("Sign in to Roster").await;
     assert!(browser.url().await.ends_with("/login"));
     browser.goto(&format!("{}/o/acme", app.base)).await;
     assert!(browser.url().await.ends_with("/login"), "signed out for good");
@@ -403,6 +404,12 @@ async fn an_admin_imports_a_german_excel_csv_through_the_wizard_and_undoes_it() 
     browser.select("#col3", "skip").await;
     browser.click("form[action$='/mapping'] button").await;
     browser.wait_for_text("Not imported: Kommentar, Schuhgröße").await;
+    // Save the columns for the next export of the same kind.
+    browser.fill("#mapping-name", "Lohnbuchhaltung").await;
+    browser.click("form[action$='/mapping/save'] button").await;
+    browser.wait_for_text("Use a saved mapping").await;
+    let saved = app.get(&org, "/import-mappings").await.expect(200);
+    assert_eq!(saved.body["items"][0]["name"], "Lohnbuchhaltung");
     browser.click("form[action$='/apply'] button").await;
     browser
         .wait_for_text("2 created, 0 updated, 0 unchanged, 1 failed")

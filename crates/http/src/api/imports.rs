@@ -57,6 +57,33 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         method: "post",
+        path: "/api/v1/orgs/{slug}/imports/{id}/mapping/save",
+        summary: "Save the import's mapping under a name, by header, to reuse with the next file",
+        permission: "members.import",
+        request: Some("SavedMappingName"),
+        response: (200, Some("SavedMapping")),
+        handler: || post(save_mapping),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/orgs/{slug}/imports/{id}/mapping/use",
+        summary: "Apply a saved mapping to this import (columns matched by header)",
+        permission: "members.import",
+        request: Some("SavedMappingName"),
+        response: (200, Some("Import")),
+        handler: || post(use_mapping),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/orgs/{slug}/import-mappings",
+        summary: "Saved import mappings",
+        permission: "members.import",
+        request: None,
+        response: (200, Some("SavedMappingList")),
+        handler: || get(saved_mappings),
+    },
+    Endpoint {
+        method: "post",
         path: "/api/v1/orgs/{slug}/imports/{id}/preview",
         summary: "Dry run: per row create, update, unchanged or error with reasons; totals; seat shortfall",
         permission: "members.import",
@@ -240,4 +267,59 @@ async fn undo(
     Ok(Json(
         s.service.undo_import(s.service.authorize(&actor).await?, id).await?,
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedMappingName {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct SavedMapping {
+    name: String,
+    targets: Vec<roster_service::imports::SavedTarget>,
+}
+
+async fn save_mapping(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id]): Ids<1>,
+    ApiJson(input): ApiJson<SavedMappingName>,
+) -> Result<Json<SavedMapping>, ApiError> {
+    let targets = s
+        .service
+        .save_import_mapping(s.service.authorize(&actor).await?, id, &input.name)
+        .await?;
+    Ok(Json(SavedMapping {
+        name: input.name,
+        targets,
+    }))
+}
+
+async fn use_mapping(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id]): Ids<1>,
+    ApiJson(input): ApiJson<SavedMappingName>,
+) -> Result<Json<ImportRecord>, ApiError> {
+    Ok(Json(
+        s.service
+            .use_saved_mapping(s.service.authorize(&actor).await?, id, &input.name)
+            .await?,
+    ))
+}
+
+#[derive(Serialize)]
+struct SavedMappingList {
+    items: Vec<roster_service::store::SavedMappingRecord>,
+}
+
+async fn saved_mappings(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<SavedMappingList>, ApiError> {
+    Ok(Json(SavedMappingList {
+        items: s
+            .service
+            .saved_import_mappings(s.service.authorize(&actor).await?)
+            .await?,
+    }))
 }

@@ -20,6 +20,8 @@ pub fn routes() -> Router<AppState> {
         .route("/o/{slug}/imports", get(history).post(upload))
         .route("/o/{slug}/imports/{id}", get(show))
         .route("/o/{slug}/imports/{id}/mapping", post(save_mapping))
+        .route("/o/{slug}/imports/{id}/mapping/save", post(save_named_mapping))
+        .route("/o/{slug}/imports/{id}/mapping/use", post(use_named_mapping))
         .route("/o/{slug}/imports/{id}/apply", post(apply))
         .route("/o/{slug}/imports/{id}/undo", post(undo))
         .route("/o/{slug}/imports/{id}/report.csv", get(report_csv))
@@ -151,6 +153,7 @@ struct ImportPage {
     undo: Option<UndoReport>,
     applying: bool,
     progress: Option<(i64, Option<i64>)>,
+    saved: Vec<String>,
 }
 
 async fn import_page(
@@ -211,7 +214,14 @@ async fn import_page(
     let encoding = serde_json::from_value::<roster_service::imports::TextEncoding>(import.detected["encoding"].clone())
         .ok()
         .map(|e| e.label());
+    let saved = svc
+        .saved_import_mappings(svc.authorize(actor).await?)
+        .await?
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
     let page = ImportPage {
+        saved,
         layout: Layout::new(state, member, "imports").await?,
         encoding,
         applying: import.status == "applying",
@@ -258,6 +268,30 @@ async fn save_mapping(
     }
     svc.set_import_mapping(svc.authorize(actor).await?, id, columns).await?;
     Ok(Redirect::to(&format!("/o/{}/imports/{id}", actor.org_slug)).into_response())
+}
+
+async fn save_named_mapping(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, i64)>,
+    post: MemberPost,
+) -> Result<Response, ConsoleError> {
+    let svc = &state.service;
+    let name = post.form.text("name").unwrap_or_default();
+    svc.save_import_mapping(svc.authorize(&post.member.actor).await?, id, &name)
+        .await?;
+    Ok(Redirect::to(&format!("/o/{}/imports/{id}", post.member.actor.org_slug)).into_response())
+}
+
+async fn use_named_mapping(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, i64)>,
+    post: MemberPost,
+) -> Result<Response, ConsoleError> {
+    let svc = &state.service;
+    let name = post.form.text("name").unwrap_or_default();
+    svc.use_saved_mapping(svc.authorize(&post.member.actor).await?, id, &name)
+        .await?;
+    Ok(Redirect::to(&format!("/o/{}/imports/{id}", post.member.actor.org_slug)).into_response())
 }
 
 async fn apply(
