@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use roster_service::imports::{register_jobs, ColumnMapping, Existing, ImportOptions, ReportFormat};
+use roster_service::imports::{register_jobs, ColumnMapping, Existing, ImportOptions, ReportFormat, Target};
 use roster_service::jobs::Worker;
 use roster_service::{Service, ServiceError};
 use serde_json::json;
@@ -120,32 +120,63 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
         },
         all_or_nothing: args.all_or_nothing,
     };
-    let preview = svc
-        .preview_import(svc.authorize(&actor).await?, import.id, options)
-        .await?;
+    let import = svc.import(svc.authorize(&actor).await?, import.id).await?;
     if !json {
-        let d = &preview.detected;
+        let d = &import.detected;
+        let mapping: Vec<ColumnMapping> = serde_json::from_value(import.mapping["columns"].clone()).unwrap_or_default();
+        let unmapped: Vec<&str> = mapping
+            .iter()
+            .filter(|c| c.target == Target::Skip)
+            .map(|c| c.header.as_str())
+            .collect();
         eprintln!(
-            "{}: {:?}, {}, delimiter {:?}; {} rows",
-            name,
-            d.format,
-            d.encoding.map(|e| e.label()).unwrap_or("-"),
-            d.delimiter.unwrap_or(','),
-            preview.totals.rows
+            "{name}: {}, {}, delimiter {}{}",
+            d["format"].as_str().unwrap_or("-"),
+            d["encoding"].as_str().unwrap_or("-"),
+            d["delimiter"]
+                .as_str()
+                .map(|c| format!("{c:?}"))
+                .unwrap_or_else(|| "-".into()),
+            d["sheet"]
+                .as_str()
+                .map(|s| format!(", sheet {s:?}"))
+                .unwrap_or_default(),
         );
-        if !preview.unmapped.is_empty() {
-            eprintln!("columns not imported: {}", preview.unmapped.join(", "));
+        if !unmapped.is_empty() {
+            eprintln!("columns not imported: {}", unmapped.join(", "));
         }
-        for s in &preview.seat_shortfall {
+    }
+    // A dry run previews; applying plans once, in the job (a preview first would plan twice).
+    let (status, rows, created, updated, unchanged, failed, errors) = if args.dry_run {
+        let preview = svc
+            .preview_import(svc.authorize(&actor).await?, import.id, options)
+            .await?;
+        for s in preview.seat_shortfall.iter().filter(|_| !json) {
             eprintln!(
                 "not enough {} seats: {} needed, {} available ({} short)",
                 s.seat_type, s.needed, s.available, s.shortfall
             );
         }
-    }
-    let (status, created, updated, unchanged, failed) = if args.dry_run {
         let t = &preview.totals;
-        ("previewed".to_owned(), t.create, t.update, t.unchanged, t.error)
+        let errors: Vec<String> = preview
+            .rows
+            .iter()
+            .flat_map(|r| {
+                r.errors
+                    .iter()
+                    .map(move |e| format!("line {}: {} ({}): {}", r.line, e.field, e.column, e.message))
+            })
+            .take(20)
+            .collect();
+        (
+            "previewed".to_owned(),
+            t.rows,
+            t.create,
+            t.update,
+            t.unchanged,
+            t.error,
+            errors,
+        )
     } else {
         svc.apply_import(svc.authorize(&actor).await?, import.id, options)
             .await?;
@@ -156,10 +187,12 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
         }
         (
             record.status.clone(),
+            n("rows"),
             n("created"),
             n("updated"),
             n("unchanged"),
             n("error"),
+            Vec::new(),
         )
     };
     if let Some(path) = &args.report {
@@ -171,7 +204,7 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
         std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
     }
     let summary = json!({
-        "import_id": import.id, "status": status, "rows": preview.totals.rows,
+        "import_id": import.id, "status": status, "rows": rows,
         "created": created, "updated": updated, "unchanged": unchanged, "failed": failed,
     });
     if json {
@@ -181,10 +214,11 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
             "import {} {status}: {created} created, {updated} updated, {unchanged} unchanged, {failed} failed",
             import.id
         );
-        for row in preview.rows.iter().filter(|r| r.action == "error").take(20) {
-            for e in &row.errors {
-                println!("  line {}: {} ({}): {}", row.line, e.field, e.column, e.message);
-            }
+        for line in &errors {
+            println!("  {line}");
+        }
+        if failed > 0 && args.report.is_none() && !args.dry_run {
+            println!("  (--report FILE writes every row with its reason)");
         }
     }
     Ok(if status == "failed" {

@@ -11,8 +11,8 @@ pub use roster_bulk::{ColumnMapping, Target, TextEncoding};
 use roster_domain::{now_millis, CustomFieldKind, MemberStatus, Role};
 use roster_store::{
     custom_fields, import_by_id, import_file, import_rows, insert_import, insert_import_row, list_imports,
-    member_by_email, member_by_id, org_by_id, set_import_mapping, set_import_state, team_by_key, Conn, ImportRecord,
-    ImportRowRecord, MemberFields, MemberRecord,
+    member_by_id, org_by_id, set_import_mapping, set_import_state, team_by_key, Conn, ImportRecord, ImportRowRecord,
+    MemberFields, MemberRecord,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -424,39 +424,58 @@ impl Service {
                             )),
                         }
                     }
-                    let existing = member_by_email(conn, actor.org_id, &m.email_normalized).await?;
-                    let fields = merged_fields(existing.as_ref(), &m);
-                    if let Some(owner) =
-                        roster_store::member_id_by_personal_id(conn, actor.org_id, &fields.personal_id).await?
-                    {
-                        if existing.as_ref().map(|e| e.id) != Some(owner) {
-                            errors.push(row_error(
-                                *line,
-                                "",
-                                "personal_id",
-                                "already_exists",
-                                "another member has this personal id".into(),
-                            ));
-                        }
-                    }
-                    if errors.is_empty() {
-                        p.preview.action = match &existing {
-                            None => "create",
-                            Some(e) if e.status == MemberStatus::Removed.as_str() => "update",
-                            Some(e) if e.external => "unchanged",
-                            Some(_) if options.existing == Existing::Skip => "unchanged",
-                            Some(e) if same(&e.fields(), &fields) => "unchanged",
-                            Some(_) => "update",
-                        };
-                        p.preview.member_id = existing.as_ref().map(|e| e.id);
-                        p.existing = existing;
-                        p.member = Some(m);
-                    } else {
-                        p.preview.errors = errors;
-                    }
+                    // Existing members and personal ids are looked up for all rows at once, below.
+                    p.preview.errors = errors;
+                    p.member = Some(m);
                 }
             }
             planned.push(p);
+        }
+        let emails: Vec<String> = planned
+            .iter()
+            .filter_map(|p| p.member.as_ref().map(|m| m.email_normalized.clone()))
+            .collect();
+        let existing_by_email = roster_store::bulk::members_by_emails(conn, actor.org_id, &emails).await?;
+        let mut fields_of: Vec<Option<MemberFields>> = Vec::with_capacity(planned.len());
+        for p in &mut planned {
+            let Some(m) = &p.member else {
+                fields_of.push(None);
+                continue;
+            };
+            p.existing = existing_by_email.get(&m.email_normalized).cloned();
+            fields_of.push(Some(merged_fields(p.existing.as_ref(), m)));
+        }
+        let pids: Vec<String> = fields_of.iter().flatten().map(|f| f.personal_id.clone()).collect();
+        let pid_owner = roster_store::bulk::members_by_personal_ids(conn, actor.org_id, &pids).await?;
+        let personal_id_column = header_of(Target::PersonalId);
+        for (p, fields) in planned.iter_mut().zip(fields_of) {
+            let (Some(fields), Some(_)) = (fields, &p.member) else {
+                continue;
+            };
+            if let Some(owner) = pid_owner.get(&fields.personal_id) {
+                if p.existing.as_ref().map(|e| e.id) != Some(*owner) {
+                    let error = row_error(
+                        p.preview.line,
+                        &personal_id_column,
+                        "personal_id",
+                        "already_exists",
+                        "another member has this personal id".into(),
+                    );
+                    p.preview.errors.push(error);
+                }
+            }
+            if !p.preview.errors.is_empty() {
+                continue;
+            }
+            p.preview.action = match &p.existing {
+                None => "create",
+                Some(e) if e.status == MemberStatus::Removed.as_str() => "update",
+                Some(e) if e.external => "unchanged",
+                Some(_) if options.existing == Existing::Skip => "unchanged",
+                Some(e) if same(&e.fields(), &fields) => "unchanged",
+                Some(_) => "update",
+            };
+            p.preview.member_id = p.existing.as_ref().map(|e| e.id);
         }
         for p in planned.iter_mut().filter(|p| !p.preview.errors.is_empty()) {
             p.preview.action = "error";
@@ -670,6 +689,23 @@ impl Service {
             return Ok(summary);
         }
         let now = now_millis();
+        // New members go in a statement per chunk of rows; their ids come back by e-mail.
+        let creates: Vec<MemberFields> = planned
+            .iter()
+            .filter(|p| p.preview.action == "create")
+            .filter_map(|p| p.member.as_ref().map(|m| merged_fields(None, m)))
+            .collect();
+        let created_ids = roster_store::bulk::insert_members(
+            &mut tx,
+            actor.org_id,
+            &creates,
+            MemberStatus::Added.as_str(),
+            &actor.label,
+            now,
+        )
+        .await?;
+        let mut rows = Vec::with_capacity(planned.len());
+        let mut team_pairs = Vec::new();
         for p in &planned {
             // The report says what happened: created, updated, unchanged or error.
             let done = match p.preview.action {
@@ -686,21 +722,7 @@ impl Service {
             };
             match (p.preview.action, &p.member) {
                 ("create", Some(m)) => {
-                    let fields = merged_fields(None, m);
-                    let member =
-                        roster_store::insert_member(&mut tx, actor.org_id, &fields, MemberStatus::Added.as_str(), now)
-                            .await?;
-                    roster_store::record_status(
-                        &mut tx,
-                        actor.org_id,
-                        member,
-                        None,
-                        MemberStatus::Added.as_str(),
-                        &actor.label,
-                        now,
-                    )
-                    .await?;
-                    row.member_id = Some(member);
+                    row.member_id = created_ids.get(&m.email_normalized).copied();
                     totals.create += 1;
                 }
                 ("update", Some(m)) => {
@@ -736,13 +758,13 @@ impl Service {
                     totals.error += 1;
                 }
             }
-            if let (Some(team), Some(member)) = (p.team_id, row.member_id) {
-                if row.action != "error" {
-                    roster_store::upsert_team_member(&mut tx, actor.org_id, team, member, "member", false).await?;
-                }
+            if let (Some(team), Some(member), false) = (p.team_id, row.member_id, row.action == "error") {
+                team_pairs.push((team, member));
             }
-            insert_import_row(&mut tx, id, &row).await?;
+            rows.push(row);
         }
+        roster_store::bulk::add_team_members(&mut tx, actor.org_id, &team_pairs).await?;
+        roster_store::bulk::insert_import_rows(&mut tx, id, &rows).await?;
         let summary = json!({"rows": totals.rows, "created": totals.create, "updated": totals.update, "unchanged": totals.unchanged, "error": totals.error});
         set_import_state(&mut tx, id, "applied", None, Some(&summary), None, now_millis()).await?;
         record(&mut tx, actor, "import.applied", "import", id, summary.clone()).await?;

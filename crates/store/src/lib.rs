@@ -12,6 +12,7 @@
 
 mod accounts;
 mod audit;
+pub mod bulk;
 mod content;
 mod error;
 mod fields;

@@ -58,7 +58,7 @@ pub struct MemberFields {
 impl MemberFields {
     /// What substring search looks in: names, e-mail, personal id and comment,
     /// lower-cased here (SQLite's `lower` knows only ASCII).
-    fn search_text(&self) -> String {
+    pub(crate) fn search_text(&self) -> String {
         [
             &self.first_name,
             &self.last_name,
@@ -96,6 +96,12 @@ impl MemberRecord {
 const COLUMNS: &str = "m.id, m.account_id, m.first_name, m.last_name, m.email, m.personal_id, m.comment, m.phone, \
     m.location, m.skills, m.department, m.role, m.seat_type, m.status, m.external, m.custom_fields, m.created_at, \
     m.updated_at, m.removed_at, m.email_normalized";
+
+pub(crate) const COLUMNS_PUB: &str = COLUMNS;
+
+pub(crate) fn from_row_pub(r: &AnyRow) -> Result<MemberRecord, sqlx::Error> {
+    from_row(r)
+}
 
 fn from_row(r: &AnyRow) -> Result<MemberRecord, sqlx::Error> {
     Ok(MemberRecord {

@@ -11,6 +11,8 @@ use crate::{Conn, StoreResult};
 pub(crate) enum Arg {
     Int(i64),
     Text(String),
+    NullInt,
+    NullText,
 }
 
 #[derive(Debug, Default)]
@@ -46,6 +48,8 @@ impl Sql {
             query = match arg {
                 Arg::Int(v) => query.bind(*v),
                 Arg::Text(v) => query.bind(v.as_str()),
+                Arg::NullInt => query.bind(None::<i64>),
+                Arg::NullText => query.bind(None::<String>),
             };
         }
         query
@@ -53,6 +57,10 @@ impl Sql {
 
     pub async fn fetch_all(&self, conn: &mut Conn) -> StoreResult<Vec<AnyRow>> {
         Ok(self.query().fetch_all(conn).await?)
+    }
+
+    pub async fn execute(&self, conn: &mut Conn) -> StoreResult<u64> {
+        Ok(self.query().execute(conn).await?.rows_affected())
     }
 }
 
@@ -84,4 +92,16 @@ pub(crate) fn like_escape(raw: &str) -> String {
         out.push(c);
     }
     out
+}
+
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        v.map_or(Arg::NullText, Arg::Text)
+    }
+}
+
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(Arg::NullInt, Arg::Int)
+    }
 }
