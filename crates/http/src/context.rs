@@ -58,3 +58,19 @@ pub async fn request_context(State(state): State<AppState>, mut req: Request, ne
     }
     response
 }
+
+/// The request's id and client address, for the audit log.
+pub fn context_of(parts: &axum::http::request::Parts) -> roster_service::RequestContext {
+    roster_service::RequestContext {
+        ip: parts
+            .extensions
+            .get::<ClientIp>()
+            .map(|c| c.0.clone())
+            .unwrap_or_default(),
+        request_id: parts
+            .extensions
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default(),
+    }
+}

@@ -126,22 +126,9 @@ fn row_error(line: u64, column: &str, field: &str, code: &str, message: String) 
 
 /// Applies the file's values over an existing member's (absent cells keep theirs).
 fn merged_fields(base: Option<&MemberRecord>, m: &ImportedMember) -> MemberFields {
-    let mut f = base.map(MemberRecord::fields).unwrap_or_else(|| MemberFields {
-        first_name: String::new(),
-        last_name: String::new(),
-        email: String::new(),
-        email_normalized: String::new(),
-        personal_id: String::new(),
-        comment: String::new(),
-        phone: String::new(),
-        location: String::new(),
-        skills: String::new(),
-        department: String::new(),
-        role: Role::READER.to_string(),
-        seat_type: None,
-        external: false,
-        custom_fields: json!({}),
-    });
+    let mut f = base
+        .map(MemberRecord::fields)
+        .unwrap_or_else(|| MemberFields::blank(&Role::READER.to_string()));
     f.first_name = m.first_name.clone();
     f.last_name = m.last_name.clone();
     f.email = m.email.clone();
@@ -179,6 +166,21 @@ fn merged_fields(base: Option<&MemberRecord>, m: &ImportedMember) -> MemberField
         f.custom_fields = serde_json::Value::Object(custom);
     }
     f
+}
+
+/// An import whose mapping and options may still change: uploaded, not applied.
+async fn editable_import(conn: &mut Conn, org_id: i64, id: i64) -> ServiceResult<ImportRecord> {
+    let import = import_by_id(conn, org_id, id)
+        .await?
+        .ok_or(ServiceError::NotFound("import"))?;
+    if import.status != "uploaded" {
+        return Err(ServiceError::conflict(
+            "import_not_editable",
+            None,
+            format!("the import is {} already", import.status),
+        ));
+    }
+    Ok(import)
 }
 
 fn same(a: &MemberFields, b: &MemberFields) -> bool {
@@ -263,16 +265,7 @@ impl Service {
     ) -> ServiceResult<ImportRecord> {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
-        let import = import_by_id(&mut tx, actor.org_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound("import"))?;
-        if import.status != "uploaded" {
-            return Err(ServiceError::conflict(
-                "import_not_editable",
-                None,
-                format!("the import is {}", import.status),
-            ));
-        }
+        let import = editable_import(&mut tx, actor.org_id, id).await?;
         let current: Mapping =
             serde_json::from_value(import.mapping).map_err(|e| ServiceError::Internal(Box::new(e)))?;
         if columns.len() != current.columns.len()
@@ -524,16 +517,7 @@ impl Service {
     ) -> ServiceResult<ImportRecord> {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
-        let import = import_by_id(&mut tx, actor.org_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound("import"))?;
-        if import.status != "uploaded" {
-            return Err(ServiceError::conflict(
-                "import_not_editable",
-                None,
-                format!("the import is {} already", import.status),
-            ));
-        }
+        editable_import(&mut tx, actor.org_id, id).await?;
         let payload = json!({"import_id": id, "actor": actor.label, "member_id": actor.member_id, "role": actor.role.to_string()});
         let job = self
             .enqueue_job(&mut tx, Some(actor.org_id), IMPORT_JOB, &payload, &actor.label)

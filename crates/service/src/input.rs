@@ -37,22 +37,7 @@ pub(crate) fn parse_member(
     fields: &[CustomFieldRecord],
 ) -> Result<(MemberFields, Role), InvalidInput> {
     let creating = base.is_none();
-    let mut f = base.unwrap_or_else(|| MemberFields {
-        first_name: String::new(),
-        last_name: String::new(),
-        email: String::new(),
-        email_normalized: String::new(),
-        personal_id: String::new(),
-        comment: String::new(),
-        phone: String::new(),
-        location: String::new(),
-        skills: String::new(),
-        department: String::new(),
-        role: Role::READER.to_string(),
-        seat_type: None,
-        external: false,
-        custom_fields: Value::Object(Map::new()),
-    });
+    let mut f = base.unwrap_or_else(|| MemberFields::blank(&Role::READER.to_string()));
     let line = |field: &str, v: &Option<String>, max: usize, target: &mut String| -> Result<(), InvalidInput> {
         if let Some(v) = v {
             *target = SingleLine::parse(field, v, max)?.into_string();

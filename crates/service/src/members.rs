@@ -160,17 +160,7 @@ impl Service {
         let actor = can.actor();
         let mut conn = self.store().conn().await?;
         let member = self.visible_member(&mut conn, actor, id).await?;
-        let account_name = match member.account_id {
-            Some(account) => roster_store::account_name(&mut conn, account).await?,
-            None => None,
-        };
-        Ok(MemberDetail {
-            teams: teams_of_member(&mut conn, actor.org_id, id).await?,
-            status_history: status_history(&mut conn, actor.org_id, id).await?,
-            content_items: content_items_of(&mut conn, actor.org_id, id).await?,
-            account_name,
-            member,
-        })
+        detail_of(&mut conn, actor.org_id, member).await
     }
 
     /// Adds a member with the status `added` (nobody is invited here). Adding
@@ -521,17 +511,7 @@ impl Service {
         let member = member_by_id(&mut conn, actor.org_id, id)
             .await?
             .ok_or(ServiceError::NotFound("member"))?;
-        let account_name = match member.account_id {
-            Some(account) => roster_store::account_name(&mut conn, account).await?,
-            None => None,
-        };
-        Ok(MemberDetail {
-            teams: teams_of_member(&mut conn, actor.org_id, id).await?,
-            status_history: status_history(&mut conn, actor.org_id, id).await?,
-            content_items: content_items_of(&mut conn, actor.org_id, id).await?,
-            account_name,
-            member,
-        })
+        detail_of(&mut conn, actor.org_id, member).await
     }
 
     /// The member of this organization with an e-mail (the console names
@@ -545,4 +525,20 @@ impl Service {
             .ok_or(ServiceError::NotFound("member"))?;
         self.visible_member(&mut conn, actor, member.id).await
     }
+}
+
+/// A member with their account's name, teams, status history and content.
+async fn detail_of(conn: &mut Conn, org_id: i64, member: MemberRecord) -> ServiceResult<MemberDetail> {
+    let id = member.id;
+    let account_name = match member.account_id {
+        Some(account) => roster_store::account_name(conn, account).await?,
+        None => None,
+    };
+    Ok(MemberDetail {
+        teams: teams_of_member(conn, org_id, id).await?,
+        status_history: status_history(conn, org_id, id).await?,
+        content_items: content_items_of(conn, org_id, id).await?,
+        account_name,
+        member,
+    })
 }

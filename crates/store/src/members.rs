@@ -56,6 +56,26 @@ pub struct MemberFields {
 }
 
 impl MemberFields {
+    /// No values yet, with a role: the start of a new member.
+    pub fn blank(role: &str) -> Self {
+        Self {
+            first_name: String::new(),
+            last_name: String::new(),
+            email: String::new(),
+            email_normalized: String::new(),
+            personal_id: String::new(),
+            comment: String::new(),
+            phone: String::new(),
+            location: String::new(),
+            skills: String::new(),
+            department: String::new(),
+            role: role.to_owned(),
+            seat_type: None,
+            external: false,
+            custom_fields: serde_json::json!({}),
+        }
+    }
+
     /// What substring search looks in: names, e-mail, personal id and comment,
     /// lower-cased here (SQLite's `lower` knows only ASCII).
     pub(crate) fn search_text(&self) -> String {

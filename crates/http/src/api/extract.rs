@@ -3,10 +3,9 @@
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use roster_service::{Actor, RequestContext, ServiceError};
+use roster_service::{Actor, ServiceError};
 use serde::de::DeserializeOwned;
 
-use crate::context::{ClientIp, RequestId};
 use crate::error::bad_request;
 use crate::{ApiError, AppState};
 
@@ -18,18 +17,7 @@ impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let context = RequestContext {
-            ip: parts
-                .extensions
-                .get::<ClientIp>()
-                .map(|c| c.0.clone())
-                .unwrap_or_default(),
-            request_id: parts
-                .extensions
-                .get::<RequestId>()
-                .map(|r| r.0.clone())
-                .unwrap_or_default(),
-        };
+        let context = crate::context::context_of(parts);
         // Tokens in URLs end up in logs and browser history: refused outright.
         if parts.uri.query().is_some_and(|q| {
             q.split('&')

@@ -115,6 +115,9 @@ impl Filters {
 #[template(path = "members.html")]
 struct ListPage {
     layout: Layout,
+    /// For the rows, which are also served alone (search as you type).
+    slug: String,
+    can_manage: bool,
     filters: Filters,
     members: Vec<MemberRecord>,
     next: Option<String>,
@@ -189,6 +192,11 @@ async fn list(
             .map(|(_, v)| v.into_owned())
     });
     let list = ListPage {
+        slug: member.actor.org_slug.clone(),
+        can_manage: member
+            .actor
+            .permissions
+            .contains(roster_domain::Permission::ManageMembers),
         roles: role_names(&state, &member).await?,
         teams: team_list(&state, &member).await?,
         layout: Layout::new(&state, &member, "members").await?,

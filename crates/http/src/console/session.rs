@@ -8,7 +8,6 @@ use axum::http::{HeaderMap, HeaderValue};
 use roster_service::{Actor, ConsoleSession, RequestContext};
 
 use super::error::ConsoleError;
-use crate::context::{ClientIp, RequestId};
 use crate::AppState;
 
 /// `__Host-` cookies must be `Secure`, which a browser accepts only over
@@ -54,21 +53,6 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         })
 }
 
-pub fn request_context(parts: &Parts) -> RequestContext {
-    RequestContext {
-        ip: parts
-            .extensions
-            .get::<ClientIp>()
-            .map(|c| c.0.clone())
-            .unwrap_or_default(),
-        request_id: parts
-            .extensions
-            .get::<RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default(),
-    }
-}
-
 /// A signed-in person (any page outside an organization).
 pub struct SignedIn(pub ConsoleSession);
 
@@ -107,7 +91,7 @@ impl FromRequestParts<AppState> for Member {
             .unwrap_or_default();
         let actor = state
             .service
-            .actor_for_session(&session, &slug, request_context(parts))
+            .actor_for_session(&session, &slug, crate::context::context_of(parts))
             .await?;
         Ok(Member { session, actor })
     }
@@ -224,7 +208,7 @@ impl FromRequest<AppState> for PublicPost {
         refuse_cross_site(req.headers())?;
         let (parts, form) = read_form(req).await?;
         Ok(PublicPost {
-            context: request_context(&parts),
+            context: crate::context::context_of(&parts),
             form,
         })
     }
