@@ -52,12 +52,16 @@ pub fn hash_password(password: &str) -> ServiceResult<String> {
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    wait: std::time::Duration,
 }
 
 impl PasswordHasher {
-    pub fn new(parallel: usize) -> Self {
+    /// At most `parallel` hashes at once; a caller waits at most `wait` for
+    /// its turn, then gets "rate limited".
+    pub fn new(parallel: usize, wait: std::time::Duration) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(parallel)),
+            wait,
         }
     }
 
@@ -86,7 +90,7 @@ impl PasswordHasher {
     }
 
     async fn permit(&self) -> ServiceResult<tokio::sync::SemaphorePermit<'_>> {
-        tokio::time::timeout(std::time::Duration::from_secs(5), self.permits.acquire())
+        tokio::time::timeout(self.wait, self.permits.acquire())
             .await
             .map_err(|_| ServiceError::RateLimited)?
             .map_err(|e| ServiceError::Internal(Box::new(e)))

@@ -51,8 +51,14 @@ impl Service {
     pub fn new(store: Store) -> Self {
         Self {
             store,
-            passwords: PasswordHasher::new(4),
+            passwords: PasswordHasher::new(4, std::time::Duration::from_secs(5)),
         }
+    }
+
+    /// The same service with another bound on concurrent password hashing.
+    pub fn with_password_hasher(mut self, passwords: PasswordHasher) -> Self {
+        self.passwords = passwords;
+        self
     }
 
     pub fn store(&self) -> &Store {

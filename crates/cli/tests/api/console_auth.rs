@@ -190,3 +190,32 @@ async fn a_state_changing_route_does_not_answer_get() {
         "added"
     );
 }
+
+#[tokio::test]
+async fn a_burst_of_sign_ins_gets_429_instead_of_unbounded_hashing() {
+    // One argon2 at a time, and a short wait for a turn: a burst overflows.
+    let hasher = roster_service::PasswordHasher::new(1, std::time::Duration::from_millis(20));
+    let app = crate::helpers::spawn_custom(None, Some(hasher)).await;
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let url = format!("{}/login", app.base);
+        tasks.push(tokio::spawn(async move {
+            let email = format!("nobody{i}@acme.example");
+            client()
+                .post(url)
+                .form(&[("email", email.as_str()), ("password", "wrong password!")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(statuses.contains(&401), "{statuses:?}");
+}

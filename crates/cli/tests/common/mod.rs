@@ -139,8 +139,16 @@ pub async fn spawn_app() -> TestApp {
 /// Like [`spawn_app`], with the public URL Roster believes it is served at
 /// (`https://…` switches the cookies to `Secure` and `__Host-`).
 pub async fn spawn_app_at(base_url: Option<&str>) -> TestApp {
+    spawn_custom(base_url, None).await
+}
+
+/// The application with a given base URL and password-hashing bound.
+pub async fn spawn_custom(base_url: Option<&str>, hasher: Option<roster_service::PasswordHasher>) -> TestApp {
     let db = TestDb::new().await;
-    let service = Service::new(db.store().await);
+    let mut service = Service::new(db.store().await);
+    if let Some(hasher) = hasher {
+        service = service.with_password_hasher(hasher);
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let config = roster_http::HttpConfig {
