@@ -54,6 +54,16 @@ impl Email {
         if labels.len() < 2 || !labels.iter().all(label_ok) {
             return Err(invalid("has no valid domain after the @"));
         }
+        if let Some(part) = std::iter::once(local)
+            .chain(labels.iter().copied())
+            .find(|p| mixes_scripts(p))
+        {
+            return Err(InvalidInput::new(
+                "email",
+                "mixed_scripts",
+                format!("{part:?} mixes Latin, Greek or Cyrillic letters, as look-alike addresses do"),
+            ));
+        }
         let normalized = display.to_lowercase().nfc().collect();
         Ok(Self { display, normalized })
     }
@@ -67,6 +77,37 @@ impl Email {
     pub fn normalized(&self) -> &str {
         &self.normalized
     }
+}
+
+#[derive(PartialEq, Clone, Copy)]
+enum Script {
+    Latin,
+    Greek,
+    Cyrillic,
+}
+
+fn script(c: char) -> Option<Script> {
+    match c as u32 {
+        0x41..=0x5A | 0x61..=0x7A | 0xC0..=0x24F | 0x1E00..=0x1EFF => Some(Script::Latin),
+        0x370..=0x3FF | 0x1F00..=0x1FFF => Some(Script::Greek),
+        0x400..=0x52F => Some(Script::Cyrillic),
+        _ => None,
+    }
+}
+
+/// Whether one part of an address mixes the scripts whose letters look
+/// alike (`аnna` with a Cyrillic а): the homoglyph trick. A part written
+/// wholly in one script — an IDN in Cyrillic, say — is fine.
+fn mixes_scripts(part: &str) -> bool {
+    let mut seen = None;
+    for s in part.chars().filter_map(script) {
+        match seen {
+            None => seen = Some(s),
+            Some(first) if first != s => return true,
+            Some(_) => {}
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -110,6 +151,19 @@ mod tests {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
         assert_eq!(Email::parse("").unwrap_err().code, "required");
+    }
+
+    #[test]
+    fn look_alike_addresses_mixing_scripts_are_refused() {
+        // "аnna" with a Cyrillic а, "pаypal" in the domain, a Greek ο.
+        for bad in ["\u{0430}nna@x.de", "anna@p\u{0430}ypal.com", "j\u{03BF}hn@x.de"] {
+            assert_eq!(Email::parse(bad).unwrap_err().code, "mixed_scripts", "{bad:?}");
+        }
+        assert!(Email::parse("иван@пример.рф").is_ok(), "wholly Cyrillic is fine");
+        assert!(
+            Email::parse("ivan@пример.рф").is_ok(),
+            "each part may use its own script"
+        );
     }
 
     #[test]

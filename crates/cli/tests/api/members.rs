@@ -425,3 +425,31 @@ async fn a_member_can_leave_but_the_owner_cannot() {
         .unwrap_err();
     assert_eq!(err.code(), "owner_cannot_leave");
 }
+
+#[tokio::test]
+async fn a_look_alike_email_mixing_scripts_is_refused_on_every_door() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    app.add_member(&org, "Anna", "Echt", "anna@acme.de").await;
+    // "аnna" with a Cyrillic а: not the same bytes, the same look.
+    let res = app
+        .post(
+            &org,
+            "/members",
+            json!({"first_name": "A", "last_name": "Fake", "email": "\u{0430}nna@acme.de"}),
+        )
+        .await
+        .expect(422);
+    assert_eq!((res.error_field(), res.error_code()), ("email", "mixed_scripts"));
+    let csv = "firstname,lastname,email\nA,Fake,\u{0430}nna@acme.de\n";
+    let id = app
+        .upload(&org, "x.csv", csv.as_bytes().to_vec())
+        .await
+        .expect(201)
+        .id();
+    let preview = app
+        .post(&org, &format!("/imports/{id}/preview"), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(preview.body["rows"][0]["errors"][0]["code"], "mixed_scripts");
+}
