@@ -19,6 +19,9 @@ pub enum Target {
     Role,
     SeatType,
     TeamId,
+    /// The team id of a division this member administers (SurveyMonkey's
+    /// `Division (Admin)`).
+    AdminOfDivision,
     External,
     /// A custom field, by key.
     Custom(String),
@@ -125,6 +128,7 @@ const ALIASES: &[(&str, Target)] = &[
     ("teamid", Target::TeamId),
     ("team", Target::TeamId),
     ("divisionuser", Target::TeamId),
+    ("divisionadmin", Target::AdminOfDivision),
     ("external", Target::External),
     ("extern", Target::External),
     ("externe", Target::External),
@@ -202,7 +206,7 @@ mod tests {
         );
         assert_eq!(
             targets(&["Email", "Role", "Division (User)", "Division (Admin)"]),
-            vec![Email, Role, TeamId, Skip]
+            vec![Email, Role, TeamId, AdminOfDivision]
         );
         assert_eq!(
             targets(&["Cost Center", "Shoe size"]),

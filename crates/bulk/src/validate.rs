@@ -29,6 +29,8 @@ pub struct ImportedMember {
     pub role: Option<Role>,
     pub seat_type: Option<SeatType>,
     pub team_key: Option<String>,
+    /// The team id of a division the member is to administer.
+    pub admin_of: Option<String>,
     pub external: Option<bool>,
     pub custom: Vec<(String, String)>,
 }
@@ -96,6 +98,7 @@ pub fn validate_row(
         role: None,
         seat_type: None,
         team_key: None,
+        admin_of: None,
         external: None,
         custom: Vec::new(),
     };
@@ -155,6 +158,10 @@ pub fn validate_row(
             },
             Target::TeamId => match optional("team_id", 100) {
                 Ok(v) => m.team_key = v,
+                Err(e) => fail(e),
+            },
+            Target::AdminOfDivision => match optional("admin_of_division", 100) {
+                Ok(v) => m.admin_of = v,
                 Err(e) => fail(e),
             },
             Target::Role => match role_term(raw) {

@@ -139,7 +139,7 @@ fn schemas() -> Value {
         "SavedMappingList": generic("items: name, targets, created_by, created_at."),
         "Import": generic("id, status (uploaded, applying, applied, failed, undone), file_name, detected (format, encoding, delimiter), mapping (columns: column, header, target), options, summary (rows, created, updated, unchanged, error), job_id, created_by, created_at, applied_at, undone_at."),
         "ImportFile": json!({"type": "string", "format": "binary", "description": "The CSV/TSV file as the request body (UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252; comma, semicolon, tab or pipe)."}),
-        "MappingInput": generic("columns: one entry per column {column, header, target}; target is first_name, last_name, email, personal_id, comment, phone, location, skills, department, role, seat_type, team_id, external, {\"custom\": key} or skip."),
+        "MappingInput": generic("columns: one entry per column {column, header, target}; target is first_name, last_name, email, personal_id, comment, phone, location, skills, department, role, seat_type, team_id, admin_of_division, external, {\"custom\": key} or skip."),
         "ImportOptions": object(&[], &[
             ("existing", json!({"type": "string", "enum": ["update", "skip"], "description": "What to do with members who exist already (default update)."})),
             ("all_or_nothing", json!({"type": "boolean", "description": "Apply nothing if any row has an error (default false: skip bad rows)."})),

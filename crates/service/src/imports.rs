@@ -108,6 +108,8 @@ struct Planned {
     member: Option<ImportedMember>,
     existing: Option<MemberRecord>,
     team_id: Option<i64>,
+    /// A division the member is to administer.
+    division_id: Option<i64>,
 }
 
 fn file_error(e: roster_bulk::ImportError) -> ServiceError {
@@ -166,6 +168,36 @@ fn merged_fields(base: Option<&MemberRecord>, m: &ImportedMember) -> MemberField
         f.custom_fields = serde_json::Value::Object(custom);
     }
     f
+}
+
+impl Service {
+    /// The division a `Division (Admin)` cell names, if the importer may name
+    /// division admins (that needs roles.manage, as in the API). Verdicts are
+    /// cached per key: a file names the same few divisions many times.
+    async fn division_for_import(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        key: &str,
+        cache: &mut HashMap<String, Result<i64, String>>,
+    ) -> ServiceResult<Result<i64, String>> {
+        if let Some(v) = cache.get(key) {
+            return Ok(v.clone());
+        }
+        let verdict = if !actor.permissions.contains(roster_domain::Permission::ManageRoles) {
+            Err("naming division admins needs the permission roles.manage".to_owned())
+        } else {
+            match team_by_key(conn, actor.org_id, key).await? {
+                None => Err(format!("no team has the id {key:?}")),
+                Some(id) => match roster_store::team_by_id(conn, actor.org_id, id).await? {
+                    Some(t) if t.is_division => Ok(id),
+                    _ => Err(format!("the team {key:?} is not a division")),
+                },
+            }
+        };
+        cache.insert(key.to_owned(), verdict.clone());
+        Ok(verdict)
+    }
 }
 
 /// An import whose mapping and options may still change: uploaded, not applied.
@@ -346,6 +378,8 @@ impl Service {
             header_of(Target::Role),
             header_of(Target::TeamId),
         );
+        let admin_column = header_of(Target::AdminOfDivision);
+        let mut divisions: HashMap<String, Result<i64, String>> = HashMap::new();
         for (line, cells) in &table.rows {
             let mut p = Planned {
                 preview: RowPreview {
@@ -358,6 +392,7 @@ impl Service {
                 member: None,
                 existing: None,
                 team_id: None,
+                division_id: None,
             };
             match validate_row(&mapping, *line, cells, &defs) {
                 Err(errors) => p.preview.errors = errors,
@@ -414,6 +449,18 @@ impl Service {
                                 "team_id",
                                 "unknown_team",
                                 format!("no team has the id {key:?}"),
+                            )),
+                        }
+                    }
+                    if let Some(key) = &m.admin_of {
+                        match self.division_for_import(conn, actor, key, &mut divisions).await? {
+                            Ok(division) => p.division_id = Some(division),
+                            Err(why) => errors.push(row_error(
+                                *line,
+                                &admin_column,
+                                "admin_of_division",
+                                "invalid_division",
+                                why,
                             )),
                         }
                     }
@@ -744,6 +791,9 @@ impl Service {
             }
             if let (Some(team), Some(member), false) = (p.team_id, row.member_id, row.action == "error") {
                 team_pairs.push((team, member));
+            }
+            if let (Some(division), Some(member), false) = (p.division_id, row.member_id, row.action == "error") {
+                roster_store::add_division_admin(&mut tx, actor.org_id, division, member).await?;
             }
             rows.push(row);
         }

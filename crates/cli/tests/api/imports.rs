@@ -576,3 +576,50 @@ async fn a_saved_mapping_maps_the_next_file_with_the_same_headers() {
         .expect(200);
     assert_eq!(preview.body["totals"]["create"], 1);
 }
+
+#[tokio::test]
+async fn survey_monkey_division_columns_set_the_team_and_the_divisions_an_admin_runs() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    let sales = app
+        .post(
+            &org,
+            "/teams",
+            json!({"name": "Vertrieb", "is_division": true, "external_key": "Sales"}),
+        )
+        .await
+        .expect(201)
+        .id();
+    app.post(&org, "/teams", json!({"name": "Plain", "external_key": "Plain"}))
+        .await
+        .expect(201);
+    let csv = "First name,Last name,Email,Role,Division (User),Division (Admin)\n\
+               Dana,Admin,dana@acme.de,Division Admin,Sales,Sales\n\
+               Nils,Normal,nils@acme.de,normal,Sales,\n\
+               Pia,Plain,pia@acme.de,casual,Sales,Plain\n";
+    let id = app
+        .upload(&org, "surveymonkey.csv", csv.as_bytes().to_vec())
+        .await
+        .expect(201)
+        .id();
+    let preview = app
+        .post(&org, &format!("/imports/{id}/preview"), json!({}))
+        .await
+        .expect(200);
+    let rows = preview.body["rows"].as_array().unwrap();
+    assert_eq!(
+        rows[2]["errors"][0]["code"], "invalid_division",
+        "Plain is a team, not a division"
+    );
+    app.apply_import(&org, id, json!({})).await;
+    let dana = member_by_email(&app, &org, "dana@acme.de").await.unwrap();
+    assert_eq!(dana["role"], "division_admin");
+    let nils = member_by_email(&app, &org, "nils@acme.de").await.unwrap();
+    assert_eq!(
+        (nils["role"].as_str(), nils["seat_type"].as_str()),
+        (Some("reader"), Some("power"))
+    );
+    let team = app.get(&org, &format!("/teams/{sales}")).await.expect(200);
+    assert_eq!(team.body["division_admins"], json!([dana["id"]]));
+    assert_eq!(team.body["member_count"], 2);
+}

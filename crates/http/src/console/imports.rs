@@ -188,6 +188,7 @@ async fn import_page(
         (Target::Role, "Role"),
         (Target::SeatType, "Seat type"),
         (Target::TeamId, "Team id"),
+        (Target::AdminOfDivision, "Division admin of (team id)"),
         (Target::External, "External"),
     ]
     .into_iter()
