@@ -1,0 +1,341 @@
+//! Bulk import of members: upload → detect → map → validate → preview →
+//! apply (a job) → report → undo. The file work is `roster_bulk`; the rules
+//! that need the organization (existing members, teams, roles, seats) live here:
+//! `plan` checks every row, `apply` is the job, `report` the report and undo,
+//! `saved` the saved mappings; this file holds the types and the entry points.
+
+use std::collections::HashMap;
+
+use roster_bulk::{
+    auto_map, detect, read_table, validate_row, Detected, FieldDef, ImportedMember, Mapping, RowError, Table,
+};
+pub use roster_bulk::{ColumnMapping, Target, TextEncoding};
+use roster_domain::{now_millis, CustomFieldKind, MemberStatus, Role};
+use roster_store::{
+    custom_fields, import_by_id, import_file, import_rows, insert_import, insert_import_row, list_imports,
+    member_by_id, org_by_id, set_import_mapping, set_import_state, team_by_key, Conn, ImportRecord, ImportRowRecord,
+    MemberFields, MemberRecord,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::audit::record;
+use crate::jobs::{JobContext, JobFuture, Worker};
+use crate::{Actor, Can, Import, Service, ServiceError, ServiceResult};
+
+mod apply;
+mod plan;
+mod report;
+mod saved;
+
+use plan::Planned;
+pub use saved::SavedTarget;
+
+pub const IMPORT_JOB: &str = "import.apply";
+
+/// What to do with members who exist already, and whether one bad row stops all.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Existing {
+    #[default]
+    Update,
+    Skip,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportOptions {
+    #[serde(default)]
+    pub existing: Existing,
+    #[serde(default)]
+    pub all_or_nothing: bool,
+}
+
+/// The report's file type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Csv,
+    Xlsx,
+}
+
+/// One row of a preview: what applying would do, or why it cannot.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowPreview {
+    pub line: u64,
+    /// create, update, unchanged or error.
+    pub action: &'static str,
+    pub member_id: Option<i64>,
+    pub email: String,
+    pub errors: Vec<RowError>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    pub rows: usize,
+    pub create: usize,
+    pub update: usize,
+    pub unchanged: usize,
+    pub error: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SeatNeed {
+    pub seat_type: String,
+    pub needed: i64,
+    pub available: i64,
+    pub shortfall: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    pub import_id: i64,
+    pub detected: Detected,
+    pub mapping: Mapping,
+    pub unmapped: Vec<String>,
+    pub totals: Totals,
+    pub seat_shortfall: Vec<SeatNeed>,
+    pub rows: Vec<RowPreview>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UndoReport {
+    pub import_id: i64,
+    pub removed: usize,
+    pub restored: usize,
+    pub kept: Vec<KeptRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KeptRow {
+    pub line: i64,
+    pub member_id: Option<i64>,
+    pub reason: String,
+}
+
+fn file_error(e: roster_bulk::ImportError) -> ServiceError {
+    roster_domain::InvalidInput::new("file", "file_refused", e.to_string()).into()
+}
+
+fn row_error(line: u64, column: &str, field: &str, code: &str, message: String) -> RowError {
+    RowError {
+        line,
+        column: column.to_owned(),
+        field: field.to_owned(),
+        code: code.to_owned(),
+        message,
+    }
+}
+
+/// An import whose mapping and options may still change: uploaded, not applied.
+async fn editable_import(conn: &mut Conn, org_id: i64, id: i64) -> ServiceResult<ImportRecord> {
+    let import = import_by_id(conn, org_id, id)
+        .await?
+        .ok_or(ServiceError::NotFound("import"))?;
+    if import.status != "uploaded" {
+        return Err(ServiceError::conflict(
+            "import_not_editable",
+            None,
+            format!("the import is {} already", import.status),
+        ));
+    }
+    Ok(import)
+}
+
+impl Service {
+    /// Stores an uploaded file after checking what it is; maps its columns
+    /// by header. A file that is no importable table is refused whole.
+    #[tracing::instrument(skip_all, fields(org = can.actor().org_id))]
+    pub async fn create_import(
+        &self,
+        can: Can<'_, Import>,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> ServiceResult<ImportRecord> {
+        let actor = can.actor();
+        let mut conn = self.store().conn().await?;
+        let org = org_by_id(&mut conn, actor.org_id)
+            .await?
+            .ok_or(ServiceError::NotFound("organization"))?;
+        let mut detected = detect(&bytes).map_err(file_error)?;
+        let table = read_table(&bytes, &detected, org.import_row_limit as usize).map_err(file_error)?;
+        detected.sheet = table.sheet.clone();
+        let keys: Vec<String> = custom_fields(&mut conn, actor.org_id)
+            .await?
+            .into_iter()
+            .map(|f| f.key)
+            .collect();
+        drop(conn);
+        let mapping = auto_map(&table.headers, &keys);
+        // The name is shown, never used as a path.
+        let file_name = roster_domain::SingleLine::parse("file_name", file_name, 200)
+            .map(|n| n.into_string())
+            .unwrap_or_default();
+        let mut tx = self.store().begin().await?;
+        let id = insert_import(
+            &mut tx,
+            actor.org_id,
+            &file_name,
+            &json!(detected),
+            &json!(mapping),
+            &bytes,
+            &actor.label,
+            now_millis(),
+        )
+        .await?;
+        record(
+            &mut tx,
+            actor,
+            "import.upload",
+            "import",
+            id,
+            json!({"file_name": file_name, "rows": table.rows.len()}),
+        )
+        .await?;
+        let import = import_by_id(&mut tx, actor.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("import"))?;
+        tx.commit().await?;
+        Ok(import)
+    }
+
+    pub async fn import(&self, can: Can<'_, Import>, id: i64) -> ServiceResult<ImportRecord> {
+        let mut conn = self.store().conn().await?;
+        import_by_id(&mut conn, can.actor().org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("import"))
+    }
+
+    pub async fn imports(&self, can: Can<'_, Import>) -> ServiceResult<Vec<ImportRecord>> {
+        let mut conn = self.store().conn().await?;
+        Ok(list_imports(&mut conn, can.actor().org_id, 100).await?)
+    }
+
+    /// Replaces the mapping (the admin's choices, "skip" included).
+    pub async fn set_import_mapping(
+        &self,
+        can: Can<'_, Import>,
+        id: i64,
+        columns: Vec<ColumnMapping>,
+    ) -> ServiceResult<ImportRecord> {
+        let actor = can.actor();
+        let mut tx = self.store().begin().await?;
+        let import = editable_import(&mut tx, actor.org_id, id).await?;
+        let current: Mapping =
+            serde_json::from_value(import.mapping).map_err(|e| ServiceError::Internal(Box::new(e)))?;
+        if columns.len() != current.columns.len()
+            || columns.iter().zip(&current.columns).any(|(a, b)| a.column != b.column)
+        {
+            return Err(roster_domain::InvalidInput::new(
+                "columns",
+                "invalid_mapping",
+                format!("give one entry per column, {} in all, in order", current.columns.len()),
+            )
+            .into());
+        }
+        let mapping = Mapping { columns };
+        set_import_mapping(&mut tx, actor.org_id, id, &json!(mapping)).await?;
+        let import = import_by_id(&mut tx, actor.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("import"))?;
+        tx.commit().await?;
+        Ok(import)
+    }
+
+    /// What applying would do, row by row. Changes nothing.
+    pub async fn preview_import(
+        &self,
+        can: Can<'_, Import>,
+        id: i64,
+        options: ImportOptions,
+    ) -> ServiceResult<Preview> {
+        let actor = can.actor();
+        let mut conn = self.store().conn().await?;
+        let import = import_by_id(&mut conn, actor.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("import"))?;
+        let (detected, _table, mapping, planned) = self.plan(&mut conn, actor, &import, options).await?;
+        let seat_shortfall = self.seat_needs(&mut conn, actor.org_id, &planned).await?;
+        Ok(summarize(id, detected, mapping, planned, seat_shortfall))
+    }
+
+    /// Starts applying the import as a job; returns at once.
+    pub async fn apply_import(
+        &self,
+        can: Can<'_, Import>,
+        id: i64,
+        options: ImportOptions,
+    ) -> ServiceResult<ImportRecord> {
+        let actor = can.actor();
+        let mut tx = self.store().begin().await?;
+        editable_import(&mut tx, actor.org_id, id).await?;
+        let payload = json!({"import_id": id, "actor": actor.label, "member_id": actor.member_id, "role": actor.role.to_string()});
+        let job = self
+            .enqueue_job(&mut tx, Some(actor.org_id), IMPORT_JOB, &payload, &actor.label)
+            .await?;
+        set_import_state(
+            &mut tx,
+            id,
+            "applying",
+            Some(&json!(options)),
+            None,
+            Some(job),
+            now_millis(),
+        )
+        .await?;
+        record(
+            &mut tx,
+            actor,
+            "import.apply",
+            "import",
+            id,
+            json!({"job_id": job, "options": options}),
+        )
+        .await?;
+        let import = import_by_id(&mut tx, actor.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("import"))?;
+        tx.commit().await?;
+        Ok(import)
+    }
+}
+
+fn summarize(
+    import_id: i64,
+    detected: Detected,
+    mapping: Mapping,
+    planned: Vec<Planned>,
+    seat_shortfall: Vec<SeatNeed>,
+) -> Preview {
+    let mut totals = Totals {
+        rows: planned.len(),
+        ..Default::default()
+    };
+    for p in &planned {
+        match p.preview.action {
+            "create" => totals.create += 1,
+            "update" => totals.update += 1,
+            "unchanged" => totals.unchanged += 1,
+            _ => totals.error += 1,
+        }
+    }
+    Preview {
+        import_id,
+        detected,
+        unmapped: mapping.unmapped().into_iter().map(str::to_owned).collect(),
+        mapping,
+        totals,
+        seat_shortfall,
+        rows: planned.into_iter().map(|p| p.preview).collect(),
+    }
+}
+
+/// Registers the import job with a worker.
+pub fn register_jobs(worker: &mut Worker, service: Service) {
+    worker.register(
+        IMPORT_JOB,
+        std::sync::Arc::new(move |ctx: JobContext| -> JobFuture {
+            let service = service.clone();
+            Box::pin(async move { service.run_import_job(&ctx).await })
+        }),
+    );
+}

@@ -1,0 +1,167 @@
+//! After an import: its report and its undo.
+
+use super::*;
+
+impl Service {
+    /// The per-row report: the uploaded columns plus status and reason, as
+    /// CSV or as an Excel workbook.
+    pub async fn import_report(&self, can: Can<'_, Import>, id: i64, format: ReportFormat) -> ServiceResult<Vec<u8>> {
+        let actor = can.actor();
+        let mut conn = self.store().conn().await?;
+        let import = import_by_id(&mut conn, actor.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("import"))?;
+        let applied = import_rows(&mut conn, id).await?;
+        let (table, outcomes): (Table, HashMap<u64, (String, String)>) = if applied.is_empty() {
+            // Not applied yet: the report is the preview.
+            let (_, table, _, planned) = self.plan(&mut conn, actor, &import, ImportOptions::default()).await?;
+            let outcomes = planned
+                .iter()
+                .map(|p| {
+                    let reason = p
+                        .preview
+                        .errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    (p.preview.line, (p.preview.action.to_owned(), reason))
+                })
+                .collect();
+            (table, outcomes)
+        } else {
+            let bytes = import_file(&mut conn, id).await?;
+            let mut detected = detect(&bytes).map_err(file_error)?;
+            detected.sheet = import.detected["sheet"].as_str().map(str::to_owned);
+            let table = read_table(&bytes, &detected, usize::MAX).map_err(file_error)?;
+            (
+                table,
+                applied
+                    .into_iter()
+                    .map(|r| (r.line as u64, (r.action, r.reason)))
+                    .collect(),
+            )
+        };
+        let outcome = |line: u64| {
+            outcomes
+                .get(&line)
+                .cloned()
+                .unwrap_or_else(|| ("unknown".into(), String::new()))
+        };
+        match format {
+            ReportFormat::Csv => {
+                let mut out = Vec::new();
+                roster_bulk::write_report_csv(&mut out, &table, outcome)
+                    .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+                Ok(out)
+            }
+            ReportFormat::Xlsx => {
+                roster_bulk::write_report_xlsx(&table, outcome).map_err(|e| ServiceError::Internal(Box::new(e)))
+            }
+        }
+    }
+
+    /// Undoes an applied import: removes the members it created and restores
+    /// the values it changed — except where a member was edited since or has
+    /// an account (accepted an invitation); those are kept and named.
+    pub async fn undo_import(&self, can: Can<'_, Import>, id: i64) -> ServiceResult<UndoReport> {
+        let actor = can.actor();
+        let mut tx = self.store().begin().await?;
+        let import = import_by_id(&mut tx, actor.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("import"))?;
+        if import.status != "applied" {
+            return Err(ServiceError::conflict(
+                "import_not_applied",
+                None,
+                format!("only an applied import can be undone; this one is {}", import.status),
+            ));
+        }
+        let applied_at = import.applied_at.unwrap_or(0);
+        let mut report = UndoReport {
+            import_id: id,
+            removed: 0,
+            restored: 0,
+            kept: Vec::new(),
+        };
+        for row in import_rows(&mut tx, id).await? {
+            let Some(member_id) = row.member_id else { continue };
+            if row.action != "created" && row.action != "updated" {
+                continue;
+            }
+            let Some(member) = member_by_id(&mut tx, actor.org_id, member_id).await? else {
+                continue;
+            };
+            let keep = |why: &str| KeptRow {
+                line: row.line,
+                member_id: Some(member_id),
+                reason: why.to_owned(),
+            };
+            if member.account_id.is_some() {
+                report.kept.push(keep("has accepted an invitation since"));
+                continue;
+            }
+            if member.updated_at > applied_at {
+                report.kept.push(keep("was edited after the import"));
+                continue;
+            }
+            if row.action == "created" {
+                roster_store::delete_member(&mut tx, actor.org_id, member_id).await?;
+                report.removed += 1;
+            } else if let Some(before) = row
+                .before
+                .as_deref()
+                .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+            {
+                let fields = fields_from_json(&before["fields"])
+                    .ok_or_else(|| ServiceError::Internal("stored fields unreadable".into()))?;
+                roster_store::update_member(&mut tx, actor.org_id, member_id, &fields, now_millis()).await?;
+                if let Some(status) = before["status"].as_str().filter(|s| *s != member.status) {
+                    roster_store::set_member_status(
+                        &mut tx,
+                        actor.org_id,
+                        member_id,
+                        Some(&member.status),
+                        status,
+                        &actor.label,
+                        now_millis(),
+                    )
+                    .await?;
+                }
+                report.restored += 1;
+            }
+        }
+        set_import_state(&mut tx, id, "undone", None, None, None, now_millis()).await?;
+        record(
+            &mut tx,
+            actor,
+            "import.undo",
+            "import",
+            id,
+            json!({"removed": report.removed, "restored": report.restored, "kept": report.kept.len()}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+}
+
+fn fields_from_json(v: &serde_json::Value) -> Option<MemberFields> {
+    let s = |k: &str| v[k].as_str().map(str::to_owned);
+    Some(MemberFields {
+        first_name: s("first_name")?,
+        last_name: s("last_name")?,
+        email: s("email")?,
+        email_normalized: s("email_normalized")?,
+        personal_id: s("personal_id")?,
+        comment: s("comment")?,
+        phone: s("phone")?,
+        location: s("location")?,
+        skills: s("skills")?,
+        department: s("department")?,
+        role: s("role")?,
+        seat_type: s("seat_type"),
+        external: v["external"].as_bool()?,
+        custom_fields: v["custom_fields"].clone(),
+    })
+}
