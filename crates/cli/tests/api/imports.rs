@@ -623,3 +623,44 @@ async fn survey_monkey_division_columns_set_the_team_and_the_divisions_an_admin_
     assert_eq!(team.body["division_admins"], json!([dana["id"]]));
     assert_eq!(team.body["member_count"], 2);
 }
+
+#[tokio::test]
+async fn an_import_job_that_runs_again_after_its_work_was_committed_changes_nothing() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    let id = app
+        .upload(&org, "x.csv", b"firstname,lastname,email\nA,B,a@acme.de\n".to_vec())
+        .await
+        .expect(201)
+        .id();
+    let done = app.apply_import(&org, id, json!({})).await;
+    assert_eq!(done["summary"]["created"], 1);
+    // The worker died after committing, before marking its job done: the job is claimable again.
+    let job = done["job_id"].as_i64().unwrap();
+    let mut conn = app.service.store().conn().await.unwrap();
+    roster_store::sqlx::query(
+        "UPDATE jobs SET status = 'running', lease_token = 'dead', lease_expires_at = 0, attempts = 1 WHERE id = $1",
+    )
+    .bind(job)
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    drop(conn);
+    for _ in 0..200 {
+        let mut conn = app.service.store().conn().await.unwrap();
+        let j = roster_store::job_by_id(&mut conn, job).await.unwrap().unwrap();
+        if j.status != "running" {
+            assert_eq!(j.status, "succeeded", "{j:?}");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let again = app.get(&org, &format!("/imports/{id}")).await.expect(200);
+    assert_eq!(again.body["status"], "applied");
+    let members = app.get(&org, "/members?q=a@acme").await.expect(200);
+    assert_eq!(
+        members.body["items"].as_array().unwrap().len(),
+        1,
+        "no duplicate member after the rerun"
+    );
+}

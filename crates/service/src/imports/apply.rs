@@ -82,6 +82,11 @@ impl Service {
         let import = import_by_id(&mut tx, actor.org_id, id)
             .await?
             .ok_or(ServiceError::NotFound("import"))?;
+        // A job that runs again after its work was committed (its worker died
+        // before marking it done) finds the import applied and stops there.
+        if import.status != "applying" {
+            return Ok(import.summary);
+        }
         let options: ImportOptions = serde_json::from_value(import.options.clone()).unwrap_or_default();
         let (_detected, _table, _mapping, planned) = self.plan(&mut tx, actor, &import, options).await?;
         let shortfall = self.seat_needs(&mut tx, actor.org_id, &planned).await?;
