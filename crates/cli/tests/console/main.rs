@@ -129,6 +129,21 @@ async fn an_admin_signs_in_adds_a_member_and_finds_them_by_search() {
     assert_eq!(page.body["items"].as_array().unwrap().len(), 1);
     browser.goto(&format!("{}/o/acme/members", app.base)).await;
     browser.screenshot("members").await;
+    // At 200% zoom a 1280 px window lays the page out in 640 px: nothing may
+    // need sideways scrolling except the member table itself.
+    browser.resize(640, 1000).await;
+    browser.goto(&format!("{}/o/acme/members", app.base)).await;
+    let overflow = browser
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            json!([]),
+        )
+        .await;
+    browser.screenshot("members-zoom-200").await;
+    assert!(
+        overflow.as_i64().unwrap_or(0) <= 0,
+        "the page scrolls sideways by {overflow} px at 200% zoom"
+    );
 }
 
 #[tokio::test]

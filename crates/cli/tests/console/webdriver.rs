@@ -226,6 +226,16 @@ impl Browser {
         panic!("{needle:?} never appeared on {}: {last}", self.url().await);
     }
 
+    /// Resizes the window (half the width is what 200% zoom leaves a page).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.cmd(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+
     /// Saves a PNG of the viewport to `docs/screenshots/NAME.png`.
     pub async fn screenshot(&self, name: &str) {
         let data = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
