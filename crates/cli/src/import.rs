@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use roster_service::imports::{register_jobs, ColumnMapping, Existing, ImportOptions, ReportFormat, Target};
+use roster_service::imports::{register_jobs, ColumnMapping, Existing, ImportOptions, Mapping, ReportFormat};
 use roster_service::jobs::Worker;
 use roster_service::{Service, ServiceError};
 use serde_json::json;
@@ -123,12 +123,8 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
     let import = svc.import(svc.authorize(&actor).await?, import.id).await?;
     if !json {
         let d = &import.detected;
-        let mapping: Vec<ColumnMapping> = serde_json::from_value(import.mapping["columns"].clone()).unwrap_or_default();
-        let unmapped: Vec<&str> = mapping
-            .iter()
-            .filter(|c| c.target == Target::Skip)
-            .map(|c| c.header.as_str())
-            .collect();
+        let mapping: Option<Mapping> = serde_json::from_value(import.mapping.clone()).ok();
+        let unmapped = mapping.as_ref().map(Mapping::unmapped).unwrap_or_default();
         eprintln!(
             "{name}: {}, {}, delimiter {}{}",
             d["format"].as_str().unwrap_or("-"),

@@ -196,7 +196,8 @@ impl Worker {
         }
     }
 
-    /// Runs until `shutdown` turns true, and purges old job history hourly.
+    /// Runs until `shutdown` turns true; hourly it purges old job history,
+    /// expired sessions and old sign-in failures.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let mut last_purge = 0;
         loop {
@@ -228,7 +229,10 @@ impl Worker {
 
     async fn purge(&self) -> ServiceResult<()> {
         let mut tx = self.service.store().begin().await?;
-        let purged = roster_store::purge_finished_jobs(&mut tx, now_millis()).await?;
+        let now = now_millis();
+        let purged = roster_store::purge_finished_jobs(&mut tx, now).await?;
+        // Expired sessions, and sign-in failures older than any throttling window.
+        roster_store::purge_sessions(&mut tx, now, now - 86_400_000).await?;
         tx.commit().await?;
         if purged > 0 {
             tracing::info!(purged, "purged finished jobs past their history");

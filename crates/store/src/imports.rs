@@ -157,21 +157,6 @@ pub struct ImportRowRecord {
     pub before: Option<String>,
 }
 
-pub async fn insert_import_row(conn: &mut Conn, import_id: i64, row: &ImportRowRecord) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO import_rows (import_id, line, action, member_id, reason, before) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(import_id)
-    .bind(row.line)
-    .bind(&row.action)
-    .bind(row.member_id)
-    .bind(&row.reason)
-    .bind(row.before.as_deref())
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 pub async fn import_rows(conn: &mut Conn, import_id: i64) -> StoreResult<Vec<ImportRowRecord>> {
     let rows = sqlx::query(
         "SELECT line, action, member_id, reason, before FROM import_rows WHERE import_id = $1 ORDER BY line",
@@ -213,17 +198,6 @@ pub async fn team_by_key(conn: &mut Conn, org_id: i64, key: &str) -> StoreResult
         sqlx::query_scalar("SELECT id FROM teams WHERE org_id = $1 AND external_key = $2")
             .bind(org_id)
             .bind(key)
-            .fetch_optional(conn)
-            .await?,
-    )
-}
-
-/// The member of an organization with this personal id.
-pub async fn member_id_by_personal_id(conn: &mut Conn, org_id: i64, personal_id: &str) -> StoreResult<Option<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM members WHERE org_id = $1 AND personal_id = $2")
-            .bind(org_id)
-            .bind(personal_id)
             .fetch_optional(conn)
             .await?,
     )

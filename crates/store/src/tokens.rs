@@ -80,17 +80,6 @@ pub async fn list_tokens(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<TokenR
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
-pub async fn token_by_id(conn: &mut Conn, org_id: i64, id: i64) -> StoreResult<Option<TokenRecord>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM api_tokens WHERE org_id = $1 AND id = $2"
-    ))
-    .bind(org_id)
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.as_ref().map(from_row).transpose()?)
-}
-
 pub async fn revoke_token(conn: &mut Conn, org_id: i64, id: i64, now: i64) -> StoreResult<bool> {
     let done =
         sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL")

@@ -3,7 +3,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::Json;
 use roster_service::store::OrgRecord;
-use roster_service::{OrgOverview, OrgSettingsPatch, RemoveMember, SeatSummary, ServiceError};
+use roster_service::{OrgOverview, OrgSettingsPatch, RemoveMember, SeatSummary};
 use serde::Deserialize;
 
 use super::{ApiJson, Authed, Endpoint};
@@ -148,9 +148,6 @@ async fn transfer_ownership(
 }
 
 async fn leave(State(s): State<AppState>, Authed(actor): Authed) -> Result<StatusCode, ApiError> {
-    if actor.member_id.is_none() {
-        return Err(ServiceError::forbidden("an API token is not a member and cannot leave").into());
-    }
     s.service.leave(&actor, RemoveMember::default()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

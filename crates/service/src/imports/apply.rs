@@ -107,28 +107,31 @@ impl Service {
             drop(tx);
             let mut tx = self.store().begin().await?;
             let summary = json!({"rows": planned.len(), "error": errors, "created": 0, "updated": 0, "unchanged": 0, "all_or_nothing": true});
-            for p in &planned {
-                let reason = p
-                    .preview
-                    .errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                let action = if p.preview.action == "error" {
-                    "error"
-                } else {
-                    "skipped"
-                };
-                let row = ImportRowRecord {
-                    line: p.preview.line as i64,
-                    action: action.into(),
-                    member_id: None,
-                    reason,
-                    before: None,
-                };
-                insert_import_row(&mut tx, id, &row).await?;
-            }
+            let rows: Vec<ImportRowRecord> = planned
+                .iter()
+                .map(|p| {
+                    let reason = p
+                        .preview
+                        .errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    let action = if p.preview.action == "error" {
+                        "error"
+                    } else {
+                        "skipped"
+                    };
+                    ImportRowRecord {
+                        line: p.preview.line as i64,
+                        action: action.into(),
+                        member_id: None,
+                        reason,
+                        before: None,
+                    }
+                })
+                .collect();
+            roster_store::bulk::insert_import_rows(&mut tx, id, &rows).await?;
             set_import_state(&mut tx, id, "failed", None, Some(&summary), None, now_millis()).await?;
             tx.commit().await?;
             return Ok(summary);

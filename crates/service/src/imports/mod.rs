@@ -6,15 +6,12 @@
 
 use std::collections::HashMap;
 
-use roster_bulk::{
-    auto_map, detect, read_table, validate_row, Detected, FieldDef, ImportedMember, Mapping, RowError, Table,
-};
-pub use roster_bulk::{ColumnMapping, Target, TextEncoding};
+use roster_bulk::{auto_map, detect, read_table, validate_row, Detected, FieldDef, ImportedMember, RowError, Table};
+pub use roster_bulk::{ColumnMapping, Mapping, Target, TextEncoding};
 use roster_domain::{now_millis, CustomFieldKind, MemberStatus, Role};
 use roster_store::{
-    custom_fields, import_by_id, import_file, import_rows, insert_import, insert_import_row, list_imports,
-    member_by_id, org_by_id, set_import_mapping, set_import_state, team_by_key, Conn, ImportRecord, ImportRowRecord,
-    MemberFields, MemberRecord,
+    custom_fields, import_by_id, import_file, import_rows, insert_import, list_imports, member_by_id, org_by_id,
+    set_import_mapping, set_import_state, team_by_key, Conn, ImportRecord, ImportRowRecord, MemberFields, MemberRecord,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
