@@ -21,7 +21,7 @@ pub use detect::{detect, Detected, FileFormat, ImportError, TextEncoding};
 pub use mapping::{auto_map, ColumnMapping, Mapping, Target};
 pub use report::write_report_csv;
 pub use report_xlsx::write_report_xlsx;
-pub use table::{read_table, Table};
+pub use table::{read_table, scan_rows, Scanned, Table};
 pub use validate::{role_term, validate_row, FieldDef, ImportedMember, RowError};
 #[cfg(feature = "fixtures")]
 pub use xlsx::fixtures;

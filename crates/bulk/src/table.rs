@@ -23,14 +23,40 @@ fn unguard(cell: &str) -> String {
     }
 }
 
+/// What a scan found besides the rows it handed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scanned {
+    pub headers: Vec<String>,
+    /// Data rows handed over (entirely empty rows are not counted).
+    pub rows: usize,
+    /// The sheet read (workbooks only).
+    pub sheet: Option<String>,
+}
+
 /// Reads the whole table, refusing more than `row_limit` data rows.
 pub fn read_table(bytes: &[u8], detected: &Detected, row_limit: usize) -> Result<Table, ImportError> {
+    let mut rows = Vec::new();
+    let scanned = scan_rows(bytes, detected, row_limit, |line, cells| rows.push((line, cells)))?;
+    Ok(Table {
+        headers: scanned.headers,
+        rows,
+        sheet: scanned.sheet,
+    })
+}
+
+/// Streams the data rows, each with its line, to `visit`, holding one row
+/// at a time: a million-row file is read twice by an import (duplicates
+/// first, then the rows) and never held as a table. Refuses more than
+/// `row_limit` data rows — after handing over the first `row_limit`, so a
+/// caller that writes as it goes must not keep its work on that error.
+pub fn scan_rows(
+    bytes: &[u8],
+    detected: &Detected,
+    row_limit: usize,
+    mut visit: impl FnMut(u64, Vec<String>),
+) -> Result<Scanned, ImportError> {
     if detected.format == crate::FileFormat::Xlsx {
-        let (table, sheet) = crate::xlsx::read_sheet(bytes, detected.sheet.as_deref(), row_limit)?;
-        return Ok(Table {
-            sheet: Some(sheet),
-            ..table
-        });
+        return crate::xlsx::scan_sheet(bytes, detected.sheet.as_deref(), row_limit, visit);
     }
     let Some(encoding) = detected.encoding else {
         return Err(ImportError::NoHeader);
@@ -44,7 +70,7 @@ pub fn read_table(bytes: &[u8], detected: &Detected, row_limit: usize) -> Result
         .from_reader(text.as_bytes());
     let bytes = text.as_bytes();
     let mut headers = None;
-    let mut rows = Vec::new();
+    let mut rows = 0;
     let mut record = csv::StringRecord::new();
     // A row's line is 1 + the line breaks before its first byte. csv's
     // record offset may point at line breaks it skipped (a CRLF's LF, blank
@@ -70,10 +96,10 @@ pub fn read_table(bytes: &[u8], detected: &Detected, row_limit: usize) -> Result
         newlines += bytes[scanned..upto].iter().filter(|b| **b == b'\n').count() as u64;
         scanned = upto;
         let line = newlines + 1;
-        let cells: Vec<String> = record.iter().map(unguard).collect();
-        if cells.iter().all(|c| c.trim().is_empty()) {
+        if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
+        let cells: Vec<String> = record.iter().map(unguard).collect();
         if headers.is_none() {
             headers = Some(
                 cells
@@ -83,7 +109,7 @@ pub fn read_table(bytes: &[u8], detected: &Detected, row_limit: usize) -> Result
             );
             continue;
         }
-        if rows.len() == row_limit {
+        if rows == row_limit {
             let more = 1 + reader
                 .records()
                 .filter(|r| r.as_ref().is_ok_and(|r| r.iter().any(|c| !c.trim().is_empty())))
@@ -93,9 +119,10 @@ pub fn read_table(bytes: &[u8], detected: &Detected, row_limit: usize) -> Result
                 limit: row_limit,
             });
         }
-        rows.push((line, cells));
+        rows += 1;
+        visit(line, cells);
     }
-    Ok(Table {
+    Ok(Scanned {
         headers: headers.ok_or(ImportError::NoHeader)?,
         rows,
         sheet: None,

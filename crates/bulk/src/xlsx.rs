@@ -6,13 +6,12 @@
 //! the process. Sheets are then read as a stream of cells, with the row and
 //! column counts capped.
 
-use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 
 use calamine::{DataRef, Reader, Xlsx};
 
 use crate::detect::ImportError;
-use crate::table::Table;
+use crate::table::Scanned;
 
 /// An import reads at most this many columns.
 pub const MAX_COLUMNS: u32 = 256;
@@ -127,9 +126,15 @@ fn excel_date(serial: f64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// Reads a sheet (the named one, or the first with any cell) as a table.
-/// The header is the first non-empty row; line numbers are Excel's rows.
-pub fn read_sheet(bytes: &[u8], sheet: Option<&str>, row_limit: usize) -> Result<(Table, String), ImportError> {
+/// Streams a sheet (the named one, or the first with any cell) row by row
+/// to `visit`; the header is the first non-empty row, line numbers are
+/// Excel's rows. Cells arrive in row order, so one row is held at a time.
+pub(crate) fn scan_sheet(
+    bytes: &[u8],
+    sheet: Option<&str>,
+    row_limit: usize,
+    mut visit: impl FnMut(u64, Vec<String>),
+) -> Result<Scanned, ImportError> {
     check_zip(bytes)?;
     let mut workbook: Xlsx<_> =
         Xlsx::new(Cursor::new(bytes)).map_err(|e| hostile(format!("the workbook cannot be read: {e}")))?;
@@ -144,14 +149,23 @@ pub fn read_sheet(bytes: &[u8], sheet: Option<&str>, row_limit: usize) -> Result
         None => names,
     };
     for name in candidates {
-        let mut rows: BTreeMap<u32, Vec<String>> = BTreeMap::new();
-        let mut reader = workbook
-            .worksheet_cells_reader(&name)
-            .map_err(|e| hostile(format!("the sheet {name:?} cannot be read: {e}")))?;
-        while let Some(cell) = reader
-            .next_cell()
-            .map_err(|e| hostile(format!("the sheet {name:?} cannot be read: {e}")))?
-        {
+        let unreadable = |e: calamine::XlsxError| hostile(format!("the sheet {name:?} cannot be read: {e}"));
+        let mut reader = workbook.worksheet_cells_reader(&name).map_err(unreadable)?;
+        let mut headers: Option<Vec<String>> = None;
+        let (mut rows, mut over) = (0usize, 0usize);
+        let mut current: Option<(u32, Vec<String>)> = None;
+        let mut flush = |row: Option<(u32, Vec<String>)>, headers: &mut Option<Vec<String>>| {
+            let Some((r, cells)) = row else { return };
+            if headers.is_none() {
+                *headers = Some(cells.into_iter().map(|h| h.trim().to_owned()).collect());
+            } else if rows == row_limit {
+                over += 1;
+            } else {
+                rows += 1;
+                visit(u64::from(r) + 1, cells);
+            }
+        };
+        while let Some(cell) = reader.next_cell().map_err(unreadable)? {
             let (row, col) = cell.get_position();
             let text = cell_text(cell.get_value());
             if text.trim().is_empty() {
@@ -163,37 +177,29 @@ pub fn read_sheet(bytes: &[u8], sheet: Option<&str>, row_limit: usize) -> Result
                     col + 1
                 )));
             }
-            if !rows.contains_key(&row) && rows.len() > row_limit {
-                return Err(ImportError::TooManyRows {
-                    rows: rows.len(),
-                    limit: row_limit,
-                });
+            if current.as_ref().is_some_and(|(r, _)| *r != row) {
+                flush(current.take(), &mut headers);
             }
-            let cells = rows.entry(row).or_default();
+            let (_, cells) = current.get_or_insert_with(|| (row, Vec::new()));
             if cells.len() <= col as usize {
                 cells.resize(col as usize + 1, String::new());
             }
             cells[col as usize] = text;
         }
+        flush(current.take(), &mut headers);
         drop(reader);
-        let mut iter = rows.into_iter();
-        let Some((_, headers)) = iter.next() else { continue };
-        let rows: Vec<(u64, Vec<String>)> = iter.map(|(r, cells)| (u64::from(r) + 1, cells)).collect();
-        if rows.len() > row_limit {
+        let Some(headers) = headers else { continue };
+        if over > 0 {
             return Err(ImportError::TooManyRows {
-                rows: rows.len(),
+                rows: rows + over,
                 limit: row_limit,
             });
         }
-        let headers = headers.into_iter().map(|h| h.trim().to_owned()).collect();
-        return Ok((
-            Table {
-                headers,
-                rows,
-                sheet: None,
-            },
-            name,
-        ));
+        return Ok(Scanned {
+            headers,
+            rows,
+            sheet: Some(name),
+        });
     }
     Err(ImportError::NoHeader)
 }
@@ -254,6 +260,34 @@ pub mod fixtures {
 mod tests {
     use super::fixtures::{s, workbook};
     use super::*;
+    use crate::table::Table;
+
+    fn read_sheet(bytes: &[u8], sheet: Option<&str>, row_limit: usize) -> Result<(Table, String), ImportError> {
+        let mut rows = Vec::new();
+        let scanned = scan_sheet(bytes, sheet, row_limit, |line, cells| rows.push((line, cells)))?;
+        let name = scanned.sheet.unwrap_or_default();
+        Ok((
+            Table {
+                headers: scanned.headers,
+                rows,
+                sheet: None,
+            },
+            name,
+        ))
+    }
+
+    #[test]
+    fn rows_past_the_limit_are_counted_and_refused() {
+        let sheet = format!(
+            "<row r=\"1\">{}</row><row r=\"2\">{}</row><row r=\"3\">{}</row><row r=\"4\">{}</row>",
+            s("A1", "email"),
+            s("A2", "a@x.de"),
+            s("A3", "b@x.de"),
+            s("A4", "c@x.de")
+        );
+        let err = read_sheet(&workbook(&sheet, None), None, 2).unwrap_err();
+        assert_eq!(err, ImportError::TooManyRows { rows: 3, limit: 2 });
+    }
 
     #[test]
     fn a_sheet_reads_as_a_table_with_numbers_as_identifiers_and_dates() {

@@ -227,7 +227,7 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
 }
 
 /// Runs the import's job here (another `roster serve` may take it first;
-/// either way this waits for it), showing progress on a terminal.
+/// either way this waits for it), with a progress bar on a terminal.
 async fn wait_for_job(
     svc: &Service,
     actor: &roster_service::Actor,
@@ -237,20 +237,67 @@ async fn wait_for_job(
     let mut worker = Worker::new(svc.clone());
     register_jobs(&mut worker, svc.clone());
     let tty = !json && std::io::stderr().is_terminal();
+    if tty {
+        // The bar appears once the job knows how many rows there are (after
+        // its first pass over the file, which looks for duplicates).
+        eprintln!("import {id}: checking every row, then applying…");
+    }
+    let mut bar = None;
     loop {
-        let ran = worker.run_once().await?;
+        // The job runs beside this loop, which reads its progress meanwhile.
+        let mut run = tokio::spawn(async move { worker.run_once().await.map(|ran| (ran, worker)) });
+        let ran = loop {
+            tokio::select! {
+                done = &mut run => break done??,
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {
+                    if tty {
+                        show_progress(svc, actor, id, &mut bar).await?;
+                    }
+                }
+            }
+        };
+        let (ran, w) = ran;
+        worker = w;
         let record = svc.import(svc.authorize(actor).await?, id).await?;
         if record.status != "applying" {
-            if tty {
-                eprintln!();
+            if let Some(bar) = &bar {
+                bar.finish_and_clear();
             }
             return Ok(record);
         }
         if tty {
-            eprint!("\rapplying import {id}…");
+            show_progress(svc, actor, id, &mut bar).await?;
         }
         if !ran {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// Draws the job's progress, creating the bar once the total is known.
+async fn show_progress(
+    svc: &Service,
+    actor: &roster_service::Actor,
+    id: i64,
+    bar: &mut Option<indicatif::ProgressBar>,
+) -> anyhow::Result<()> {
+    let record = svc.import(svc.authorize(actor).await?, id).await?;
+    let Some((done, total)) = svc.import_progress(svc.authorize(actor).await?, &record).await? else {
+        return Ok(());
+    };
+    if bar.is_none() {
+        let Some(total) = total else { return Ok(()) };
+        let style = indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {human_pos}/{human_len} rows ({percent}%), {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        let new = indicatif::ProgressBar::new(total.max(0) as u64).with_style(style);
+        new.set_message(format!("applying import {id}"));
+        *bar = Some(new);
+    }
+    if let Some(bar) = bar {
+        bar.set_position(done.max(0) as u64);
+    }
+    Ok(())
 }

@@ -33,7 +33,35 @@ pub struct JobContext {
 #[error("the job's lease was lost; another worker has it")]
 pub struct LeaseLost;
 
+/// (done, total) of the jobs running in this process. A job that holds a
+/// long write transaction (an import on SQLite) cannot write its progress to
+/// the job row until it commits, so progress is also kept here, in memory.
+#[derive(Clone, Default)]
+pub(crate) struct LiveProgress(Arc<std::sync::Mutex<HashMap<i64, DoneOfTotal>>>);
+
+/// Units done, and of how many when known.
+pub type DoneOfTotal = (i64, Option<i64>);
+
+impl LiveProgress {
+    fn set(&self, job: i64, progress: (i64, Option<i64>)) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(job, progress);
+    }
+
+    fn clear(&self, job: i64) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&job);
+    }
+
+    fn get(&self, job: i64) -> Option<(i64, Option<i64>)> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(&job).copied()
+    }
+}
+
 impl JobContext {
+    /// Records progress in this process's memory only (no database write).
+    pub fn live_progress(&self, done: i64, total: Option<i64>) {
+        self.service.live_progress.set(self.job.id, (done, total));
+    }
+
     /// Records progress (done of total) and extends the lease.
     pub async fn progress(&self, done: i64, total: Option<i64>) -> Result<(), LeaseLost> {
         let now = now_millis();
@@ -164,6 +192,7 @@ impl Worker {
             Err(join) => Err(format!("the job crashed: {join}")),
         };
         heartbeat.abort();
+        self.service.live_progress.clear(job.id);
         self.finish(&job, &lease_token, outcome).await;
         Ok(true)
     }
@@ -280,10 +309,18 @@ impl Service {
         can: crate::Can<'_, crate::ReadOrg>,
         job_id: i64,
     ) -> ServiceResult<Option<(i64, Option<i64>)>> {
+        self.progress_of(can.actor().org_id, job_id).await
+    }
+
+    /// A job's progress, if the job is the organization's.
+    pub(crate) async fn progress_of(&self, org_id: i64, job_id: i64) -> ServiceResult<Option<(i64, Option<i64>)>> {
         let mut conn = self.store().conn().await?;
         let job = roster_store::job_by_id(&mut conn, job_id).await?;
-        Ok(job
-            .filter(|j| j.org_id == Some(can.actor().org_id))
-            .map(|j| (j.progress_done, j.progress_total)))
+        Ok(job.filter(|j| j.org_id == Some(org_id)).map(|j| {
+            // Progress kept in memory is newer, when this process runs the job.
+            self.live_progress
+                .get(job_id)
+                .unwrap_or((j.progress_done, j.progress_total))
+        }))
     }
 }

@@ -45,6 +45,8 @@ pub use tokens::{NewToken, TokenCreated};
 pub struct Service {
     store: Store,
     passwords: PasswordHasher,
+    /// Progress of the jobs running in this process, by job id.
+    live_progress: jobs::LiveProgress,
 }
 
 impl Service {
@@ -52,6 +54,7 @@ impl Service {
         Self {
             store,
             passwords: PasswordHasher::new(4, std::time::Duration::from_secs(5)),
+            live_progress: jobs::LiveProgress::default(),
         }
     }
 

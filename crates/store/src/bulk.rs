@@ -173,3 +173,85 @@ pub async fn add_team_members(conn: &mut Conn, org_id: i64, pairs: &[(i64, i64)]
     }
     Ok(())
 }
+
+/// A member's values before and after an import's row.
+pub struct MemberChange<'a> {
+    pub id: i64,
+    pub before: &'a MemberFields,
+    pub after: &'a MemberFields,
+}
+
+/// The columns an update may set, with the value from a member's fields.
+type Column = (&'static str, fn(&MemberFields) -> crate::sql::Arg);
+
+const UPDATABLE: [Column; 15] = [
+    ("first_name", |f| f.first_name.clone().into()),
+    ("last_name", |f| f.last_name.clone().into()),
+    ("email", |f| f.email.clone().into()),
+    ("email_normalized", |f| f.email_normalized.clone().into()),
+    ("personal_id", |f| f.personal_id.clone().into()),
+    ("comment", |f| f.comment.clone().into()),
+    ("phone", |f| f.phone.clone().into()),
+    ("location", |f| f.location.clone().into()),
+    ("skills", |f| f.skills.clone().into()),
+    ("department", |f| f.department.clone().into()),
+    ("role", |f| f.role.clone().into()),
+    ("seat_type", |f| f.seat_type.clone().into()),
+    ("external", |f| i64::from(f.external).into()),
+    ("custom_fields", |f| f.custom_fields.to_string().into()),
+    ("search_text", |f| f.search_text().into()),
+];
+
+/// Updates members' columns that differ between before and after, and
+/// nothing else: an unchanged column keeps its index entries, and the
+/// search index is rewritten only where the searched text changed. Members
+/// with the same changed columns go in one `UPDATE … FROM (VALUES …)`.
+pub async fn update_members(conn: &mut Conn, org_id: i64, changes: &[MemberChange<'_>], now: i64) -> StoreResult<()> {
+    let mut groups: HashMap<Vec<usize>, Vec<&MemberChange<'_>>> = HashMap::new();
+    for change in changes {
+        let changed: Vec<usize> = UPDATABLE
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, value))| value(change.before) != value(change.after))
+            .map(|(i, _)| i)
+            .collect();
+        groups.entry(changed).or_default().push(change);
+    }
+    for (changed, members) in groups {
+        for chunk in members.chunks(CHUNK) {
+            let mut sql = Sql::new("UPDATE members SET updated_at = ");
+            sql.bind(now);
+            for (n, &i) in changed.iter().enumerate() {
+                let column = UPDATABLE[i].0;
+                sql.push(&format!(", {column} = v.column{}", n + 2));
+            }
+            sql.push(" FROM (VALUES ");
+            for (r, change) in chunk.iter().enumerate() {
+                sql.push(if r == 0 { "(" } else { ", (" });
+                sql.bind(change.id);
+                for &i in &changed {
+                    sql.push(", ").bind((UPDATABLE[i].1)(change.after));
+                }
+                sql.push(")");
+            }
+            sql.push(") AS v WHERE members.id = v.column1 AND members.org_id = ")
+                .bind(org_id);
+            sql.execute(conn).await?;
+        }
+    }
+    Ok(())
+}
+
+/// SQLite's page cache for this connection, in MiB (the default is 2 MiB).
+/// A bulk write that touches every index of a large table spends most of
+/// its time re-reading pages through a small cache; an import widens it for
+/// its transaction and narrows it again before committing. PostgreSQL
+/// shares its buffers between connections: nothing to do there.
+pub async fn set_page_cache(conn: &mut Conn, mib: i64) -> StoreResult<()> {
+    if conn.backend_name() == "SQLite" {
+        sqlx::query(&format!("PRAGMA cache_size = -{}", mib * 1024))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -12,6 +12,7 @@ mod helpers;
 mod cli;
 mod console_auth;
 mod imports;
+mod imports_large;
 mod imports_office;
 mod jobs;
 mod members;

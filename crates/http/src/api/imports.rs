@@ -160,12 +160,33 @@ async fn upload(
     ))
 }
 
+/// An import with how far applying it has come.
+#[derive(Serialize)]
+struct ImportStatus {
+    #[serde(flatten)]
+    import: ImportRecord,
+    /// Rows done of all rows, while and after the import's job runs.
+    progress: Option<ImportProgress>,
+}
+
+#[derive(Serialize)]
+struct ImportProgress {
+    done: i64,
+    total: Option<i64>,
+}
+
 async fn show(
     State(s): State<AppState>,
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
-) -> Result<Json<ImportRecord>, ApiError> {
-    Ok(Json(s.service.import(s.service.authorize(&actor).await?, id).await?))
+) -> Result<Json<ImportStatus>, ApiError> {
+    let import = s.service.import(s.service.authorize(&actor).await?, id).await?;
+    let progress = s
+        .service
+        .import_progress(s.service.authorize(&actor).await?, &import)
+        .await?
+        .map(|(done, total)| ImportProgress { done, total });
+    Ok(Json(ImportStatus { import, progress }))
 }
 
 #[derive(Deserialize)]

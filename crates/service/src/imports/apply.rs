@@ -1,7 +1,13 @@
 //! Applying an import: the job, in one transaction.
 
-use super::plan::merged_fields;
+use super::plan::{merged_fields, Planned, Planner};
 use super::*;
+use roster_store::bulk::MemberChange;
+
+/// SQLite's page cache while an import writes (see `set_page_cache`): room
+/// for the hot index pages of a million-member organization within the
+/// import's memory budget.
+const IMPORT_PAGE_CACHE_MIB: i64 = 64;
 
 impl Service {
     /// The job: plans again (the organization may have changed since the
@@ -77,6 +83,7 @@ impl Service {
         Ok(json!({"failed": why}).to_string())
     }
 
+    /// Plans and writes the file chunk by chunk inside one transaction.
     async fn apply_in_tx(&self, ctx: &JobContext, actor: &Actor, id: i64) -> ServiceResult<serde_json::Value> {
         let mut tx = self.store().begin().await?;
         let import = import_by_id(&mut tx, actor.org_id, id)
@@ -88,9 +95,37 @@ impl Service {
             return Ok(import.summary);
         }
         let options: ImportOptions = serde_json::from_value(import.options.clone()).unwrap_or_default();
-        let (_detected, _table, _mapping, planned) = self.plan(&mut tx, actor, &import, options).await?;
-        let shortfall = self.seat_needs(&mut tx, actor.org_id, &planned).await?;
-        if let Some(s) = shortfall.first() {
+        roster_store::bulk::set_page_cache(&mut tx, IMPORT_PAGE_CACHE_MIB).await?;
+        let (mut planner, source, total) = Planner::new(self, &mut tx, actor, &import, options).await?;
+        let mut progress = Progress::new(ctx, total);
+        let mut stream = source.stream();
+        let mut totals = Totals {
+            rows: total,
+            ..Default::default()
+        };
+        let mut seats: HashMap<&'static str, i64> = HashMap::new();
+        // All or nothing: after the first bad row nothing more is written
+        // (the transaction is rolled back); the lines are kept for the report.
+        let mut refused: Vec<(u64, String)> = Vec::new();
+        let now = now_millis();
+        while let Some(rows) = stream.next().await {
+            let planned = planner.plan_chunk(&mut tx, rows).await?;
+            for p in &planned {
+                if let Some(seat) = p.seat_taken() {
+                    *seats.entry(seat).or_default() += 1;
+                }
+            }
+            if options.all_or_nothing {
+                refused.extend(planned.iter().map(|p| (p.preview.line, p.reason())));
+                totals.error += planned.iter().filter(|p| p.preview.action == "error").count();
+            }
+            if totals.error == 0 || !options.all_or_nothing {
+                self.write_chunk(&mut tx, actor, id, &planned, now, &mut totals).await?;
+            }
+            progress.advance(planned.len()).await;
+        }
+        stream.finish().await?;
+        if let Some(s) = self.seat_shortfall(&mut tx, actor.org_id, &seats).await?.first() {
             return Err(ServiceError::SeatShortfall {
                 seat_type: s.seat_type.clone(),
                 needed: s.needed,
@@ -98,37 +133,18 @@ impl Service {
                 shortfall: s.shortfall,
             });
         }
-        let errors = planned.iter().filter(|p| p.preview.action == "error").count();
-        let mut totals = Totals {
-            rows: planned.len(),
-            ..Default::default()
-        };
-        if options.all_or_nothing && errors > 0 {
+        if options.all_or_nothing && totals.error > 0 {
             drop(tx);
             let mut tx = self.store().begin().await?;
-            let summary = json!({"rows": planned.len(), "error": errors, "created": 0, "updated": 0, "unchanged": 0, "all_or_nothing": true});
-            let rows: Vec<ImportRowRecord> = planned
-                .iter()
-                .map(|p| {
-                    let reason = p
-                        .preview
-                        .errors
-                        .iter()
-                        .map(|e| format!("{}: {}", e.field, e.message))
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    let action = if p.preview.action == "error" {
-                        "error"
-                    } else {
-                        "skipped"
-                    };
-                    ImportRowRecord {
-                        line: p.preview.line as i64,
-                        action: action.into(),
-                        member_id: None,
-                        reason,
-                        before: None,
-                    }
+            let summary = json!({"rows": total, "error": totals.error, "created": 0, "updated": 0, "unchanged": 0, "all_or_nothing": true});
+            let rows: Vec<ImportRowRecord> = refused
+                .into_iter()
+                .map(|(line, reason)| ImportRowRecord {
+                    line: line as i64,
+                    action: if reason.is_empty() { "skipped" } else { "error" }.into(),
+                    member_id: None,
+                    reason,
+                    before: None,
                 })
                 .collect();
             roster_store::bulk::insert_import_rows(&mut tx, id, &rows).await?;
@@ -136,15 +152,38 @@ impl Service {
             tx.commit().await?;
             return Ok(summary);
         }
-        let now = now_millis();
-        // New members go in a statement per chunk of rows; their ids come back by e-mail.
+        let summary = json!({"rows": totals.rows, "created": totals.create, "updated": totals.update, "unchanged": totals.unchanged, "error": totals.error});
+        set_import_state(&mut tx, id, "applied", None, Some(&summary), None, now_millis()).await?;
+        record(&mut tx, actor, "import.applied", "import", id, summary.clone()).await?;
+        ctx.fence(&mut tx)
+            .await
+            .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+        roster_store::bulk::set_page_cache(&mut tx, 2).await?;
+        tx.commit().await?;
+        // Now the job row can be written on SQLite too: all rows done.
+        let _ = ctx.progress(total as i64, Some(total as i64)).await;
+        Ok(summary)
+    }
+
+    /// Writes one planned chunk: new members and updates in multi-row
+    /// statements (updates set only the columns that change), then team places,
+    /// division admins and the report's rows.
+    async fn write_chunk(
+        &self,
+        tx: &mut Conn,
+        actor: &Actor,
+        import_id: i64,
+        planned: &[Planned],
+        now: i64,
+        totals: &mut Totals,
+    ) -> ServiceResult<()> {
         let creates: Vec<MemberFields> = planned
             .iter()
             .filter(|p| p.preview.action == "create")
             .filter_map(|p| p.member.as_ref().map(|m| merged_fields(None, m)))
             .collect();
         let created_ids = roster_store::bulk::insert_members(
-            &mut tx,
+            tx,
             actor.org_id,
             &creates,
             MemberStatus::Added.as_str(),
@@ -154,7 +193,8 @@ impl Service {
         .await?;
         let mut rows = Vec::with_capacity(planned.len());
         let mut team_pairs = Vec::new();
-        for p in &planned {
+        let mut updates = Vec::new();
+        for p in planned {
             // The report says what happened: created, updated, unchanged or error.
             let done = match p.preview.action {
                 "create" => "created",
@@ -175,14 +215,13 @@ impl Service {
                 }
                 ("update", Some(m)) => {
                     let Some(existing) = &p.existing else { continue };
-                    let fields = merged_fields(Some(existing), m);
-                    row.before =
-                        Some(json!({"fields": fields_json(&existing.fields()), "status": existing.status}).to_string());
-                    roster_store::update_member(&mut tx, actor.org_id, existing.id, &fields, now).await?;
+                    let before = existing.fields();
+                    row.before = Some(json!({"fields": fields_json(&before), "status": existing.status}).to_string());
+                    updates.push((existing.id, before, merged_fields(Some(existing), m)));
                     if existing.status == MemberStatus::Removed.as_str() {
                         let to = MemberStatus::Removed.apply(roster_domain::StatusTransition::Restore)?;
                         roster_store::set_member_status(
-                            &mut tx,
+                            tx,
                             actor.org_id,
                             existing.id,
                             Some(&existing.status),
@@ -196,13 +235,7 @@ impl Service {
                 }
                 ("unchanged", _) => totals.unchanged += 1,
                 _ => {
-                    row.reason = p
-                        .preview
-                        .errors
-                        .iter()
-                        .map(|e| format!("{}: {}", e.field, e.message))
-                        .collect::<Vec<_>>()
-                        .join("; ");
+                    row.reason = p.reason();
                     totals.error += 1;
                 }
             }
@@ -210,20 +243,53 @@ impl Service {
                 team_pairs.push((team, member));
             }
             if let (Some(division), Some(member), false) = (p.division_id, row.member_id, row.action == "error") {
-                roster_store::add_division_admin(&mut tx, actor.org_id, division, member).await?;
+                roster_store::add_division_admin(tx, actor.org_id, division, member).await?;
             }
             rows.push(row);
         }
-        roster_store::bulk::add_team_members(&mut tx, actor.org_id, &team_pairs).await?;
-        roster_store::bulk::insert_import_rows(&mut tx, id, &rows).await?;
-        let summary = json!({"rows": totals.rows, "created": totals.create, "updated": totals.update, "unchanged": totals.unchanged, "error": totals.error});
-        set_import_state(&mut tx, id, "applied", None, Some(&summary), None, now_millis()).await?;
-        record(&mut tx, actor, "import.applied", "import", id, summary.clone()).await?;
-        ctx.fence(&mut tx)
-            .await
-            .map_err(|e| ServiceError::Internal(Box::new(e)))?;
-        tx.commit().await?;
-        Ok(summary)
+        let changes: Vec<MemberChange<'_>> = updates
+            .iter()
+            .map(|(id, before, after)| MemberChange { id: *id, before, after })
+            .collect();
+        roster_store::bulk::update_members(tx, actor.org_id, &changes, now).await?;
+        roster_store::bulk::add_team_members(tx, actor.org_id, &team_pairs).await?;
+        roster_store::bulk::insert_import_rows(tx, import_id, &rows).await?;
+        Ok(())
+    }
+}
+
+/// Progress of the apply: shown live from memory in this process (on SQLite
+/// the import's transaction holds the only write lock, so the job row cannot
+/// be written); on PostgreSQL also written to the job row every two seconds,
+/// for the consoles of other processes.
+struct Progress<'a> {
+    ctx: &'a JobContext,
+    done: usize,
+    total: usize,
+    written_at: std::time::Instant,
+}
+
+impl<'a> Progress<'a> {
+    fn new(ctx: &'a JobContext, total: usize) -> Self {
+        ctx.live_progress(0, Some(total as i64));
+        Self {
+            ctx,
+            done: 0,
+            total,
+            written_at: std::time::Instant::now(),
+        }
+    }
+
+    async fn advance(&mut self, rows: usize) {
+        self.done += rows;
+        let (done, total) = (self.done as i64, Some(self.total as i64));
+        self.ctx.live_progress(done, total);
+        let shared = self.ctx.service.store().backend() == roster_store::Backend::Postgres;
+        if shared && self.written_at.elapsed() >= std::time::Duration::from_secs(2) {
+            self.written_at = std::time::Instant::now();
+            // A lost lease shows at the fence before commit.
+            let _ = self.ctx.progress(done, total).await;
+        }
     }
 }
 

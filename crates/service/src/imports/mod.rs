@@ -6,7 +6,9 @@
 
 use std::collections::HashMap;
 
-use roster_bulk::{auto_map, detect, read_table, validate_row, Detected, FieldDef, ImportedMember, RowError, Table};
+use roster_bulk::{
+    auto_map, detect, read_table, scan_rows, validate_row, Detected, FieldDef, ImportedMember, RowError, Table,
+};
 pub use roster_bulk::{ColumnMapping, Mapping, Target, TextEncoding};
 use roster_domain::{now_millis, CustomFieldKind, MemberStatus, Role};
 use roster_store::{
@@ -24,8 +26,9 @@ mod apply;
 mod plan;
 mod report;
 mod saved;
+mod source;
 
-use plan::Planned;
+use plan::{Planned, Planner};
 pub use saved::SavedTarget;
 
 pub const IMPORT_JOB: &str = "import.apply";
@@ -154,7 +157,9 @@ impl Service {
             .await?
             .ok_or(ServiceError::NotFound("organization"))?;
         let mut detected = detect(&bytes).map_err(file_error)?;
-        let table = read_table(&bytes, &detected, org.import_row_limit as usize).map_err(file_error)?;
+        // Read once through to count the rows (a file over the limit is
+        // refused here, naming it) without holding them.
+        let table = scan_rows(&bytes, &detected, org.import_row_limit as usize, |_, _| {}).map_err(file_error)?;
         detected.sheet = table.sheet.clone();
         let keys: Vec<String> = custom_fields(&mut conn, actor.org_id)
             .await?
@@ -185,7 +190,7 @@ impl Service {
             "import.upload",
             "import",
             id,
-            json!({"file_name": file_name, "rows": table.rows.len()}),
+            json!({"file_name": file_name, "rows": table.rows}),
         )
         .await?;
         let import = import_by_id(&mut tx, actor.org_id, id)
@@ -200,6 +205,18 @@ impl Service {
         import_by_id(&mut conn, can.actor().org_id, id)
             .await?
             .ok_or(ServiceError::NotFound("import"))
+    }
+
+    /// How far applying an import has come: (rows done, rows in all).
+    pub async fn import_progress(
+        &self,
+        can: Can<'_, Import>,
+        import: &ImportRecord,
+    ) -> ServiceResult<Option<(i64, Option<i64>)>> {
+        match import.job_id {
+            Some(job) => self.progress_of(can.actor().org_id, job).await,
+            None => Ok(None),
+        }
     }
 
     pub async fn imports(&self, can: Can<'_, Import>) -> ServiceResult<Vec<ImportRecord>> {
@@ -250,9 +267,34 @@ impl Service {
         let import = import_by_id(&mut conn, actor.org_id, id)
             .await?
             .ok_or(ServiceError::NotFound("import"))?;
-        let (detected, _table, mapping, planned) = self.plan(&mut conn, actor, &import, options).await?;
-        let seat_shortfall = self.seat_needs(&mut conn, actor.org_id, &planned).await?;
+        let (planned, detected, mapping) = self.plan_all(&mut conn, actor, &import, options).await?;
+        let mut seats: HashMap<&'static str, i64> = HashMap::new();
+        for seat in planned.iter().filter_map(Planned::seat_taken) {
+            *seats.entry(seat).or_default() += 1;
+        }
+        let seat_shortfall = self.seat_shortfall(&mut conn, actor.org_id, &seats).await?;
         Ok(summarize(id, detected, mapping, planned, seat_shortfall))
+    }
+
+    /// Every row planned, without writing: for the preview and for the
+    /// report of an import not applied yet.
+    async fn plan_all(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        import: &ImportRecord,
+        options: ImportOptions,
+    ) -> ServiceResult<(Vec<Planned>, Detected, Mapping)> {
+        let (mut planner, source, rows) = Planner::new(self, conn, actor, import, options).await?;
+        let mut planned = Vec::with_capacity(rows);
+        let mut stream = source.stream();
+        while let Some(chunk) = stream.next().await {
+            planned.extend(planner.plan_chunk(conn, chunk).await?);
+        }
+        let scanned = stream.finish().await?;
+        let mut detected = source.detected.clone();
+        detected.sheet = scanned.sheet;
+        Ok((planned, detected, planner.mapping().clone()))
     }
 
     /// Starts applying the import as a job; returns at once.

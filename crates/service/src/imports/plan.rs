@@ -1,5 +1,6 @@
 //! Planning an import: every row checked against the file and the organization.
 
+use super::source::{Duplicates, Rows, Source};
 use super::*;
 
 /// A planned row, with what applying it needs.
@@ -90,21 +91,35 @@ impl Service {
     }
 }
 
-impl Service {
-    /// Checks every row against the file and the organization.
-    pub(super) async fn plan(
-        &self,
+/// Plans rows chunk by chunk: each row checked against the file (via the
+/// first pass's duplicates) and the organization.
+pub(super) struct Planner<'a> {
+    service: &'a Service,
+    actor: &'a Actor,
+    options: ImportOptions,
+    mapping: Mapping,
+    defs: Vec<FieldDef>,
+    duplicates: Duplicates,
+    /// Verdicts per role, team id and division: a file names the same few many times.
+    roles: HashMap<String, Result<(), String>>,
+    teams: HashMap<String, Option<i64>>,
+    divisions: HashMap<String, Result<i64, String>>,
+}
+
+impl<'a> Planner<'a> {
+    /// Reads the organization's custom fields and makes the file's first
+    /// pass; returns the planner, the file and its number of rows.
+    pub(super) async fn new(
+        service: &'a Service,
         conn: &mut Conn,
-        actor: &Actor,
+        actor: &'a Actor,
         import: &ImportRecord,
         options: ImportOptions,
-    ) -> ServiceResult<(Detected, Table, Mapping, Vec<Planned>)> {
-        let bytes = import_file(conn, import.id).await?;
+    ) -> ServiceResult<(Planner<'a>, Source, usize)> {
         let org = org_by_id(conn, actor.org_id)
             .await?
             .ok_or(ServiceError::NotFound("organization"))?;
-        let detected = detect(&bytes).map_err(file_error)?;
-        let table = read_table(&bytes, &detected, org.import_row_limit as usize).map_err(file_error)?;
+        let source = Source::load(conn, import, org.import_row_limit as usize).await?;
         let mapping: Mapping =
             serde_json::from_value(import.mapping.clone()).map_err(|e| ServiceError::Internal(Box::new(e)))?;
         let defs: Vec<FieldDef> = custom_fields(conn, actor.org_id)
@@ -116,29 +131,42 @@ impl Service {
                     .map(|kind| FieldDef { key: f.key, kind })
             })
             .collect();
-        let mut planned: Vec<Planned> = Vec::with_capacity(table.rows.len());
-        let mut first_line_of: HashMap<String, usize> = HashMap::new();
-        let mut role_ok: HashMap<String, Result<(), String>> = HashMap::new();
-        let mut teams: HashMap<String, Option<i64>> = HashMap::new();
-        let header_of = |target: roster_bulk::Target| {
-            mapping
-                .columns
-                .iter()
-                .find(|c| c.target == target)
-                .map(|c| c.header.clone())
-                .unwrap_or_default()
+        let (duplicates, rows) = source.duplicates(&mapping).await?;
+        let planner = Planner {
+            service,
+            actor,
+            options,
+            mapping,
+            defs,
+            duplicates,
+            roles: HashMap::new(),
+            teams: HashMap::new(),
+            divisions: HashMap::new(),
         };
-        let (email_column, role_column, team_column) = (
-            header_of(Target::Email),
-            header_of(Target::Role),
-            header_of(Target::TeamId),
-        );
-        let admin_column = header_of(Target::AdminOfDivision);
-        let mut divisions: HashMap<String, Result<i64, String>> = HashMap::new();
-        for (line, cells) in &table.rows {
+        Ok((planner, source, rows))
+    }
+
+    pub(super) fn mapping(&self) -> &Mapping {
+        &self.mapping
+    }
+
+    fn header_of(&self, target: Target) -> String {
+        self.mapping
+            .columns
+            .iter()
+            .find(|c| c.target == target)
+            .map(|c| c.header.clone())
+            .unwrap_or_default()
+    }
+
+    /// Checks a chunk of rows against the file and the organization as it
+    /// is on `conn` (with the chunks before it applied, when applying).
+    pub(super) async fn plan_chunk(&mut self, conn: &mut Conn, rows: Rows) -> ServiceResult<Vec<Planned>> {
+        let mut planned: Vec<Planned> = Vec::with_capacity(rows.len());
+        for (line, cells) in rows {
             let mut p = Planned {
                 preview: RowPreview {
-                    line: *line,
+                    line,
                     action: "error",
                     member_id: None,
                     email: String::new(),
@@ -149,100 +177,128 @@ impl Service {
                 team_id: None,
                 division_id: None,
             };
-            match validate_row(&mapping, *line, cells, &defs) {
+            match validate_row(&self.mapping, line, &cells, &self.defs) {
                 Err(errors) => p.preview.errors = errors,
                 Ok(m) => {
                     p.preview.email = m.email.clone();
-                    let mut errors = Vec::new();
-                    if let Some(&first) = first_line_of.get(&m.email_normalized) {
-                        let first_line = planned[first].preview.line;
-                        errors.push(row_error(
-                            *line,
-                            &email_column,
-                            "email",
-                            "duplicate_in_file",
-                            format!("the same e-mail as line {first_line}"),
-                        ));
-                        let earlier = &mut planned[first].preview;
-                        earlier.errors.push(row_error(
-                            first_line,
-                            &email_column,
-                            "email",
-                            "duplicate_in_file",
-                            format!("the same e-mail as line {line}"),
-                        ));
-                        earlier.action = "error";
-                    } else {
-                        first_line_of.insert(m.email_normalized.clone(), planned.len());
-                    }
-                    if let Some(role) = &m.role {
-                        let key = role.to_string();
-                        if !role_ok.contains_key(&key) {
-                            let verdict = if role.is_owner() {
-                                Err("an import never grants the owner role".to_owned())
-                            } else {
-                                match self.check_grant(conn, actor, role).await {
-                                    Ok(()) => Ok(()),
-                                    Err(e) => Err(e.to_string()),
-                                }
-                            };
-                            role_ok.insert(key.clone(), verdict);
-                        }
-                        if let Some(Err(why)) = role_ok.get(&key) {
-                            errors.push(row_error(*line, &role_column, "role", "role_not_allowed", why.clone()));
-                        }
-                    }
-                    if let Some(key) = &m.team_key {
-                        if !teams.contains_key(key) {
-                            teams.insert(key.clone(), team_by_key(conn, actor.org_id, key).await?);
-                        }
-                        match teams.get(key).copied().flatten() {
-                            Some(team) => p.team_id = Some(team),
-                            None => errors.push(row_error(
-                                *line,
-                                &team_column,
-                                "team_id",
-                                "unknown_team",
-                                format!("no team has the id {key:?}"),
-                            )),
-                        }
-                    }
-                    if let Some(key) = &m.admin_of {
-                        match self.division_for_import(conn, actor, key, &mut divisions).await? {
-                            Ok(division) => p.division_id = Some(division),
-                            Err(why) => errors.push(row_error(
-                                *line,
-                                &admin_column,
-                                "admin_of_division",
-                                "invalid_division",
-                                why,
-                            )),
-                        }
-                    }
-                    // Existing members and personal ids are looked up for all rows at once, below.
-                    p.preview.errors = errors;
+                    p.preview.errors = self.check_row(conn, &m, &mut p).await?;
                     p.member = Some(m);
                 }
             }
             planned.push(p);
         }
+        self.check_against_members(conn, &mut planned).await?;
+        Ok(planned)
+    }
+
+    /// What the file and the organization's teams and roles say of one row.
+    async fn check_row(
+        &mut self,
+        conn: &mut Conn,
+        m: &ImportedMember,
+        p: &mut Planned,
+    ) -> ServiceResult<Vec<RowError>> {
+        let line = m.line;
+        let mut errors = Vec::new();
+        for other in self.duplicates.emails.others(&m.email_normalized, line) {
+            errors.push(row_error(
+                line,
+                &self.header_of(Target::Email),
+                "email",
+                "duplicate_in_file",
+                format!("the same e-mail as line {other}"),
+            ));
+        }
+        if let Some(pid) = &m.personal_id {
+            for other in self.duplicates.personal_ids.others(pid, line) {
+                errors.push(row_error(
+                    line,
+                    &self.header_of(Target::PersonalId),
+                    "personal_id",
+                    "duplicate_in_file",
+                    format!("the same personal id as line {other}"),
+                ));
+            }
+        }
+        if let Some(role) = &m.role {
+            let key = role.to_string();
+            if !self.roles.contains_key(&key) {
+                let verdict = if role.is_owner() {
+                    Err("an import never grants the owner role".to_owned())
+                } else {
+                    match self.service.check_grant(conn, self.actor, role).await {
+                        Ok(()) => Ok(()),
+                        Err(e) => Err(e.to_string()),
+                    }
+                };
+                self.roles.insert(key.clone(), verdict);
+            }
+            if let Some(Err(why)) = self.roles.get(&key) {
+                errors.push(row_error(
+                    line,
+                    &self.header_of(Target::Role),
+                    "role",
+                    "role_not_allowed",
+                    why.clone(),
+                ));
+            }
+        }
+        if let Some(key) = &m.team_key {
+            if !self.teams.contains_key(key) {
+                let team = team_by_key(conn, self.actor.org_id, key).await?;
+                self.teams.insert(key.clone(), team);
+            }
+            match self.teams.get(key).copied().flatten() {
+                Some(team) => p.team_id = Some(team),
+                None => errors.push(row_error(
+                    line,
+                    &self.header_of(Target::TeamId),
+                    "team_id",
+                    "unknown_team",
+                    format!("no team has the id {key:?}"),
+                )),
+            }
+        }
+        if let Some(key) = &m.admin_of {
+            match self
+                .service
+                .division_for_import(conn, self.actor, key, &mut self.divisions)
+                .await?
+            {
+                Ok(division) => p.division_id = Some(division),
+                Err(why) => errors.push(row_error(
+                    line,
+                    &self.header_of(Target::AdminOfDivision),
+                    "admin_of_division",
+                    "invalid_division",
+                    why,
+                )),
+            }
+        }
+        Ok(errors)
+    }
+
+    /// Existing members by e-mail and owners of personal ids, looked up for
+    /// the whole chunk at once; then each row's action.
+    async fn check_against_members(&self, conn: &mut Conn, planned: &mut [Planned]) -> ServiceResult<()> {
+        let org_id = self.actor.org_id;
         let emails: Vec<String> = planned
             .iter()
             .filter_map(|p| p.member.as_ref().map(|m| m.email_normalized.clone()))
             .collect();
-        let existing_by_email = roster_store::bulk::members_by_emails(conn, actor.org_id, &emails).await?;
+        let mut existing_by_email = roster_store::bulk::members_by_emails(conn, org_id, &emails).await?;
         let mut fields_of: Vec<Option<MemberFields>> = Vec::with_capacity(planned.len());
-        for p in &mut planned {
+        for p in planned.iter_mut() {
             let Some(m) = &p.member else {
                 fields_of.push(None);
                 continue;
             };
-            p.existing = existing_by_email.get(&m.email_normalized).cloned();
+            p.existing = existing_by_email.remove(&m.email_normalized);
             fields_of.push(Some(merged_fields(p.existing.as_ref(), m)));
         }
         let pids: Vec<String> = fields_of.iter().flatten().map(|f| f.personal_id.clone()).collect();
-        let pid_owner = roster_store::bulk::members_by_personal_ids(conn, actor.org_id, &pids).await?;
-        let personal_id_column = header_of(Target::PersonalId);
+        let pid_owner = roster_store::bulk::members_by_personal_ids(conn, org_id, &pids).await?;
+        let personal_id_column = self.header_of(Target::PersonalId);
         for (p, fields) in planned.iter_mut().zip(fields_of) {
             let (Some(fields), Some(_)) = (fields, &p.member) else {
                 continue;
@@ -266,7 +322,7 @@ impl Service {
                 None => "create",
                 Some(e) if e.status == MemberStatus::Removed.as_str() => "update",
                 Some(e) if e.external => "unchanged",
-                Some(_) if options.existing == Existing::Skip => "unchanged",
+                Some(_) if self.options.existing == Existing::Skip => "unchanged",
                 Some(e) if same(&e.fields(), &fields) => "unchanged",
                 Some(_) => "update",
             };
@@ -276,32 +332,49 @@ impl Service {
             p.preview.action = "error";
             p.member = None;
         }
-        Ok((detected, table, mapping, planned))
+        Ok(())
+    }
+}
+
+impl Planned {
+    /// The seat type this row moves a seat-holding member to, if any
+    /// (new members are `added` and hold none).
+    pub(super) fn seat_taken(&self) -> Option<&'static str> {
+        if self.preview.action != "update" {
+            return None;
+        }
+        let (Some(m), Some(e)) = (&self.member, &self.existing) else {
+            return None;
+        };
+        let uses = MemberStatus::parse(&e.status).map(|s| s.uses_seat()).unwrap_or(false);
+        match m.seat_type {
+            Some(seat) if uses && e.seat_type.as_deref() != Some(seat.as_str()) => Some(seat.as_str()),
+            _ => None,
+        }
     }
 
-    /// Seats that applying would take: members who already hold a seat and
-    /// move to another seat type (new members are `added` and hold none).
-    pub(super) async fn seat_needs(
+    /// The row's errors as one reason for the report.
+    pub(super) fn reason(&self) -> String {
+        self.preview
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+impl Service {
+    /// Seats that applying would take beyond what the organization has.
+    pub(super) async fn seat_shortfall(
         &self,
         conn: &mut Conn,
         org_id: i64,
-        planned: &[Planned],
+        needed: &HashMap<&'static str, i64>,
     ) -> ServiceResult<Vec<SeatNeed>> {
-        let mut needed: HashMap<String, i64> = HashMap::new();
-        for p in planned.iter().filter(|p| p.preview.action == "update") {
-            let (Some(m), Some(e)) = (&p.member, &p.existing) else {
-                continue;
-            };
-            let uses = MemberStatus::parse(&e.status).map(|s| s.uses_seat()).unwrap_or(false);
-            if let (true, Some(seat)) = (uses, m.seat_type) {
-                if e.seat_type.as_deref() != Some(seat.as_str()) {
-                    *needed.entry(seat.as_str().to_owned()).or_default() += 1;
-                }
-            }
-        }
         let mut out = Vec::new();
         for summary in self.seat_summary(conn, org_id).await? {
-            if let Some(n) = needed.get(&summary.seat_type) {
+            if let Some(n) = needed.get(summary.seat_type.as_str()) {
                 if *n > summary.available {
                     out.push(SeatNeed {
                         seat_type: summary.seat_type,

@@ -14,20 +14,15 @@ impl Service {
         let applied = import_rows(&mut conn, id).await?;
         let (table, outcomes): (Table, HashMap<u64, (String, String)>) = if applied.is_empty() {
             // Not applied yet: the report is the preview.
-            let (_, table, _, planned) = self.plan(&mut conn, actor, &import, ImportOptions::default()).await?;
+            let (planned, detected, _) = self
+                .plan_all(&mut conn, actor, &import, ImportOptions::default())
+                .await?;
             let outcomes = planned
                 .iter()
-                .map(|p| {
-                    let reason = p
-                        .preview
-                        .errors
-                        .iter()
-                        .map(|e| format!("{}: {}", e.field, e.message))
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    (p.preview.line, (p.preview.action.to_owned(), reason))
-                })
+                .map(|p| (p.preview.line, (p.preview.action.to_owned(), p.reason())))
                 .collect();
+            let bytes = import_file(&mut conn, id).await?;
+            let table = read_table(&bytes, &detected, usize::MAX).map_err(file_error)?;
             (table, outcomes)
         } else {
             let bytes = import_file(&mut conn, id).await?;

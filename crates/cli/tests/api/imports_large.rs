@@ -1,0 +1,103 @@
+//! Imports bigger than one chunk: the file is read twice as a stream (the
+//! duplicates first, then the rows a thousand at a time), so checks that
+//! span the whole file must hold across chunks.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestApp, TestOrg};
+
+const ROWS: usize = 2_500;
+
+fn csv(comment: &str) -> Vec<u8> {
+    let mut out = String::from("firstname,lastname,email,personalid,comment\n");
+    for i in 1..=ROWS {
+        // Line 2400 repeats line 2's e-mail (other case); line 2000 repeats line 10's personal id.
+        let email = if i == 2399 {
+            "USER1@big.example".to_owned()
+        } else {
+            format!("user{i}@big.example")
+        };
+        let pid = if i == 1999 { "P9".to_owned() } else { format!("P{i}") };
+        out.push_str(&format!("Vor{i},Nach{i},{email},{pid},{comment} {i}\n"));
+    }
+    out.into_bytes()
+}
+
+fn errors_of(rows: &[Value], line: u64) -> Vec<String> {
+    rows.iter().find(|r| r["line"] == line).unwrap()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{}: {}", e["code"].as_str().unwrap(), e["message"].as_str().unwrap()))
+        .collect()
+}
+
+async fn count(app: &TestApp, org: &TestOrg, q: &str) -> usize {
+    let mut n = 0;
+    let mut next = format!("/members?limit=200&q={q}");
+    loop {
+        let page = app.get(org, &next).await.expect(200);
+        n += page.body["items"].as_array().unwrap().len();
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => next = format!("/members?limit=200&q={q}&cursor={cursor}"),
+            None => return n,
+        }
+    }
+}
+
+#[tokio::test]
+async fn duplicates_are_found_across_chunks_and_a_large_file_applies_with_progress() {
+    let app = spawn_app().await;
+    let org = app.create_org("big").await;
+    let id = app.upload(&org, "big.csv", csv("Neu")).await.expect(201).id();
+    let preview = app
+        .post(&org, &format!("/imports/{id}/preview"), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(
+        preview.body["totals"],
+        json!({"rows": ROWS, "create": ROWS - 4, "update": 0, "unchanged": 0, "error": 4})
+    );
+    let rows = preview.body["rows"].as_array().unwrap();
+    assert_eq!(
+        errors_of(rows, 2),
+        vec!["duplicate_in_file: the same e-mail as line 2400"]
+    );
+    assert_eq!(
+        errors_of(rows, 2400),
+        vec!["duplicate_in_file: the same e-mail as line 2"]
+    );
+    assert_eq!(
+        errors_of(rows, 10),
+        vec!["duplicate_in_file: the same personal id as line 2000"]
+    );
+    assert_eq!(
+        errors_of(rows, 2000),
+        vec!["duplicate_in_file: the same personal id as line 10"]
+    );
+
+    let done = app.apply_import(&org, id, json!({})).await;
+    assert_eq!(
+        done["summary"],
+        json!({"rows": ROWS, "created": ROWS - 4, "updated": 0, "unchanged": 0, "error": 4})
+    );
+    assert_eq!(done["progress"], json!({"done": ROWS, "total": ROWS}));
+    assert_eq!(count(&app, &org, "user").await, ROWS - 4);
+
+    // Every member again with another comment: updates in every chunk, and
+    // the search index follows the changed text.
+    let again = app.upload(&org, "big.csv", csv("Geändert")).await.expect(201).id();
+    let done = app.apply_import(&org, again, json!({})).await;
+    assert_eq!(
+        done["summary"],
+        json!({"rows": ROWS, "created": 0, "updated": ROWS - 4, "unchanged": 0, "error": 4})
+    );
+    assert_eq!(count(&app, &org, "ge%C3%A4ndert%202499").await, 1);
+    assert_eq!(count(&app, &org, "neu%202499").await, 0);
+    let undone = app
+        .post(&org, &format!("/imports/{again}/undo"), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(undone.body["restored"], ROWS - 4);
+    assert_eq!(count(&app, &org, "neu%202499").await, 1);
+}

@@ -1,0 +1,161 @@
+//! The stored file as a stream of row chunks. Parsing runs on a blocking
+//! thread and hands chunks over a small channel, so it goes on beside the
+//! database work and no import ever holds the whole table: a million-row
+//! file costs a few chunks of memory, not a million rows of it.
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use roster_bulk::{scan_rows, Scanned};
+use roster_domain::{Email, SingleLine};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::*;
+
+/// Rows planned and written together: one lookup of existing members and a
+/// few multi-row statements per chunk.
+pub(super) const CHUNK_ROWS: usize = 1_000;
+
+pub(super) type Rows = Vec<(u64, Vec<String>)>;
+
+/// An uploaded file and how to read it.
+#[derive(Clone)]
+pub(super) struct Source {
+    bytes: Arc<Vec<u8>>,
+    pub(super) detected: Detected,
+    row_limit: usize,
+}
+
+impl Source {
+    pub(super) async fn load(conn: &mut Conn, import: &ImportRecord, row_limit: usize) -> ServiceResult<Self> {
+        let bytes = import_file(conn, import.id).await?;
+        let mut detected = detect(&bytes).map_err(file_error)?;
+        // The sheet chosen at upload (the first non-empty one, or the admin's).
+        detected.sheet = import.detected["sheet"].as_str().map(str::to_owned);
+        Ok(Self {
+            bytes: Arc::new(bytes),
+            detected,
+            row_limit,
+        })
+    }
+
+    /// Streams the data rows in chunks of [`CHUNK_ROWS`].
+    pub(super) fn stream(&self) -> RowStream {
+        let (sender, receiver) = mpsc::channel::<Rows>(2);
+        let source = self.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+            let scanned = scan_rows(&source.bytes, &source.detected, source.row_limit, |line, cells| {
+                chunk.push((line, cells));
+                if chunk.len() == CHUNK_ROWS {
+                    // A closed channel means the reader gave up; the rest is read and dropped.
+                    let _ = sender.blocking_send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS)));
+                }
+            })?;
+            if !chunk.is_empty() {
+                let _ = sender.blocking_send(chunk);
+            }
+            Ok(scanned)
+        });
+        RowStream { receiver, done }
+    }
+
+    /// The first pass: which e-mails and personal ids occur more than once
+    /// in the file, on which lines; and how many rows it has.
+    pub(super) async fn duplicates(&self, mapping: &Mapping) -> ServiceResult<(Duplicates, usize)> {
+        let column = |target: Target| mapping.columns.iter().find(|c| c.target == target).map(|c| c.column);
+        let (email_column, pid_column) = (column(Target::Email), column(Target::PersonalId));
+        let source = self.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            // (key, line) pairs sorted afterwards: 24 bytes a row, where a
+            // set of the e-mails themselves would take several times that.
+            let (mut emails, mut pids) = (Vec::new(), Vec::new());
+            let scanned = scan_rows(&source.bytes, &source.detected, source.row_limit, |line, cells| {
+                // Parsed as `validate_row` parses them, so that the keys match.
+                let cell = |c: Option<usize>| c.and_then(|c| cells.get(c)).map(String::as_str);
+                if let Some(Ok(email)) = cell(email_column).map(Email::parse) {
+                    emails.push((key(email.normalized()), line));
+                }
+                let pid = cell(pid_column).and_then(|raw| SingleLine::parse("personal_id", raw, 200).ok());
+                if let Some(pid) = pid.filter(|p| !p.as_str().is_empty()) {
+                    pids.push((key(pid.as_str()), line));
+                }
+            })?;
+            Ok::<_, roster_bulk::ImportError>((LinesOf::of(emails), LinesOf::of(pids), scanned.rows))
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(Box::new(e)))?
+        .map_err(file_error)?;
+        let (emails, personal_ids, rows) = found;
+        Ok((Duplicates { emails, personal_ids }, rows))
+    }
+}
+
+pub(super) struct RowStream {
+    receiver: mpsc::Receiver<Rows>,
+    done: JoinHandle<Result<Scanned, roster_bulk::ImportError>>,
+}
+
+impl RowStream {
+    pub(super) async fn next(&mut self) -> Option<Rows> {
+        self.receiver.recv().await
+    }
+
+    /// Waits for the parser; a file that turned bad midway (or grew past the
+    /// row limit since upload) is an error here, after its rows were handed out.
+    pub(super) async fn finish(self) -> ServiceResult<Scanned> {
+        drop(self.receiver);
+        self.done
+            .await
+            .map_err(|e| ServiceError::Internal(Box::new(e)))?
+            .map_err(file_error)
+    }
+}
+
+/// A 128-bit key for a value: two SipHash runs with different prefixes. Two
+/// different e-mails share a key with a chance of about 1 in 10^26 in a
+/// million-row file, far below any hardware fault; storing keys instead of
+/// strings keeps the first pass at 24 bytes a row.
+fn key(value: &str) -> u128 {
+    let half = |salt: u8| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        salt.hash(&mut h);
+        value.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
+}
+
+/// Lines that share a value, for the values that occur more than once.
+#[derive(Default)]
+pub(super) struct LinesOf(HashMap<u128, Vec<u64>>);
+
+impl LinesOf {
+    fn of(mut keyed: Vec<(u128, u64)>) -> Self {
+        keyed.sort_unstable();
+        let mut out: HashMap<u128, Vec<u64>> = HashMap::new();
+        for pair in keyed.windows(2) {
+            if pair[0].0 == pair[1].0 {
+                let lines = out.entry(pair[0].0).or_insert_with(|| vec![pair[0].1]);
+                lines.push(pair[1].1);
+            }
+        }
+        Self(out)
+    }
+
+    /// The other lines with this value, if it occurs more than once. The
+    /// first occurrence names every later one; a later one names the first.
+    pub(super) fn others(&self, value: &str, line: u64) -> Vec<u64> {
+        match self.0.get(&key(value)) {
+            None => Vec::new(),
+            Some(lines) if lines[0] == line => lines[1..].to_vec(),
+            Some(lines) => vec![lines[0]],
+        }
+    }
+}
+
+pub(super) struct Duplicates {
+    pub(super) emails: LinesOf,
+    pub(super) personal_ids: LinesOf,
+}
