@@ -79,6 +79,21 @@ impl Email {
     }
 }
 
+/// The look of a normalized address: its UTS #39 confusable skeleton
+/// (`аррӏе.com` written in Cyrillic and `apple.com` share one). Stored per
+/// member so that look-alikes are found with an index.
+pub fn email_skeleton(normalized: &str) -> String {
+    unicode_security::confusable_detection::skeleton(normalized).collect()
+}
+
+/// Whether two different normalized addresses look the same. Two plain
+/// ASCII addresses never do: `rn` and `m` share a skeleton, but `mary@` and
+/// `rnary@` are different mailboxes that people really have; the trick this
+/// guards against needs a letter from another script.
+pub fn looks_alike(a: &str, b: &str) -> bool {
+    a != b && !(a.is_ascii() && b.is_ascii()) && email_skeleton(a) == email_skeleton(b)
+}
+
 #[derive(PartialEq, Clone, Copy)]
 enum Script {
     Latin,
@@ -126,6 +141,22 @@ mod tests {
         let composed = Email::parse("j\u{00FC}rgen@example.de").unwrap();
         let decomposed = Email::parse("ju\u{0308}rgen@example.de").unwrap();
         assert_eq!(composed.normalized(), decomposed.normalized());
+    }
+
+    #[test]
+    fn whole_script_look_alikes_are_recognized_but_plain_ascii_is_not() {
+        let latin = Email::parse("admin@apple.com").unwrap();
+        let cyrillic = Email::parse("admin@\u{0430}\u{0440}\u{0440}\u{04CF}\u{0435}.com").unwrap();
+        assert!(looks_alike(latin.normalized(), cyrillic.normalized()));
+        assert!(
+            !looks_alike(latin.normalized(), latin.normalized()),
+            "the same address is no look-alike"
+        );
+        assert!(
+            !looks_alike("mary@x.de", "rnary@x.de"),
+            "two ASCII addresses are never look-alikes"
+        );
+        assert!(!looks_alike("jürgen@x.de", "juergen@x.de"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod team;
 mod text;
 mod time;
 
-pub use email::Email;
+pub use email::{email_skeleton, looks_alike, Email};
 pub use error::InvalidInput;
 pub use field::{CustomFieldKind, FieldKey};
 pub use role::{BuiltinRole, Permission, PermissionSet, Role};

@@ -174,6 +174,7 @@ impl Service {
         let (fields, role) = parse_member(None, &input, &defs)?;
         self.check_grant(&mut tx, actor, &role).await?;
         let now = now_millis();
+        refuse_look_alike(&mut tx, actor.org_id, &fields.email_normalized).await?;
         let existing = member_by_email(&mut tx, actor.org_id, &fields.email_normalized).await?;
         let id = match existing {
             Some(old) if old.status == MemberStatus::Removed.as_str() => {
@@ -263,6 +264,9 @@ impl Service {
             if let Some(seat) = &fields.seat_type {
                 self.ensure_seats(&mut tx, actor.org_id, seat, 1).await?;
             }
+        }
+        if fields.email_normalized != old.email_normalized {
+            refuse_look_alike(&mut tx, actor.org_id, &fields.email_normalized).await?;
         }
         let now = now_millis();
         roster_store::update_member(&mut tx, actor.org_id, id, &fields, now).await?;
@@ -541,4 +545,17 @@ async fn detail_of(conn: &mut Conn, org_id: i64, member: MemberRecord) -> Servic
         account_name,
         member,
     })
+}
+
+/// 409 when another member's e-mail looks the same as this one (letters of
+/// another script that render alike: HOSTILE 8).
+pub(crate) async fn refuse_look_alike(conn: &mut Conn, org_id: i64, email_normalized: &str) -> ServiceResult<()> {
+    match roster_store::bulk::look_alike_member(conn, org_id, email_normalized).await? {
+        None => Ok(()),
+        Some((_, other)) => Err(ServiceError::conflict(
+            "looks_alike",
+            Some("email"),
+            format!("looks the same as the e-mail of another member ({other}) but is a different address"),
+        )),
+    }
 }

@@ -20,6 +20,7 @@ pub async fn members_by_emails(
     let mut out = HashMap::with_capacity(emails.len());
     for chunk in emails.chunks(CHUNK) {
         let mut sql = Sql::new(&format!("SELECT {COLUMNS_PUB} FROM members m WHERE m.org_id = "));
+        sql.fresh_plan();
         sql.bind(org_id).push(" AND m.email_normalized IN (");
         for (i, e) in chunk.iter().enumerate() {
             if i > 0 {
@@ -36,6 +37,52 @@ pub async fn members_by_emails(
     Ok(out)
 }
 
+/// Members whose e-mail has one of these confusable skeletons:
+/// skeleton → (member id, normalized e-mail).
+pub async fn members_by_skeletons(
+    conn: &mut Conn,
+    org_id: i64,
+    skeletons: &[String],
+) -> StoreResult<HashMap<String, Vec<(i64, String)>>> {
+    let mut out: HashMap<String, Vec<(i64, String)>> = HashMap::new();
+    for chunk in skeletons.chunks(CHUNK) {
+        let mut sql = Sql::new("SELECT id, email_normalized, email_skeleton FROM members WHERE org_id = ");
+        sql.fresh_plan();
+        sql.bind(org_id).push(" AND email_skeleton IN (");
+        for (i, s) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(s.as_str());
+        }
+        sql.push(")");
+        for row in sql.fetch_all(conn).await? {
+            out.entry(crate::rows::text(&row, "email_skeleton")?)
+                .or_default()
+                .push((
+                    crate::rows::int(&row, "id")?,
+                    crate::rows::text(&row, "email_normalized")?,
+                ));
+        }
+    }
+    Ok(out)
+}
+
+/// A member of the organization whose e-mail looks like this normalized
+/// one without being it (`roster_domain::looks_alike`).
+pub async fn look_alike_member(
+    conn: &mut Conn,
+    org_id: i64,
+    email_normalized: &str,
+) -> StoreResult<Option<(i64, String)>> {
+    let skeleton = roster_domain::email_skeleton(email_normalized);
+    let found = members_by_skeletons(conn, org_id, std::slice::from_ref(&skeleton)).await?;
+    Ok(found
+        .into_values()
+        .flatten()
+        .find(|(_, other)| roster_domain::looks_alike(email_normalized, other)))
+}
+
 /// Which member holds each of these personal ids.
 pub async fn members_by_personal_ids(
     conn: &mut Conn,
@@ -45,6 +92,7 @@ pub async fn members_by_personal_ids(
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
         let mut sql = Sql::new("SELECT id, personal_id FROM members WHERE org_id = ");
+        sql.fresh_plan();
         sql.bind(org_id).push(" AND personal_id IN (");
         for (i, p) in chunk.iter().enumerate() {
             if i > 0 {
@@ -73,7 +121,8 @@ pub async fn insert_members(
     for chunk in members.chunks(CHUNK / 2) {
         let mut sql = Sql::new(
             "INSERT INTO members (org_id, first_name, last_name, email, email_normalized, personal_id, comment, phone, \
-             location, skills, department, role, seat_type, status, external, custom_fields, search_text, created_at, updated_at) VALUES ",
+             location, skills, department, role, seat_type, status, external, custom_fields, search_text, created_at, updated_at, \
+             email_skeleton) VALUES ",
         );
         for (i, f) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
@@ -98,7 +147,10 @@ pub async fn insert_members(
             sql.push(", ").bind(i64::from(f.external));
             sql.push(", ").bind(f.custom_fields.to_string());
             sql.push(", ").bind(f.search_text());
-            sql.push(", ").bind(now).push(", ").bind(now).push(")");
+            sql.push(", ").bind(now).push(", ").bind(now);
+            sql.push(", ")
+                .bind(roster_domain::email_skeleton(&f.email_normalized))
+                .push(")");
         }
         sql.push(" RETURNING id, email_normalized");
         for row in sql.fetch_all(conn).await? {
@@ -184,11 +236,14 @@ pub struct MemberChange<'a> {
 /// The columns an update may set, with the value from a member's fields.
 type Column = (&'static str, fn(&MemberFields) -> crate::sql::Arg);
 
-const UPDATABLE: [Column; 15] = [
+const UPDATABLE: [Column; 16] = [
     ("first_name", |f| f.first_name.clone().into()),
     ("last_name", |f| f.last_name.clone().into()),
     ("email", |f| f.email.clone().into()),
     ("email_normalized", |f| f.email_normalized.clone().into()),
+    ("email_skeleton", |f| {
+        roster_domain::email_skeleton(&f.email_normalized).into()
+    }),
     ("personal_id", |f| f.personal_id.clone().into()),
     ("comment", |f| f.comment.clone().into()),
     ("phone", |f| f.phone.clone().into()),
@@ -242,16 +297,43 @@ pub async fn update_members(conn: &mut Conn, org_id: i64, changes: &[MemberChang
     Ok(())
 }
 
-/// SQLite's page cache for this connection, in MiB (the default is 2 MiB).
-/// A bulk write that touches every index of a large table spends most of
-/// its time re-reading pages through a small cache; an import widens it for
-/// its transaction and narrows it again before committing. PostgreSQL
-/// shares its buffers between connections: nothing to do there.
-pub async fn set_page_cache(conn: &mut Conn, mib: i64) -> StoreResult<()> {
+/// Prepares a transaction for a bulk write, per database. SQLite: a page
+/// cache of `cache_mib` MiB (the default is 2) — a write that touches every
+/// index of a large table spends most of its time re-reading pages through
+/// a small cache; `end_bulk_write` narrows it again. PostgreSQL: index scans
+/// only, for this transaction (lookups are also planned afresh, see
+/// `Sql::fresh_plan`, with `refresh_statistics` as the import grows) — the
+/// planner's statistics do not know the
+/// rows the transaction itself has added, and with a table that was empty
+/// at the last ANALYZE it picks sequential scans for every lookup, which
+/// made a million-row import quadratic.
+pub async fn begin_bulk_write(conn: &mut Conn, cache_mib: i64) -> StoreResult<()> {
+    let statement = if conn.backend_name() == "SQLite" {
+        format!("PRAGMA cache_size = -{}", cache_mib * 1024)
+    } else {
+        "SET LOCAL enable_seqscan = off".to_owned()
+    };
+    sqlx::query(&statement).execute(conn).await?;
+    Ok(())
+}
+
+/// Refreshes the planner's statistics of the members table within a bulk
+/// write (PostgreSQL; its ANALYZE counts the rows this transaction added).
+/// Without it, lookups in a transaction that has grown an organization from
+/// a few members to many keep a plan made for a few: a scan of an index on
+/// `org_id` alone, filtered against every e-mail of the chunk.
+pub async fn refresh_statistics(conn: &mut Conn) -> StoreResult<()> {
+    if conn.backend_name() != "SQLite" {
+        sqlx::query("ANALYZE members").execute(conn).await?;
+    }
+    Ok(())
+}
+
+/// Undoes `begin_bulk_write` before the transaction ends (on PostgreSQL the
+/// setting ends with the transaction by itself).
+pub async fn end_bulk_write(conn: &mut Conn) -> StoreResult<()> {
     if conn.backend_name() == "SQLite" {
-        sqlx::query(&format!("PRAGMA cache_size = -{}", mib * 1024))
-            .execute(conn)
-            .await?;
+        sqlx::query("PRAGMA cache_size = -2000").execute(conn).await?;
     }
     Ok(())
 }

@@ -155,8 +155,9 @@ fn custom_json(f: &MemberFields) -> StoreResult<String> {
 pub async fn insert_member(conn: &mut Conn, org_id: i64, f: &MemberFields, status: &str, now: i64) -> StoreResult<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO members (org_id, first_name, last_name, email, email_normalized, personal_id, comment, phone, \
-         location, skills, department, role, seat_type, status, external, custom_fields, search_text, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id",
+         location, skills, department, role, seat_type, status, external, custom_fields, search_text, created_at, updated_at, \
+         email_skeleton) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19) \
+         RETURNING id",
     )
     .bind(org_id)
     .bind(&f.first_name)
@@ -176,6 +177,7 @@ pub async fn insert_member(conn: &mut Conn, org_id: i64, f: &MemberFields, statu
     .bind(custom_json(f)?)
     .bind(f.search_text())
     .bind(now)
+    .bind(roster_domain::email_skeleton(&f.email_normalized))
     .fetch_one(conn)
     .await?)
 }
@@ -184,7 +186,8 @@ pub async fn update_member(conn: &mut Conn, org_id: i64, id: i64, f: &MemberFiel
     sqlx::query(
         "UPDATE members SET first_name = $3, last_name = $4, email = $5, email_normalized = $6, personal_id = $7, \
          comment = $8, phone = $9, location = $10, skills = $11, department = $12, role = $13, seat_type = $14, \
-         external = $15, custom_fields = $16, search_text = $17, updated_at = $18 WHERE org_id = $1 AND id = $2",
+         external = $15, custom_fields = $16, search_text = $17, updated_at = $18, email_skeleton = $19 \
+         WHERE org_id = $1 AND id = $2",
     )
     .bind(org_id)
     .bind(id)
@@ -204,6 +207,7 @@ pub async fn update_member(conn: &mut Conn, org_id: i64, id: i64, f: &MemberFiel
     .bind(custom_json(f)?)
     .bind(f.search_text())
     .bind(now)
+    .bind(roster_domain::email_skeleton(&f.email_normalized))
     .execute(conn)
     .await?;
     Ok(())

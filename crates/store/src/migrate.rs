@@ -29,6 +29,10 @@ const SQLITE: &[Migration] = &[
         version: 5,
         sql: include_str!("../migrations/sqlite/0005_fewer_member_indexes.sql"),
     },
+    Migration {
+        version: 6,
+        sql: include_str!("../migrations/sqlite/0006_email_skeletons.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -51,6 +55,10 @@ const POSTGRES: &[Migration] = &[
     Migration {
         version: 5,
         sql: include_str!("../migrations/postgres/0005_fewer_member_indexes.sql"),
+    },
+    Migration {
+        version: 6,
+        sql: include_str!("../migrations/postgres/0006_email_skeletons.sql"),
     },
 ];
 
@@ -85,6 +93,9 @@ pub async fn run(store: &Store) -> StoreResult<usize> {
             continue;
         }
         sqlx::raw_sql(migration.sql).execute(&mut *tx).await?;
+        if migration.version == 6 {
+            backfill_email_skeletons(&mut tx).await?;
+        }
         sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
             .bind(migration.version)
             .bind(roster_domain::now_millis())
@@ -95,4 +106,25 @@ pub async fn run(store: &Store) -> StoreResult<usize> {
         applied += 1;
     }
     Ok(applied)
+}
+
+/// Migration 6's data: the skeleton of every member's e-mail, which SQL
+/// cannot compute. Runs in the migration's transaction, a batch at a time.
+async fn backfill_email_skeletons(conn: &mut crate::Conn) -> StoreResult<()> {
+    loop {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, email_normalized FROM members WHERE email_skeleton = '' LIMIT 1000")
+                .fetch_all(&mut *conn)
+                .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        for (id, email) in rows {
+            sqlx::query("UPDATE members SET email_skeleton = $1 WHERE id = $2")
+                .bind(roster_domain::email_skeleton(&email))
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
 }

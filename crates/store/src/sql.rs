@@ -24,6 +24,8 @@ pub(crate) struct Sql {
     text: String,
     placeholders: Vec<usize>,
     args: Vec<Arg>,
+    /// Plan with the actual values each time instead of reusing a prepared plan.
+    fresh_plan: bool,
 }
 
 impl Sql {
@@ -32,7 +34,17 @@ impl Sql {
             text: text.to_owned(),
             placeholders: Vec::new(),
             args: Vec::new(),
+            fresh_plan: false,
         }
+    }
+
+    /// Plans the statement with its values on every run (not prepared and
+    /// cached): for lookups whose best plan changes as a bulk write grows
+    /// the table — PostgreSQL would otherwise keep a generic plan made when
+    /// the organization had a handful of members.
+    pub fn fresh_plan(&mut self) -> &mut Self {
+        self.fresh_plan = true;
+        self
     }
 
     pub fn push(&mut self, text: &str) -> &mut Self {
@@ -67,7 +79,7 @@ impl Sql {
     }
 
     fn query<'q>(&'q self, text: &'q str) -> Query<'q, Any, AnyArguments<'q>> {
-        let mut query = sqlx::query(text);
+        let mut query = sqlx::query(text).persistent(!self.fresh_plan);
         for arg in &self.args {
             query = match arg {
                 Arg::Int(v) => query.bind(*v),

@@ -453,3 +453,53 @@ async fn a_look_alike_email_mixing_scripts_is_refused_on_every_door() {
         .expect(200);
     assert_eq!(preview.body["rows"][0]["errors"][0]["code"], "mixed_scripts");
 }
+
+#[tokio::test]
+async fn an_address_wholly_in_another_script_that_looks_the_same_is_refused_on_every_door() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    app.add_member(&org, "Ada", "Echt", "ada@apple.com").await;
+    // The domain "аррӏе.com" written wholly in Cyrillic: one script per
+    // part, so no mixing; the same look as apple.com.
+    let fake = "ada@\u{0430}\u{0440}\u{0440}\u{04CF}\u{0435}.com";
+    let res = app
+        .post(
+            &org,
+            "/members",
+            json!({"first_name": "A", "last_name": "Fake", "email": fake}),
+        )
+        .await
+        .expect(409);
+    assert_eq!((res.error_field(), res.error_code()), ("email", "looks_alike"));
+    // Plain ASCII addresses that share a skeleton are different people.
+    app.add_member(&org, "Mary", "M", "mary@acme.de").await;
+    app.add_member(&org, "Rnary", "R", "rnary@acme.de").await;
+    // Changing an e-mail into a look-alike is refused too.
+    let other = app.add_member(&org, "Otto", "O", "otto@acme.de").await;
+    let res = app
+        .patch(&org, &format!("/members/{other}"), json!({"email": fake}))
+        .await
+        .expect(409);
+    assert_eq!(res.error_code(), "looks_alike");
+
+    // In an import: against existing members, and between two rows.
+    let csv = format!(
+        "firstname,lastname,email\nA,Fake,{fake}\nB,Echt,bob@ace.org\nB,Fake,bob@\u{0430}\u{0441}\u{0435}.org\n"
+    );
+    let id = app.upload(&org, "x.csv", csv.into_bytes()).await.expect(201).id();
+    let preview = app
+        .post(&org, &format!("/imports/{id}/preview"), json!({}))
+        .await
+        .expect(200);
+    let rows = preview.body["rows"].as_array().unwrap();
+    let codes: Vec<&str> = rows
+        .iter()
+        .map(|r| r["errors"][0]["code"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(codes, vec!["looks_alike", "looks_alike", "looks_alike"]);
+    assert!(
+        rows[1]["errors"][0]["message"].as_str().unwrap().contains("line 4"),
+        "{}",
+        rows[1]
+    );
+}

@@ -209,6 +209,19 @@ impl<'a> Planner<'a> {
                 format!("the same e-mail as line {other}"),
             ));
         }
+        if let Some(others) = self.duplicates.look_alikes.get(&line) {
+            let lines: Vec<String> = others.iter().take(3).map(u64::to_string).collect();
+            errors.push(row_error(
+                line,
+                &self.header_of(Target::Email),
+                "email",
+                "looks_alike",
+                format!(
+                    "looks the same as the e-mail on line {} but is a different address",
+                    lines.join(", ")
+                ),
+            ));
+        }
         if let Some(pid) = &m.personal_id {
             for other in self.duplicates.personal_ids.others(pid, line) {
                 errors.push(row_error(
@@ -298,11 +311,28 @@ impl<'a> Planner<'a> {
         }
         let pids: Vec<String> = fields_of.iter().flatten().map(|f| f.personal_id.clone()).collect();
         let pid_owner = roster_store::bulk::members_by_personal_ids(conn, org_id, &pids).await?;
+        let skeletons: Vec<String> = emails.iter().map(|e| roster_domain::email_skeleton(e)).collect();
+        let look_alikes = roster_store::bulk::members_by_skeletons(conn, org_id, &skeletons).await?;
         let personal_id_column = self.header_of(Target::PersonalId);
         for (p, fields) in planned.iter_mut().zip(fields_of) {
             let (Some(fields), Some(_)) = (fields, &p.member) else {
                 continue;
             };
+            let skeleton = roster_domain::email_skeleton(&fields.email_normalized);
+            let similar = look_alikes.get(&skeleton).into_iter().flatten();
+            if let Some((_, other)) = similar
+                .into_iter()
+                .find(|(_, o)| roster_domain::looks_alike(&fields.email_normalized, o))
+            {
+                let error = row_error(
+                    p.preview.line,
+                    &self.header_of(Target::Email),
+                    "email",
+                    "looks_alike",
+                    format!("looks the same as the e-mail of another member ({other}) but is a different address"),
+                );
+                p.preview.errors.push(error);
+            }
             if let Some(owner) = pid_owner.get(&fields.personal_id) {
                 if p.existing.as_ref().map(|e| e.id) != Some(*owner) {
                     let error = row_error(

@@ -71,24 +71,72 @@ impl Source {
             // (key, line) pairs sorted afterwards: 24 bytes a row, where a
             // set of the e-mails themselves would take several times that.
             let (mut emails, mut pids) = (Vec::new(), Vec::new());
+            // (64-bit key of the look, line, whether the address is ASCII):
+            // candidates for look-alikes, checked exactly afterwards.
+            let mut looks: Vec<(u64, u64, bool)> = Vec::new();
             let scanned = scan_rows(&source.bytes, &source.detected, source.row_limit, |line, cells| {
                 // Parsed as `validate_row` parses them, so that the keys match.
                 let cell = |c: Option<usize>| c.and_then(|c| cells.get(c)).map(String::as_str);
                 if let Some(Ok(email)) = cell(email_column).map(Email::parse) {
                     emails.push((key(email.normalized()), line));
+                    let look = key(&roster_domain::email_skeleton(email.normalized())) as u64;
+                    looks.push((look, line, email.normalized().is_ascii()));
                 }
                 let pid = cell(pid_column).and_then(|raw| SingleLine::parse("personal_id", raw, 200).ok());
                 if let Some(pid) = pid.filter(|p| !p.as_str().is_empty()) {
                     pids.push((key(pid.as_str()), line));
                 }
             })?;
-            Ok::<_, roster_bulk::ImportError>((LinesOf::of(emails), LinesOf::of(pids), scanned.rows))
+            let candidates = look_alike_candidates(looks);
+            let look_alikes = if candidates.is_empty() {
+                HashMap::new()
+            } else {
+                source.look_alikes(email_column, &candidates)?
+            };
+            Ok::<_, roster_bulk::ImportError>((LinesOf::of(emails), LinesOf::of(pids), look_alikes, scanned.rows))
         })
         .await
         .map_err(|e| ServiceError::Internal(Box::new(e)))?
         .map_err(file_error)?;
-        let (emails, personal_ids, rows) = found;
-        Ok((Duplicates { emails, personal_ids }, rows))
+        let (emails, personal_ids, look_alikes, rows) = found;
+        Ok((
+            Duplicates {
+                emails,
+                personal_ids,
+                look_alikes,
+            },
+            rows,
+        ))
+    }
+
+    /// Reads the candidate lines' e-mails (a third pass, only for files that
+    /// have candidates) and pairs the addresses that really look alike.
+    fn look_alikes(
+        &self,
+        email_column: Option<usize>,
+        candidates: &std::collections::HashSet<u64>,
+    ) -> Result<HashMap<u64, Vec<u64>>, roster_bulk::ImportError> {
+        let mut found: Vec<(u64, String)> = Vec::new();
+        scan_rows(&self.bytes, &self.detected, self.row_limit, |line, cells| {
+            if !candidates.contains(&line) {
+                return;
+            }
+            if let Some(Ok(email)) = email_column.and_then(|c| cells.get(c)).map(|c| Email::parse(c)) {
+                found.push((line, email.normalized().to_owned()));
+            }
+        })?;
+        let mut out: HashMap<u64, Vec<u64>> = HashMap::new();
+        for (line, email) in &found {
+            let others: Vec<u64> = found
+                .iter()
+                .filter(|(_, other)| roster_domain::looks_alike(email, other))
+                .map(|(l, _)| *l)
+                .collect();
+            if !others.is_empty() {
+                out.insert(*line, others);
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -158,4 +206,19 @@ impl LinesOf {
 pub(super) struct Duplicates {
     pub(super) emails: LinesOf,
     pub(super) personal_ids: LinesOf,
+    /// Lines whose e-mail looks like the e-mail on other lines without being it.
+    pub(super) look_alikes: HashMap<u64, Vec<u64>>,
+}
+
+/// Lines that share a look (by 64-bit key) with a line whose address is not
+/// plain ASCII: the only lines that can be look-alikes. Usually none.
+fn look_alike_candidates(mut looks: Vec<(u64, u64, bool)>) -> std::collections::HashSet<u64> {
+    looks.sort_unstable();
+    let mut out = std::collections::HashSet::new();
+    for group in looks.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
+        if group.iter().any(|(_, _, ascii)| !ascii) {
+            out.extend(group.iter().map(|(_, line, _)| *line));
+        }
+    }
+    out
 }
