@@ -73,11 +73,14 @@ pub async fn insert_import(
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("INSERT INTO import_files (import_id, data) VALUES ($1, $2)")
-        .bind(id)
-        .bind(data.to_vec())
-        .execute(conn)
-        .await?;
+    for (part, bytes) in data.chunks(FILE_PART_BYTES).enumerate() {
+        sqlx::query("INSERT INTO import_file_parts (import_id, part, data) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(part as i64)
+            .bind(bytes.to_vec())
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(id)
 }
 
@@ -101,11 +104,34 @@ pub async fn list_imports(conn: &mut Conn, org_id: i64, limit: i64) -> StoreResu
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
+/// Uploaded files are stored in parts of this size: a driver copies a value
+/// several times on its way, so one part is what it costs, not the file.
+const FILE_PART_BYTES: usize = 1024 * 1024;
+
+/// The uploaded file, put together from its parts.
 pub async fn import_file(conn: &mut Conn, import_id: i64) -> StoreResult<Vec<u8>> {
-    Ok(sqlx::query_scalar("SELECT data FROM import_files WHERE import_id = $1")
-        .bind(import_id)
-        .fetch_one(conn)
-        .await?)
+    let size: i64 =
+        sqlx::query_scalar("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM import_file_parts WHERE import_id = $1")
+            .bind(import_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let mut out = Vec::with_capacity(size.max(0) as usize);
+    for part in 0i64.. {
+        let bytes: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT data FROM import_file_parts WHERE import_id = $1 AND part = $2")
+                .bind(import_id)
+                .bind(part)
+                .fetch_optional(&mut *conn)
+                .await?;
+        match bytes {
+            Some(bytes) => out.extend_from_slice(&bytes),
+            None => break,
+        }
+    }
+    if out.is_empty() {
+        return Err(sqlx::Error::RowNotFound.into());
+    }
+    Ok(out)
 }
 
 pub async fn set_import_mapping(conn: &mut Conn, org_id: i64, id: i64, mapping: &serde_json::Value) -> StoreResult<()> {

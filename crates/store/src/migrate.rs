@@ -33,6 +33,10 @@ const SQLITE: &[Migration] = &[
         version: 6,
         sql: include_str!("../migrations/sqlite/0006_email_skeletons.sql"),
     },
+    Migration {
+        version: 7,
+        sql: include_str!("../migrations/sqlite/0007_import_file_parts.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -59,6 +63,10 @@ const POSTGRES: &[Migration] = &[
     Migration {
         version: 6,
         sql: include_str!("../migrations/postgres/0006_email_skeletons.sql"),
+    },
+    Migration {
+        version: 7,
+        sql: include_str!("../migrations/postgres/0007_import_file_parts.sql"),
     },
 ];
 
