@@ -28,7 +28,7 @@ mod report;
 mod saved;
 mod source;
 
-use plan::{Planned, Planner};
+use plan::Planner;
 pub use saved::SavedTarget;
 
 pub const IMPORT_JOB: &str = "import.apply";
@@ -267,34 +267,43 @@ impl Service {
         let import = import_by_id(&mut conn, actor.org_id, id)
             .await?
             .ok_or(ServiceError::NotFound("import"))?;
-        let (planned, detected, mapping) = self.plan_all(&mut conn, actor, &import, options).await?;
-        let mut seats: HashMap<&'static str, i64> = HashMap::new();
-        for seat in planned.iter().filter_map(Planned::seat_taken) {
-            *seats.entry(seat).or_default() += 1;
-        }
-        let seat_shortfall = self.seat_shortfall(&mut conn, actor.org_id, &seats).await?;
-        Ok(summarize(id, detected, mapping, planned, seat_shortfall))
+        let all = self.plan_all(&mut conn, actor, &import, options).await?;
+        let seat_shortfall = self.seat_shortfall(&mut conn, actor.org_id, &all.seats).await?;
+        Ok(summarize(id, all, seat_shortfall))
     }
 
     /// Every row planned, without writing: for the preview and for the
-    /// report of an import not applied yet.
+    /// report of an import not applied yet. Only each row's verdict is kept
+    /// (not the member it would become), so a large file stays affordable.
     async fn plan_all(
         &self,
         conn: &mut Conn,
         actor: &Actor,
         import: &ImportRecord,
         options: ImportOptions,
-    ) -> ServiceResult<(Vec<Planned>, Detected, Mapping)> {
+    ) -> ServiceResult<PlannedFile> {
         let (mut planner, source, rows) = Planner::new(self, conn, actor, import, options).await?;
-        let mut planned = Vec::with_capacity(rows);
+        let mut previews = Vec::with_capacity(rows);
+        let mut seats: HashMap<&'static str, i64> = HashMap::new();
         let mut stream = source.stream();
         while let Some(chunk) = stream.next().await {
-            planned.extend(planner.plan_chunk(conn, chunk).await?);
+            for p in planner.plan_chunk(conn, chunk).await? {
+                if let Some(seat) = p.seat_taken() {
+                    *seats.entry(seat).or_default() += 1;
+                }
+                let reason = p.reason();
+                previews.push((p.preview, reason));
+            }
         }
         let scanned = stream.finish().await?;
         let mut detected = source.detected.clone();
         detected.sheet = scanned.sheet;
-        Ok((planned, detected, planner.mapping().clone()))
+        Ok(PlannedFile {
+            previews,
+            seats,
+            detected,
+            mapping: planner.mapping().clone(),
+        })
     }
 
     /// Starts applying the import as a job; returns at once.
@@ -338,19 +347,28 @@ impl Service {
     }
 }
 
-fn summarize(
-    import_id: i64,
+/// A whole file planned: each row's preview with its errors as one reason,
+/// and the seats applying would take.
+struct PlannedFile {
+    previews: Vec<(RowPreview, String)>,
+    seats: HashMap<&'static str, i64>,
     detected: Detected,
     mapping: Mapping,
-    planned: Vec<Planned>,
-    seat_shortfall: Vec<SeatNeed>,
-) -> Preview {
+}
+
+fn summarize(import_id: i64, all: PlannedFile, seat_shortfall: Vec<SeatNeed>) -> Preview {
+    let PlannedFile {
+        previews,
+        detected,
+        mapping,
+        ..
+    } = all;
     let mut totals = Totals {
-        rows: planned.len(),
+        rows: previews.len(),
         ..Default::default()
     };
-    for p in &planned {
-        match p.preview.action {
+    for (p, _) in &previews {
+        match p.action {
             "create" => totals.create += 1,
             "update" => totals.update += 1,
             "unchanged" => totals.unchanged += 1,
@@ -364,7 +382,7 @@ fn summarize(
         mapping,
         totals,
         seat_shortfall,
-        rows: planned.into_iter().map(|p| p.preview).collect(),
+        rows: previews.into_iter().map(|(p, _)| p).collect(),
     }
 }
 

@@ -14,15 +14,16 @@ impl Service {
         let applied = import_rows(&mut conn, id).await?;
         let (table, outcomes): (Table, HashMap<u64, (String, String)>) = if applied.is_empty() {
             // Not applied yet: the report is the preview.
-            let (planned, detected, _) = self
+            let all = self
                 .plan_all(&mut conn, actor, &import, ImportOptions::default())
                 .await?;
-            let outcomes = planned
-                .iter()
-                .map(|p| (p.preview.line, (p.preview.action.to_owned(), p.reason())))
+            let outcomes = all
+                .previews
+                .into_iter()
+                .map(|(p, reason)| (p.line, (p.action.to_owned(), reason)))
                 .collect();
             let bytes = import_file(&mut conn, id).await?;
-            let table = read_table(&bytes, &detected, usize::MAX).map_err(file_error)?;
+            let table = read_table(&bytes, &all.detected, usize::MAX).map_err(file_error)?;
             (table, outcomes)
         } else {
             let bytes = import_file(&mut conn, id).await?;
