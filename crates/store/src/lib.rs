@@ -127,7 +127,13 @@ impl Store {
     }
 
     pub async fn migrate(&self) -> StoreResult<usize> {
-        migrate::run(self).await
+        migrate::run(self, None).await
+    }
+
+    /// Applies migrations up to `version` only: for tests of upgrades, which
+    /// put data into an older schema and then migrate the rest.
+    pub async fn migrate_to(&self, version: i64) -> StoreResult<usize> {
+        migrate::run(self, Some(version)).await
     }
 
     /// Whether the database answers (for `/readyz`).

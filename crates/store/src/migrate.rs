@@ -71,7 +71,7 @@ const POSTGRES: &[Migration] = &[
 ];
 
 /// Applies the migrations that have not run yet; returns how many ran.
-pub async fn run(store: &Store) -> StoreResult<usize> {
+pub async fn run(store: &Store, up_to: Option<i64>) -> StoreResult<usize> {
     let migrations = match store.backend {
         Backend::Sqlite => SQLITE,
         Backend::Postgres => POSTGRES,
@@ -85,7 +85,7 @@ pub async fn run(store: &Store) -> StoreResult<usize> {
     tx.commit().await?;
 
     let mut applied = 0;
-    for migration in migrations {
+    for migration in migrations.iter().filter(|m| up_to.is_none_or(|v| m.version <= v)) {
         let mut tx = store.begin().await?;
         if store.backend == Backend::Postgres {
             // Several instances may start at once; one migrates, the others wait.

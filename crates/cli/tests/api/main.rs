@@ -21,3 +21,4 @@ mod org;
 mod permissions;
 mod teams;
 mod tenancy;
+mod upgrade;

@@ -1,0 +1,57 @@
+//! Upgrading a database that has data: migrations that move or compute
+//! data (not only change the schema) keep what was there.
+
+use roster_store::sqlx;
+
+use crate::helpers::TestDb;
+
+#[tokio::test]
+async fn upgrading_from_version_5_computes_look_alike_keys_and_keeps_uploaded_files() {
+    let db = TestDb::new().await;
+    let store = roster_store::Store::connect(&db.url).await.unwrap();
+    store.migrate_to(5).await.unwrap();
+    let mut conn = store.conn().await.unwrap();
+    let org = roster_store::insert_org(&mut conn, "acme", "Acme", 1).await.unwrap();
+    sqlx::query(
+        "INSERT INTO members (org_id, first_name, last_name, email, email_normalized, personal_id, role, status, \
+         search_text, created_at, updated_at) VALUES ($1, 'Ada', 'A', 'Ada@Apple.com', 'ada@apple.com', 'p1', \
+         'reader', 'added', 'ada', 1, 1)",
+    )
+    .bind(org.id)
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    let import: i64 = sqlx::query_scalar(
+        "INSERT INTO imports (org_id, status, file_name, detected, mapping, created_by, created_at) \
+         VALUES ($1, 'uploaded', 'a.csv', '{}', '{}', 'test', 1) RETURNING id",
+    )
+    .bind(org.id)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    let file = b"email\nada@apple.com\n".to_vec();
+    sqlx::query("INSERT INTO import_files (import_id, data) VALUES ($1, $2)")
+        .bind(import)
+        .bind(file.clone())
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+
+    store.migrate().await.unwrap();
+    let mut conn = store.conn().await.unwrap();
+    let skeleton: String = sqlx::query_scalar("SELECT email_skeleton FROM members WHERE org_id = $1")
+        .bind(org.id)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(skeleton, roster_domain::email_skeleton("ada@apple.com"));
+    assert_eq!(roster_store::import_file(&mut conn, import).await.unwrap(), file);
+    let look_alike =
+        roster_store::bulk::look_alike_member(&mut conn, org.id, "ada@\u{0430}\u{0440}\u{0440}\u{04CF}\u{0435}.com")
+            .await
+            .unwrap();
+    assert_eq!(look_alike.map(|(_, email)| email), Some("ada@apple.com".to_owned()));
+    drop(conn);
+    store.close().await;
+}
