@@ -101,3 +101,50 @@ async fn duplicates_are_found_across_chunks_and_a_large_file_applies_with_progre
     assert_eq!(undone.body["restored"], ROWS - 4);
     assert_eq!(count(&app, &org, "neu%202499").await, 1);
 }
+
+#[tokio::test]
+async fn the_console_preview_shows_the_first_500_rows_and_says_how_many_there_are() {
+    let app = spawn_app().await;
+    let org = app.create_org("big").await;
+    app.member_with_login(&org, "Ada", "ada@big.example", "admin").await;
+    let id = app.upload(&org, "big.csv", csv("Neu")).await.expect(201).id();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let signed_in = client
+        .post(format!("{}/login", app.base))
+        .form(&[("email", "ada@big.example"), ("password", crate::helpers::PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = |query: &'static str| {
+        let (client, cookie) = (client.clone(), cookie.clone());
+        let url = format!("{}/o/big/imports/{id}{query}", app.base);
+        async move {
+            let res = client.get(url).header("cookie", cookie).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.text().await.unwrap()
+        }
+    };
+    let all = page("").await;
+    let rows_on_page = |html: &str| {
+        let table = html.split("<table id=\"preview\">").nth(1).unwrap();
+        table.split("</table>").next().unwrap().matches("<tr><td>").count()
+    };
+    assert_eq!(rows_on_page(&all), 500);
+    assert!(
+        all.contains(&format!("Showing the first 500 of {ROWS} rows")),
+        "the page says it is cut short"
+    );
+    let errors = page("?errors=1").await;
+    assert_eq!(rows_on_page(&errors), 4, "the filter applies before the cut");
+    assert!(!errors.contains("preview-more"));
+}

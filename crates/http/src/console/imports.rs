@@ -7,7 +7,9 @@ use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use roster_service::imports::{ColumnMapping, Existing, ImportOptions, Preview, ReportFormat, Target, UndoReport};
+use roster_service::imports::{
+    ColumnMapping, Existing, ImportOptions, Preview, ReportFormat, RowPreview, Target, UndoReport,
+};
 use roster_service::store::ImportRecord;
 use roster_service::ServiceError;
 
@@ -149,12 +151,20 @@ struct ImportPage {
     columns: Vec<(ColumnMapping, String)>,
     targets: Vec<TargetOption>,
     preview: Option<Preview>,
+    /// The preview's rows on the page (the filter applied, at most
+    /// `PREVIEW_ROWS`), and how many matched in all.
+    shown: Vec<RowPreview>,
+    matching: usize,
     errors_only: bool,
     undo: Option<UndoReport>,
     applying: bool,
     progress: Option<(i64, Option<i64>)>,
     saved: Vec<String>,
 }
+
+/// Rows of the preview shown on the page: a file of 150,000 rows would make
+/// a page no browser wants; the totals count all, the report lists all.
+const PREVIEW_ROWS: usize = 500;
 
 async fn import_page(
     state: &AppState,
@@ -168,7 +178,7 @@ async fn import_page(
     let import = svc.import(svc.authorize(actor).await?, id).await?;
     let mapping: Vec<ColumnMapping> = serde_json::from_value(import.mapping["columns"].clone()).unwrap_or_default();
     let options: ImportOptions = serde_json::from_value(import.options.clone()).unwrap_or_default();
-    let preview = if import.status == "uploaded" {
+    let mut preview = if import.status == "uploaded" {
         Some(svc.preview_import(svc.authorize(actor).await?, id, options).await?)
     } else {
         None
@@ -221,7 +231,21 @@ async fn import_page(
         .into_iter()
         .map(|m| m.name)
         .collect();
+    let (shown, matching) = match &mut preview {
+        Some(p) => {
+            let rows = std::mem::take(&mut p.rows);
+            let matching: Vec<RowPreview> = rows
+                .into_iter()
+                .filter(|r| !errors_only || r.action == "error")
+                .collect();
+            let count = matching.len();
+            (matching.into_iter().take(PREVIEW_ROWS).collect(), count)
+        }
+        None => (Vec::new(), 0),
+    };
     let page = ImportPage {
+        shown,
+        matching,
         saved,
         layout: Layout::new(state, member, "imports").await?,
         encoding,
