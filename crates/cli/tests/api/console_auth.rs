@@ -2,7 +2,7 @@
 //! unknown e-mail and a wrong password, throttling, cookie attributes, a new
 //! session id at every sign-in, and no state change on GET.
 
-use crate::helpers::{spawn_app, TestApp, PASSWORD};
+use crate::helpers::{session_cookie, spawn_app, TestApp, PASSWORD};
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -107,16 +107,7 @@ async fn a_session_ends_on_sign_out_and_when_the_member_is_removed() {
         .member_with_login(&org, "Carl", "carl@acme.example", "collaborator")
         .await;
     let res = sign_in(&app, "carl@acme.example", PASSWORD).await;
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = session_cookie(&res);
     let home = client()
         .get(format!("{}/o/acme", app.base))
         .header("cookie", &cookie)
@@ -153,16 +144,7 @@ async fn a_state_changing_route_does_not_answer_get() {
     let org = app.create_org("acme").await;
     let id = app.add_member(&org, "A", "B", "a@acme.example").await;
     let res = sign_in(&app, "owner@acme.example", PASSWORD).await;
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = session_cookie(&res);
     for path in [
         "/logout".to_string(),
         "/o/acme/leave".to_string(),

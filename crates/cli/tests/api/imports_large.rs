@@ -108,23 +108,8 @@ async fn the_console_preview_shows_the_first_500_rows_and_says_how_many_there_ar
     let org = app.create_org("big").await;
     app.member_with_login(&org, "Ada", "ada@big.example", "admin").await;
     let id = app.upload(&org, "big.csv", csv("Neu")).await.expect(201).id();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let signed_in = client
-        .post(format!("{}/login", app.base))
-        .form(&[("email", "ada@big.example"), ("password", crate::helpers::PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    let cookie = signed_in.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = app.console_sign_in("ada@big.example").await;
+    let client = reqwest::Client::new();
     let page = |query: &'static str| {
         let (client, cookie) = (client.clone(), cookie.clone());
         let url = format!("{}/o/big/imports/{id}{query}", app.base);

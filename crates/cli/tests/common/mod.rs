@@ -373,6 +373,20 @@ impl TestApp {
         }
     }
 
+    /// Signs in to the console with the test password; returns the session cookie.
+    pub async fn console_sign_in(&self, email: &str) -> String {
+        let res = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(format!("{}/login", self.base))
+            .form(&[("email", email), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("sign in");
+        session_cookie(&res)
+    }
+
     /// Applies an import and waits for its job to finish.
     pub async fn apply_import(&self, org: &TestOrg, id: i64, options: Value) -> Value {
         self.post(org, &format!("/imports/{id}/apply"), options)
@@ -387,4 +401,17 @@ impl TestApp {
         }
         panic!("import {id} never finished");
     }
+}
+
+/// The session cookie ("name=value") that a console sign-in set.
+pub fn session_cookie(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("set-cookie")
+        .expect("a session cookie")
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
 }
