@@ -267,7 +267,12 @@ pub async fn update_members(conn: &mut Conn, org_id: i64, changes: &[MemberChang
         let changed: Vec<usize> = UPDATABLE
             .iter()
             .enumerate()
-            .filter(|(_, (_, value))| value(change.before) != value(change.after))
+            .filter(|(_, (column, value))| match *column {
+                // Derived from the normalized e-mail: changes with it, and
+                // computing it twice per member is the costly part.
+                "email_skeleton" => change.before.email_normalized != change.after.email_normalized,
+                _ => value(change.before) != value(change.after),
+            })
             .map(|(i, _)| i)
             .collect();
         groups.entry(changed).or_default().push(change);

@@ -118,11 +118,7 @@ impl Service {
             let at = std::time::Instant::now();
             let planned = planner.plan_chunk(&mut tx, rows).await?;
             planning += at.elapsed();
-            for p in &planned {
-                if let Some(seat) = p.seat_taken() {
-                    *seats.entry(seat).or_default() += 1;
-                }
-            }
+            Planned::tally_seats(&planned, &mut seats);
             if options.all_or_nothing {
                 refused.extend(planned.iter().map(|p| (p.preview.line, p.reason())));
                 totals.error += planned.iter().filter(|p| p.preview.action == "error").count();

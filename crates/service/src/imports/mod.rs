@@ -28,7 +28,7 @@ mod report;
 mod saved;
 mod source;
 
-use plan::Planner;
+use plan::{Planned, Planner};
 pub use saved::SavedTarget;
 
 pub const IMPORT_JOB: &str = "import.apply";
@@ -287,13 +287,12 @@ impl Service {
         let mut seats: HashMap<&'static str, i64> = HashMap::new();
         let mut stream = source.stream();
         while let Some(chunk) = stream.next().await {
-            for p in planner.plan_chunk(conn, chunk).await? {
-                if let Some(seat) = p.seat_taken() {
-                    *seats.entry(seat).or_default() += 1;
-                }
+            let planned = planner.plan_chunk(conn, chunk).await?;
+            Planned::tally_seats(&planned, &mut seats);
+            previews.extend(planned.into_iter().map(|p| {
                 let reason = p.reason();
-                previews.push((p.preview, reason));
-            }
+                (p.preview, reason)
+            }));
         }
         let scanned = stream.finish().await?;
         let mut detected = source.detected.clone();
@@ -303,6 +302,7 @@ impl Service {
             seats,
             detected,
             mapping: planner.mapping().clone(),
+            source,
         })
     }
 
@@ -354,6 +354,8 @@ struct PlannedFile {
     seats: HashMap<&'static str, i64>,
     detected: Detected,
     mapping: Mapping,
+    /// The file, read once, for a report that lists it.
+    source: source::Source,
 }
 
 fn summarize(import_id: i64, all: PlannedFile, seat_shortfall: Vec<SeatNeed>) -> Preview {

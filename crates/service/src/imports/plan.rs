@@ -311,14 +311,17 @@ impl<'a> Planner<'a> {
         }
         let pids: Vec<String> = fields_of.iter().flatten().map(|f| f.personal_id.clone()).collect();
         let pid_owner = roster_store::bulk::members_by_personal_ids(conn, org_id, &pids).await?;
-        let skeletons: Vec<String> = emails.iter().map(|e| roster_domain::email_skeleton(e)).collect();
-        let look_alikes = roster_store::bulk::members_by_skeletons(conn, org_id, &skeletons).await?;
+        let skeletons: Vec<Option<String>> = fields_of
+            .iter()
+            .map(|f| f.as_ref().map(|f| roster_domain::email_skeleton(&f.email_normalized)))
+            .collect();
+        let wanted: Vec<String> = skeletons.iter().flatten().cloned().collect();
+        let look_alikes = roster_store::bulk::members_by_skeletons(conn, org_id, &wanted).await?;
         let personal_id_column = self.header_of(Target::PersonalId);
-        for (p, fields) in planned.iter_mut().zip(fields_of) {
-            let (Some(fields), Some(_)) = (fields, &p.member) else {
+        for ((p, fields), skeleton) in planned.iter_mut().zip(fields_of).zip(skeletons) {
+            let (Some(fields), Some(skeleton), Some(_)) = (fields, skeleton, &p.member) else {
                 continue;
             };
-            let skeleton = roster_domain::email_skeleton(&fields.email_normalized);
             let similar = look_alikes.get(&skeleton).into_iter().flatten();
             if let Some((_, other)) = similar
                 .into_iter()
@@ -380,6 +383,13 @@ impl Planned {
         match m.seat_type {
             Some(seat) if uses && e.seat_type.as_deref() != Some(seat.as_str()) => Some(seat.as_str()),
             _ => None,
+        }
+    }
+
+    /// Adds the seats these rows would take to `seats`.
+    pub(super) fn tally_seats(planned: &[Planned], seats: &mut HashMap<&'static str, i64>) {
+        for seat in planned.iter().filter_map(Planned::seat_taken) {
+            *seats.entry(seat).or_default() += 1;
         }
     }
 

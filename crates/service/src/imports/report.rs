@@ -1,5 +1,6 @@
 //! After an import: its report and its undo.
 
+use super::source::Source;
 use super::*;
 
 impl Service {
@@ -22,14 +23,9 @@ impl Service {
                 .into_iter()
                 .map(|(p, reason)| (p.line, (p.action.to_owned(), reason)))
                 .collect();
-            let bytes = import_file(&mut conn, id).await?;
-            let table = read_table(&bytes, &all.detected, usize::MAX).map_err(file_error)?;
-            (table, outcomes)
+            (all.source.read_table()?, outcomes)
         } else {
-            let bytes = import_file(&mut conn, id).await?;
-            let mut detected = detect(&bytes).map_err(file_error)?;
-            detected.sheet = import.detected["sheet"].as_str().map(str::to_owned);
-            let table = read_table(&bytes, &detected, usize::MAX).map_err(file_error)?;
+            let table = Source::load(&mut conn, &import, usize::MAX).await?.read_table()?;
             (
                 table,
                 applied

@@ -40,6 +40,11 @@ impl Source {
         })
     }
 
+    /// The whole table, for a report that repeats every row of the file.
+    pub(super) fn read_table(&self) -> ServiceResult<Table> {
+        read_table(&self.bytes, &self.detected, usize::MAX).map_err(file_error)
+    }
+
     /// Streams the data rows in chunks of [`CHUNK_ROWS`].
     pub(super) fn stream(&self) -> RowStream {
         let (sender, receiver) = mpsc::channel::<Rows>(2);
