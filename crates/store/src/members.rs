@@ -119,10 +119,6 @@ const COLUMNS: &str = "m.id, m.account_id, m.first_name, m.last_name, m.email, m
 
 pub(crate) const COLUMNS_PUB: &str = COLUMNS;
 
-pub(crate) fn from_row_pub(r: &AnyRow) -> Result<MemberRecord, sqlx::Error> {
-    from_row(r)
-}
-
 fn from_row(r: &AnyRow) -> Result<MemberRecord, sqlx::Error> {
     Ok(MemberRecord {
         id: int(r, "id")?,

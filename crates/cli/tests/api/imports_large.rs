@@ -51,7 +51,7 @@ async fn duplicates_are_found_across_chunks_and_a_large_file_applies_with_progre
     let org = app.create_org("big").await;
     let id = app.upload(&org, "big.csv", csv("Neu")).await.expect(201).id();
     let preview = app
-        .post(&org, &format!("/imports/{id}/preview"), json!({}))
+        .post(&org, &format!("/imports/{id}/preview?errors=true"), json!({}))
         .await
         .expect(200);
     assert_eq!(
@@ -59,6 +59,7 @@ async fn duplicates_are_found_across_chunks_and_a_large_file_applies_with_progre
         json!({"rows": ROWS, "create": ROWS - 4, "update": 0, "unchanged": 0, "error": 4})
     );
     let rows = preview.body["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4, "only the rows with errors");
     assert_eq!(
         errors_of(rows, 2),
         vec!["duplicate_in_file: the same e-mail as line 2400"]
@@ -100,6 +101,58 @@ async fn duplicates_are_found_across_chunks_and_a_large_file_applies_with_progre
         .expect(200);
     assert_eq!(undone.body["restored"], ROWS - 4);
     assert_eq!(count(&app, &org, "neu%202499").await, 1);
+}
+
+#[tokio::test]
+async fn the_api_preview_comes_a_page_at_a_time() {
+    let app = spawn_app().await;
+    let org = app.create_org("pages").await;
+    let id = app.upload(&org, "big.csv", csv("Neu")).await.expect(201).id();
+    let preview = |query: String| {
+        let app = &app;
+        let org = &org;
+        async move { app.post(org, &format!("/imports/{id}/preview{query}"), json!({})).await }
+    };
+
+    let first = preview(String::new()).await.expect(200);
+    assert_eq!(first.body["rows"].as_array().unwrap().len(), 1_000, "the default page");
+    assert_eq!(
+        first.body["page"],
+        json!({"offset": 0, "limit": 1000, "errors_only": false, "matching": ROWS, "next_offset": 1000})
+    );
+    assert_eq!(first.body["totals"]["rows"], ROWS, "totals count every row");
+
+    // Walking the pages yields every line once, in order.
+    let mut lines = Vec::new();
+    let mut offset = Some(0);
+    while let Some(at) = offset {
+        let page = preview(format!("?offset={at}&limit=700")).await.expect(200);
+        lines.extend(
+            page.body["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["line"].as_u64().unwrap()),
+        );
+        offset = page.body["page"]["next_offset"].as_u64();
+    }
+    assert_eq!(lines, (2..=ROWS as u64 + 1).collect::<Vec<_>>());
+
+    let errors = preview("?errors=true&limit=3&offset=2".into()).await.expect(200);
+    assert_eq!(errors.body["page"]["matching"], 4);
+    let lines: Vec<u64> = errors.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![2000, 2400], "the third and fourth row with errors");
+    assert_eq!(errors.body["page"]["next_offset"], Value::Null);
+
+    for bad in ["?limit=0", "?limit=10001"] {
+        let refused = preview(bad.into()).await.expect(422);
+        assert_eq!(refused.body["error"]["field"], "limit", "{bad}");
+    }
 }
 
 #[tokio::test]

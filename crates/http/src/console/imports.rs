@@ -178,7 +178,7 @@ async fn import_page(
     let import = svc.import(svc.authorize(actor).await?, id).await?;
     let mapping: Vec<ColumnMapping> = serde_json::from_value(import.mapping["columns"].clone()).unwrap_or_default();
     let options: ImportOptions = serde_json::from_value(import.options.clone()).unwrap_or_default();
-    let mut preview = if import.status == "uploaded" {
+    let preview = if import.status == "uploaded" {
         Some(svc.preview_import(svc.authorize(actor).await?, id, options).await?)
     } else {
         None
@@ -231,16 +231,9 @@ async fn import_page(
         .into_iter()
         .map(|m| m.name)
         .collect();
+    let mut preview = preview.map(|p| p.page(errors_only, 0, PREVIEW_ROWS));
     let (shown, matching) = match &mut preview {
-        Some(p) => {
-            let rows = std::mem::take(&mut p.rows);
-            let matching: Vec<RowPreview> = rows
-                .into_iter()
-                .filter(|r| !errors_only || r.action == "error")
-                .collect();
-            let count = matching.len();
-            (matching.into_iter().take(PREVIEW_ROWS).collect(), count)
-        }
+        Some(p) => (std::mem::take(&mut p.rows), p.page.matching),
         None => (Vec::new(), 0),
     };
     let page = ImportPage {

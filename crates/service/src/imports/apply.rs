@@ -101,7 +101,7 @@ impl Service {
         let first_pass = started.elapsed();
         let (mut planning, mut writing) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
         let mut progress = Progress::new(ctx, total);
-        let mut stream = source.stream();
+        let mut stream = planner.stream(&source);
         let mut totals = Totals {
             rows: total,
             ..Default::default()

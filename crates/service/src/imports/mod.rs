@@ -94,7 +94,41 @@ pub struct Preview {
     pub unmapped: Vec<String>,
     pub totals: Totals,
     pub seat_shortfall: Vec<SeatNeed>,
+    /// The rows of `page` (all of them until `Preview::page` narrows it).
     pub rows: Vec<RowPreview>,
+    pub page: PreviewPage,
+}
+
+/// Which rows of a preview `rows` holds: a file may have 150,000 of them.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviewPage {
+    pub offset: usize,
+    pub limit: usize,
+    pub errors_only: bool,
+    /// Rows that pass the filter, in all.
+    pub matching: usize,
+    /// Where the next page starts, if there is one.
+    pub next_offset: Option<usize>,
+}
+
+impl Preview {
+    /// Keeps `limit` rows from `offset` of those that pass the filter (only
+    /// rows with errors, if `errors_only`); the totals still count every row.
+    pub fn page(mut self, errors_only: bool, offset: usize, limit: usize) -> Self {
+        let mut rows = std::mem::take(&mut self.rows);
+        rows.retain(|r| !errors_only || r.action == "error");
+        let matching = rows.len();
+        self.rows = rows.into_iter().skip(offset).take(limit).collect();
+        let shown_up_to = offset.saturating_add(self.rows.len());
+        self.page = PreviewPage {
+            offset,
+            limit,
+            errors_only,
+            matching,
+            next_offset: (shown_up_to < matching).then_some(shown_up_to),
+        };
+        self
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -285,7 +319,7 @@ impl Service {
         let (mut planner, source, rows) = Planner::new(self, conn, actor, import, options).await?;
         let mut previews = Vec::with_capacity(rows);
         let mut seats: HashMap<&'static str, i64> = HashMap::new();
-        let mut stream = source.stream();
+        let mut stream = planner.stream(&source);
         while let Some(chunk) = stream.next().await {
             let planned = planner.plan_chunk(conn, chunk).await?;
             Planned::tally_seats(&planned, &mut seats);
@@ -384,6 +418,13 @@ fn summarize(import_id: i64, all: PlannedFile, seat_shortfall: Vec<SeatNeed>) ->
         mapping,
         totals,
         seat_shortfall,
+        page: PreviewPage {
+            offset: 0,
+            limit: previews.len(),
+            errors_only: false,
+            matching: previews.len(),
+            next_offset: None,
+        },
         rows: previews.into_iter().map(|(p, _)| p).collect(),
     }
 }

@@ -1,12 +1,14 @@
 //! Planning an import: every row checked against the file and the organization.
 
-use super::source::{Duplicates, Rows, Source};
+use super::source::{Duplicates, ParsedRow, RowStream, Rows, Source};
 use super::*;
 
 /// A planned row, with what applying it needs.
 pub(super) struct Planned {
     pub(super) preview: RowPreview,
     pub(super) member: Option<ImportedMember>,
+    /// The skeleton of the member's e-mail, for look-alike checks.
+    skeleton: Option<String>,
     pub(super) existing: Option<MemberRecord>,
     pub(super) team_id: Option<i64>,
     /// A division the member is to administer.
@@ -146,6 +148,11 @@ impl<'a> Planner<'a> {
         Ok((planner, source, rows))
     }
 
+    /// The file's rows, validated on the parser thread.
+    pub(super) fn stream(&self, source: &Source) -> RowStream {
+        source.stream(self.mapping.clone(), self.defs.clone())
+    }
+
     pub(super) fn mapping(&self) -> &Mapping {
         &self.mapping
     }
@@ -163,7 +170,7 @@ impl<'a> Planner<'a> {
     /// is on `conn` (with the chunks before it applied, when applying).
     pub(super) async fn plan_chunk(&mut self, conn: &mut Conn, rows: Rows) -> ServiceResult<Vec<Planned>> {
         let mut planned: Vec<Planned> = Vec::with_capacity(rows.len());
-        for (line, cells) in rows {
+        for ParsedRow { line, member, skeleton } in rows {
             let mut p = Planned {
                 preview: RowPreview {
                     line,
@@ -173,11 +180,12 @@ impl<'a> Planner<'a> {
                     errors: Vec::new(),
                 },
                 member: None,
+                skeleton,
                 existing: None,
                 team_id: None,
                 division_id: None,
             };
-            match validate_row(&self.mapping, line, &cells, &self.defs) {
+            match member {
                 Err(errors) => p.preview.errors = errors,
                 Ok(m) => {
                     p.preview.email = m.email.clone();
@@ -309,20 +317,36 @@ impl<'a> Planner<'a> {
             p.existing = existing_by_email.remove(&m.email_normalized);
             fields_of.push(Some(merged_fields(p.existing.as_ref(), m)));
         }
-        let pids: Vec<String> = fields_of.iter().flatten().map(|f| f.personal_id.clone()).collect();
-        let pid_owner = roster_store::bulk::members_by_personal_ids(conn, org_id, &pids).await?;
-        let skeletons: Vec<Option<String>> = fields_of
+        // A member keeping their personal id holds it already (it is unique),
+        // so only new members and changed ids need their owner looked up.
+        let pids: Vec<String> = planned
             .iter()
-            .map(|f| f.as_ref().map(|f| roster_domain::email_skeleton(&f.email_normalized)))
+            .zip(&fields_of)
+            .filter_map(|(p, f)| f.as_ref().map(|f| (p, f)))
+            .filter(|(p, f)| p.existing.as_ref().is_none_or(|e| e.personal_id != f.personal_id))
+            .map(|(_, f)| f.personal_id.clone())
             .collect();
-        let wanted: Vec<String> = skeletons.iter().flatten().cloned().collect();
+        let pid_owner = roster_store::bulk::members_by_personal_ids(conn, org_id, &pids).await?;
+        // Look-alikes are looked up for new members only: a row found by its
+        // e-mail keeps that address, which was checked when it was given.
+        // The file's e-mail is the member's after the row (merged_fields), so
+        // the skeleton the parser thread computed from it is the one to use.
+        let wanted: Vec<String> = planned
+            .iter()
+            .filter(|p| p.member.is_some() && p.existing.is_none())
+            .filter_map(|p| p.skeleton.clone())
+            .collect();
         let look_alikes = roster_store::bulk::members_by_skeletons(conn, org_id, &wanted).await?;
         let personal_id_column = self.header_of(Target::PersonalId);
-        for ((p, fields), skeleton) in planned.iter_mut().zip(fields_of).zip(skeletons) {
-            let (Some(fields), Some(skeleton), Some(_)) = (fields, skeleton, &p.member) else {
+        for (p, fields) in planned.iter_mut().zip(fields_of) {
+            let (Some(fields), Some(skeleton), Some(_)) = (fields, &p.skeleton, &p.member) else {
                 continue;
             };
-            let similar = look_alikes.get(&skeleton).into_iter().flatten();
+            let similar = look_alikes
+                .get(skeleton)
+                .filter(|_| p.existing.is_none())
+                .into_iter()
+                .flatten();
             if let Some((_, other)) = similar
                 .into_iter()
                 .find(|(_, o)| roster_domain::looks_alike(&fields.email_normalized, o))

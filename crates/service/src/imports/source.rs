@@ -17,7 +17,16 @@ use super::*;
 /// few multi-row statements per chunk.
 pub(super) const CHUNK_ROWS: usize = 1_000;
 
-pub(super) type Rows = Vec<(u64, Vec<String>)>;
+/// A data row as the parser thread hands it over: already validated, with
+/// the look of its e-mail — pure work, done there beside the database work.
+pub(super) struct ParsedRow {
+    pub(super) line: u64,
+    pub(super) member: Result<ImportedMember, Vec<RowError>>,
+    /// The e-mail's confusable skeleton (`roster_domain::email_skeleton`).
+    pub(super) skeleton: Option<String>,
+}
+
+pub(super) type Rows = Vec<ParsedRow>;
 
 /// An uploaded file and how to read it.
 #[derive(Clone)]
@@ -45,14 +54,20 @@ impl Source {
         read_table(&self.bytes, &self.detected, usize::MAX).map_err(file_error)
     }
 
-    /// Streams the data rows in chunks of [`CHUNK_ROWS`].
-    pub(super) fn stream(&self) -> RowStream {
+    /// Streams the data rows, validated against `mapping` and the custom
+    /// fields, in chunks of [`CHUNK_ROWS`].
+    pub(super) fn stream(&self, mapping: Mapping, defs: Vec<FieldDef>) -> RowStream {
         let (sender, receiver) = mpsc::channel::<Rows>(2);
         let source = self.clone();
         let done = tokio::task::spawn_blocking(move || {
             let mut chunk = Vec::with_capacity(CHUNK_ROWS);
             let scanned = scan_rows(&source.bytes, &source.detected, source.row_limit, |line, cells| {
-                chunk.push((line, cells));
+                let member = validate_row(&mapping, line, &cells, &defs);
+                let skeleton = member
+                    .as_ref()
+                    .ok()
+                    .map(|m| roster_domain::email_skeleton(&m.email_normalized));
+                chunk.push(ParsedRow { line, member, skeleton });
                 if chunk.len() == CHUNK_ROWS {
                     // A closed channel means the reader gave up; the rest is read and dropped.
                     let _ = sender.blocking_send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS)));
