@@ -85,7 +85,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: "post",
         path: "/api/v1/orgs/{slug}/imports/{id}/preview",
-        summary: "Dry run: per row create, update, unchanged or error with reasons; totals; seat shortfall. Rows come a page at a time: ?offset=0&limit=1000 (at most 10000), ?errors=true for rows with errors only; page.next_offset says where the next page starts",
+        summary: "Dry run: per row create, update, unchanged or error with reasons; totals; seat shortfall. Rows come a page at a time: ?offset=0&limit=1000 (at most 10000), ?errors=true for rows with errors only; page.next_offset says where the next page starts. Each page plans the file again: for every row at once, read report.csv, which before applying is the preview as a file",
         permission: "members.import",
         request: Some("ImportOptions"),
         response: (200, Some("ImportPreview")),
@@ -208,8 +208,7 @@ async fn set_mapping(
     ))
 }
 
-/// Which rows of the preview to return: a page of `limit` rows (default
-/// 1,000, at most 10,000) from `offset`, only those with errors if `errors`.
+/// Which rows of the preview to return (`Preview::page`).
 #[derive(Deserialize)]
 struct PreviewQuery {
     #[serde(default)]
@@ -219,9 +218,6 @@ struct PreviewQuery {
     errors: bool,
 }
 
-const PREVIEW_PAGE: usize = 1_000;
-const PREVIEW_PAGE_MAX: usize = 10_000;
-
 async fn preview(
     State(s): State<AppState>,
     Authed(actor): Authed,
@@ -229,20 +225,11 @@ async fn preview(
     ApiQuery(page): ApiQuery<PreviewQuery>,
     ApiJson(options): ApiJson<ImportOptions>,
 ) -> Result<Json<Preview>, ApiError> {
-    let limit = page.limit.unwrap_or(PREVIEW_PAGE);
-    if limit == 0 || limit > PREVIEW_PAGE_MAX {
-        return Err(roster_domain::InvalidInput::new(
-            "limit",
-            "out_of_range",
-            format!("must be between 1 and {PREVIEW_PAGE_MAX}"),
-        )
-        .into());
-    }
     let preview = s
         .service
         .preview_import(s.service.authorize(&actor).await?, id, options)
         .await?;
-    Ok(Json(preview.page(page.errors, page.offset, limit)))
+    Ok(Json(preview.page(page.errors, page.offset, page.limit)?))
 }
 
 async fn apply(

@@ -231,7 +231,9 @@ async fn import_page(
         .into_iter()
         .map(|m| m.name)
         .collect();
-    let mut preview = preview.map(|p| p.page(errors_only, 0, PREVIEW_ROWS));
+    let mut preview = preview
+        .map(|p| p.page(errors_only, 0, Some(PREVIEW_ROWS)))
+        .transpose()?;
     let (shown, matching) = match &mut preview {
         Some(p) => (std::mem::take(&mut p.rows), p.page.matching),
         None => (Vec::new(), 0),

@@ -112,9 +112,23 @@ pub struct PreviewPage {
 }
 
 impl Preview {
-    /// Keeps `limit` rows from `offset` of those that pass the filter (only
+    /// Rows in a page when the caller names no limit.
+    pub const PAGE_DEFAULT: usize = 1_000;
+    pub const PAGE_MAX: usize = 10_000;
+
+    /// Keeps `limit` rows (default [`Self::PAGE_DEFAULT`], at most
+    /// [`Self::PAGE_MAX`]) from `offset` of those that pass the filter (only
     /// rows with errors, if `errors_only`); the totals still count every row.
-    pub fn page(mut self, errors_only: bool, offset: usize, limit: usize) -> Self {
+    pub fn page(mut self, errors_only: bool, offset: usize, limit: Option<usize>) -> ServiceResult<Self> {
+        let limit = limit.unwrap_or(Self::PAGE_DEFAULT);
+        if limit == 0 || limit > Self::PAGE_MAX {
+            return Err(roster_domain::InvalidInput::new(
+                "limit",
+                "out_of_range",
+                format!("must be between 1 and {}", Self::PAGE_MAX),
+            )
+            .into());
+        }
         let mut rows = std::mem::take(&mut self.rows);
         rows.retain(|r| !errors_only || r.action == "error");
         let matching = rows.len();
@@ -127,7 +141,7 @@ impl Preview {
             matching,
             next_offset: (shown_up_to < matching).then_some(shown_up_to),
         };
-        self
+        Ok(self)
     }
 }
 
