@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use roster_service::imports::{register_jobs, ColumnMapping, Existing, ImportOptions, Mapping, ReportFormat};
+use roster_service::imports::{
+    register_jobs, ColumnMapping, Existing, ImportOptions, Mapping, PreviewRows, ReportFormat,
+};
 use roster_service::jobs::Worker;
 use roster_service::{Service, ServiceError};
 use serde_json::json;
@@ -144,8 +146,14 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
     }
     // A dry run previews; applying plans once, in the job (a preview first would plan twice).
     let (status, rows, created, updated, unchanged, failed, errors) = if args.dry_run {
+        // The first rows with errors; the totals count every row.
+        let first_errors = PreviewRows {
+            errors_only: true,
+            offset: 0,
+            limit: Some(20),
+        };
         let preview = svc
-            .preview_import(svc.authorize(&actor).await?, import.id, options)
+            .preview_import(svc.authorize(&actor).await?, import.id, options, first_errors)
             .await?;
         for s in preview.seat_shortfall.iter().filter(|_| !json) {
             eprintln!(

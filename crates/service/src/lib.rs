@@ -47,6 +47,8 @@ pub struct Service {
     passwords: PasswordHasher,
     /// Progress of the jobs running in this process, by job id.
     live_progress: jobs::LiveProgress,
+    /// Import plans kept between preview pages (`imports::snapshots`).
+    plan_snapshots: imports::PlanSnapshots,
 }
 
 impl Service {
@@ -55,6 +57,7 @@ impl Service {
             store,
             passwords: PasswordHasher::new(4, std::time::Duration::from_secs(5)),
             live_progress: jobs::LiveProgress::default(),
+            plan_snapshots: imports::PlanSnapshots::default(),
         }
     }
 

@@ -112,3 +112,17 @@ pub async fn list_audit(conn: &mut Conn, q: &AuditQuery) -> StoreResult<Vec<Audi
         })
         .collect()
 }
+
+/// Where an organization's audit log stands: its newest event and how many
+/// it holds. Every change to an organization is audited in the transaction
+/// that makes it, so a different mark means something changed. The count
+/// catches what the newest id alone would miss: on PostgreSQL a transaction
+/// may commit an event with a lower id after one with a higher id is seen.
+pub async fn org_change_mark(conn: &mut Conn, org_id: i64) -> StoreResult<(i64, i64)> {
+    let row =
+        sqlx::query("SELECT COALESCE(MAX(id), 0) AS newest, COUNT(*) AS events FROM audit_events WHERE org_id = $1")
+            .bind(org_id)
+            .fetch_one(conn)
+            .await?;
+    Ok((int(&row, "newest")?, int(&row, "events")?))
+}

@@ -156,7 +156,72 @@ async fn the_api_preview_comes_a_page_at_a_time() {
 }
 
 #[tokio::test]
-async fn the_console_preview_shows_the_first_500_rows_and_says_how_many_there_are() {
+async fn preview_pages_share_one_planning_until_the_organization_changes() {
+    let app = spawn_app().await;
+    let org = app.create_org("kept").await;
+    let id = app.upload(&org, "big.csv", csv("Neu")).await.expect(201).id();
+    let preview = |query: &'static str| {
+        let app = &app;
+        let org = &org;
+        async move {
+            // Far enough apart that a second planning would have a later time.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            app.post(org, &format!("/imports/{id}/preview{query}"), json!({}))
+                .await
+                .expect(200)
+        }
+    };
+    let first = preview("").await;
+    let planned_at = first.body["planned_at"].clone();
+    assert!(planned_at.is_string(), "{planned_at}");
+    for query in ["?offset=1000", "?errors=true", "?offset=2000&limit=10"] {
+        let page = preview(query).await;
+        assert_eq!(page.body["planned_at"], planned_at, "{query}: the same planning");
+        assert_eq!(page.body["totals"], first.body["totals"]);
+    }
+
+    // A member added meanwhile turns line 5's create into an update.
+    app.post(
+        &org,
+        "/members",
+        json!({"first_name": "Vor4", "last_name": "Nach4", "email": "user4@big.example", "personal_id": "P4"}),
+    )
+    .await
+    .expect(201);
+    let after = preview("?limit=5").await;
+    assert_ne!(after.body["planned_at"], planned_at, "planned again");
+    assert_eq!(after.body["rows"][3]["line"], 5);
+    assert_eq!(after.body["rows"][3]["action"], "update");
+    assert_eq!(
+        after.body["totals"]["create"],
+        first.body["totals"]["create"].as_u64().unwrap() - 1
+    );
+
+    // So does another mapping: the comment column skipped.
+    let import = app.get(&org, &format!("/imports/{id}")).await.expect(200);
+    let mut columns = import.body["mapping"]["columns"].clone();
+    assert_eq!(columns[4]["target"], "comment");
+    columns[4]["target"] = json!("skip");
+    app.put(&org, &format!("/imports/{id}/mapping"), json!({"columns": columns}))
+        .await
+        .expect(200);
+    let remapped = preview("").await;
+    assert_ne!(remapped.body["planned_at"], after.body["planned_at"]);
+    assert_eq!(remapped.body["unmapped"], json!(["comment"]));
+    // Other options are another plan, too.
+    let skipping = app
+        .post(
+            &org,
+            &format!("/imports/{id}/preview?limit=5"),
+            json!({"existing": "skip"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(skipping.body["rows"][3]["action"], "unchanged");
+}
+
+#[tokio::test]
+async fn the_console_preview_shows_500_rows_a_page_and_says_how_many_there_are() {
     let app = spawn_app().await;
     let org = app.create_org("big").await;
     app.member_with_login(&org, "Ada", "ada@big.example", "admin").await;
@@ -179,10 +244,20 @@ async fn the_console_preview_shows_the_first_500_rows_and_says_how_many_there_ar
     };
     assert_eq!(rows_on_page(&all), 500);
     assert!(
-        all.contains(&format!("Showing the first 500 of {ROWS} rows")),
+        all.contains(&format!("Rows 1–500 of {ROWS}")),
         "the page says it is cut short"
     );
+    assert!(all.contains("?offset=500\">Next rows"));
+    assert!(!all.contains("Previous rows"));
+
+    let last = page("?offset=2000").await;
+    assert_eq!(rows_on_page(&last), 500);
+    assert!(last.contains(&format!("Rows 2001–2500 of {ROWS}")));
+    assert!(last.contains("<tr><td>2002</td>"), "line 2002 is the 2001st row");
+    assert!(last.contains("?offset=1500\">Previous rows"));
+    assert!(!last.contains("Next rows"));
+
     let errors = page("?errors=1").await;
     assert_eq!(rows_on_page(&errors), 4, "the filter applies before the cut");
-    assert!(!errors.contains("preview-more"));
+    assert!(!errors.contains("preview-pages"));
 }

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::Json;
-use roster_service::imports::{ImportOptions, Preview, ReportFormat, UndoReport};
+use roster_service::imports::{ImportOptions, Preview, PreviewRows, ReportFormat, UndoReport};
 use roster_service::store::ImportRecord;
 use serde::{Deserialize, Serialize};
 
@@ -85,7 +85,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: "post",
         path: "/api/v1/orgs/{slug}/imports/{id}/preview",
-        summary: "Dry run: per row create, update, unchanged or error with reasons; totals; seat shortfall. Rows come a page at a time: ?offset=0&limit=1000 (at most 10000), ?errors=true for rows with errors only; page.next_offset says where the next page starts. Each page plans the file again: for every row at once, read report.csv, which before applying is the preview as a file",
+        summary: "Dry run: per row create, update, unchanged or error with reasons; totals; seat shortfall. Rows come a page at a time: ?offset=0&limit=1000 (at most 10000), ?errors=true for rows with errors only; page.next_offset says where the next page starts. Pages come from one planning of the file (planned_at), kept until anything in the organization, the mapping or the options changes; for every row at once, read report.csv, which before applying is the preview as a file",
         permission: "members.import",
         request: Some("ImportOptions"),
         response: (200, Some("ImportPreview")),
@@ -208,7 +208,7 @@ async fn set_mapping(
     ))
 }
 
-/// Which rows of the preview to return (`Preview::page`).
+/// Which rows of the preview to return (`PreviewRows`).
 #[derive(Deserialize)]
 struct PreviewQuery {
     #[serde(default)]
@@ -225,11 +225,16 @@ async fn preview(
     ApiQuery(page): ApiQuery<PreviewQuery>,
     ApiJson(options): ApiJson<ImportOptions>,
 ) -> Result<Json<Preview>, ApiError> {
-    let preview = s
-        .service
-        .preview_import(s.service.authorize(&actor).await?, id, options)
-        .await?;
-    Ok(Json(preview.page(page.errors, page.offset, page.limit)?))
+    let wanted = PreviewRows {
+        errors_only: page.errors,
+        offset: page.offset,
+        limit: page.limit,
+    };
+    Ok(Json(
+        s.service
+            .preview_import(s.service.authorize(&actor).await?, id, options, wanted)
+            .await?,
+    ))
 }
 
 async fn apply(

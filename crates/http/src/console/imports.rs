@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use roster_service::imports::{
-    ColumnMapping, Existing, ImportOptions, Preview, ReportFormat, RowPreview, Target, UndoReport,
+    ColumnMapping, Existing, ImportOptions, Preview, PreviewRows, ReportFormat, RowPreview, Target, UndoReport,
 };
 use roster_service::store::ImportRecord;
 use roster_service::ServiceError;
@@ -152,10 +152,14 @@ struct ImportPage {
     targets: Vec<TargetOption>,
     preview: Option<Preview>,
     /// The preview's rows on the page (the filter applied, at most
-    /// `PREVIEW_ROWS`), and how many matched in all.
+    /// `PREVIEW_ROWS` from `offset`), and how many matched in all.
     shown: Vec<RowPreview>,
     matching: usize,
     errors_only: bool,
+    offset: usize,
+    /// Where the previous and the next page of rows start.
+    previous_offset: Option<usize>,
+    next_offset: Option<usize>,
     undo: Option<UndoReport>,
     applying: bool,
     progress: Option<(i64, Option<i64>)>,
@@ -166,11 +170,18 @@ struct ImportPage {
 /// a page no browser wants; the totals count all, the report lists all.
 const PREVIEW_ROWS: usize = 500;
 
+/// Which rows of the preview the page shows.
+#[derive(Clone, Copy, Default)]
+struct Shown {
+    errors_only: bool,
+    offset: usize,
+}
+
 async fn import_page(
     state: &AppState,
     member: &Member,
     id: i64,
-    errors_only: bool,
+    shown: Shown,
     undo: Option<UndoReport>,
 ) -> Result<Response, ConsoleError> {
     let svc = &state.service;
@@ -178,8 +189,16 @@ async fn import_page(
     let import = svc.import(svc.authorize(actor).await?, id).await?;
     let mapping: Vec<ColumnMapping> = serde_json::from_value(import.mapping["columns"].clone()).unwrap_or_default();
     let options: ImportOptions = serde_json::from_value(import.options.clone()).unwrap_or_default();
-    let preview = if import.status == "uploaded" {
-        Some(svc.preview_import(svc.authorize(actor).await?, id, options).await?)
+    let wanted = PreviewRows {
+        errors_only: shown.errors_only,
+        offset: shown.offset,
+        limit: Some(PREVIEW_ROWS),
+    };
+    let mut preview = if import.status == "uploaded" {
+        Some(
+            svc.preview_import(svc.authorize(actor).await?, id, options, wanted)
+                .await?,
+        )
     } else {
         None
     };
@@ -231,16 +250,17 @@ async fn import_page(
         .into_iter()
         .map(|m| m.name)
         .collect();
-    let mut preview = preview
-        .map(|p| p.page(errors_only, 0, Some(PREVIEW_ROWS)))
-        .transpose()?;
-    let (shown, matching) = match &mut preview {
-        Some(p) => (std::mem::take(&mut p.rows), p.page.matching),
-        None => (Vec::new(), 0),
+    let (rows, matching, next_offset) = match &mut preview {
+        Some(p) => (std::mem::take(&mut p.rows), p.page.matching, p.page.next_offset),
+        None => (Vec::new(), 0, None),
     };
     let page = ImportPage {
-        shown,
+        shown: rows,
         matching,
+        errors_only: shown.errors_only,
+        offset: shown.offset,
+        previous_offset: (shown.offset > 0).then(|| shown.offset.saturating_sub(PREVIEW_ROWS)),
+        next_offset,
         saved,
         layout: Layout::new(state, member, "imports").await?,
         encoding,
@@ -249,7 +269,6 @@ async fn import_page(
         columns,
         targets,
         preview,
-        errors_only,
         undo,
         progress,
     };
@@ -268,8 +287,15 @@ async fn show(
     Path((_, id)): Path<(String, i64)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ConsoleError> {
-    let errors_only = raw.as_deref().is_some_and(|q| q.split('&').any(|kv| kv == "errors=1"));
-    import_page(&state, &member, id, errors_only, None).await
+    let mut shown = Shown::default();
+    for pair in raw.as_deref().unwrap_or_default().split('&') {
+        match pair.split_once('=') {
+            Some(("errors", "1")) => shown.errors_only = true,
+            Some(("offset", n)) => shown.offset = n.parse().unwrap_or_default(),
+            _ => {}
+        }
+    }
+    import_page(&state, &member, id, shown, None).await
 }
 
 async fn save_mapping(
@@ -340,7 +366,7 @@ async fn undo(
 ) -> Result<Response, ConsoleError> {
     let svc = &state.service;
     let report = svc.undo_import(svc.authorize(&post.member.actor).await?, id).await?;
-    import_page(&state, &post.member, id, false, Some(report)).await
+    import_page(&state, &post.member, id, Shown::default(), Some(report)).await
 }
 
 async fn report_csv(

@@ -26,10 +26,14 @@ mod apply;
 mod plan;
 mod report;
 mod saved;
+mod snapshots;
 mod source;
 
 use plan::{Planned, Planner};
 pub use saved::SavedTarget;
+pub(crate) use snapshots::PlanSnapshots;
+use snapshots::{PlanKey, PlanSnapshot};
+use std::sync::Arc;
 
 pub const IMPORT_JOB: &str = "import.apply";
 
@@ -94,7 +98,12 @@ pub struct Preview {
     pub unmapped: Vec<String>,
     pub totals: Totals,
     pub seat_shortfall: Vec<SeatNeed>,
-    /// The rows of `page` (all of them until `Preview::page` narrows it).
+    /// When the file was checked against the organization: pages of one
+    /// preview come from one planning, made again as soon as anything in
+    /// the organization changes.
+    #[serde(serialize_with = "roster_store::serialize_time")]
+    pub planned_at: i64,
+    /// The rows of `page`.
     pub rows: Vec<RowPreview>,
     pub page: PreviewPage,
 }
@@ -111,37 +120,32 @@ pub struct PreviewPage {
     pub next_offset: Option<usize>,
 }
 
-impl Preview {
-    /// Rows in a page when the caller names no limit.
-    pub const PAGE_DEFAULT: usize = 1_000;
-    pub const PAGE_MAX: usize = 10_000;
+/// Which rows of a preview to return: a file may have 150,000 of them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PreviewRows {
+    /// Only rows with errors.
+    pub errors_only: bool,
+    /// How many of the rows that pass the filter to pass over.
+    pub offset: usize,
+    /// At most this many (default [`Self::DEFAULT_LIMIT`], at most [`Self::MAX_LIMIT`]).
+    pub limit: Option<usize>,
+}
 
-    /// Keeps `limit` rows (default [`Self::PAGE_DEFAULT`], at most
-    /// [`Self::PAGE_MAX`]) from `offset` of those that pass the filter (only
-    /// rows with errors, if `errors_only`); the totals still count every row.
-    pub fn page(mut self, errors_only: bool, offset: usize, limit: Option<usize>) -> ServiceResult<Self> {
-        let limit = limit.unwrap_or(Self::PAGE_DEFAULT);
-        if limit == 0 || limit > Self::PAGE_MAX {
+impl PreviewRows {
+    pub const DEFAULT_LIMIT: usize = 1_000;
+    pub const MAX_LIMIT: usize = 10_000;
+
+    fn limit(&self) -> ServiceResult<usize> {
+        let limit = self.limit.unwrap_or(Self::DEFAULT_LIMIT);
+        if limit == 0 || limit > Self::MAX_LIMIT {
             return Err(roster_domain::InvalidInput::new(
                 "limit",
                 "out_of_range",
-                format!("must be between 1 and {}", Self::PAGE_MAX),
+                format!("must be between 1 and {}", Self::MAX_LIMIT),
             )
             .into());
         }
-        let mut rows = std::mem::take(&mut self.rows);
-        rows.retain(|r| !errors_only || r.action == "error");
-        let matching = rows.len();
-        self.rows = rows.into_iter().skip(offset).take(limit).collect();
-        let shown_up_to = offset.saturating_add(self.rows.len());
-        self.page = PreviewPage {
-            offset,
-            limit,
-            errors_only,
-            matching,
-            next_offset: (shown_up_to < matching).then_some(shown_up_to),
-        };
-        Ok(self)
+        Ok(limit)
     }
 }
 
@@ -303,33 +307,55 @@ impl Service {
         Ok(import)
     }
 
-    /// What applying would do, row by row. Changes nothing.
+    /// What applying would do: totals of every row and the rows `wanted`.
+    /// Changes nothing.
     pub async fn preview_import(
         &self,
         can: Can<'_, Import>,
         id: i64,
         options: ImportOptions,
+        wanted: PreviewRows,
     ) -> ServiceResult<Preview> {
         let actor = can.actor();
         let mut conn = self.store().conn().await?;
         let import = import_by_id(&mut conn, actor.org_id, id)
             .await?
             .ok_or(ServiceError::NotFound("import"))?;
-        let all = self.plan_all(&mut conn, actor, &import, options).await?;
-        let seat_shortfall = self.seat_shortfall(&mut conn, actor.org_id, &all.seats).await?;
-        Ok(summarize(id, all, seat_shortfall))
+        let plan = self.plan_all(&mut conn, actor, &import, options).await?;
+        let seat_shortfall = self.seat_shortfall(&mut conn, actor.org_id, &plan.seats).await?;
+        summarize(id, &plan, seat_shortfall, wanted)
     }
 
     /// Every row planned, without writing: for the preview and for the
     /// report of an import not applied yet. Only each row's verdict is kept
     /// (not the member it would become), so a large file stays affordable.
+    /// The plan is kept for the next page (`snapshots`) and made again once
+    /// the organization, the mapping, the options or the importer differ.
     async fn plan_all(
         &self,
         conn: &mut Conn,
         actor: &Actor,
         import: &ImportRecord,
         options: ImportOptions,
-    ) -> ServiceResult<PlannedFile> {
+    ) -> ServiceResult<Arc<PlanSnapshot>> {
+        // Read before planning: a change that lands while the file is
+        // planned makes the next request plan again.
+        let org_mark = roster_store::org_change_mark(conn, actor.org_id).await?;
+        let key = PlanKey::new(
+            import.id,
+            org_mark,
+            &[
+                &import.mapping.to_string(),
+                &import.detected.to_string(),
+                &json!(options).to_string(),
+                &actor.role.to_string(),
+                &format!("{:?}", actor.member_id),
+            ],
+        );
+        if let Some(plan) = self.plan_snapshots.get(&key) {
+            return Ok(plan);
+        }
+        let planned_at = now_millis();
         let (mut planner, source, rows) = Planner::new(self, conn, actor, import, options).await?;
         let mut previews = Vec::with_capacity(rows);
         let mut seats: HashMap<&'static str, i64> = HashMap::new();
@@ -345,13 +371,15 @@ impl Service {
         let scanned = stream.finish().await?;
         let mut detected = source.detected.clone();
         detected.sheet = scanned.sheet;
-        Ok(PlannedFile {
+        let plan = Arc::new(PlanSnapshot {
             previews,
             seats,
             detected,
             mapping: planner.mapping().clone(),
-            source,
-        })
+            planned_at,
+        });
+        self.plan_snapshots.put(key, plan.clone());
+        Ok(plan)
     }
 
     /// Starts applying the import as a job; returns at once.
@@ -395,29 +423,19 @@ impl Service {
     }
 }
 
-/// A whole file planned: each row's preview with its errors as one reason,
-/// and the seats applying would take.
-struct PlannedFile {
-    previews: Vec<(RowPreview, String)>,
-    seats: HashMap<&'static str, i64>,
-    detected: Detected,
-    mapping: Mapping,
-    /// The file, read once, for a report that lists it.
-    source: source::Source,
-}
-
-fn summarize(import_id: i64, all: PlannedFile, seat_shortfall: Vec<SeatNeed>) -> Preview {
-    let PlannedFile {
-        previews,
-        detected,
-        mapping,
-        ..
-    } = all;
+/// The preview of a plan: totals of every row, and the rows `wanted`.
+fn summarize(
+    import_id: i64,
+    plan: &PlanSnapshot,
+    seat_shortfall: Vec<SeatNeed>,
+    wanted: PreviewRows,
+) -> ServiceResult<Preview> {
+    let limit = wanted.limit()?;
     let mut totals = Totals {
-        rows: previews.len(),
+        rows: plan.previews.len(),
         ..Default::default()
     };
-    for (p, _) in &previews {
+    for (p, _) in &plan.previews {
         match p.action {
             "create" => totals.create += 1,
             "update" => totals.update += 1,
@@ -425,25 +443,36 @@ fn summarize(import_id: i64, all: PlannedFile, seat_shortfall: Vec<SeatNeed>) ->
             _ => totals.error += 1,
         }
     }
-    Preview {
+    let matching = if wanted.errors_only { totals.error } else { totals.rows };
+    let rows: Vec<RowPreview> = plan
+        .previews
+        .iter()
+        .map(|(p, _)| p)
+        .filter(|p| !wanted.errors_only || p.action == "error")
+        .skip(wanted.offset)
+        .take(limit)
+        .cloned()
+        .collect();
+    let shown_up_to = wanted.offset.saturating_add(rows.len());
+    Ok(Preview {
         import_id,
-        detected,
-        unmapped: mapping.unmapped().into_iter().map(str::to_owned).collect(),
-        mapping,
+        detected: plan.detected.clone(),
+        unmapped: plan.mapping.unmapped().into_iter().map(str::to_owned).collect(),
+        mapping: plan.mapping.clone(),
         totals,
         seat_shortfall,
+        planned_at: plan.planned_at,
+        rows,
         page: PreviewPage {
-            offset: 0,
-            limit: previews.len(),
-            errors_only: false,
-            matching: previews.len(),
-            next_offset: None,
+            offset: wanted.offset,
+            limit,
+            errors_only: wanted.errors_only,
+            matching,
+            next_offset: (shown_up_to < matching).then_some(shown_up_to),
         },
-        rows: previews.into_iter().map(|(p, _)| p).collect(),
-    }
+    })
 }
 
-/// Registers the import job with a worker.
 pub fn register_jobs(worker: &mut Worker, service: Service) {
     worker.register(
         IMPORT_JOB,

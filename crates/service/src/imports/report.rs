@@ -15,15 +15,16 @@ impl Service {
         let applied = import_rows(&mut conn, id).await?;
         let (table, outcomes): (Table, HashMap<u64, (String, String)>) = if applied.is_empty() {
             // Not applied yet: the report is the preview.
-            let all = self
+            let plan = self
                 .plan_all(&mut conn, actor, &import, ImportOptions::default())
                 .await?;
-            let outcomes = all
+            let outcomes = plan
                 .previews
-                .into_iter()
-                .map(|(p, reason)| (p.line, (p.action.to_owned(), reason)))
+                .iter()
+                .map(|(p, reason)| (p.line, (p.action.to_owned(), reason.clone())))
                 .collect();
-            (all.source.read_table()?, outcomes)
+            let table = Source::load(&mut conn, &import, usize::MAX).await?.read_table()?;
+            (table, outcomes)
         } else {
             let table = Source::load(&mut conn, &import, usize::MAX).await?.read_table()?;
             (
