@@ -47,13 +47,8 @@ pub async fn run(db: &DbArgs, args: ServeArgs) -> anyhow::Result<()> {
     let worker = tokio::spawn(worker.run(stop_rx));
     tracing::info!(listen = %args.listen, "Roster is serving");
     eprintln!("Roster is listening on {base_url}");
-    let app = roster_http::app(
-        service.clone(),
-        roster_http::HttpConfig {
-            base_url: base_url.clone(),
-        },
-    )
-    .into_make_service_with_connect_info::<SocketAddr>();
+    let app = roster_http::app(service.clone(), roster_http::HttpConfig::new(base_url.clone()))
+        .into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -52,15 +52,26 @@ pub struct AppState {
     pub config: Arc<HttpConfig>,
 }
 
-/// How the server is reached from outside.
+/// How the server is reached from outside, and how its pages behave.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
     /// The URL people use (links in pages and mails); never taken from the
     /// request's Host header.
     pub base_url: String,
+    /// How long the console's import page waits for a file to be planned
+    /// before it shows progress instead (and refreshes itself).
+    pub planning_wait: std::time::Duration,
 }
 
 impl HttpConfig {
+    /// Served at `base_url`; small files are planned well within the wait.
+    pub fn new(base_url: String) -> Self {
+        Self {
+            base_url,
+            planning_wait: std::time::Duration::from_millis(1500),
+        }
+    }
+
     /// Cookies are `Secure` (and `__Host-` prefixed) when Roster is served over TLS.
     pub fn secure_cookies(&self) -> bool {
         self.base_url.starts_with("https://")

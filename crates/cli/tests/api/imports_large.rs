@@ -295,3 +295,107 @@ async fn an_event_committed_late_with_a_lower_id_still_changes_the_organizations
     assert_eq!(late.0, newer.0, "the newest id is the same");
     assert_ne!(late, newer, "yet the mark changed");
 }
+
+/// The console's way to a preview: the file is planned in the background
+/// and the page shows progress until the plan is there; a plan that fails
+/// hands its error to the next page once.
+#[tokio::test]
+async fn a_large_file_is_planned_in_the_background_with_progress_and_its_error_is_shown_once() {
+    use roster_service::imports::{ImportOptions, PreviewOrProgress, PreviewRows};
+    use std::time::Duration;
+
+    let app = spawn_app().await;
+    let org = app.create_org("behind").await;
+    let id = app.upload(&org, "big.csv", csv("Neu")).await.expect(201).id();
+    let actor = app
+        .service
+        .actor_for_token(&org.token, "behind", Default::default())
+        .await
+        .unwrap();
+    let ask = |wait: Duration| {
+        let (service, actor) = (&app.service, &actor);
+        async move {
+            let can = service.authorize(actor).await.unwrap();
+            service
+                .preview_import_or_progress(can, id, ImportOptions::default(), PreviewRows::default(), wait)
+                .await
+        }
+    };
+
+    // Not waiting at all: the first ask starts planning and says how far it is.
+    match ask(Duration::ZERO).await.unwrap() {
+        PreviewOrProgress::Planning { done, total } => assert!(done <= total || total == 0, "{done} of {total}"),
+        PreviewOrProgress::Preview(_) => panic!("planned in the request"),
+    }
+    let preview = match ask(Duration::from_secs(30)).await.unwrap() {
+        PreviewOrProgress::Preview(p) => p,
+        planning => panic!("still {planning:?} after 30 s"),
+    };
+    assert_eq!(preview.totals.rows, ROWS);
+    assert_eq!(preview.totals.error, 4);
+    let shown = app
+        .post(&org, &format!("/imports/{id}/preview"), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(
+        shown.body["totals"]["create"], preview.totals.create,
+        "the API reads the same plan"
+    );
+
+    // A file over a lowered row limit fails to plan: that page says why, the next one starts over.
+    app.patch(&org, "", json!({"import_row_limit": 100})).await.expect(200);
+    let _ = ask(Duration::ZERO).await.unwrap();
+    let failed = loop {
+        match ask(Duration::from_secs(30)).await {
+            Err(e) => break e,
+            Ok(PreviewOrProgress::Planning { .. }) => continue,
+            Ok(PreviewOrProgress::Preview(_)) => panic!("planned over the row limit"),
+        }
+    };
+    assert!(failed.to_string().contains("at most 100 rows"), "{failed}");
+    assert!(
+        matches!(ask(Duration::ZERO).await, Ok(PreviewOrProgress::Planning { .. })),
+        "planned again"
+    );
+}
+
+#[tokio::test]
+async fn the_console_shows_progress_while_a_file_is_planned_and_refreshes_until_the_preview() {
+    let app = crate::helpers::spawn_configured(None, None, |c| c.planning_wait = std::time::Duration::ZERO).await;
+    let org = app.create_org("wait").await;
+    app.member_with_login(&org, "Ada", "ada@big.example", "admin").await;
+    let id = app.upload(&org, "big.csv", csv("Neu")).await.expect(201).id();
+    let cookie = app.console_sign_in("ada@big.example").await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/o/wait/imports/{id}", app.base);
+    let first = client.get(&url).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert!(first.headers().contains_key("refresh"), "the page refreshes by itself");
+    let html = first.text().await.unwrap();
+    assert!(
+        html.contains("Checking the file…") && html.contains("id=\"planning-progress\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("Save the columns and check again"),
+        "the mapping can be changed meanwhile"
+    );
+    assert!(!html.contains("<table id=\"preview\">"));
+
+    // Refreshing (as the browser does) until the plan is there.
+    for _ in 0..300 {
+        let res = client.get(&url).header("cookie", &cookie).send().await.unwrap();
+        let refreshes = res.headers().contains_key("refresh");
+        let html = res.text().await.unwrap();
+        if html.contains("<table id=\"preview\">") {
+            assert!(!refreshes, "done: no more refreshing");
+            assert!(
+                html.contains(&format!("{ROWS} rows: <strong>{}</strong> to create", ROWS - 4)),
+                "{html}"
+            );
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no preview after 15 s");
+}

@@ -144,6 +144,15 @@ pub async fn spawn_app_at(base_url: Option<&str>) -> TestApp {
 
 /// The application with a given base URL and password-hashing bound.
 pub async fn spawn_custom(base_url: Option<&str>, hasher: Option<roster_service::PasswordHasher>) -> TestApp {
+    spawn_configured(base_url, hasher, |_| {}).await
+}
+
+/// An application whose HTTP configuration `configure` changes.
+pub async fn spawn_configured(
+    base_url: Option<&str>,
+    hasher: Option<roster_service::PasswordHasher>,
+    configure: impl FnOnce(&mut roster_http::HttpConfig),
+) -> TestApp {
     let db = TestDb::new().await;
     let mut service = Service::new(db.store().await);
     if let Some(hasher) = hasher {
@@ -151,9 +160,8 @@ pub async fn spawn_custom(base_url: Option<&str>, hasher: Option<roster_service:
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let config = roster_http::HttpConfig {
-        base_url: base_url.map_or_else(|| format!("http://{addr}"), str::to_owned),
-    };
+    let mut config = roster_http::HttpConfig::new(base_url.map_or_else(|| format!("http://{addr}"), str::to_owned));
+    configure(&mut config);
     let app = roster_http::app(service.clone(), config).into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await });
     let base = format!("http://{addr}");

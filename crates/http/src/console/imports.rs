@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use roster_service::imports::{
-    ColumnMapping, Existing, ImportOptions, Preview, PreviewRows, ReportFormat, RowPreview, Target, UndoReport,
+    ColumnMapping, Existing, ImportOptions, Preview, PreviewOrProgress, PreviewRows, ReportFormat, RowPreview, Target,
+    UndoReport,
 };
 use roster_service::store::ImportRecord;
 use roster_service::ServiceError;
@@ -161,6 +162,8 @@ struct ImportPage {
     previous_offset: Option<usize>,
     next_offset: Option<usize>,
     undo: Option<UndoReport>,
+    /// The file is being planned: rows planned of all rows.
+    planning: Option<(usize, usize)>,
     applying: bool,
     progress: Option<(i64, Option<i64>)>,
     saved: Vec<String>,
@@ -194,13 +197,17 @@ async fn import_page(
         offset: shown.offset,
         limit: Some(PREVIEW_ROWS),
     };
-    let mut preview = if import.status == "uploaded" {
-        Some(
-            svc.preview_import(svc.authorize(actor).await?, id, options, wanted)
-                .await?,
-        )
+    let (mut preview, planning) = if import.status == "uploaded" {
+        let can = svc.authorize(actor).await?;
+        match svc
+            .preview_import_or_progress(can, id, options, wanted, state.config.planning_wait)
+            .await?
+        {
+            PreviewOrProgress::Preview(p) => (Some(*p), None),
+            PreviewOrProgress::Planning { done, total } => (None, Some((done, total))),
+        }
     } else {
-        None
+        (None, None)
     };
     let fields = svc.custom_fields(svc.authorize(actor).await?).await?;
     let mut targets: Vec<TargetOption> = [
@@ -265,6 +272,7 @@ async fn import_page(
         layout: Layout::new(state, member, "imports").await?,
         encoding,
         applying: import.status == "applying",
+        planning,
         import,
         columns,
         targets,
@@ -273,8 +281,8 @@ async fn import_page(
         progress,
     };
     let mut res = render(&page)?;
-    if page.applying {
-        // Without JavaScript the page refreshes itself while the job runs.
+    if page.applying || page.planning.is_some() {
+        // Without JavaScript the page refreshes itself while the work runs.
         res.headers_mut()
             .insert("refresh", axum::http::HeaderValue::from_static("2"));
     }

@@ -32,7 +32,8 @@ mod source;
 use plan::{Planned, Planner};
 pub use saved::SavedTarget;
 pub(crate) use snapshots::PlanSnapshots;
-use snapshots::{PlanKey, PlanSnapshot};
+use snapshots::{PlanKey, PlanSnapshot, Planning};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 pub const IMPORT_JOB: &str = "import.apply";
@@ -118,6 +119,14 @@ pub struct PreviewPage {
     pub matching: usize,
     /// Where the next page starts, if there is one.
     pub next_offset: Option<usize>,
+}
+
+/// A preview, or how far planning the file has come (rows planned of all
+/// rows; 0 of 0 until the rows are counted).
+#[derive(Debug)]
+pub enum PreviewOrProgress {
+    Preview(Box<Preview>),
+    Planning { done: usize, total: usize },
 }
 
 /// Which rows of a preview to return: a file may have 150,000 of them.
@@ -326,11 +335,78 @@ impl Service {
         summarize(id, &plan, seat_shortfall, wanted)
     }
 
+    /// Like [`Self::preview_import`], but a plan that is not kept already is
+    /// made in the background: this waits up to `wait` for it and then
+    /// says how far it has come, so that a page never hangs on a large
+    /// file. Ask again for the preview once it is done.
+    pub async fn preview_import_or_progress(
+        &self,
+        can: Can<'_, Import>,
+        id: i64,
+        options: ImportOptions,
+        wanted: PreviewRows,
+        wait: std::time::Duration,
+    ) -> ServiceResult<PreviewOrProgress> {
+        let actor = can.actor();
+        let mut conn = self.store().conn().await?;
+        let import = import_by_id(&mut conn, actor.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("import"))?;
+        let key = plan_key(&mut conn, actor, &import, options).await?;
+        // No connection is held while waiting: the plan needs one.
+        drop(conn);
+        let waited = std::time::Instant::now();
+        loop {
+            if let Some(plan) = self.plan_snapshots.get(&key) {
+                let mut conn = self.store().conn().await?;
+                let seat_shortfall = self.seat_shortfall(&mut conn, actor.org_id, &plan.seats).await?;
+                let preview = summarize(id, &plan, seat_shortfall, wanted)?;
+                return Ok(PreviewOrProgress::Preview(Box::new(preview)));
+            }
+            let planning = match self.plan_snapshots.making(&key) {
+                Some(making) => making?,
+                None => match self.plan_snapshots.start_making(&key) {
+                    Some(planning) => {
+                        self.make_plan_in_background(actor, &import, options, key.clone(), planning.clone());
+                        planning
+                    }
+                    // Enough plans are being made: this one starts when asked again.
+                    None => Arc::default(),
+                },
+            };
+            if waited.elapsed() >= wait {
+                let (done, total) = planning.get();
+                return Ok(PreviewOrProgress::Planning { done, total });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    fn make_plan_in_background(
+        &self,
+        actor: &Actor,
+        import: &ImportRecord,
+        options: ImportOptions,
+        key: PlanKey,
+        planning: Arc<Planning>,
+    ) {
+        let (service, actor, import) = (self.clone(), actor.clone(), import.clone());
+        let task = tokio::spawn(async move {
+            let mut conn = service.store().conn().await?;
+            service.make_plan(&mut conn, &actor, &import, options, &planning).await
+        });
+        // Even a plan that panicked must end, or its page would wait forever.
+        let snapshots = self.plan_snapshots.clone();
+        tokio::spawn(async move {
+            let made = task.await.unwrap_or_else(|e| Err(ServiceError::Internal(Box::new(e))));
+            snapshots.finish_making(key, made);
+        });
+    }
+
     /// Every row planned, without writing: for the preview and for the
-    /// report of an import not applied yet. Only each row's verdict is kept
-    /// (not the member it would become), so a large file stays affordable.
-    /// The plan is kept for the next page (`snapshots`) and made again once
-    /// the organization, the mapping, the options or the importer differ.
+    /// report of an import not applied yet. The plan is kept for the next
+    /// page (`snapshots`) and made again once the organization, the mapping,
+    /// the options or the importer differ.
     async fn plan_all(
         &self,
         conn: &mut Conn,
@@ -338,25 +414,31 @@ impl Service {
         import: &ImportRecord,
         options: ImportOptions,
     ) -> ServiceResult<Arc<PlanSnapshot>> {
-        // Read before planning: a change that lands while the file is
-        // planned makes the next request plan again.
-        let org_mark = roster_store::org_change_mark(conn, actor.org_id).await?;
-        let key = PlanKey::new(
-            import.id,
-            org_mark,
-            &[
-                &import.mapping.to_string(),
-                &import.detected.to_string(),
-                &json!(options).to_string(),
-                &actor.role.to_string(),
-                &format!("{:?}", actor.member_id),
-            ],
-        );
+        let key = plan_key(conn, actor, import, options).await?;
         if let Some(plan) = self.plan_snapshots.get(&key) {
             return Ok(plan);
         }
+        let plan = self
+            .make_plan(conn, actor, import, options, &Planning::default())
+            .await?;
+        self.plan_snapshots.put(key, plan.clone());
+        Ok(plan)
+    }
+
+    /// Plans every row, counting them in `planning`. Only each row's
+    /// verdict is kept (not the member it would become), so a large file
+    /// stays affordable.
+    async fn make_plan(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        import: &ImportRecord,
+        options: ImportOptions,
+        planning: &Planning,
+    ) -> ServiceResult<Arc<PlanSnapshot>> {
         let planned_at = now_millis();
         let (mut planner, source, rows) = Planner::new(self, conn, actor, import, options).await?;
+        planning.total.store(rows, Ordering::Relaxed);
         let mut previews = Vec::with_capacity(rows);
         let mut seats: HashMap<&'static str, i64> = HashMap::new();
         let mut stream = planner.stream(&source);
@@ -367,19 +449,18 @@ impl Service {
                 let reason = p.reason();
                 (p.preview, reason)
             }));
+            planning.done.store(previews.len(), Ordering::Relaxed);
         }
         let scanned = stream.finish().await?;
         let mut detected = source.detected.clone();
         detected.sheet = scanned.sheet;
-        let plan = Arc::new(PlanSnapshot {
+        Ok(Arc::new(PlanSnapshot {
             previews,
             seats,
             detected,
             mapping: planner.mapping().clone(),
             planned_at,
-        });
-        self.plan_snapshots.put(key, plan.clone());
-        Ok(plan)
+        }))
     }
 
     /// Starts applying the import as a job; returns at once.
@@ -421,6 +502,29 @@ impl Service {
         tx.commit().await?;
         Ok(import)
     }
+}
+
+/// What a plan of `import` depends on besides its file. The organization's
+/// mark is read before planning: a change that lands while the file is
+/// planned makes the next request plan again.
+async fn plan_key(
+    conn: &mut Conn,
+    actor: &Actor,
+    import: &ImportRecord,
+    options: ImportOptions,
+) -> ServiceResult<PlanKey> {
+    let org_mark = roster_store::org_change_mark(conn, actor.org_id).await?;
+    Ok(PlanKey::new(
+        import.id,
+        org_mark,
+        &[
+            &import.mapping.to_string(),
+            &import.detected.to_string(),
+            &json!(options).to_string(),
+            &actor.role.to_string(),
+            &format!("{:?}", actor.member_id),
+        ],
+    ))
 }
 
 /// The preview of a plan: totals of every row, and the rows `wanted`.

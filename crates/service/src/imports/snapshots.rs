@@ -8,15 +8,21 @@
 //! the organization (its audit log's mark, `org_change_mark`). A plan is a
 //! dry run and the job plans again when it applies, so a kept plan can only
 //! ever show a preview, never decide what is written.
+//!
+//! The console plans in the background (`Planning`): a page asks, waits a
+//! moment, and shows progress instead of holding the request while a large
+//! file is planned; the plan lands here when it is done.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use roster_bulk::{Detected, Mapping};
 
 use super::RowPreview;
+use crate::ServiceError;
 
 /// A whole file planned at one moment.
 pub(crate) struct PlanSnapshot {
@@ -59,9 +65,31 @@ const KEEP_FOR: Duration = Duration::from_secs(10 * 60);
 
 type Kept = (PlanKey, Instant, Arc<PlanSnapshot>);
 
+/// How far a plan being made has come: rows planned of all rows (0 until
+/// the first pass has counted them).
+#[derive(Default)]
+pub(crate) struct Planning {
+    pub done: AtomicUsize,
+    pub total: AtomicUsize,
+}
+
+impl Planning {
+    pub fn get(&self) -> (usize, usize) {
+        (self.done.load(Ordering::Relaxed), self.total.load(Ordering::Relaxed))
+    }
+}
+
+/// A plan being made in the background, or why making it failed (handed to
+/// the next caller, once).
+enum Making {
+    Running(Arc<Planning>),
+    Failed(ServiceError),
+}
+
 #[derive(Clone)]
 pub(crate) struct PlanSnapshots {
     plans: Arc<Mutex<Vec<Kept>>>,
+    making: Arc<Mutex<HashMap<PlanKey, Making>>>,
     max_plans: usize,
     /// Rows in all plans kept together; a plan larger than that is not kept.
     max_rows: usize,
@@ -78,6 +106,7 @@ impl PlanSnapshots {
     pub fn with_limits(max_plans: usize, max_rows: usize) -> Self {
         Self {
             plans: Arc::default(),
+            making: Arc::default(),
             max_plans,
             max_rows,
         }
@@ -110,7 +139,54 @@ impl PlanSnapshots {
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Kept>> {
         self.plans.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Where making the plan for `key` in the background stands: `None` if
+    /// nobody is making it (nor failed to), else its progress or its error.
+    pub fn making(&self, key: &PlanKey) -> Option<Result<Arc<Planning>, ServiceError>> {
+        let mut making = self.making.lock().unwrap_or_else(|e| e.into_inner());
+        match making.remove(key)? {
+            Making::Running(planning) => {
+                making.insert(key.clone(), Making::Running(planning.clone()));
+                Some(Ok(planning))
+            }
+            Making::Failed(e) => Some(Err(e)),
+        }
+    }
+
+    /// Claims making the plan for `key`, unless someone makes it already or
+    /// `MAX_MAKING` plans are being made (then the caller asks again later).
+    pub fn start_making(&self, key: &PlanKey) -> Option<Arc<Planning>> {
+        let mut making = self.making.lock().unwrap_or_else(|e| e.into_inner());
+        let running = making.values().filter(|m| matches!(m, Making::Running(_))).count();
+        if making.contains_key(key) || running >= MAX_MAKING {
+            return None;
+        }
+        let planning = Arc::new(Planning::default());
+        making.insert(key.clone(), Making::Running(planning.clone()));
+        Some(planning)
+    }
+
+    /// Ends making the plan for `key`: keeps the plan, or the error for the
+    /// next caller.
+    pub fn finish_making(&self, key: PlanKey, made: Result<Arc<PlanSnapshot>, ServiceError>) {
+        let mut making = self.making.lock().unwrap_or_else(|e| e.into_inner());
+        match made {
+            Ok(plan) => {
+                // Kept before it stops being made, so that no caller in
+                // between finds neither and starts over.
+                making.remove(&key);
+                self.put(key, plan);
+            }
+            Err(e) => {
+                making.insert(key, Making::Failed(e));
+            }
+        }
+    }
 }
+
+/// Plans made in the background at once, at most: each is a core's work
+/// for seconds.
+const MAX_MAKING: usize = 2;
 
 #[cfg(test)]
 mod tests {
