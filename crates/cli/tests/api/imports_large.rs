@@ -399,3 +399,31 @@ async fn the_console_shows_progress_while_a_file_is_planned_and_refreshes_until_
     }
     panic!("no preview after 15 s");
 }
+
+#[tokio::test]
+async fn the_api_preview_can_be_asked_not_to_wait_for_a_large_file() {
+    let app = spawn_app().await;
+    let org = app.create_org("nowait").await;
+    let id = app.upload(&org, "big.csv", csv("Neu")).await.expect(201).id();
+    let url = format!("{}/api/v1/orgs/nowait/imports/{id}/preview?wait=0&limit=2", app.base);
+    let first = app
+        .client
+        .post(&url)
+        .bearer_auth(&org.token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 202);
+    assert_eq!(first.headers()["retry-after"], "1");
+    let body: Value = first.json().await.unwrap();
+    assert_eq!(body["status"], "planning", "{body}");
+    assert!(body["done"].as_u64().unwrap() <= ROWS as u64);
+
+    let ready = app
+        .post(&org, &format!("/imports/{id}/preview?wait=30&limit=2"), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(ready.body["totals"]["rows"], ROWS);
+    assert_eq!(ready.body["rows"].as_array().unwrap().len(), 2);
+}

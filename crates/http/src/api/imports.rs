@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::Json;
-use roster_service::imports::{ImportOptions, Preview, PreviewRows, ReportFormat, UndoReport};
+use roster_service::imports::{ImportOptions, Preview, PreviewOrProgress, PreviewRows, ReportFormat, UndoReport};
 use roster_service::store::ImportRecord;
 use serde::{Deserialize, Serialize};
 
@@ -85,7 +85,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: "post",
         path: "/api/v1/orgs/{slug}/imports/{id}/preview",
-        summary: "Dry run: per row create, update, unchanged or error with reasons; totals; seat shortfall. Rows come a page at a time: ?offset=0&limit=1000 (at most 10000), ?errors=true for rows with errors only; page.next_offset says where the next page starts. Pages come from one planning of the file (planned_at), kept until anything in the organization, the mapping or the options changes; for every row at once, read report.csv, which before applying is the preview as a file",
+        summary: "Dry run: per row create, update, unchanged or error with reasons; totals; seat shortfall. Rows come a page at a time: ?offset=0&limit=1000 (at most 10000), ?errors=true for rows with errors only; page.next_offset says where the next page starts. Pages come from one planning of the file (planned_at), kept until anything in the organization, the mapping or the options changes; for every row at once, read report.csv, which before applying is the preview as a file. With ?wait=SECONDS (at most 30) a large file is planned in the background: 202 {status: planning, done, total} with Retry-After until the preview is ready, then 200",
         permission: "members.import",
         request: Some("ImportOptions"),
         response: (200, Some("ImportPreview")),
@@ -216,7 +216,13 @@ struct PreviewQuery {
     limit: Option<usize>,
     #[serde(default)]
     errors: bool,
+    /// Seconds to wait for the file to be planned; without it the request
+    /// plans the file itself, however long that takes.
+    wait: Option<u64>,
 }
+
+/// The longest `?wait=` honoured.
+const MAX_PREVIEW_WAIT_SECONDS: u64 = 30;
 
 async fn preview(
     State(s): State<AppState>,
@@ -224,17 +230,33 @@ async fn preview(
     Ids([id]): Ids<1>,
     ApiQuery(page): ApiQuery<PreviewQuery>,
     ApiJson(options): ApiJson<ImportOptions>,
-) -> Result<Json<Preview>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let wanted = PreviewRows {
         errors_only: page.errors,
         offset: page.offset,
         limit: page.limit,
     };
-    Ok(Json(
-        s.service
-            .preview_import(s.service.authorize(&actor).await?, id, options, wanted)
-            .await?,
-    ))
+    let can = s.service.authorize(&actor).await?;
+    let Some(wait) = page.wait else {
+        let preview: Preview = s.service.preview_import(can, id, options, wanted).await?;
+        return Ok(Json(preview).into_response());
+    };
+    let wait = std::time::Duration::from_secs(wait.min(MAX_PREVIEW_WAIT_SECONDS));
+    Ok(
+        match s
+            .service
+            .preview_import_or_progress(can, id, options, wanted, wait)
+            .await?
+        {
+            PreviewOrProgress::Preview(preview) => Json(*preview).into_response(),
+            PreviewOrProgress::Planning { done, total } => (
+                StatusCode::ACCEPTED,
+                [(axum::http::header::RETRY_AFTER, "1")],
+                Json(serde_json::json!({"status": "planning", "done": done, "total": total})),
+            )
+                .into_response(),
+        },
+    )
 }
 
 async fn apply(
