@@ -173,18 +173,19 @@ struct ImportPage {
 /// a page no browser wants; the totals count all, the report lists all.
 const PREVIEW_ROWS: usize = 500;
 
-/// Which rows of the preview the page shows.
-#[derive(Clone, Copy, Default)]
-struct Shown {
-    errors_only: bool,
-    offset: usize,
+/// The preview's first page of rows, unfiltered.
+fn first_rows() -> PreviewRows {
+    PreviewRows {
+        limit: Some(PREVIEW_ROWS),
+        ..PreviewRows::default()
+    }
 }
 
 async fn import_page(
     state: &AppState,
     member: &Member,
     id: i64,
-    shown: Shown,
+    wanted: PreviewRows,
     undo: Option<UndoReport>,
 ) -> Result<Response, ConsoleError> {
     let svc = &state.service;
@@ -192,11 +193,6 @@ async fn import_page(
     let import = svc.import(svc.authorize(actor).await?, id).await?;
     let mapping: Vec<ColumnMapping> = serde_json::from_value(import.mapping["columns"].clone()).unwrap_or_default();
     let options: ImportOptions = serde_json::from_value(import.options.clone()).unwrap_or_default();
-    let wanted = PreviewRows {
-        errors_only: shown.errors_only,
-        offset: shown.offset,
-        limit: Some(PREVIEW_ROWS),
-    };
     let (mut preview, planning) = if import.status == "uploaded" {
         let can = svc.authorize(actor).await?;
         match svc
@@ -264,9 +260,9 @@ async fn import_page(
     let page = ImportPage {
         shown: rows,
         matching,
-        errors_only: shown.errors_only,
-        offset: shown.offset,
-        previous_offset: (shown.offset > 0).then(|| shown.offset.saturating_sub(PREVIEW_ROWS)),
+        errors_only: wanted.errors_only,
+        offset: wanted.offset,
+        previous_offset: (wanted.offset > 0).then(|| wanted.offset.saturating_sub(PREVIEW_ROWS)),
         next_offset,
         saved,
         layout: Layout::new(state, member, "imports").await?,
@@ -295,15 +291,15 @@ async fn show(
     Path((_, id)): Path<(String, i64)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ConsoleError> {
-    let mut shown = Shown::default();
+    let mut wanted = first_rows();
     for pair in raw.as_deref().unwrap_or_default().split('&') {
         match pair.split_once('=') {
-            Some(("errors", "1")) => shown.errors_only = true,
-            Some(("offset", n)) => shown.offset = n.parse().unwrap_or_default(),
+            Some(("errors", "1")) => wanted.errors_only = true,
+            Some(("offset", n)) => wanted.offset = n.parse().unwrap_or_default(),
             _ => {}
         }
     }
-    import_page(&state, &member, id, shown, None).await
+    import_page(&state, &member, id, wanted, None).await
 }
 
 async fn save_mapping(
@@ -374,7 +370,7 @@ async fn undo(
 ) -> Result<Response, ConsoleError> {
     let svc = &state.service;
     let report = svc.undo_import(svc.authorize(&post.member.actor).await?, id).await?;
-    import_page(&state, &post.member, id, Shown::default(), Some(report)).await
+    import_page(&state, &post.member, id, first_rows(), Some(report)).await
 }
 
 async fn report_csv(

@@ -14,7 +14,6 @@
 //! file is planned; the plan lands here when it is done.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -41,19 +40,18 @@ pub(crate) struct PlanSnapshot {
 pub(crate) struct PlanKey {
     pub import_id: i64,
     /// The mapping, the chosen sheet, the options and the importer's role
-    /// and membership, hashed.
-    pub inputs: u64,
+    /// and membership, written out (a few kilobytes; compared exactly).
+    pub inputs: String,
     /// The organization's audit mark when planning began.
     pub org_mark: (i64, i64),
 }
 
 impl PlanKey {
     pub fn new(import_id: i64, org_mark: (i64, i64), inputs: &[&str]) -> Self {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        inputs.hash(&mut hasher);
         Self {
             import_id,
-            inputs: hasher.finish(),
+            // NUL appears in none of them (JSON escapes it).
+            inputs: inputs.join("\0"),
             org_mark,
         }
     }
