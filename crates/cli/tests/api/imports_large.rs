@@ -247,6 +247,10 @@ async fn the_console_preview_shows_500_rows_a_page_and_says_how_many_there_are()
         all.contains(&format!("Rows 1–500 of {ROWS}")),
         "the page says it is cut short"
     );
+    assert!(
+        all.contains("Checked against the organization at 20"),
+        "and when it was planned"
+    );
     assert!(all.contains("?offset=500\">Next rows"));
     assert!(!all.contains("Previous rows"));
 
