@@ -23,6 +23,14 @@ async fn sign_in(app: &TestApp, browser: &Browser, email: &str) {
     browser.wait_for_text("Sign out").await;
 }
 
+/// Signs the owner of `acme` in and uploads `file` through the import page.
+async fn upload_as_the_owner(app: &TestApp, browser: &Browser, file: &std::path::Path) {
+    sign_in(app, browser, "owner@acme.example").await;
+    browser.goto(&format!("{}/o/acme/imports", app.base)).await;
+    browser.type_text("#file", file.to_str().unwrap()).await;
+    browser.click("form[data-drop] button[type=submit]").await;
+}
+
 async fn demo_org(app: &TestApp) -> TestOrg {
     let org = app.create_org("acme").await;
     for (first, last, email) in [
@@ -396,10 +404,7 @@ async fn an_admin_imports_a_german_excel_csv_through_the_wizard_and_undoes_it() 
     )
     .unwrap();
     let browser = Browser::start().await;
-    sign_in(&app, &browser, "owner@acme.example").await;
-    browser.goto(&format!("{}/o/acme/imports", app.base)).await;
-    browser.type_text("#file", file.to_str().unwrap()).await;
-    browser.click("form[data-drop] button[type=submit]").await;
+    upload_as_the_owner(&app, &browser, &file).await;
     browser.wait_for_text("Windows-1252").await;
     browser
         .wait_for_text("3 rows: 2 to create, 0 to update, 0 unchanged, 1 with errors")
@@ -446,4 +451,29 @@ async fn an_admin_imports_a_german_excel_csv_through_the_wizard_and_undoes_it() 
         .unwrap()
         .is_empty());
     let _ = std::fs::remove_file(file);
+}
+
+/// A file that takes longer to check than a page waits: the page shows the
+/// rows checked and refreshes itself (no JavaScript needed) until the
+/// preview is there. The wait is zero here, so any file shows it.
+#[tokio::test]
+async fn the_wizard_shows_progress_while_a_file_is_checked_then_the_preview() {
+    let app = helpers::spawn_configured(None, None, |c| c.planning_wait = std::time::Duration::ZERO).await;
+    demo_org(&app).await;
+    let file = std::env::temp_dir().join(format!("roster-checking-{}.csv", std::process::id()));
+    let mut csv = String::from("firstname,lastname,email\n");
+    for i in 1..=3000 {
+        csv.push_str(&format!("Vor{i},Nach{i},person{i}@acme.example\n"));
+    }
+    std::fs::write(&file, csv).unwrap();
+    let browser = Browser::start().await;
+    upload_as_the_owner(&app, &browser, &file).await;
+    browser.wait_for_text("Checking the file…").await;
+    browser.screenshot("import-checking").await;
+    // The page refreshes itself every two seconds until the plan is kept.
+    browser
+        .wait_for_text("3000 rows: 3000 to create, 0 to update, 0 unchanged, 0 with errors")
+        .await;
+    assert!(!browser.text("body").await.contains("Checking the file"));
+    std::fs::remove_file(&file).ok();
 }
