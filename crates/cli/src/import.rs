@@ -8,7 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use roster_service::imports::{
-    register_jobs, ColumnMapping, Existing, ImportOptions, Mapping, PreviewRows, ReportFormat,
+    register_jobs, ColumnMapping, Existing, ImportOptions, Mapping, Preview, PreviewOrProgress, PreviewRows,
+    ReportFormat,
 };
 use roster_service::jobs::Worker;
 use roster_service::{Service, ServiceError};
@@ -152,9 +153,7 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
             offset: 0,
             limit: Some(20),
         };
-        let preview = svc
-            .preview_import(svc.authorize(&actor).await?, import.id, options, first_errors)
-            .await?;
+        let preview = dry_run(svc, &actor, import.id, options, first_errors, json).await?;
         for s in preview.seat_shortfall.iter().filter(|_| !json) {
             eprintln!(
                 "not enough {} seats: {} needed, {} available ({} short)",
@@ -295,17 +294,59 @@ async fn show_progress(
     };
     if bar.is_none() {
         let Some(total) = total else { return Ok(()) };
-        let style = indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:30}] {human_pos}/{human_len} rows ({percent}%), {elapsed}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> ");
-        let new = indicatif::ProgressBar::new(total.max(0) as u64).with_style(style);
-        new.set_message(format!("applying import {id}"));
-        *bar = Some(new);
+        *bar = Some(rows_bar(total.max(0) as u64, format!("applying import {id}")));
     }
     if let Some(bar) = bar {
         bar.set_position(done.max(0) as u64);
     }
     Ok(())
+}
+
+/// A progress bar over a file's rows.
+fn rows_bar(total: u64, message: String) -> indicatif::ProgressBar {
+    let style = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:30}] {human_pos}/{human_len} rows ({percent}%), {elapsed}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    let bar = indicatif::ProgressBar::new(total).with_style(style);
+    bar.set_message(message);
+    bar
+}
+
+/// Previews the import; on a terminal the file is checked in the background
+/// and a bar shows the rows checked.
+async fn dry_run(
+    svc: &Service,
+    actor: &roster_service::Actor,
+    id: i64,
+    options: ImportOptions,
+    wanted: PreviewRows,
+    json: bool,
+) -> anyhow::Result<Preview> {
+    if json || !std::io::stderr().is_terminal() {
+        return Ok(svc
+            .preview_import(svc.authorize(actor).await?, id, options, wanted)
+            .await?);
+    }
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    loop {
+        let can = svc.authorize(actor).await?;
+        match svc
+            .preview_import_or_progress(can, id, options, wanted, Duration::from_millis(200))
+            .await?
+        {
+            PreviewOrProgress::Preview(preview) => {
+                if let Some(bar) = &bar {
+                    bar.finish_and_clear();
+                }
+                return Ok(*preview);
+            }
+            PreviewOrProgress::Planning { done, total } if total > 0 => {
+                bar.get_or_insert_with(|| rows_bar(total as u64, format!("checking import {id}")))
+                    .set_position(done as u64);
+            }
+            PreviewOrProgress::Planning { .. } => {}
+        }
+    }
 }
