@@ -144,7 +144,7 @@ fn schemas() -> Value {
             ("existing", json!({"type": "string", "enum": ["update", "skip"], "description": "What to do with members who exist already (default update)."})),
             ("all_or_nothing", json!({"type": "boolean", "description": "Apply nothing if any row has an error (default false: skip bad rows)."})),
         ]),
-        "ImportPreview": generic("import_id, detected, mapping, unmapped (headers no field takes), totals (rows, create, update, unchanged, error), seat_shortfall, planned_at (when the file was checked against the organization; pages share it until anything changes), rows (line, action, member_id, email, errors: line, column, field, code, message) of this page, page (offset, limit, errors_only, matching, next_offset)."),
+        "ImportPreview": generic("import_id, detected, mapping, unmapped (headers no field takes), totals (rows, create, update, unchanged, error), seat_shortfall, planned_at (when the file was checked against the organization; pages share it until anything changes), rows (line, action, member_id, email, errors: line, column, field, code, message) of this page, page (offset, limit, errors_only, matching, next_offset, previous_offset)."),
         "UndoReport": generic("import_id, removed, restored, kept (line, member_id, reason)."),
         "JobList": generic("items: id, kind, status, attempts, progress_done, progress_total, result, last_error, created_at, finished_at."),
     })

@@ -118,7 +118,7 @@ async fn the_api_preview_comes_a_page_at_a_time() {
     assert_eq!(first.body["rows"].as_array().unwrap().len(), 1_000, "the default page");
     assert_eq!(
         first.body["page"],
-        json!({"offset": 0, "limit": 1000, "errors_only": false, "matching": ROWS, "next_offset": 1000})
+        json!({"offset": 0, "limit": 1000, "errors_only": false, "matching": ROWS, "next_offset": 1000, "previous_offset": null})
     );
     assert_eq!(first.body["totals"]["rows"], ROWS, "totals count every row");
 
@@ -148,6 +148,10 @@ async fn the_api_preview_comes_a_page_at_a_time() {
         .collect();
     assert_eq!(lines, vec![2000, 2400], "the third and fourth row with errors");
     assert_eq!(errors.body["page"]["next_offset"], Value::Null);
+    assert_eq!(
+        errors.body["page"]["previous_offset"], 0,
+        "two rows back, clamped at the first"
+    );
 
     for bad in ["?limit=0", "?limit=10001"] {
         let refused = preview(bad.into()).await.expect(422);

@@ -253,16 +253,21 @@ async fn import_page(
         .into_iter()
         .map(|m| m.name)
         .collect();
-    let (rows, matching, next_offset) = match &mut preview {
-        Some(p) => (std::mem::take(&mut p.rows), p.page.matching, p.page.next_offset),
-        None => (Vec::new(), 0, None),
+    let (rows, matching, previous_offset, next_offset) = match &mut preview {
+        Some(p) => (
+            std::mem::take(&mut p.rows),
+            p.page.matching,
+            p.page.previous_offset,
+            p.page.next_offset,
+        ),
+        None => (Vec::new(), 0, None, None),
     };
     let page = ImportPage {
         shown: rows,
         matching,
         errors_only: wanted.errors_only,
         offset: wanted.offset,
-        previous_offset: (wanted.offset > 0).then(|| wanted.offset.saturating_sub(PREVIEW_ROWS)),
+        previous_offset,
         next_offset,
         saved,
         layout: Layout::new(state, member, "imports").await?,

@@ -86,9 +86,7 @@ impl Service {
     /// Plans and writes the file chunk by chunk inside one transaction.
     async fn apply_in_tx(&self, ctx: &JobContext, actor: &Actor, id: i64) -> ServiceResult<serde_json::Value> {
         let mut tx = self.store().begin().await?;
-        let import = import_by_id(&mut tx, actor.org_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound("import"))?;
+        let import = import_in_org(&mut tx, actor.org_id, id).await?;
         // A job that runs again after its work was committed (its worker died
         // before marking it done) finds the import applied and stops there.
         if import.status != "applying" {

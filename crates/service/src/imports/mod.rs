@@ -119,6 +119,8 @@ pub struct PreviewPage {
     pub matching: usize,
     /// Where the next page starts, if there is one.
     pub next_offset: Option<usize>,
+    /// Where the page before this one starts, if this is not the first.
+    pub previous_offset: Option<usize>,
 }
 
 /// A preview, or how far planning the file has come (rows planned of all
@@ -188,10 +190,15 @@ fn row_error(line: u64, column: &str, field: &str, code: &str, message: String) 
 }
 
 /// An import whose mapping and options may still change: uploaded, not applied.
-async fn editable_import(conn: &mut Conn, org_id: i64, id: i64) -> ServiceResult<ImportRecord> {
-    let import = import_by_id(conn, org_id, id)
+/// The organization's import `id`; another organization's is not found.
+async fn import_in_org(conn: &mut Conn, org_id: i64, id: i64) -> ServiceResult<ImportRecord> {
+    import_by_id(conn, org_id, id)
         .await?
-        .ok_or(ServiceError::NotFound("import"))?;
+        .ok_or(ServiceError::NotFound("import"))
+}
+
+async fn editable_import(conn: &mut Conn, org_id: i64, id: i64) -> ServiceResult<ImportRecord> {
+    let import = import_in_org(conn, org_id, id).await?;
     if import.status != "uploaded" {
         return Err(ServiceError::conflict(
             "import_not_editable",
@@ -254,18 +261,14 @@ impl Service {
             json!({"file_name": file_name, "rows": table.rows}),
         )
         .await?;
-        let import = import_by_id(&mut tx, actor.org_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound("import"))?;
+        let import = import_in_org(&mut tx, actor.org_id, id).await?;
         tx.commit().await?;
         Ok(import)
     }
 
     pub async fn import(&self, can: Can<'_, Import>, id: i64) -> ServiceResult<ImportRecord> {
         let mut conn = self.store().conn().await?;
-        import_by_id(&mut conn, can.actor().org_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound("import"))
+        import_in_org(&mut conn, can.actor().org_id, id).await
     }
 
     /// How far applying an import has come: (rows done, rows in all).
@@ -309,9 +312,7 @@ impl Service {
         }
         let mapping = Mapping { columns };
         set_import_mapping(&mut tx, actor.org_id, id, &json!(mapping)).await?;
-        let import = import_by_id(&mut tx, actor.org_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound("import"))?;
+        let import = import_in_org(&mut tx, actor.org_id, id).await?;
         tx.commit().await?;
         Ok(import)
     }
@@ -327,9 +328,7 @@ impl Service {
     ) -> ServiceResult<Preview> {
         let actor = can.actor();
         let mut conn = self.store().conn().await?;
-        let import = import_by_id(&mut conn, actor.org_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound("import"))?;
+        let import = import_in_org(&mut conn, actor.org_id, id).await?;
         let plan = self.plan_all(&mut conn, actor, &import, options).await?;
         let seat_shortfall = self.seat_shortfall(&mut conn, actor.org_id, &plan.seats).await?;
         summarize(id, &plan, seat_shortfall, wanted)
@@ -349,9 +348,7 @@ impl Service {
     ) -> ServiceResult<PreviewOrProgress> {
         let actor = can.actor();
         let mut conn = self.store().conn().await?;
-        let import = import_by_id(&mut conn, actor.org_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound("import"))?;
+        let import = import_in_org(&mut conn, actor.org_id, id).await?;
         let key = plan_key(&mut conn, actor, &import, options).await?;
         // No connection is held while waiting: the plan needs one.
         drop(conn);
@@ -496,9 +493,7 @@ impl Service {
             json!({"job_id": job, "options": options}),
         )
         .await?;
-        let import = import_by_id(&mut tx, actor.org_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound("import"))?;
+        let import = import_in_org(&mut tx, actor.org_id, id).await?;
         tx.commit().await?;
         Ok(import)
     }
@@ -573,6 +568,7 @@ fn summarize(
             errors_only: wanted.errors_only,
             matching,
             next_offset: (shown_up_to < matching).then_some(shown_up_to),
+            previous_offset: (wanted.offset > 0).then(|| wanted.offset.saturating_sub(limit)),
         },
     })
 }

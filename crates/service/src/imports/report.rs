@@ -9,9 +9,7 @@ impl Service {
     pub async fn import_report(&self, can: Can<'_, Import>, id: i64, format: ReportFormat) -> ServiceResult<Vec<u8>> {
         let actor = can.actor();
         let mut conn = self.store().conn().await?;
-        let import = import_by_id(&mut conn, actor.org_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound("import"))?;
+        let import = import_in_org(&mut conn, actor.org_id, id).await?;
         let applied = import_rows(&mut conn, id).await?;
         let (table, outcomes): (Table, HashMap<u64, (String, String)>) = if applied.is_empty() {
             // Not applied yet: the report is the preview.
@@ -60,9 +58,7 @@ impl Service {
     pub async fn undo_import(&self, can: Can<'_, Import>, id: i64) -> ServiceResult<UndoReport> {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
-        let import = import_by_id(&mut tx, actor.org_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound("import"))?;
+        let import = import_in_org(&mut tx, actor.org_id, id).await?;
         if import.status != "applied" {
             return Err(ServiceError::conflict(
                 "import_not_applied",

@@ -21,9 +21,7 @@ impl Service {
         let actor = can.actor();
         let name = roster_domain::SingleLine::parse_required("name", name, 100)?.into_string();
         let mut tx = self.store().begin().await?;
-        let import = import_by_id(&mut tx, actor.org_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound("import"))?;
+        let import = import_in_org(&mut tx, actor.org_id, id).await?;
         let mapping: Mapping =
             serde_json::from_value(import.mapping).map_err(|e| ServiceError::Internal(Box::new(e)))?;
         let targets: Vec<SavedTarget> = mapping
@@ -76,9 +74,7 @@ impl Service {
             .ok_or(ServiceError::NotFound("saved mapping"))?;
         let targets: Vec<SavedTarget> =
             serde_json::from_value(saved.targets).map_err(|e| ServiceError::Internal(Box::new(e)))?;
-        let import = import_by_id(&mut conn, actor.org_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound("import"))?;
+        let import = import_in_org(&mut conn, actor.org_id, id).await?;
         drop(conn);
         let mut mapping: Mapping =
             serde_json::from_value(import.mapping).map_err(|e| ServiceError::Internal(Box::new(e)))?;

@@ -142,12 +142,12 @@ impl PlanSnapshots {
     /// nobody is making it (nor failed to), else its progress or its error.
     pub fn making(&self, key: &PlanKey) -> Option<Result<Arc<Planning>, ServiceError>> {
         let mut making = self.making.lock().unwrap_or_else(|e| e.into_inner());
+        if let Making::Running(planning) = making.get(key)? {
+            return Some(Ok(planning.clone()));
+        }
         match making.remove(key)? {
-            Making::Running(planning) => {
-                making.insert(key.clone(), Making::Running(planning.clone()));
-                Some(Ok(planning))
-            }
             Making::Failed(e) => Some(Err(e)),
+            Making::Running(_) => None,
         }
     }
 
