@@ -35,22 +35,26 @@
     area.addEventListener("input", show);
     show();
   });
-  // Drag and drop onto the upload form's drop zone fills its file input.
+  // Drag and drop: a file dropped anywhere on a page with an upload form is
+  // uploaded at once (the preview comes next; nothing is imported before
+  // the admin applies it). Without this the browser would leave the page to
+  // show the file.
   document.querySelectorAll("form[data-drop]").forEach(function (upload) {
     var zone = upload.querySelector(".dropzone");
     var input = upload.querySelector("input[type=file]");
     if (!zone || !input) return;
     ["dragenter", "dragover"].forEach(function (t) {
-      zone.addEventListener(t, function (e) { e.preventDefault(); zone.classList.add("over"); });
+      document.addEventListener(t, function (e) { e.preventDefault(); zone.classList.add("over"); });
     });
     ["dragleave", "drop"].forEach(function (t) {
-      zone.addEventListener(t, function () { zone.classList.remove("over"); });
+      document.addEventListener(t, function () { zone.classList.remove("over"); });
     });
-    zone.addEventListener("drop", function (e) {
+    document.addEventListener("drop", function (e) {
       e.preventDefault();
       if (e.dataTransfer && e.dataTransfer.files.length) {
         input.files = e.dataTransfer.files;
-        zone.textContent = e.dataTransfer.files[0].name;
+        zone.textContent = "Uploading " + e.dataTransfer.files[0].name + "…";
+        upload.requestSubmit();
       }
     });
   });

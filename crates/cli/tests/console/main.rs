@@ -453,6 +453,36 @@ async fn an_admin_imports_a_german_excel_csv_through_the_wizard_and_undoes_it() 
     let _ = std::fs::remove_file(file);
 }
 
+/// A file dropped on the import page (anywhere, not only on the drop zone)
+/// is uploaded at once and checked; the browser does not leave the page to
+/// show the file. The drop is a real `drop` event with a real file in
+/// Chromium; WebDriver cannot drag from the desktop.
+#[tokio::test]
+async fn a_file_dropped_on_the_import_page_is_uploaded_and_checked() {
+    let app = spawn_app().await;
+    demo_org(&app).await;
+    let browser = Browser::start().await;
+    sign_in(&app, &browser, "owner@acme.example").await;
+    browser.goto(&format!("{}/o/acme/imports", app.base)).await;
+    let page = browser.url().await;
+    browser
+        .execute(
+            "const file = new File([arguments[0]], 'dropped.csv', {type: 'text/csv'});\n\
+             const data = new DataTransfer();\n\
+             data.items.add(file);\n\
+             const at = {dataTransfer: data, bubbles: true, cancelable: true};\n\
+             document.querySelector('h1').dispatchEvent(new DragEvent('dragover', at));\n\
+             document.querySelector('h1').dispatchEvent(new DragEvent('drop', at));",
+            serde_json::json!(["Vorname;Nachname;E-Mail\nLotte;Lösch;lotte@acme.example\n"]),
+        )
+        .await;
+    browser
+        .wait_for_text("1 row: 1 to create, 0 to update, 0 unchanged, 0 with errors")
+        .await;
+    assert_ne!(browser.url().await, page, "the import's own page, with its preview");
+    assert!(browser.text("body").await.contains("dropped.csv"));
+}
+
 /// A file that takes longer to check than a page waits: the page shows the
 /// rows checked and refreshes itself (no JavaScript needed) until the
 /// preview is there. The wait is zero here, so any file shows it.
