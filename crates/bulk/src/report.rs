@@ -13,15 +13,20 @@ pub fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Writes the report as UTF-8 CSV with a BOM (so Excel shows umlauts right),
-/// quoted per RFC 4180. `outcome(line)` gives each row's status and reason.
+/// quoted per RFC 4180, separated by `delimiter` — the uploaded file's, so
+/// that the spreadsheet program that wrote the file (German Excel writes
+/// semicolons) opens the report in columns. `outcome(line)` gives each
+/// row's status and reason.
 pub fn write_report_csv<W: std::io::Write>(
     out: W,
     table: &Table,
+    delimiter: u8,
     outcome: impl Fn(u64) -> (String, String),
 ) -> std::io::Result<()> {
     let mut out = out;
     out.write_all(b"\xEF\xBB\xBF")?;
     let mut writer = csv::WriterBuilder::new()
+        .delimiter(delimiter)
         .quote_style(csv::QuoteStyle::Necessary)
         .from_writer(out);
     let mut header: Vec<String> = table.headers.iter().map(|h| neutralize(h).into_owned()).collect();
@@ -52,11 +57,18 @@ mod tests {
             sheet: None,
         };
         let mut out = Vec::new();
-        write_report_csv(&mut out, &table, |_| ("error".into(), "email: taken".into())).unwrap();
+        write_report_csv(&mut out, &table, b',', |_| ("error".into(), "email: taken".into())).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
             text,
             "\u{feff}email,comment,status,reason\na@b.de,\"'=HYPERLINK(\"\"x\"\")\",error,email: taken\n"
+        );
+        let mut out = Vec::new();
+        write_report_csv(&mut out, &table, b';', |_| ("error".into(), "email; taken".into())).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\u{feff}email;comment;status;reason\na@b.de;\"'=HYPERLINK(\"\"x\"\")\";error;\"email; taken\"\n",
+            "a semicolon file gets a semicolon report, for German Excel"
         );
     }
 }

@@ -87,7 +87,7 @@ fn rows_written_to_csv_read_back_unchanged() {
         let mut rng = StdRng::seed_from_u64(seed);
         let table = random_table(&mut rng);
         let mut bytes = Vec::new();
-        write_report_csv(&mut bytes, &table, |_| ("ok".into(), String::new())).unwrap();
+        write_report_csv(&mut bytes, &table, b',', |_| ("ok".into(), String::new())).unwrap();
         let back = without_outcome(&read_table(&bytes, &detect(&bytes).unwrap(), 1000).unwrap());
         assert_eq!(back.headers, table.headers, "seed {seed}");
         let cells = |t: &Table| t.rows.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>();

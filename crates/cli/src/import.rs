@@ -202,7 +202,7 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
         let xlsx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
         let format = if xlsx { ReportFormat::Xlsx } else { ReportFormat::Csv };
         let bytes = svc
-            .import_report(svc.authorize(&actor).await?, import.id, format)
+            .import_report(svc.authorize(&actor).await?, import.id, format, options)
             .await?;
         std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
     }

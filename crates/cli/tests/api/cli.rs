@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::helpers::TestDb;
 
-fn roster(db: &TestDb, args: &[&str]) -> Output {
+pub fn roster(db: &TestDb, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_roster"))
         .args(args)
         .env("ROSTER_DATABASE_URL", &db.url)
@@ -16,7 +16,7 @@ fn roster(db: &TestDb, args: &[&str]) -> Output {
         .expect("run roster")
 }
 
-fn json(out: &Output) -> Value {
+pub fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not one JSON document ({e}): {}",

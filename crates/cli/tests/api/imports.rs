@@ -21,7 +21,7 @@ async fn team(app: &TestApp, org: &TestOrg, key: &str) -> i64 {
     .id()
 }
 
-async fn member_by_email(app: &TestApp, org: &TestOrg, email: &str) -> Option<Value> {
+pub async fn member_by_email(app: &TestApp, org: &TestOrg, email: &str) -> Option<Value> {
     let res = app
         .get(org, &format!("/members?q={}", crate::members::urlencode(email)))
         .await
@@ -203,7 +203,7 @@ async fn bad_rows_are_reported_with_line_column_and_reason_and_the_rest_applied(
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "\u{feff}firstname,lastname,email,teamid,role,status,reason");
     assert_eq!(lines[1], "Good,Row,good@acme.de,,,created,");
-    assert!(lines[2].ends_with(",error,first_name: is required"), "{}", lines[2]);
+    assert!(lines[2].ends_with(",error,firstname: is required"), "{}", lines[2]);
     assert!(lines[3].contains("the same e-mail as line 5"), "{}", lines[3]);
 }
 
@@ -236,6 +236,24 @@ async fn existing_members_can_be_left_alone() {
         .await
         .expect(201)
         .id();
+    // Before applying, the report is the preview, with the preview's options.
+    let report = |query: &'static str| {
+        let url = format!("{}/api/v1/orgs/acme/imports/{id}/report.csv{query}", app.base);
+        let request = app.client.get(url).bearer_auth(&org.token);
+        async move {
+            let res = request.send().await.unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let (status, skipping) = report("?existing=skip").await;
+    assert_eq!(status, 200);
+    assert!(skipping.contains("New,Name,x@acme.de,unchanged,"), "{skipping}");
+    let (_, updating) = report("").await;
+    assert!(updating.contains("New,Name,x@acme.de,update,"), "{updating}");
+    let (status, refused) = report("?existing=sometimes").await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.contains("invalid_query"), "{refused}");
+
     let done = app.apply_import(&org, id, json!({"existing": "skip"})).await;
     assert_eq!(done["summary"]["unchanged"], 1);
     assert_eq!(

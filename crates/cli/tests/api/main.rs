@@ -10,10 +10,12 @@
 mod helpers;
 
 mod cli;
+mod cli_import;
 mod console_auth;
 mod imports;
 mod imports_large;
 mod imports_office;
+mod imports_rules;
 mod jobs;
 mod members;
 mod ops;

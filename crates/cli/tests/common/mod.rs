@@ -17,7 +17,7 @@ pub fn backend() -> String {
     std::env::var("ROSTER_TEST_DATABASE").unwrap_or_else(|_| "sqlite".into())
 }
 
-fn random_suffix() -> String {
+pub fn random_suffix() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut bytes = [0u8; 4];
     rand::thread_rng().fill_bytes(&mut bytes);
@@ -379,6 +379,17 @@ impl TestApp {
             status,
             body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
         }
+    }
+
+    /// Uploads a file and previews it with the default options: the
+    /// import's id and the preview.
+    pub async fn upload_and_preview(&self, org: &TestOrg, name: &str, bytes: Vec<u8>) -> (i64, Value) {
+        let id = self.upload(org, name, bytes).await.expect(201).id();
+        let preview = self
+            .post(org, &format!("/imports/{id}/preview"), json!({}))
+            .await
+            .expect(200);
+        (id, preview.body)
     }
 
     /// Signs in to the console with the test password; returns the session cookie.

@@ -103,7 +103,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: "get",
         path: "/api/v1/orgs/{slug}/imports/{id}/report.csv",
-        summary: "The per-row report: the uploaded columns plus status and reason",
+        summary: "The per-row report: the uploaded columns plus status and reason. Before applying it is the preview as a file, planned with the preview's options given as query parameters (?existing=skip&all_or_nothing=true); after applying, what was done",
         permission: "members.import",
         request: None,
         response: (200, None),
@@ -112,7 +112,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: "get",
         path: "/api/v1/orgs/{slug}/imports/{id}/report.xlsx",
-        summary: "The per-row report as an Excel workbook (every cell a string, never a formula)",
+        summary: "The per-row report as an Excel workbook (every cell a string, never a formula); the same query parameters as report.csv",
         permission: "members.import",
         request: None,
         response: (200, None),
@@ -279,10 +279,11 @@ async fn report(
     State(s): State<AppState>,
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
+    ApiQuery(options): ApiQuery<ImportOptions>,
 ) -> Result<impl IntoResponse, ApiError> {
     let bytes = s
         .service
-        .import_report(s.service.authorize(&actor).await?, id, ReportFormat::Csv)
+        .import_report(s.service.authorize(&actor).await?, id, ReportFormat::Csv, options)
         .await?;
     Ok(download(id, ReportFormat::Csv, bytes))
 }
@@ -291,10 +292,11 @@ async fn report_xlsx(
     State(s): State<AppState>,
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
+    ApiQuery(options): ApiQuery<ImportOptions>,
 ) -> Result<impl IntoResponse, ApiError> {
     let bytes = s
         .service
-        .import_report(s.service.authorize(&actor).await?, id, ReportFormat::Xlsx)
+        .import_report(s.service.authorize(&actor).await?, id, ReportFormat::Xlsx, options)
         .await?;
     Ok(download(id, ReportFormat::Xlsx, bytes))
 }

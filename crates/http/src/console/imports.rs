@@ -397,7 +397,14 @@ async fn report_xlsx(
 async fn report(state: &AppState, member: &Member, id: i64, format: ReportFormat) -> Result<Response, ConsoleError> {
     let bytes = state
         .service
-        .import_report(state.service.authorize(&member.actor).await?, id, format)
+        // The console previews with the default options (they are chosen
+        // when applying), so its report before applying does too.
+        .import_report(
+            state.service.authorize(&member.actor).await?,
+            id,
+            format,
+            ImportOptions::default(),
+        )
         .await?;
     Ok(crate::api::download(id, format, bytes).into_response())
 }

@@ -5,17 +5,24 @@ use super::*;
 
 impl Service {
     /// The per-row report: the uploaded columns plus status and reason, as
-    /// CSV or as an Excel workbook.
-    pub async fn import_report(&self, can: Can<'_, Import>, id: i64, format: ReportFormat) -> ServiceResult<Vec<u8>> {
+    /// CSV or as an Excel workbook. Before the import is applied the report
+    /// is its preview, planned with `options` — the same options as the
+    /// preview it goes with; once applied, it is what the job did and
+    /// `options` play no part.
+    pub async fn import_report(
+        &self,
+        can: Can<'_, Import>,
+        id: i64,
+        format: ReportFormat,
+        options: ImportOptions,
+    ) -> ServiceResult<Vec<u8>> {
         let actor = can.actor();
         let mut conn = self.store().conn().await?;
         let import = import_in_org(&mut conn, actor.org_id, id).await?;
         let applied = import_rows(&mut conn, id).await?;
         let (table, outcomes): (Table, HashMap<u64, (String, String)>) = if applied.is_empty() {
             // Not applied yet: the report is the preview.
-            let plan = self
-                .plan_all(&mut conn, actor, &import, ImportOptions::default())
-                .await?;
+            let plan = self.plan_all(&mut conn, actor, &import, options).await?;
             let outcomes = plan
                 .previews
                 .iter()
@@ -42,7 +49,7 @@ impl Service {
         match format {
             ReportFormat::Csv => {
                 let mut out = Vec::new();
-                roster_bulk::write_report_csv(&mut out, &table, outcome)
+                roster_bulk::write_report_csv(&mut out, &table, report_delimiter(&import), outcome)
                     .map_err(|e| ServiceError::Internal(Box::new(e)))?;
                 Ok(out)
             }
@@ -153,4 +160,15 @@ fn fields_from_json(v: &serde_json::Value) -> Option<MemberFields> {
         external: v["external"].as_bool()?,
         custom_fields: v["custom_fields"].clone(),
     })
+}
+
+/// The uploaded file's delimiter, for a report that opens the way the file
+/// did; a comma for workbooks.
+fn report_delimiter(import: &ImportRecord) -> u8 {
+    match import.detected["delimiter"].as_str() {
+        Some(";") => b';',
+        Some("\t") => b'\t',
+        Some("|") => b'|',
+        _ => b',',
+    }
 }

@@ -1,0 +1,241 @@
+//! `roster import` as an admin runs it: the real binary on real files, its
+//! JSON summary, its exit codes (0 all applied, 3 some rows failed, 2
+//! refused), the report file, the dry run and undo.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::json;
+
+use crate::cli::{json, roster};
+use crate::helpers::{random_suffix, TestDb};
+
+/// A database with the organization `acme`, and a directory for files.
+async fn setup() -> (TestDb, PathBuf) {
+    let db = TestDb::new().await;
+    db.store().await;
+    let out = roster(
+        &db,
+        &[
+            "org",
+            "create",
+            "--name",
+            "Acme",
+            "--slug",
+            "acme",
+            "--owner-email",
+            "owner@acme.de",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = std::env::temp_dir().join(format!("roster-cli-import-{}", random_suffix()));
+    std::fs::create_dir_all(&dir).unwrap();
+    (db, dir)
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.display().to_string()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The members of `acme` by e-mail, with their first names.
+fn members(db: &TestDb) -> Vec<(String, String)> {
+    let out = roster(db, &["member", "list", "--org", "acme", "--json"]);
+    let mut all: Vec<(String, String)> = json(&out)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["status"] != "removed")
+        .map(|m| {
+            (
+                m["email"].as_str().unwrap().to_owned(),
+                m["first_name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+fn add_member(db: &TestDb, first: &str, email: &str) {
+    let out = roster(
+        db,
+        &[
+            "member",
+            "add",
+            "--org",
+            "acme",
+            "--first-name",
+            first,
+            "--last-name",
+            "Name",
+            "--email",
+            email,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn bad_rows_exit_3_the_rest_is_applied_the_report_names_each_row_and_undo_removes_them() {
+    let (db, dir) = setup().await;
+    let before = members(&db);
+    let file = write(
+        &dir,
+        "members.csv",
+        "Vorname;Nachname;E-Mail\nGood;Row;good@acme.de\n;Missing;missing@acme.de\n".as_bytes(),
+    );
+    let report = dir.join("report.csv");
+    let out = roster(
+        &db,
+        &[
+            "import",
+            "--org",
+            "acme",
+            &file,
+            "--report",
+            &report.display().to_string(),
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let summary = json(&out);
+    let id = summary["import_id"].as_i64().unwrap();
+    assert_eq!(
+        summary,
+        json!({"import_id": id, "status": "applied", "rows": 2, "created": 1,
+               "updated": 0, "unchanged": 0, "failed": 1})
+    );
+    let report = std::fs::read_to_string(&report).unwrap();
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(lines[0], "\u{feff}Vorname;Nachname;E-Mail;status;reason");
+    assert_eq!(lines[1], "Good;Row;good@acme.de;created;");
+    assert_eq!(lines[2], ";Missing;missing@acme.de;error;Vorname: is required");
+    assert!(members(&db).contains(&("good@acme.de".into(), "Good".into())));
+
+    let out = roster(&db, &["import", "undo", "--org", "acme", &id.to_string(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["removed"], 1);
+    assert_eq!(members(&db), before, "undo removes what the import created");
+}
+
+#[tokio::test]
+async fn a_clean_file_exits_0_and_a_mapping_file_maps_its_columns() {
+    let (db, dir) = setup().await;
+    let file = write(&dir, "odd.csv", b"a,b,c,d\nAda,Lovelace,ada@acme.de,ignored\n");
+    let mapping = write(
+        &dir,
+        "mapping.json",
+        json!([
+            {"column": 0, "header": "a", "target": "first_name"},
+            {"column": 1, "header": "b", "target": "last_name"},
+            {"column": 2, "header": "c", "target": "email"},
+            {"column": 3, "header": "d", "target": "skip"},
+        ])
+        .to_string()
+        .as_bytes(),
+    );
+    let out = roster(
+        &db,
+        &["import", "--org", "acme", &file, "--mapping", &mapping, "--json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["created"], 1);
+    assert!(members(&db).contains(&("ada@acme.de".into(), "Ada".into())));
+}
+
+#[tokio::test]
+async fn a_dry_run_changes_nothing_and_its_report_is_planned_with_the_same_options() {
+    let (db, dir) = setup().await;
+    add_member(&db, "Old", "x@acme.de");
+    let before = members(&db);
+    let file = write(
+        &dir,
+        "members.csv",
+        b"firstname,lastname,email\nNew,Name,x@acme.de\nAnna,Neu,anna@acme.de\n",
+    );
+    let report = dir.join("preview.csv");
+    let out = roster(
+        &db,
+        &[
+            "import",
+            "--org",
+            "acme",
+            &file,
+            "--dry-run",
+            "--existing",
+            "skip",
+            "--report",
+            &report.display().to_string(),
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary = json(&out);
+    assert_eq!(summary["status"], "previewed");
+    assert_eq!((&summary["created"], &summary["unchanged"]), (&json!(1), &json!(1)));
+    let report = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        report.contains("New,Name,x@acme.de,unchanged,"),
+        "the report says what the dry run said: {report}"
+    );
+    assert!(report.contains("Anna,Neu,anna@acme.de,create,"), "{report}");
+    assert_eq!(members(&db), before, "a dry run changes nothing");
+
+    let out = roster(&db, &["import", "--org", "acme", &file, "--existing", "skip", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        (&json(&out)["created"], &json(&out)["unchanged"]),
+        (&json!(1), &json!(1))
+    );
+    let after = members(&db);
+    assert!(after.contains(&("x@acme.de".into(), "Old".into())), "{after:?}");
+    assert!(after.contains(&("anna@acme.de".into(), "Anna".into())), "{after:?}");
+}
+
+#[tokio::test]
+async fn a_refused_file_or_an_all_or_nothing_file_with_a_bad_row_exits_2_and_changes_nothing() {
+    let (db, dir) = setup().await;
+    let before = members(&db);
+    let picture = write(&dir, "members.csv", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01");
+    let out = roster(&db, &["import", "--org", "acme", &picture, "--json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let error = json(&out);
+    assert_eq!(error["error"]["field"], "file", "{error}");
+
+    let file = write(
+        &dir,
+        "some-bad.csv",
+        b"firstname,lastname,email\nA,B,a@acme.de\nC,D,not-an-email\n",
+    );
+    let out = roster(&db, &["import", "--org", "acme", &file, "--all-or-nothing", "--json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(json(&out)["status"], "failed");
+    assert_eq!(members(&db), before);
+}
+
+#[tokio::test]
+async fn without_json_the_summary_is_a_sentence_and_the_detected_format_is_shown() {
+    let (db, dir) = setup().await;
+    let file = write(
+        &dir,
+        "members.csv",
+        b"firstname,lastname,email,shoe size\nA,B,a@acme.de,44\nC,D,not-an-email,42\n",
+    );
+    let out = roster(&db, &["import", "--org", "acme", &file]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("1 created, 0 updated, 0 unchanged, 1 failed"), "{text}");
+    assert!(
+        text.contains("(--report FILE writes every row with its reason)"),
+        "{text}"
+    );
+    let err = stderr(&out);
+    assert!(err.contains("members.csv: csv, utf8, delimiter \",\""), "{err}");
+    assert!(err.contains("columns not imported: shoe size"), "{err}");
+}
