@@ -188,6 +188,13 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
         if let Some(error) = record.summary["error"].as_str() {
             return Err(ServiceError::Invalid(roster_domain::InvalidInput::new("file", "import_failed", error)).into());
         }
+        // The first rows not taken, as a dry run lists them.
+        let failed_rows = if n("error") > 0 && !json {
+            svc.failed_import_rows(svc.authorize(&actor).await?, import.id, 20)
+                .await?
+        } else {
+            Vec::new()
+        };
         (
             record.status.clone(),
             n("rows"),
@@ -195,7 +202,10 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
             n("updated"),
             n("unchanged"),
             n("error"),
-            Vec::new(),
+            failed_rows
+                .into_iter()
+                .map(|r| format!("line {}: {}", r.line, r.reason))
+                .collect(),
         )
     };
     if let Some(path) = &args.report {

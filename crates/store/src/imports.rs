@@ -203,6 +203,19 @@ pub async fn import_rows(conn: &mut Conn, import_id: i64) -> StoreResult<Vec<Imp
         .collect()
 }
 
+/// The first `limit` rows an applied import did not take, by line, with
+/// their reasons (the result page lists them; the report has them all).
+pub async fn failed_import_rows(conn: &mut Conn, import_id: i64, limit: i64) -> StoreResult<Vec<(i64, String)>> {
+    let rows = sqlx::query(
+        "SELECT line, reason FROM import_rows WHERE import_id = $1 AND action = 'error' ORDER BY line LIMIT $2",
+    )
+    .bind(import_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| Ok((int(r, "line")?, text(r, "reason")?))).collect()
+}
+
 /// Deletes a member an import created (undo), with everything that hangs on it.
 pub async fn delete_member(conn: &mut Conn, org_id: i64, member_id: i64) -> StoreResult<()> {
     sqlx::query("DELETE FROM content_items WHERE org_id = $1 AND owner_member_id = $2")

@@ -231,6 +231,7 @@ async fn without_json_the_summary_is_a_sentence_and_the_detected_format_is_shown
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("1 created, 0 updated, 0 unchanged, 1 failed"), "{text}");
+    assert!(text.contains("line 3: email: is not an e-mail address"), "{text}");
     assert!(
         text.contains("(--report FILE writes every row with its reason)"),
         "{text}"

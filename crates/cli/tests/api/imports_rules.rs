@@ -136,3 +136,74 @@ async fn an_import_that_needs_more_seats_than_are_free_says_how_many_and_changes
     }
     assert!(member_by_email(&app, &org, "d@acme.de").await.is_none());
 }
+
+/// After applying, the console's result lists the rows not imported (the
+/// first hundred; the report has all), and undo needs its confirmation.
+#[tokio::test]
+async fn the_console_result_lists_the_rows_not_imported_and_undo_asks_to_be_confirmed() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    app.member_with_login(&org, "Ada", "ada@acme.de", "admin").await;
+    let mut csv = String::from("Vorname,Nachname,E-Mail\nGood,Row,good@acme.de\n");
+    for i in 0..150 {
+        csv.push_str(&format!("Bad,Row,kaputt{i}\n"));
+    }
+    let id = app.upload(&org, "x.csv", csv.into_bytes()).await.expect(201).id();
+    let done = app.apply_import(&org, id, json!({})).await;
+    assert_eq!(done["summary"]["error"], 150);
+
+    let cookie = app.console_sign_in("ada@acme.de").await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/o/acme/imports/{id}", app.base);
+    let html = client
+        .get(&url)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Rows not imported: the first 100 of 150, the report lists all"),
+        "{html}"
+    );
+    let table = html
+        .split("<table id=\"failed-rows\"")
+        .nth(1)
+        .expect("a table of the rows not imported")
+        .split("</table>")
+        .next()
+        .unwrap();
+    assert_eq!(table.matches("<tr><td>").count(), 100);
+    assert!(
+        table.contains("<tr><td>3</td><td>E-Mail: is not an e-mail address"),
+        "{table}"
+    );
+
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let undo = |confirm: bool| {
+        let mut form = vec![("csrf", csrf.clone())];
+        if confirm {
+            form.push(("confirm", "on".into()));
+        }
+        client
+            .post(format!("{url}/undo"))
+            .header("cookie", &cookie)
+            .form(&form)
+            .send()
+    };
+    assert_eq!(undo(false).await.unwrap().status(), 400, "not without the box ticked");
+    assert!(member_by_email(&app, &org, "good@acme.de").await.is_some());
+    let res = undo(true).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("1 member removed, 0 restored"));
+    assert!(member_by_email(&app, &org, "good@acme.de").await.is_none());
+}

@@ -444,6 +444,9 @@ async fn an_admin_imports_a_german_excel_csv_through_the_wizard_and_undoes_it() 
     );
     assert_eq!(greta.body["items"][0]["status"], "added");
 
+    let failed = browser.text("#failed-rows").await;
+    assert!(failed.contains("E-Mail: is not an e-mail address"), "{failed}");
+    browser.click("#confirm-undo").await;
     browser.click("form[action$='/undo'] button").await;
     browser.wait_for_text("2 members removed, 0 restored").await;
     assert!(app.get(&org, "/members?q=greta@").await.expect(200).body["items"]

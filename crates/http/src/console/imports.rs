@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use roster_service::imports::{
-    ColumnMapping, Existing, ImportOptions, Preview, PreviewOrProgress, PreviewRows, ReportFormat, RowPreview, Target,
-    UndoReport,
+    ColumnMapping, Existing, FailedRow, ImportOptions, Preview, PreviewOrProgress, PreviewRows, ReportFormat,
+    RowPreview, Target, UndoReport,
 };
 use roster_service::store::ImportRecord;
 use roster_service::ServiceError;
@@ -162,6 +162,10 @@ struct ImportPage {
     previous_offset: Option<usize>,
     next_offset: Option<usize>,
     undo: Option<UndoReport>,
+    /// After applying: the first rows not taken, with their reasons.
+    failed_rows: Vec<FailedRow>,
+    /// How many rows were not taken in all, when that is more than listed.
+    failed_in_all: Option<u64>,
     /// The file is being planned: rows planned of all rows.
     planning: Option<(usize, usize)>,
     applying: bool,
@@ -173,12 +177,20 @@ struct ImportPage {
 /// a page no browser wants; the totals count all, the report lists all.
 const PREVIEW_ROWS: usize = 500;
 
+/// Rows not taken that the result lists; the report has them all.
+const FAILED_ROWS: usize = 100;
+
 /// The preview's first page of rows, unfiltered.
 fn first_rows() -> PreviewRows {
     PreviewRows {
         limit: Some(PREVIEW_ROWS),
         ..PreviewRows::default()
     }
+}
+
+/// The options the import was applied with, or will be previewed with.
+fn stored_options(import: &ImportRecord) -> ImportOptions {
+    serde_json::from_value(import.options.clone()).unwrap_or_default()
 }
 
 async fn import_page(
@@ -192,7 +204,7 @@ async fn import_page(
     let actor = &member.actor;
     let import = svc.import(svc.authorize(actor).await?, id).await?;
     let mapping: Vec<ColumnMapping> = serde_json::from_value(import.mapping["columns"].clone()).unwrap_or_default();
-    let options: ImportOptions = serde_json::from_value(import.options.clone()).unwrap_or_default();
+    let options = stored_options(&import);
     let (mut preview, planning) = if import.status == "uploaded" {
         let can = svc.authorize(actor).await?;
         match svc
@@ -240,6 +252,15 @@ async fn import_page(
             (c, v)
         })
         .collect();
+    let failed_rows = if matches!(import.status.as_str(), "applied" | "failed" | "undone") {
+        svc.failed_import_rows(svc.authorize(actor).await?, id, FAILED_ROWS)
+            .await?
+    } else {
+        Vec::new()
+    };
+    let failed_in_all = import.summary["error"]
+        .as_u64()
+        .filter(|n| *n > failed_rows.len() as u64);
     let progress = match import.job_id {
         Some(job) if import.status == "applying" => svc.job_progress(svc.authorize(actor).await?, job).await?,
         _ => None,
@@ -279,6 +300,8 @@ async fn import_page(
         targets,
         preview,
         undo,
+        failed_rows,
+        failed_in_all,
         progress,
     };
     let mut res = render(&page)?;
@@ -373,6 +396,10 @@ async fn undo(
     Path((_, id)): Path<(String, i64)>,
     post: MemberPost,
 ) -> Result<Response, ConsoleError> {
+    // The form's checkbox is required; a post without it is not an admin's.
+    if !post.form.checked("confirm") {
+        return Err(ConsoleError::BadRequest);
+    }
     let svc = &state.service;
     let report = svc.undo_import(svc.authorize(&post.member.actor).await?, id).await?;
     import_page(&state, &post.member, id, first_rows(), Some(report)).await
@@ -395,16 +422,11 @@ async fn report_xlsx(
 }
 
 async fn report(state: &AppState, member: &Member, id: i64, format: ReportFormat) -> Result<Response, ConsoleError> {
-    let bytes = state
-        .service
-        // The console previews with the default options (they are chosen
-        // when applying), so its report before applying does too.
-        .import_report(
-            state.service.authorize(&member.actor).await?,
-            id,
-            format,
-            ImportOptions::default(),
-        )
+    let svc = &state.service;
+    // Before applying, the report is the preview as a file: the same options.
+    let import = svc.import(svc.authorize(&member.actor).await?, id).await?;
+    let bytes = svc
+        .import_report(svc.authorize(&member.actor).await?, id, format, stored_options(&import))
         .await?;
     Ok(crate::api::download(id, format, bytes).into_response())
 }

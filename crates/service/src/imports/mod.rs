@@ -56,6 +56,13 @@ pub struct ImportOptions {
     pub all_or_nothing: bool,
 }
 
+/// A row applying did not take, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedRow {
+    pub line: i64,
+    pub reason: String,
+}
+
 /// The report's file type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportFormat {

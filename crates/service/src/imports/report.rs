@@ -59,6 +59,25 @@ impl Service {
         }
     }
 
+    /// The first `limit` rows that applying the import did not take, with
+    /// their reasons, by line; the report has every row.
+    pub async fn failed_import_rows(
+        &self,
+        can: Can<'_, Import>,
+        id: i64,
+        limit: usize,
+    ) -> ServiceResult<Vec<FailedRow>> {
+        let actor = can.actor();
+        let mut conn = self.store().conn().await?;
+        import_in_org(&mut conn, actor.org_id, id).await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = roster_store::failed_import_rows(&mut conn, id, limit).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(line, reason)| FailedRow { line, reason })
+            .collect())
+    }
+
     /// Undoes an applied import: removes the members it created and restores
     /// the values it changed — except where a member was edited since or has
     /// an account (accepted an invitation); those are kept and named.
