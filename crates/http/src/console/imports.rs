@@ -252,15 +252,14 @@ async fn import_page(
             (c, v)
         })
         .collect();
-    let failed_rows = if matches!(import.status.as_str(), "applied" | "failed" | "undone") {
+    let failed_in_file = import.summary["error"].as_u64().unwrap_or(0);
+    let failed_rows = if failed_in_file > 0 && matches!(import.status.as_str(), "applied" | "failed" | "undone") {
         svc.failed_import_rows(svc.authorize(actor).await?, id, FAILED_ROWS)
             .await?
     } else {
         Vec::new()
     };
-    let failed_in_all = import.summary["error"]
-        .as_u64()
-        .filter(|n| *n > failed_rows.len() as u64);
+    let failed_in_all = Some(failed_in_file).filter(|n| *n > failed_rows.len() as u64);
     let progress = match import.job_id {
         Some(job) if import.status == "applying" => svc.job_progress(svc.authorize(actor).await?, job).await?,
         _ => None,
