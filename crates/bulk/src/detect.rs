@@ -18,8 +18,8 @@ pub enum ImportError {
     EncryptedOrLegacy,
     #[error("the workbook cannot be imported safely: {0}")]
     Hostile(String),
-    #[error("the workbook has no sheet named {0:?}")]
-    NoSuchSheet(String),
+    #[error("the workbook has no sheet named {sheet:?}; its sheets are {sheets}")]
+    NoSuchSheet { sheet: String, sheets: String },
     #[error("the file has {rows} rows; this organization imports at most {limit} rows at once")]
     TooManyRows { rows: usize, limit: usize },
     #[error("the file has no header row")]
@@ -66,6 +66,10 @@ pub struct Detected {
     pub delimiter: Option<char>,
     /// The sheet read (workbooks): the chosen one, or the first with cells.
     pub sheet: Option<String>,
+    /// Every sheet of a workbook, in order, for choosing another; filled
+    /// when the file is read (`Scanned::sheets`), not by `detect`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sheets: Vec<String>,
 }
 
 const ZIP: &[u8] = b"PK\x03\x04";
@@ -99,6 +103,7 @@ pub fn detect(bytes: &[u8]) -> Result<Detected, ImportError> {
             encoding: None,
             delimiter: None,
             sheet: None,
+            sheets: Vec::new(),
         });
     }
     let encoding = text_encoding(bytes)?;
@@ -108,6 +113,7 @@ pub fn detect(bytes: &[u8]) -> Result<Detected, ImportError> {
         encoding: Some(encoding),
         delimiter: Some(sniff_delimiter(&text) as char),
         sheet: None,
+        sheets: Vec::new(),
     })
 }
 

@@ -25,4 +25,4 @@ pub use table::{read_table, scan_rows, Scanned, Table};
 pub use validate::{role_term, validate_row, FieldDef, ImportedMember, RowError};
 #[cfg(feature = "fixtures")]
 pub use xlsx::fixtures;
-pub use xlsx::{check_zip, sheet_names, MAX_COLUMNS};
+pub use xlsx::{check_zip, MAX_COLUMNS};

@@ -31,6 +31,8 @@ pub struct Scanned {
     pub rows: usize,
     /// The sheet read (workbooks only).
     pub sheet: Option<String>,
+    /// Every sheet of the workbook, in order (workbooks only).
+    pub sheets: Vec<String>,
 }
 
 /// Reads the whole table, refusing more than `row_limit` data rows.
@@ -126,6 +128,7 @@ pub fn scan_rows(
         headers: headers.ok_or(ImportError::NoHeader)?,
         rows,
         sheet: None,
+        sheets: Vec::new(),
     })
 }
 

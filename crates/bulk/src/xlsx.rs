@@ -92,14 +92,6 @@ pub fn check_zip(bytes: &[u8]) -> Result<(), ImportError> {
     Ok(())
 }
 
-/// The names of the workbook's sheets, in order.
-pub fn sheet_names(bytes: &[u8]) -> Result<Vec<String>, ImportError> {
-    check_zip(bytes)?;
-    let workbook: Xlsx<_> =
-        Xlsx::new(Cursor::new(bytes)).map_err(|e| hostile(format!("the workbook cannot be read: {e}")))?;
-    Ok(workbook.sheet_names())
-}
-
 /// A cell as text: whole numbers without ".0" (a personal id 4711 stays
 /// 4711), dates as YYYY-MM-DD, text as typed (leading zeros kept).
 fn cell_text(cell: &DataRef<'_>) -> String {
@@ -142,11 +134,14 @@ pub(crate) fn scan_sheet(
     let candidates: Vec<String> = match sheet {
         Some(name) => {
             if !names.iter().any(|n| n == name) {
-                return Err(ImportError::NoSuchSheet(name.to_owned()));
+                return Err(ImportError::NoSuchSheet {
+                    sheet: name.to_owned(),
+                    sheets: names.join(", "),
+                });
             }
             vec![name.to_owned()]
         }
-        None => names,
+        None => names.clone(),
     };
     for name in candidates {
         let unreadable = |e: calamine::XlsxError| hostile(format!("the sheet {name:?} cannot be read: {e}"));
@@ -199,6 +194,7 @@ pub(crate) fn scan_sheet(
             headers,
             rows,
             sheet: Some(name),
+            sheets: names,
         });
     }
     Err(ImportError::NoHeader)
@@ -211,39 +207,63 @@ pub(crate) fn scan_sheet(
 pub mod fixtures {
     use std::io::Write;
 
-    /// A minimal workbook with one sheet, written by hand (the shapes Excel
-    /// and LibreOffice write), for tests and hostile variants.
+    /// A minimal workbook with one sheet, "Mitglieder", written by hand (the
+    /// shapes Excel and LibreOffice write), for tests and hostile variants.
     pub fn workbook(sheet_xml: &str, shared_strings: Option<&str>) -> Vec<u8> {
+        workbook_with_sheets(&[("Mitglieder", sheet_xml)], shared_strings)
+    }
+
+    /// A minimal workbook with these sheets (name, cells), in order.
+    pub fn workbook_with_sheets(sheets: &[(&str, &str)], shared_strings: Option<&str>) -> Vec<u8> {
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         let mut part = |name: &str, body: &str| {
             zip.start_file(name, opts).unwrap();
             zip.write_all(body.as_bytes()).unwrap();
         };
+        let numbered = || (1..=sheets.len()).zip(sheets.iter());
+        let overrides: String = numbered()
+            .map(|(n, _)| format!(r#"<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#))
+            .collect();
         part(
             "[Content_Types].xml",
-            r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#,
+            &format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>{overrides}</Types>"#
+            ),
         );
         part(
             "_rels/.rels",
             r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
         );
+        let listed: String = numbered()
+            .map(|(n, (name, _))| format!(r#"<sheet name="{name}" sheetId="{n}" r:id="rId{n}"/>"#))
+            .collect();
         part(
             "xl/workbook.xml",
-            r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Mitglieder" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
-        );
-        let rels = if shared_strings.is_some() {
-            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#
-        } else {
-            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#
-        };
-        part("xl/_rels/workbook.xml.rels", rels);
-        part(
-            "xl/worksheets/sheet1.xml",
             &format!(
-                r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{sheet_xml}</sheetData></worksheet>"#
+                r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>{listed}</sheets></workbook>"#
             ),
         );
+        let mut rels: String = numbered()
+            .map(|(n, _)| format!(r#"<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{n}.xml"/>"#))
+            .collect();
+        if shared_strings.is_some() {
+            rels.push_str(r#"<Relationship Id="rIdStrings" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>"#);
+        }
+        part(
+            "xl/_rels/workbook.xml.rels",
+            &format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}</Relationships>"#
+            ),
+        );
+        for (n, (_, cells)) in numbered() {
+            part(
+                &format!("xl/worksheets/sheet{n}.xml"),
+                &format!(
+                    r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{cells}</sheetData></worksheet>"#
+                ),
+            );
+        }
         if let Some(sst) = shared_strings {
             part("xl/sharedStrings.xml", sst);
         }
@@ -258,7 +278,7 @@ pub mod fixtures {
 
 #[cfg(test)]
 mod tests {
-    use super::fixtures::{s, workbook};
+    use super::fixtures::{s, workbook, workbook_with_sheets};
     use super::*;
     use crate::table::Table;
 
@@ -303,6 +323,35 @@ mod tests {
         assert_eq!(
             table.rows,
             vec![(2, vec!["Jürgen".into(), "j@x.de".into(), "4711".into(), "0815".into()])]
+        );
+    }
+
+    #[test]
+    fn the_first_sheet_with_cells_is_read_unless_another_is_chosen() {
+        let cover = format!("<row r=\"2\">{}</row>", s("B2", "Export vom 1. März"));
+        let members = format!(
+            "<row r=\"1\">{}</row><row r=\"2\">{}</row>",
+            s("A1", "E-Mail"),
+            s("A2", "a@x.de")
+        );
+        let book = workbook_with_sheets(&[("Leer", ""), ("Deckblatt", &cover), ("Mitglieder", &members)], None);
+        let scanned = scan_sheet(&book, None, 100, |_, _| {}).unwrap();
+        assert_eq!(
+            scanned.sheet.as_deref(),
+            Some("Deckblatt"),
+            "the empty sheet is passed over"
+        );
+        assert_eq!(scanned.sheets, vec!["Leer", "Deckblatt", "Mitglieder"]);
+        let (table, name) = read_sheet(&book, Some("Mitglieder"), 100).unwrap();
+        assert_eq!(
+            (name.as_str(), table.headers),
+            ("Mitglieder", vec!["E-Mail".to_owned()])
+        );
+        assert_eq!(table.rows, vec![(2, vec!["a@x.de".to_owned()])]);
+        let err = read_sheet(&book, Some("Members"), 100).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the workbook has no sheet named \"Members\"; its sheets are Leer, Deckblatt, Mitglieder"
         );
     }
 

@@ -42,8 +42,11 @@ struct RunArgs {
     /// The organization's slug.
     #[arg(long)]
     org: String,
-    /// The CSV file (format, encoding and delimiter are detected).
+    /// The CSV file or Excel workbook (format, encoding and delimiter are detected).
     file: PathBuf,
+    /// The workbook's sheet to read (default: its first sheet with cells).
+    #[arg(long)]
+    sheet: Option<String>,
     /// Check and report, change nothing.
     #[arg(long)]
     dry_run: bool,
@@ -108,7 +111,9 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let import = svc.create_import(svc.authorize(&actor).await?, &name, bytes).await?;
+    let import = svc
+        .create_import(svc.authorize(&actor).await?, &name, bytes, args.sheet.as_deref())
+        .await?;
     if let Some(path) = &args.mapping {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         let columns: Vec<ColumnMapping> =

@@ -137,8 +137,9 @@ fn schemas() -> Value {
         "SavedMappingName": object(&["name"], &[("name", string())]),
         "SavedMapping": generic("name and targets: [{header, target}]."),
         "SavedMappingList": generic("items: name, targets, created_by, created_at."),
-        "Import": generic("id, status (uploaded, applying, applied, failed, undone), file_name, detected (format, encoding, delimiter), mapping (columns: column, header, target), options, summary (rows, created, updated, unchanged, error), job_id, created_by, created_at, applied_at, undone_at; progress (done, total: rows applied so far while the job runs, all rows once it is done) or null."),
-        "ImportFile": json!({"type": "string", "format": "binary", "description": "The CSV/TSV file as the request body (UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252; comma, semicolon, tab or pipe)."}),
+        "Import": generic("id, status (uploaded, applying, applied, failed, undone), file_name, detected (format, encoding, delimiter; for a workbook sheet, the sheet read, and sheets, all of them), mapping (columns: column, header, target), options, summary (rows, created, updated, unchanged, error), job_id, created_by, created_at, applied_at, undone_at; progress (done, total: rows applied so far while the job runs, all rows once it is done) or null."),
+        "ImportFile": json!({"type": "string", "format": "binary", "description": "The CSV/TSV file or Excel workbook (.xlsx) as the request body (UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252; comma, semicolon, tab or pipe)."}),
+        "SheetInput": object(&["sheet"], &[("sheet", json!({"type": "string", "description": "The name of one of the workbook's sheets (detected.sheets)."}))]),
         "MappingInput": generic("columns: one entry per column {column, header, target}; target is first_name, last_name, email, personal_id, comment, phone, location, skills, department, role, seat_type, team_id, admin_of_division, external, {\"custom\": key} or skip."),
         "ImportOptions": object(&[], &[
             ("existing", json!({"type": "string", "enum": ["update", "skip"], "description": "What to do with members who exist already (default update)."})),

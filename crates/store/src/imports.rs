@@ -144,6 +144,24 @@ pub async fn set_import_mapping(conn: &mut Conn, org_id: i64, id: i64, mapping: 
     Ok(())
 }
 
+/// Replaces what was read of the file (another sheet) and its mapping.
+pub async fn set_import_detected(
+    conn: &mut Conn,
+    org_id: i64,
+    id: i64,
+    detected: &serde_json::Value,
+    mapping: &serde_json::Value,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE imports SET detected = $3, mapping = $4 WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .bind(detected.to_string())
+        .bind(mapping.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Moves an import to `status` (with its options, summary and job, when given).
 pub async fn set_import_state(
     conn: &mut Conn,

@@ -240,3 +240,36 @@ async fn without_json_the_summary_is_a_sentence_and_the_detected_format_is_shown
     assert!(err.contains("members.csv: csv, utf8, delimiter \",\""), "{err}");
     assert!(err.contains("columns not imported: shoe size"), "{err}");
 }
+
+#[tokio::test]
+async fn sheet_reads_another_sheet_of_a_workbook() {
+    use roster_bulk::fixtures::{s, workbook_with_sheets};
+    let (db, dir) = setup().await;
+    let cover = format!("<row r=\"1\">{}</row>", s("A1", "Mitgliederliste"));
+    let sheet = format!(
+        "<row r=\"1\">{}{}{}</row><row r=\"2\">{}{}{}</row>",
+        s("A1", "Vorname"),
+        s("B1", "Nachname"),
+        s("C1", "E-Mail"),
+        s("A2", "Ada"),
+        s("B2", "Lovelace"),
+        s("C2", "ada@acme.de"),
+    );
+    let book = workbook_with_sheets(&[("Deckblatt", &cover), ("Mitglieder", &sheet)], None);
+    let file = write(&dir, "liste.xlsx", &book);
+    let out = roster(&db, &["import", "--org", "acme", &file, "--sheet", "Mitglieder"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("sheet \"Mitglieder\""), "{}", stderr(&out));
+    assert!(members(&db).contains(&("ada@acme.de".into(), "Ada".into())));
+
+    let out = roster(&db, &["import", "--org", "acme", &file, "--sheet", "Members", "--json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let error = json(&out);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("its sheets are Deckblatt, Mitglieder"),
+        "{error}"
+    );
+}

@@ -451,6 +451,111 @@ async fn an_excel_workbook_is_read_with_identifiers_and_leading_zeros_intact() {
     assert_eq!(anna["personal_id"], "0815", "a text cell keeps its leading zero");
 }
 
+/// A workbook whose first sheet is a cover page: the admin reads the
+/// members' sheet instead, at upload (`?sheet=`) or afterwards, over the API
+/// and in the console; the columns are mapped from that sheet's header.
+#[tokio::test]
+async fn another_sheet_of_a_workbook_can_be_chosen_at_upload_or_afterwards() {
+    use roster_bulk::fixtures::{s, workbook_with_sheets};
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    app.member_with_login(&org, "Ada", "ada@acme.de", "admin").await;
+    let cover = format!("<row r=\"1\">{}</row>", s("A1", "Mitgliederliste, Stand März"));
+    let members = format!(
+        "<row r=\"1\">{}{}{}</row><row r=\"2\">{}{}{}</row>",
+        s("A1", "Vorname"),
+        s("B1", "Nachname"),
+        s("C1", "E-Mail"),
+        s("A2", "Jürgen"),
+        s("B2", "Müller"),
+        s("C2", "juergen@acme.de"),
+    );
+    let book = workbook_with_sheets(&[("Deckblatt", &cover), ("Mitglieder", &members)], None);
+
+    let first = app.upload(&org, "liste.xlsx", book.clone()).await.expect(201);
+    assert_eq!(
+        first.body["detected"]["sheet"], "Deckblatt",
+        "the first sheet with cells"
+    );
+    assert_eq!(first.body["detected"]["sheets"], json!(["Deckblatt", "Mitglieder"]));
+    let id = first.id();
+    let path = format!("/imports/{id}/sheet");
+    let sheet = |name: &str| app.put(&org, &path, json!({ "sheet": name }));
+    let missing = sheet("Members").await.expect(422);
+    assert_eq!(missing.error_field(), "file");
+    assert!(
+        missing.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("its sheets are Deckblatt, Mitglieder"),
+        "{}",
+        missing.body
+    );
+    let chosen = sheet("Mitglieder").await.expect(200);
+    assert_eq!(chosen.body["detected"]["sheet"], "Mitglieder");
+    assert_eq!(chosen.body["mapping"]["columns"][2]["target"], "email");
+    let preview = app
+        .post(&org, &format!("/imports/{id}/preview"), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(preview.body["totals"]["create"], 1, "{}", preview.body);
+
+    // In the console: the sheets to choose from, and choosing one.
+    let cookie = app.console_sign_in("ada@acme.de").await;
+    let page = format!("/o/acme/imports/{id}");
+    let html = app.console_html(&cookie, &page).await;
+    assert!(html.contains("Mitglieder (of 2)"), "{html}");
+    assert!(
+        html.contains("<option value=\"Deckblatt\">Deckblatt</option>"),
+        "{html}"
+    );
+    let res = app
+        .console_post(&cookie, &html, &format!("{page}/sheet"), &[("sheet", "Deckblatt")])
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    assert!(res.text().await.unwrap().contains("Deckblatt (of 2)"));
+
+    // Chosen at upload.
+    let direct = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/orgs/acme/imports?file_name=liste.xlsx&sheet=Mitglieder",
+            &org.token,
+            None,
+        )
+        .await;
+    assert_eq!(direct.status, 422, "an empty body is refused: {}", direct.body);
+    let url = format!(
+        "{}/api/v1/orgs/acme/imports?file_name=liste.xlsx&sheet=Mitglieder",
+        app.base
+    );
+    let res = app
+        .client
+        .post(url)
+        .bearer_auth(&org.token)
+        .body(book)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let direct: Value = res.json().await.unwrap();
+    assert_eq!(direct["detected"]["sheet"], "Mitglieder");
+
+    // Only a workbook has sheets; an applied import keeps its own.
+    let csv = app
+        .upload(&org, "x.csv", b"email\na@acme.de\n".to_vec())
+        .await
+        .expect(201)
+        .id();
+    let refused = app
+        .put(&org, &format!("/imports/{csv}/sheet"), json!({"sheet": "Mitglieder"}))
+        .await
+        .expect(422);
+    assert_eq!(refused.error_code(), "not_a_workbook");
+    app.apply_import(&org, id, json!({})).await;
+    sheet("Mitglieder").await.expect(409);
+}
+
 #[tokio::test]
 async fn hostile_workbooks_get_a_clean_error_and_roster_keeps_running() {
     use roster_bulk::fixtures::{s, workbook};

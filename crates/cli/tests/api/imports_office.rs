@@ -1,6 +1,8 @@
 //! Files written by real spreadsheet software: LibreOffice (installed by
 //! `scripts/ensure-libreoffice`) converts a CSV fixture into an .xlsx
-//! workbook and into a semicolon, Windows-1252 CSV, and both import the same.
+//! workbook and into a semicolon, Windows-1252 CSV, and both import the same;
+//! and a spreadsheet of two sheets into a workbook whose second sheet holds
+//! the members.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,7 +16,8 @@ Jürgen,Müller,juergen@acme.de,P-0815,Außendienst\n\
 Hélène,Lefèvre,helene@acme.fr,P-4711,\"Vertrieb, Köln\"\n\
 Zoë,Ørsted,zoe@acme.dk,P-0042,Neu\n";
 
-/// Converts `input` with LibreOffice; returns the written file.
+/// Converts `input` with LibreOffice (a CSV read as UTF-8 with commas);
+/// returns the written file.
 fn soffice(dir: &Path, input: &Path, convert_to: &str, ext: &str) -> PathBuf {
     let bin = ["/usr/bin/soffice", "/usr/bin/libreoffice"]
         .into_iter()
@@ -27,13 +30,9 @@ fn soffice(dir: &Path, input: &Path, convert_to: &str, ext: &str) -> PathBuf {
             "-env:UserInstallation=file://{}",
             dir.join("profile").display()
         ))
-        .args([
-            "--headless",
-            "--infilter=CSV:44,34,76,1",
-            "--convert-to",
-            convert_to,
-            "--outdir",
-        ])
+        .arg("--headless")
+        .args((input.extension().is_some_and(|e| e == "csv")).then_some("--infilter=CSV:44,34,76,1"))
+        .args(["--convert-to", convert_to, "--outdir"])
         .arg(&out_dir)
         .arg(input)
         .output()
@@ -125,5 +124,50 @@ async fn a_semicolon_windows_1252_csv_saved_by_libreoffice_imports_the_same_memb
         json!({"format": "csv", "encoding": "windows1252", "delimiter": ";"}),
     )
     .await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A spreadsheet of two sheets, a cover page first (flat OpenDocument,
+/// written here), saved as .xlsx by LibreOffice: the cover is read first,
+/// the admin chooses the members' sheet, and its numbers stay identifiers.
+#[tokio::test]
+async fn the_members_sheet_of_a_two_sheet_workbook_saved_by_libreoffice_can_be_chosen() {
+    let cell = |text: &str| {
+        format!("<table:table-cell office:value-type=\"string\"><text:p>{text}</text:p></table:table-cell>")
+    };
+    let row = |cells: String| format!("<table:table-row>{cells}</table:table-row>");
+    let members = [
+        row(["Vorname", "Nachname", "E-Mail", "Personalnummer"].map(cell).concat()),
+        row(["Jürgen", "Müller", "juergen@acme.de"].map(cell).concat()
+            + "<table:table-cell office:value-type=\"float\" office:value=\"4711\"><text:p>4711</text:p></table:table-cell>"),
+    ]
+    .concat();
+    let fods = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.spreadsheet">
+<office:body><office:spreadsheet>
+<table:table table:name="Deckblatt">{}</table:table>
+<table:table table:name="Mitglieder">{members}</table:table>
+</office:spreadsheet></office:body></office:document>"#,
+        row(cell("Mitgliederliste, Stand März"))
+    );
+    let dir = work_dir();
+    let input = dir.join("liste.fods");
+    std::fs::write(&input, fods).unwrap();
+    let xlsx = std::fs::read(soffice(&dir, &input, "xlsx", "xlsx")).unwrap();
+
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    let up = app.upload(&org, "liste.xlsx", xlsx).await.expect(201);
+    assert_eq!(up.body["detected"]["sheet"], "Deckblatt", "{}", up.body["detected"]);
+    assert_eq!(up.body["detected"]["sheets"], json!(["Deckblatt", "Mitglieder"]));
+    let id = up.id();
+    app.put(&org, &format!("/imports/{id}/sheet"), json!({"sheet": "Mitglieder"}))
+        .await
+        .expect(200);
+    let done = app.apply_import(&org, id, json!({})).await;
+    assert_eq!(done["summary"]["created"], 1, "{done}");
+    let page = app.get(&org, "/members?q=juergen@").await.expect(200);
+    assert_eq!(page.body["items"][0]["personal_id"], "4711");
     let _ = std::fs::remove_dir_all(dir);
 }

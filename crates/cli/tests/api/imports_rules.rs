@@ -153,17 +153,8 @@ async fn the_console_result_lists_the_rows_not_imported_and_undo_asks_to_be_conf
     assert_eq!(done["summary"]["error"], 150);
 
     let cookie = app.console_sign_in("ada@acme.de").await;
-    let client = reqwest::Client::new();
-    let url = format!("{}/o/acme/imports/{id}", app.base);
-    let html = client
-        .get(&url)
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = format!("/o/acme/imports/{id}");
+    let html = app.console_html(&cookie, &page).await;
     assert!(
         html.contains("Rows not imported: the first 100 of 150, the report lists all"),
         "{html}"
@@ -181,28 +172,11 @@ async fn the_console_result_lists_the_rows_not_imported_and_undo_asks_to_be_conf
         "{table}"
     );
 
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let undo = |confirm: bool| {
-        let mut form = vec![("csrf", csrf.clone())];
-        if confirm {
-            form.push(("confirm", "on".into()));
-        }
-        client
-            .post(format!("{url}/undo"))
-            .header("cookie", &cookie)
-            .form(&form)
-            .send()
-    };
-    assert_eq!(undo(false).await.unwrap().status(), 400, "not without the box ticked");
+    let undo_path = format!("{page}/undo");
+    let undo = |fields: &'static [(&'static str, &'static str)]| app.console_post(&cookie, &html, &undo_path, fields);
+    assert_eq!(undo(&[]).await.status(), 400, "not without the box ticked");
     assert!(member_by_email(&app, &org, "good@acme.de").await.is_some());
-    let res = undo(true).await.unwrap();
+    let res = undo(&[("confirm", "on")]).await;
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("1 member removed, 0 restored"));
     assert!(member_by_email(&app, &org, "good@acme.de").await.is_none());

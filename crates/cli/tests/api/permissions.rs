@@ -85,6 +85,7 @@ pub fn example_body(schema: &str, f: &Fixtures, n: usize) -> Value {
         "MappingInput" => json!({"columns": []}),
         "ImportOptions" => json!({}),
         "SavedMappingName" => json!({"name": format!("m{n}")}),
+        "SheetInput" => json!({"sheet": "Mitglieder"}),
         other => panic!("no example body for {other}; add one"),
     }
 }

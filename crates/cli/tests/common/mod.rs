@@ -406,6 +406,45 @@ impl TestApp {
         session_cookie(&res)
     }
 
+    /// A console page's HTML (`path` from the root), fetched with a session
+    /// cookie from `console_sign_in`.
+    pub async fn console_html(&self, cookie: &str, path: &str) -> String {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("console page");
+        assert_eq!(res.status(), 200, "{path}");
+        res.text().await.unwrap()
+    }
+
+    /// Posts a console form with the CSRF token of the page it is on.
+    pub async fn console_post(
+        &self,
+        cookie: &str,
+        page: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let csrf = page
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a form with a CSRF token on the page")
+            .to_owned();
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", cookie)
+            .form(&form)
+            .send()
+            .await
+            .expect("console post")
+    }
+
     /// Applies an import and waits for its job to finish.
     pub async fn apply_import(&self, org: &TestOrg, id: i64, options: Value) -> Value {
         self.post(org, &format!("/imports/{id}/apply"), options)

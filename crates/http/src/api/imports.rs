@@ -31,7 +31,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: "post",
         path: "/api/v1/orgs/{slug}/imports",
-        summary: "Upload a CSV file (the request body; `?file_name=`); detects format, encoding and delimiter and maps columns by header",
+        summary: "Upload a CSV file or Excel workbook (the request body; `?file_name=`; for a workbook `?sheet=NAME`, else its first sheet with cells is read); detects format, encoding and delimiter and maps columns by header",
         permission: "members.import",
         request: Some("ImportFile"),
         response: (201, Some("Import")),
@@ -54,6 +54,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
         request: Some("MappingInput"),
         response: (200, Some("Import")),
         handler: || put(set_mapping),
+    },
+    Endpoint {
+        method: "put",
+        path: "/api/v1/orgs/{slug}/imports/{id}/sheet",
+        summary: "Read a workbook from another of its sheets (one of detected.sheets); its columns are mapped afresh from that sheet's header",
+        permission: "members.import",
+        request: Some("SheetInput"),
+        response: (200, Some("Import")),
+        handler: || put(choose_sheet),
     },
     Endpoint {
         method: "post",
@@ -144,6 +153,8 @@ async fn list(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<I
 #[serde(deny_unknown_fields)]
 struct UploadQuery {
     file_name: Option<String>,
+    /// The workbook's sheet to read.
+    sheet: Option<String>,
 }
 
 async fn upload(
@@ -156,7 +167,11 @@ async fn upload(
     let name = q.file_name.unwrap_or_else(|| "upload.csv".into());
     Ok((
         StatusCode::CREATED,
-        Json(s.service.create_import(can, &name, body.to_vec()).await?),
+        Json(
+            s.service
+                .create_import(can, &name, body.to_vec(), q.sheet.as_deref())
+                .await?,
+        ),
     ))
 }
 
@@ -187,6 +202,25 @@ async fn show(
         .await?
         .map(|(done, total)| ImportProgress { done, total });
     Ok(Json(ImportStatus { import, progress }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SheetInput {
+    sheet: String,
+}
+
+async fn choose_sheet(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id]): Ids<1>,
+    ApiJson(input): ApiJson<SheetInput>,
+) -> Result<Json<ImportRecord>, ApiError> {
+    Ok(Json(
+        s.service
+            .choose_import_sheet(s.service.authorize(&actor).await?, id, &input.sheet)
+            .await?,
+    ))
 }
 
 #[derive(Deserialize)]

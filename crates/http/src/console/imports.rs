@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/o/{slug}/imports", get(history).post(upload))
         .route("/o/{slug}/imports/{id}", get(show))
+        .route("/o/{slug}/imports/{id}/sheet", post(choose_sheet))
         .route("/o/{slug}/imports/{id}/mapping", post(save_mapping))
         .route("/o/{slug}/imports/{id}/mapping/save", post(save_named_mapping))
         .route("/o/{slug}/imports/{id}/mapping/use", post(use_named_mapping))
@@ -101,6 +102,7 @@ async fn upload(State(state): State<AppState>, upload: Upload) -> Result<Respons
             svc.authorize(&upload.member.actor).await?,
             &upload.file_name,
             upload.bytes,
+            None,
         )
         .await
     {
@@ -149,6 +151,9 @@ struct ImportPage {
     import: ImportRecord,
     /// The detected encoding as people name it ("Windows-1252").
     encoding: Option<&'static str>,
+    /// A workbook's sheets, to read another (empty for CSV), and whether
+    /// each is the one read.
+    sheets: Vec<(String, bool)>,
     columns: Vec<(ColumnMapping, String)>,
     targets: Vec<TargetOption>,
     preview: Option<Preview>,
@@ -264,6 +269,14 @@ async fn import_page(
         Some(job) if import.status == "applying" => svc.job_progress(svc.authorize(actor).await?, job).await?,
         _ => None,
     };
+    let sheets = serde_json::from_value::<Vec<String>>(import.detected["sheets"].clone())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|name| {
+            let read = import.detected["sheet"] == name.as_str();
+            (name, read)
+        })
+        .collect();
     let encoding = serde_json::from_value::<roster_service::imports::TextEncoding>(import.detected["encoding"].clone())
         .ok()
         .map(|e| e.label());
@@ -292,6 +305,7 @@ async fn import_page(
         saved,
         layout: Layout::new(state, member, "imports").await?,
         encoding,
+        sheets,
         applying: import.status == "applying",
         planning,
         import,
@@ -345,6 +359,18 @@ async fn save_mapping(
     }
     svc.set_import_mapping(svc.authorize(actor).await?, id, columns).await?;
     Ok(Redirect::to(&format!("/o/{}/imports/{id}", actor.org_slug)).into_response())
+}
+
+async fn choose_sheet(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, i64)>,
+    post: MemberPost,
+) -> Result<Response, ConsoleError> {
+    let svc = &state.service;
+    let sheet = post.form.get("sheet").unwrap_or_default();
+    svc.choose_import_sheet(svc.authorize(&post.member.actor).await?, id, sheet)
+        .await?;
+    Ok(Redirect::to(&format!("/o/{}/imports/{id}", post.member.actor.org_slug)).into_response())
 }
 
 async fn save_named_mapping(

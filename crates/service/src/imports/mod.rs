@@ -13,7 +13,8 @@ pub use roster_bulk::{ColumnMapping, Mapping, Target, TextEncoding};
 use roster_domain::{now_millis, CustomFieldKind, MemberStatus, Role};
 use roster_store::{
     custom_fields, import_by_id, import_file, import_rows, insert_import, list_imports, member_by_id, org_by_id,
-    set_import_mapping, set_import_state, team_by_key, Conn, ImportRecord, ImportRowRecord, MemberFields, MemberRecord,
+    set_import_detected, set_import_mapping, set_import_state, team_by_key, Conn, ImportRecord, ImportRowRecord,
+    MemberFields, MemberRecord,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -196,6 +197,39 @@ fn row_error(line: u64, column: &str, field: &str, code: &str, message: String) 
     }
 }
 
+/// The sheet asked for, checked to be asked of a workbook.
+fn sheet_of_workbook(detected: &Detected, sheet: Option<&str>) -> ServiceResult<Option<String>> {
+    match sheet {
+        Some(_) if detected.format != roster_bulk::FileFormat::Xlsx => Err(roster_domain::InvalidInput::new(
+            "sheet",
+            "not_a_workbook",
+            "only an Excel workbook has sheets; this file is CSV",
+        )
+        .into()),
+        _ => Ok(sheet.map(str::to_owned)),
+    }
+}
+
+/// Reads the file once through, from `detected.sheet` for a workbook: its
+/// header, mapped by name to fields and the organization's custom fields,
+/// and the rows counted (a file over the row limit is refused here, naming
+/// it) without holding them.
+async fn read_header(
+    conn: &mut Conn,
+    org_id: i64,
+    bytes: &[u8],
+    mut detected: Detected,
+) -> ServiceResult<(Detected, Mapping, usize)> {
+    let org = org_by_id(conn, org_id)
+        .await?
+        .ok_or(ServiceError::NotFound("organization"))?;
+    let scanned = scan_rows(bytes, &detected, org.import_row_limit as usize, |_, _| {}).map_err(file_error)?;
+    detected.sheet = scanned.sheet;
+    detected.sheets = scanned.sheets;
+    let keys: Vec<String> = custom_fields(conn, org_id).await?.into_iter().map(|f| f.key).collect();
+    Ok((detected, auto_map(&scanned.headers, &keys), scanned.rows))
+}
+
 /// An import whose mapping and options may still change: uploaded, not applied.
 /// The organization's import `id`; another organization's is not found.
 async fn import_in_org(conn: &mut Conn, org_id: i64, id: i64) -> ServiceResult<ImportRecord> {
@@ -218,31 +252,22 @@ async fn editable_import(conn: &mut Conn, org_id: i64, id: i64) -> ServiceResult
 
 impl Service {
     /// Stores an uploaded file after checking what it is; maps its columns
-    /// by header. A file that is no importable table is refused whole.
+    /// by header. A workbook is read from `sheet`, or from its first sheet
+    /// with cells. A file that is no importable table is refused whole.
     #[tracing::instrument(skip_all, fields(org = can.actor().org_id))]
     pub async fn create_import(
         &self,
         can: Can<'_, Import>,
         file_name: &str,
         bytes: Vec<u8>,
+        sheet: Option<&str>,
     ) -> ServiceResult<ImportRecord> {
         let actor = can.actor();
         let mut conn = self.store().conn().await?;
-        let org = org_by_id(&mut conn, actor.org_id)
-            .await?
-            .ok_or(ServiceError::NotFound("organization"))?;
         let mut detected = detect(&bytes).map_err(file_error)?;
-        // Read once through to count the rows (a file over the limit is
-        // refused here, naming it) without holding them.
-        let table = scan_rows(&bytes, &detected, org.import_row_limit as usize, |_, _| {}).map_err(file_error)?;
-        detected.sheet = table.sheet.clone();
-        let keys: Vec<String> = custom_fields(&mut conn, actor.org_id)
-            .await?
-            .into_iter()
-            .map(|f| f.key)
-            .collect();
+        detected.sheet = sheet_of_workbook(&detected, sheet)?;
+        let (detected, mapping, rows) = read_header(&mut conn, actor.org_id, &bytes, detected).await?;
         drop(conn);
-        let mapping = auto_map(&table.headers, &keys);
         // The name is shown, never used as a path.
         let file_name = roster_domain::SingleLine::parse("file_name", file_name, 200)
             .map(|n| n.into_string())
@@ -265,7 +290,7 @@ impl Service {
             "import.upload",
             "import",
             id,
-            json!({"file_name": file_name, "rows": table.rows}),
+            json!({"file_name": file_name, "rows": rows}),
         )
         .await?;
         let import = import_in_org(&mut tx, actor.org_id, id).await?;
@@ -293,6 +318,31 @@ impl Service {
     pub async fn imports(&self, can: Can<'_, Import>) -> ServiceResult<Vec<ImportRecord>> {
         let mut conn = self.store().conn().await?;
         Ok(list_imports(&mut conn, can.actor().org_id, 100).await?)
+    }
+
+    /// Reads the import's workbook from another of its sheets: the columns
+    /// are mapped afresh from that sheet's header.
+    pub async fn choose_import_sheet(&self, can: Can<'_, Import>, id: i64, sheet: &str) -> ServiceResult<ImportRecord> {
+        let actor = can.actor();
+        let mut tx = self.store().begin().await?;
+        let import = editable_import(&mut tx, actor.org_id, id).await?;
+        let bytes = import_file(&mut tx, id).await?;
+        let mut detected = detect(&bytes).map_err(file_error)?;
+        detected.sheet = sheet_of_workbook(&detected, Some(sheet))?;
+        let (detected, mapping, _) = read_header(&mut tx, actor.org_id, &bytes, detected).await?;
+        set_import_detected(&mut tx, actor.org_id, id, &json!(detected), &json!(mapping)).await?;
+        record(
+            &mut tx,
+            actor,
+            "import.sheet",
+            "import",
+            id,
+            json!({"file_name": import.file_name, "sheet": sheet}),
+        )
+        .await?;
+        let import = import_in_org(&mut tx, actor.org_id, id).await?;
+        tx.commit().await?;
+        Ok(import)
     }
 
     /// Replaces the mapping (the admin's choices, "skip" included).

@@ -40,8 +40,9 @@ impl Source {
     pub(super) async fn load(conn: &mut Conn, import: &ImportRecord, row_limit: usize) -> ServiceResult<Self> {
         let bytes = import_file(conn, import.id).await?;
         let mut detected = detect(&bytes).map_err(file_error)?;
-        // The sheet chosen at upload (the first non-empty one, or the admin's).
+        // The sheet chosen (the first non-empty one, or the admin's).
         detected.sheet = import.detected["sheet"].as_str().map(str::to_owned);
+        detected.sheets = serde_json::from_value(import.detected["sheets"].clone()).unwrap_or_default();
         Ok(Self {
             bytes: Arc::new(bytes),
             detected,
