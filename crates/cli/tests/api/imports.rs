@@ -293,6 +293,61 @@ async fn files_that_are_not_tables_are_refused_whole() {
     assert!(list.body["items"].as_array().unwrap().is_empty(), "nothing was stored");
 }
 
+/// A file over the upload limit (100 MB) is refused with 413 and a message
+/// naming the limit — as JSON in the API, on the import page in the
+/// console — and nothing is stored.
+#[tokio::test]
+async fn a_file_over_the_upload_limit_is_refused_naming_the_limit() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    app.member_with_login(&org, "Ada", "ada@acme.de", "admin").await;
+    let mut huge = b"email\n".to_vec();
+    huge.resize(100 * 1024 * 1024 + 1, b'a');
+    let res = app.upload(&org, "huge.csv", huge.clone()).await.expect(413);
+    assert_eq!(res.error_code(), "file_too_large");
+    assert!(
+        res.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("larger than 100 MB"),
+        "{}",
+        res.body
+    );
+
+    let cookie = app.console_sign_in("ada@acme.de").await;
+    let html = app.console_html(&cookie, "/o/acme/imports").await;
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let boundary = "roster-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"huge.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&huge);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let res = app
+        .client
+        .post(format!("{}/o/acme/imports", app.base))
+        .header("cookie", &cookie)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("huge.csv: the file is larger than 100 MB"), "{page}");
+    let list = app.get(&org, "/imports").await.expect(200);
+    assert!(list.body["items"].as_array().unwrap().is_empty(), "nothing was stored");
+}
+
 #[tokio::test]
 async fn a_file_over_the_row_limit_is_refused_naming_the_limit() {
     let app = spawn_app().await;

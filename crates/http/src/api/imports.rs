@@ -18,6 +18,14 @@ use crate::{ApiError, AppState};
 /// Uploads are bounded; the organization's row limit applies on top.
 pub const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024;
 
+/// What an admin is told of a file over [`MAX_UPLOAD_BYTES`].
+pub fn upload_too_large_message() -> String {
+    format!(
+        "the file is larger than {} MB, the most one upload may be: split it into smaller files (a workbook saved as CSV is also much smaller)",
+        MAX_UPLOAD_BYTES / (1024 * 1024)
+    )
+}
+
 pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: "get",
@@ -161,18 +169,26 @@ async fn upload(
     State(s): State<AppState>,
     Authed(actor): Authed,
     Query(q): Query<UploadQuery>,
-    body: Bytes,
-) -> Result<(StatusCode, Json<ImportRecord>), ApiError> {
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    let body = match body {
+        Ok(body) => body,
+        // Said like every other API error, not as the framework's plain text.
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let error = serde_json::json!({"error": {
+                "code": "file_too_large", "field": "file", "message": upload_too_large_message(),
+            }});
+            return Ok((StatusCode::PAYLOAD_TOO_LARGE, Json(error)).into_response());
+        }
+        Err(e) => return Err(crate::error::bad_request("file", "unreadable_upload", e.body_text())),
+    };
     let can = s.service.authorize(&actor).await?;
     let name = q.file_name.unwrap_or_else(|| "upload.csv".into());
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            s.service
-                .create_import(can, &name, body.to_vec(), q.sheet.as_deref())
-                .await?,
-        ),
-    ))
+    let import = s
+        .service
+        .create_import(can, &name, body.to_vec(), q.sheet.as_deref())
+        .await?;
+    Ok((StatusCode::CREATED, Json(import)).into_response())
 }
 
 /// An import with how far applying it has come.

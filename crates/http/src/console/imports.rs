@@ -4,6 +4,7 @@
 
 use askama::Template;
 use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -61,7 +62,8 @@ async fn history(State(state): State<AppState>, member: Member) -> Result<Respon
 struct Upload {
     member: Member,
     file_name: String,
-    bytes: Vec<u8>,
+    /// The file, or `None` when it was over the upload limit.
+    bytes: Option<Vec<u8>>,
 }
 
 impl FromRequest<AppState> for Upload {
@@ -75,13 +77,32 @@ impl FromRequest<AppState> for Upload {
         let mut multipart = Multipart::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(|_| ConsoleError::BadRequest)?;
-        let (mut csrf, mut file_name, mut bytes) = (String::new(), String::new(), Vec::new());
-        while let Some(field) = multipart.next_field().await.map_err(|_| ConsoleError::BadRequest)? {
+        let (mut csrf, mut file_name, mut bytes) = (String::new(), String::new(), Some(Vec::new()));
+        // The form sends its CSRF token before the file, so a file over the
+        // limit is known to come from the admin's own page.
+        let too_large = |e: &axum::extract::multipart::MultipartError| e.status() == StatusCode::PAYLOAD_TOO_LARGE;
+        loop {
+            let field = match multipart.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(e) if too_large(&e) => {
+                    bytes = None;
+                    break;
+                }
+                Err(_) => return Err(ConsoleError::BadRequest),
+            };
             match field.name() {
                 Some("csrf") => csrf = field.text().await.map_err(|_| ConsoleError::BadRequest)?,
                 Some("file") => {
                     file_name = field.file_name().unwrap_or("upload").to_owned();
-                    bytes = field.bytes().await.map_err(|_| ConsoleError::BadRequest)?.to_vec();
+                    match field.bytes().await {
+                        Ok(read) => bytes = Some(read.to_vec()),
+                        Err(e) if too_large(&e) => {
+                            bytes = None;
+                            break;
+                        }
+                        Err(_) => return Err(ConsoleError::BadRequest),
+                    }
                 }
                 _ => {}
             }
@@ -97,11 +118,21 @@ impl FromRequest<AppState> for Upload {
 
 async fn upload(State(state): State<AppState>, upload: Upload) -> Result<Response, ConsoleError> {
     let svc = &state.service;
+    let Some(bytes) = upload.bytes else {
+        let message = crate::api::upload_too_large_message();
+        let error = match upload.file_name.as_str() {
+            "" => message,
+            name => format!("{name}: {message}"),
+        };
+        let mut page = history_page(&state, &upload.member, Some(error)).await?;
+        *page.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+        return Ok(page);
+    };
     match svc
         .create_import(
             svc.authorize(&upload.member.actor).await?,
             &upload.file_name,
-            upload.bytes,
+            bytes,
             None,
         )
         .await
