@@ -273,3 +273,38 @@ async fn sheet_reads_another_sheet_of_a_workbook() {
         "{error}"
     );
 }
+
+/// On a terminal, `roster import` draws a bar of rows while it checks the
+/// file (`--dry-run`) and while it applies it. `script` (util-linux) gives it
+/// a terminal; the file is large enough to outlast the bar's first tick.
+#[tokio::test]
+async fn on_a_terminal_a_progress_bar_counts_the_rows() {
+    let (db, dir) = setup().await;
+    let mut csv = String::from("firstname,lastname,email\n");
+    for i in 0..30_000 {
+        csv.push_str(&format!("Vor{i},Nach{i},person{i}@acme.de\n"));
+    }
+    let file = write(&dir, "big.csv", csv.as_bytes());
+    let on_terminal = |args: &str| -> String {
+        let command = format!("{} import --org acme {file} {args}", env!("CARGO_BIN_EXE_roster"));
+        let out = std::process::Command::new("script")
+            .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+            .env("ROSTER_DATABASE_URL", &db.url)
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("script(1), from util-linux");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{text}");
+        text
+    };
+    let checking = on_terminal("--dry-run");
+    assert!(checking.contains("checking import"), "{checking}");
+    assert!(checking.contains("/30,000 rows ("), "{checking}");
+    assert!(checking.contains("previewed: 30000 created"), "{checking}");
+
+    let applying = on_terminal("");
+    assert!(applying.contains("checking every row, then applying"), "{applying}");
+    assert!(applying.contains("applying import"), "{applying}");
+    assert!(applying.contains("/30,000 rows ("), "{applying}");
+    assert!(applying.contains("applied: 30000 created"), "{applying}");
+}
