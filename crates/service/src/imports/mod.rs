@@ -324,12 +324,17 @@ impl Service {
     /// are mapped afresh from that sheet's header.
     pub async fn choose_import_sheet(&self, can: Can<'_, Import>, id: i64, sheet: &str) -> ServiceResult<ImportRecord> {
         let actor = can.actor();
-        let mut tx = self.store().begin().await?;
-        let import = editable_import(&mut tx, actor.org_id, id).await?;
-        let bytes = import_file(&mut tx, id).await?;
+        // The file is read outside the transaction: on SQLite a write
+        // transaction would hold every other writer off for as long.
+        let mut conn = self.store().conn().await?;
+        editable_import(&mut conn, actor.org_id, id).await?;
+        let bytes = import_file(&mut conn, id).await?;
         let mut detected = detect(&bytes).map_err(file_error)?;
         detected.sheet = sheet_of_workbook(&detected, Some(sheet))?;
-        let (detected, mapping, _) = read_header(&mut tx, actor.org_id, &bytes, detected).await?;
+        let (detected, mapping, _) = read_header(&mut conn, actor.org_id, &bytes, detected).await?;
+        drop(conn);
+        let mut tx = self.store().begin().await?;
+        let import = editable_import(&mut tx, actor.org_id, id).await?;
         set_import_detected(&mut tx, actor.org_id, id, &json!(detected), &json!(mapping)).await?;
         record(
             &mut tx,
