@@ -68,6 +68,10 @@ const POSTGRES: &[Migration] = &[
         version: 7,
         sql: include_str!("../migrations/postgres/0007_import_file_parts.sql"),
     },
+    Migration {
+        version: 8,
+        sql: include_str!("../migrations/postgres/0008_fewer_foreign_keys.sql"),
+    },
 ];
 
 /// Applies the migrations that have not run yet; returns how many ran.
