@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use roster_service::imports::{
     register_jobs, ColumnMapping, Existing, ImportOptions, Mapping, Preview, PreviewOrProgress, PreviewRows,
-    ReportFormat,
+    ReportFormat, ReportRequest,
 };
 use roster_service::jobs::Worker;
 use roster_service::{Service, ServiceError};
@@ -217,7 +217,15 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
         let xlsx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
         let format = if xlsx { ReportFormat::Xlsx } else { ReportFormat::Csv };
         let bytes = svc
-            .import_report(svc.authorize(&actor).await?, import.id, format, options)
+            .import_report(
+                svc.authorize(&actor).await?,
+                import.id,
+                ReportRequest {
+                    format,
+                    options,
+                    failed_only: false,
+                },
+            )
             .await?;
         std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
     }

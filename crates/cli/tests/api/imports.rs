@@ -205,6 +205,27 @@ async fn bad_rows_are_reported_with_line_column_and_reason_and_the_rest_applied(
     assert_eq!(lines[1], "Good,Row,good@acme.de,,,created,");
     assert!(lines[2].ends_with(",error,firstname: is required"), "{}", lines[2]);
     assert!(lines[3].contains("the same e-mail as line 5"), "{}", lines[3]);
+
+    // Only the rows not imported: the file to fix and upload again.
+    let failed = app
+        .client
+        .get(format!(
+            "{}/api/v1/orgs/acme/imports/{id}/report.csv?errors=true",
+            app.base
+        ))
+        .bearer_auth(&org.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        failed.headers()["content-disposition"],
+        format!("attachment; filename=\"import-{id}-failed-rows.csv\"").as_str()
+    );
+    let text = failed.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1 + 5, "the header and the five rows with errors: {text}");
+    assert!(lines[1..].iter().all(|l| l.contains(",error,")), "{text}");
+    assert!(lines[1].ends_with(",error,firstname: is required"), "{text}");
 }
 
 #[tokio::test]

@@ -172,6 +172,14 @@ async fn the_console_result_lists_the_rows_not_imported_and_undo_asks_to_be_conf
         "{table}"
     );
 
+    assert!(html.contains("Only the rows not imported (CSV)"));
+    let failed = app.console_html(&cookie, &format!("{page}/report.csv?errors=1")).await;
+    assert_eq!(failed.lines().count(), 1 + 150, "the header and the failed rows");
+    assert!(
+        failed.lines().nth(1).unwrap().starts_with("Bad,Row,kaputt0,error,"),
+        "{failed}"
+    );
+
     let undo_path = format!("{page}/undo");
     let undo = |fields: &'static [(&'static str, &'static str)]| app.console_post(&cookie, &html, &undo_path, fields);
     assert_eq!(undo(&[]).await.status(), 400, "not without the box ticked");

@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::Json;
-use roster_service::imports::{ImportOptions, Preview, PreviewOrProgress, PreviewRows, ReportFormat, UndoReport};
+use roster_service::imports::{
+    Existing, ImportOptions, Preview, PreviewOrProgress, PreviewRows, ReportFormat, ReportRequest, UndoReport,
+};
 use roster_service::store::ImportRecord;
 use serde::{Deserialize, Serialize};
 
@@ -120,7 +122,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: "get",
         path: "/api/v1/orgs/{slug}/imports/{id}/report.csv",
-        summary: "The per-row report: the uploaded columns plus status and reason. Before applying it is the preview as a file, planned with the preview's options given as query parameters (?existing=skip&all_or_nothing=true); after applying, what was done",
+        summary: "The per-row report: the uploaded columns plus status and reason (?errors=true: only the rows with errors, the file to fix and upload again). Before applying it is the preview as a file, planned with the preview's options given as query parameters (?existing=skip&all_or_nothing=true); after applying, what was done",
         permission: "members.import",
         request: None,
         response: (200, None),
@@ -325,42 +327,74 @@ async fn apply(
     ))
 }
 
+/// The report's query: the preview's options, and which rows.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportQuery {
+    #[serde(default)]
+    existing: Existing,
+    #[serde(default)]
+    all_or_nothing: bool,
+    /// Only the rows with errors.
+    #[serde(default)]
+    errors: bool,
+}
+
+impl ReportQuery {
+    fn request(self, format: ReportFormat) -> ReportRequest {
+        ReportRequest {
+            format,
+            options: ImportOptions {
+                existing: self.existing,
+                all_or_nothing: self.all_or_nothing,
+            },
+            failed_only: self.errors,
+        }
+    }
+}
+
 async fn report(
     State(s): State<AppState>,
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
-    ApiQuery(options): ApiQuery<ImportOptions>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let bytes = s
-        .service
-        .import_report(s.service.authorize(&actor).await?, id, ReportFormat::Csv, options)
-        .await?;
-    Ok(download(id, ReportFormat::Csv, bytes))
+    report_as(&s, &actor, id, query.request(ReportFormat::Csv)).await
 }
 
 async fn report_xlsx(
     State(s): State<AppState>,
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
-    ApiQuery(options): ApiQuery<ImportOptions>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    report_as(&s, &actor, id, query.request(ReportFormat::Xlsx)).await
+}
+
+async fn report_as(
+    s: &AppState,
+    actor: &roster_service::Actor,
+    id: i64,
+    request: ReportRequest,
 ) -> Result<impl IntoResponse, ApiError> {
     let bytes = s
         .service
-        .import_report(s.service.authorize(&actor).await?, id, ReportFormat::Xlsx, options)
+        .import_report(s.service.authorize(actor).await?, id, request)
         .await?;
-    Ok(download(id, ReportFormat::Xlsx, bytes))
+    Ok(download(id, request, bytes))
 }
 
 /// A report as a download, under a generated name (RFC 6266), never the uploaded one.
-pub fn download(id: i64, format: ReportFormat, bytes: Vec<u8>) -> impl IntoResponse {
-    let (ext, content_type) = match format {
+pub fn download(id: i64, request: ReportRequest, bytes: Vec<u8>) -> impl IntoResponse {
+    let (ext, content_type) = match request.format {
         ReportFormat::Csv => ("csv", "text/csv; charset=utf-8"),
         ReportFormat::Xlsx => (
             "xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
     };
-    let disposition = format!("attachment; filename=\"import-{id}-report.{ext}\"");
+    let what = if request.failed_only { "failed-rows" } else { "report" };
+    let disposition = format!("attachment; filename=\"import-{id}-{what}.{ext}\"");
     (
         [
             (CONTENT_TYPE, content_type.to_owned()),

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use roster_service::imports::{
     ColumnMapping, Existing, FailedRow, ImportOptions, Preview, PreviewOrProgress, PreviewRows, ReportFormat,
-    RowPreview, Target, UndoReport,
+    ReportRequest, RowPreview, Target, UndoReport,
 };
 use roster_service::store::ImportRecord;
 use roster_service::ServiceError;
@@ -465,24 +465,38 @@ async fn report_csv(
     State(state): State<AppState>,
     member: Member,
     Path((_, id)): Path<(String, i64)>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ConsoleError> {
-    report(&state, &member, id, ReportFormat::Csv).await
+    report(&state, &member, id, ReportFormat::Csv, raw).await
 }
 
 async fn report_xlsx(
     State(state): State<AppState>,
     member: Member,
     Path((_, id)): Path<(String, i64)>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ConsoleError> {
-    report(&state, &member, id, ReportFormat::Xlsx).await
+    report(&state, &member, id, ReportFormat::Xlsx, raw).await
 }
 
-async fn report(state: &AppState, member: &Member, id: i64, format: ReportFormat) -> Result<Response, ConsoleError> {
+/// The report; `?errors=1` for the rows with errors only.
+async fn report(
+    state: &AppState,
+    member: &Member,
+    id: i64,
+    format: ReportFormat,
+    query: Option<String>,
+) -> Result<Response, ConsoleError> {
     let svc = &state.service;
     // Before applying, the report is the preview as a file: the same options.
     let import = svc.import(svc.authorize(&member.actor).await?, id).await?;
+    let request = ReportRequest {
+        format,
+        options: stored_options(&import),
+        failed_only: query.as_deref() == Some("errors=1"),
+    };
     let bytes = svc
-        .import_report(svc.authorize(&member.actor).await?, id, format, stored_options(&import))
+        .import_report(svc.authorize(&member.actor).await?, id, request)
         .await?;
-    Ok(crate::api::download(id, format, bytes).into_response())
+    Ok(crate::api::download(id, request, bytes).into_response())
 }

@@ -57,6 +57,17 @@ pub struct ImportOptions {
     pub all_or_nothing: bool,
 }
 
+/// Which report to write.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportRequest {
+    pub format: ReportFormat,
+    /// Before the import is applied, the options of the preview the report
+    /// goes with; once applied, they play no part.
+    pub options: ImportOptions,
+    /// Only the rows with errors: the file to fix and upload again.
+    pub failed_only: bool,
+}
+
 /// A row applying did not take, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct FailedRow {

@@ -5,22 +5,21 @@ use super::*;
 
 impl Service {
     /// The per-row report: the uploaded columns plus status and reason, as
-    /// CSV or as an Excel workbook. Before the import is applied the report
-    /// is its preview, planned with `options` — the same options as the
-    /// preview it goes with; once applied, it is what the job did and
-    /// `options` play no part.
-    pub async fn import_report(
-        &self,
-        can: Can<'_, Import>,
-        id: i64,
-        format: ReportFormat,
-        options: ImportOptions,
-    ) -> ServiceResult<Vec<u8>> {
+    /// CSV or as an Excel workbook, of every row or of the rows with errors
+    /// only. Before the import is applied the report is its preview,
+    /// planned with the request's options — the same options as the preview
+    /// it goes with; once applied, it is what the job did.
+    pub async fn import_report(&self, can: Can<'_, Import>, id: i64, request: ReportRequest) -> ServiceResult<Vec<u8>> {
+        let ReportRequest {
+            format,
+            options,
+            failed_only,
+        } = request;
         let actor = can.actor();
         let mut conn = self.store().conn().await?;
         let import = import_in_org(&mut conn, actor.org_id, id).await?;
         let applied = import_rows(&mut conn, id).await?;
-        let (table, outcomes): (Table, HashMap<u64, (String, String)>) = if applied.is_empty() {
+        let (mut table, outcomes): (Table, HashMap<u64, (String, String)>) = if applied.is_empty() {
             // Not applied yet: the report is the preview.
             let plan = self.plan_all(&mut conn, actor, &import, options).await?;
             let outcomes = plan
@@ -40,6 +39,11 @@ impl Service {
                     .collect(),
             )
         };
+        if failed_only {
+            table
+                .rows
+                .retain(|(line, _)| outcomes.get(line).is_some_and(|(action, _)| action == "error"));
+        }
         let outcome = |line: u64| {
             outcomes
                 .get(&line)
