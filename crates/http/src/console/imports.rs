@@ -224,11 +224,6 @@ fn first_rows() -> PreviewRows {
     }
 }
 
-/// The options the import was applied with, or will be previewed with.
-fn stored_options(import: &ImportRecord) -> ImportOptions {
-    serde_json::from_value(import.options.clone()).unwrap_or_default()
-}
-
 async fn import_page(
     state: &AppState,
     member: &Member,
@@ -240,7 +235,7 @@ async fn import_page(
     let actor = &member.actor;
     let import = svc.import(svc.authorize(actor).await?, id).await?;
     let mapping: Vec<ColumnMapping> = serde_json::from_value(import.mapping["columns"].clone()).unwrap_or_default();
-    let options = stored_options(&import);
+    let options: ImportOptions = serde_json::from_value(import.options.clone()).unwrap_or_default();
     let (mut preview, planning) = if import.status == "uploaded" {
         let can = svc.authorize(actor).await?;
         match svc
@@ -488,11 +483,12 @@ async fn report(
     query: Option<String>,
 ) -> Result<Response, ConsoleError> {
     let svc = &state.service;
-    // Before applying, the report is the preview as a file: the same options.
-    let import = svc.import(svc.authorize(&member.actor).await?, id).await?;
+    // Before applying, the report is the preview as a file. The console
+    // previews with the default options (an import's options are chosen,
+    // and stored, when it is applied; afterwards they play no part).
     let request = ReportRequest {
         format,
-        options: stored_options(&import),
+        options: ImportOptions::default(),
         failed_only: query.as_deref() == Some("errors=1"),
     };
     let bytes = svc
