@@ -270,6 +270,23 @@ pub mod fixtures {
         zip.finish().unwrap().into_inner()
     }
 
+    /// A workbook whose first sheet, "Deckblatt", is a cover page and whose
+    /// second, "Mitglieder", holds one member under the header Vorname,
+    /// Nachname, E-Mail: the case for choosing a sheet.
+    pub fn members_behind_a_cover(first: &str, last: &str, email: &str) -> Vec<u8> {
+        let cover = format!("<row r=\"1\">{}</row>", s("A1", "Mitgliederliste, Stand März"));
+        let members = format!(
+            "<row r=\"1\">{}{}{}</row><row r=\"2\">{}{}{}</row>",
+            s("A1", "Vorname"),
+            s("B1", "Nachname"),
+            s("C1", "E-Mail"),
+            s("A2", first),
+            s("B2", last),
+            s("C2", email),
+        );
+        workbook_with_sheets(&[("Deckblatt", &cover), ("Mitglieder", &members)], None)
+    }
+
     /// An inline-string cell.
     pub fn s(r: &str, text: &str) -> String {
         format!(r#"<c r="{r}" t="inlineStr"><is><t>{text}</t></is></c>"#)

@@ -243,19 +243,8 @@ async fn without_json_the_summary_is_a_sentence_and_the_detected_format_is_shown
 
 #[tokio::test]
 async fn sheet_reads_another_sheet_of_a_workbook() {
-    use roster_bulk::fixtures::{s, workbook_with_sheets};
     let (db, dir) = setup().await;
-    let cover = format!("<row r=\"1\">{}</row>", s("A1", "Mitgliederliste"));
-    let sheet = format!(
-        "<row r=\"1\">{}{}{}</row><row r=\"2\">{}{}{}</row>",
-        s("A1", "Vorname"),
-        s("B1", "Nachname"),
-        s("C1", "E-Mail"),
-        s("A2", "Ada"),
-        s("B2", "Lovelace"),
-        s("C2", "ada@acme.de"),
-    );
-    let book = workbook_with_sheets(&[("Deckblatt", &cover), ("Mitglieder", &sheet)], None);
+    let book = roster_bulk::fixtures::members_behind_a_cover("Ada", "Lovelace", "ada@acme.de");
     let file = write(&dir, "liste.xlsx", &book);
     let out = roster(&db, &["import", "--org", "acme", &file, "--sheet", "Mitglieder"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -39,13 +39,7 @@ fn outcomes(preview: &Value) -> Vec<Outcome> {
 async fn each_rule_of_a_row_is_checked_and_named_and_only_good_rows_are_applied() {
     let app = spawn_app().await;
     let org = app.create_org("acme").await;
-    app.post(
-        &org,
-        "/custom-fields",
-        json!({"key": "shoe", "label": "Schuhgröße", "kind": "number"}),
-    )
-    .await
-    .expect(201);
+    app.add_number_field(&org, "shoe", "Schuhgröße").await;
     app.post(
         &org,
         "/members",

@@ -16,6 +16,7 @@ mod imports;
 mod imports_large;
 mod imports_office;
 mod imports_rules;
+mod imports_workbooks;
 mod jobs;
 mod members;
 mod ops;

@@ -314,6 +314,17 @@ impl TestApp {
         .id()
     }
 
+    /// Adds a custom field of kind number.
+    pub async fn add_number_field(&self, org: &TestOrg, key: &str, label: &str) {
+        self.post(
+            org,
+            "/custom-fields",
+            json!({"key": key, "label": label, "kind": "number"}),
+        )
+        .await
+        .expect(201);
+    }
+
     /// Puts a member into a status directly: a fixture for states the
     /// invitation flow (a later issue) will reach through the API.
     pub async fn force_status(&self, member_id: i64, status: &str) {
