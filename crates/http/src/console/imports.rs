@@ -284,7 +284,8 @@ async fn import_page(
         })
         .collect();
     let failed_in_file = import.summary["error"].as_u64().unwrap_or(0);
-    let failed_rows = if failed_in_file > 0 && matches!(import.status.as_str(), "applied" | "failed" | "undone") {
+    // The summary counts rows with errors once the import has been applied.
+    let failed_rows = if failed_in_file > 0 {
         svc.failed_import_rows(svc.authorize(actor).await?, id, FAILED_ROWS)
             .await?
     } else {
