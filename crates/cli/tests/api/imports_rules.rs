@@ -95,6 +95,51 @@ async fn each_rule_of_a_row_is_checked_and_named_and_only_good_rows_are_applied(
     }
 }
 
+/// A row without a personal id gets its e-mail as one, so a row that gives
+/// that address as its personal id clashes with it — in one chunk of the
+/// apply as across chunks, and in the preview before anything is written.
+/// Both rows are named; before, the unique index failed the whole import.
+#[tokio::test]
+async fn a_personal_id_that_is_another_rows_email_is_a_duplicate_in_the_file() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    let csv = "firstname,lastname,email,personalid\n\
+               Anna,Eins,anna@acme.de,\n\
+               Bert,Zwei,bert@acme.de,anna@acme.de\n\
+               Carl,Drei,carl@acme.de,4711\n";
+    let (id, preview) = app.upload_and_preview(&org, "pids.csv", csv.as_bytes().to_vec()).await;
+    let s = |v: &str| v.to_owned();
+    assert_eq!(
+        outcomes(&preview),
+        vec![
+            (2, s("error"), vec![(s("email"), s("duplicate_in_file"))]),
+            (3, s("error"), vec![(s("personalid"), s("duplicate_in_file"))]),
+            (4, s("create"), vec![]),
+        ],
+        "{preview:#}"
+    );
+    let messages: Vec<&str> = preview["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["errors"][0]["message"].as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "without a personal id the e-mail becomes one, and line 3 gives it as its personal id",
+            "the same as the e-mail on line 2, which becomes that member's personal id",
+        ]
+    );
+
+    let done = app.apply_import(&org, id, json!({})).await;
+    assert_eq!(done["status"], "applied", "{done}");
+    assert_eq!(done["summary"]["created"], 1, "{done}");
+    assert_eq!(done["summary"]["error"], 2, "{done}");
+    assert!(member_by_email(&app, &org, "carl@acme.de").await.is_some());
+    assert!(member_by_email(&app, &org, "anna@acme.de").await.is_none());
+}
+
 #[tokio::test]
 async fn an_import_that_needs_more_seats_than_are_free_says_how_many_and_changes_nothing() {
     let app = spawn_app().await;

@@ -241,6 +241,29 @@ impl<'a> Planner<'a> {
                 ));
             }
         }
+        if let Some(others) = self.duplicates.email_pids.get(&line) {
+            let lines: Vec<String> = others.iter().take(3).map(u64::to_string).collect();
+            let lines = lines.join(", ");
+            let (column, message) = match &m.personal_id {
+                Some(_) => (
+                    Target::PersonalId,
+                    format!("the same as the e-mail on line {lines}, which becomes that member's personal id"),
+                ),
+                None => (
+                    Target::Email,
+                    format!(
+                        "without a personal id the e-mail becomes one, and line {lines} gives it as its personal id"
+                    ),
+                ),
+            };
+            errors.push(row_error(
+                line,
+                &self.header_of(column),
+                "personal_id",
+                "duplicate_in_file",
+                message,
+            ));
+        }
         if let Some(role) = &m.role {
             let key = role.to_string();
             if !self.roles.contains_key(&key) {

@@ -92,38 +92,55 @@ impl Source {
             // (key, line) pairs sorted afterwards: 24 bytes a row, where a
             // set of the e-mails themselves would take several times that.
             let (mut emails, mut pids) = (Vec::new(), Vec::new());
+            // A row without a personal id gets its e-mail as one: (key, line,
+            // whether defaulted), so that another row giving that address as
+            // its personal id is caught here and not by the unique index.
+            let mut email_like_pid = false;
             // (64-bit key of the look, line, whether the address is ASCII):
             // candidates for look-alikes, checked exactly afterwards.
             let mut looks: Vec<(u64, u64, bool)> = Vec::new();
             let scanned = scan_rows(&source.bytes, &source.detected, source.row_limit, |line, cells| {
                 // Parsed as `validate_row` parses them, so that the keys match.
                 let cell = |c: Option<usize>| c.and_then(|c| cells.get(c)).map(String::as_str);
-                if let Some(Ok(email)) = cell(email_column).map(Email::parse) {
+                let email = cell(email_column).map(Email::parse).and_then(Result::ok);
+                if let Some(email) = &email {
                     emails.push((key(email.normalized()), line));
                     let look = key(&roster_domain::email_skeleton(email.normalized())) as u64;
                     looks.push((look, line, email.normalized().is_ascii()));
                 }
                 let pid = cell(pid_column).and_then(|raw| SingleLine::parse("personal_id", raw, 200).ok());
-                if let Some(pid) = pid.filter(|p| !p.as_str().is_empty()) {
-                    pids.push((key(pid.as_str()), line));
+                match (pid.filter(|p| !p.as_str().is_empty()), &email) {
+                    (Some(pid), _) => {
+                        email_like_pid |= pid.as_str().contains('@');
+                        pids.push((key(pid.as_str()), line, false));
+                    }
+                    (None, Some(email)) => pids.push((key(email.as_str()), line, true)),
+                    (None, None) => {}
                 }
             })?;
+            if !email_like_pid {
+                // No given personal id can equal an e-mail: nothing to compare.
+                pids.retain(|(_, _, defaulted)| !defaulted);
+            }
+            let (pids, email_pids) = personal_id_clashes(pids);
             let candidates = look_alike_candidates(looks);
             let look_alikes = if candidates.is_empty() {
                 HashMap::new()
             } else {
                 source.look_alikes(email_column, &candidates)?
             };
-            Ok::<_, roster_bulk::ImportError>((LinesOf::of(emails), LinesOf::of(pids), look_alikes, scanned.rows))
+            let found = (LinesOf::of(emails), pids, email_pids, look_alikes);
+            Ok::<_, roster_bulk::ImportError>((found, scanned.rows))
         })
         .await
         .map_err(|e| ServiceError::Internal(Box::new(e)))?
         .map_err(file_error)?;
-        let (emails, personal_ids, look_alikes, rows) = found;
+        let ((emails, personal_ids, email_pids, look_alikes), rows) = found;
         Ok((
             Duplicates {
                 emails,
                 personal_ids,
+                email_pids,
                 look_alikes,
             },
             rows,
@@ -227,8 +244,37 @@ impl LinesOf {
 pub(super) struct Duplicates {
     pub(super) emails: LinesOf,
     pub(super) personal_ids: LinesOf,
+    /// Lines whose personal id would be the e-mail of a row without one
+    /// (that row gets its e-mail as personal id), and those rows, each
+    /// naming the other lines.
+    pub(super) email_pids: HashMap<u64, Vec<u64>>,
     /// Lines whose e-mail looks like the e-mail on other lines without being it.
     pub(super) look_alikes: HashMap<u64, Vec<u64>>,
+}
+
+/// Personal ids given more than once, and clashes between a given personal
+/// id and the e-mail a row without one gets as its personal id. Rows that
+/// both default to their e-mail clash only when the e-mails do, which the
+/// e-mail check reports.
+fn personal_id_clashes(mut keyed: Vec<(u128, u64, bool)>) -> (LinesOf, HashMap<u64, Vec<u64>>) {
+    keyed.sort_unstable();
+    let mut clashes: HashMap<u64, Vec<u64>> = HashMap::new();
+    for group in keyed.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
+        let (defaulted, given): (Vec<_>, Vec<_>) = group.iter().partition(|(_, _, defaulted)| *defaulted);
+        for (_, line, _) in &defaulted {
+            clashes.entry(*line).or_default().extend(given.iter().map(|g| g.1));
+        }
+        for (_, line, _) in &given {
+            clashes.entry(*line).or_default().extend(defaulted.iter().map(|d| d.1));
+        }
+    }
+    clashes.retain(|_, others| !others.is_empty());
+    let given = keyed
+        .into_iter()
+        .filter(|k| !k.2)
+        .map(|(k, line, _)| (k, line))
+        .collect();
+    (LinesOf::of(given), clashes)
 }
 
 /// Lines that share a look (by 64-bit key) with a line whose address is not
