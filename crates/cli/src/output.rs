@@ -32,17 +32,24 @@ pub fn print_table(headers: &[&str], rows: Vec<Vec<String>>) {
 
 pub fn print_error(json: bool, err: &anyhow::Error) {
     let service = err.downcast_ref::<ServiceError>();
+    // A service error says everything itself; its source is the same input
+    // error again, which `{:#}` would print a second time.
+    let message = match service {
+        Some(ServiceError::Invalid(e)) => e.message.clone(),
+        Some(e) => e.to_string(),
+        None => format!("{err:#}"),
+    };
     if json {
         let body = serde_json::json!({"error": {
             "code": service.map_or("error", ServiceError::code),
-            "message": format!("{err:#}"),
+            "message": message,
             "field": service.and_then(ServiceError::field),
         }});
         println!("{body}");
     } else {
         match service.and_then(ServiceError::field) {
-            Some(field) => eprintln!("error: {field}: {err:#}"),
-            None => eprintln!("error: {err:#}"),
+            Some(field) => eprintln!("error: {field}: {message}"),
+            None => eprintln!("error: {message}"),
         }
     }
 }

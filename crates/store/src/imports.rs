@@ -26,22 +26,44 @@ pub struct ImportRecord {
     pub undone_at: Option<i64>,
 }
 
-const COLUMNS: &str =
-    "id, status, file_name, detected, mapping, options, summary, job_id, created_by, created_at, applied_at, undone_at";
+/// The import's columns, and the status and last error of the job that
+/// applies it (see `from_row`).
+const COLUMNS: &str = "i.id, i.status, i.file_name, i.detected, i.mapping, i.options, i.summary, i.job_id, \
+     i.created_by, i.created_at, i.applied_at, i.undone_at, j.status AS job_status, j.last_error AS job_error";
+
+/// The imports joined with their jobs.
+const FROM: &str = "imports i LEFT JOIN jobs j ON j.id = i.job_id";
 
 fn json_col(r: &AnyRow, col: &str) -> Result<serde_json::Value, sqlx::Error> {
     crate::rows::json(r, col)
 }
 
+/// An import whose job gave up (its attempts used up by errors, crashes or
+/// time-outs) or is gone from the job history still says `applying`: its
+/// transaction never committed. It reads as failed, with the job's reason,
+/// so that no surface waits for it for ever.
 fn from_row(r: &AnyRow) -> Result<ImportRecord, sqlx::Error> {
+    let mut status = text(r, "status")?;
+    let mut summary = json_col(r, "summary")?;
+    if status == "applying" {
+        let gave_up = match opt_text(r, "job_status")?.as_deref() {
+            None => Some("the job that applied it is gone".to_owned()),
+            Some("failed") => Some(opt_text(r, "job_error")?.unwrap_or_default()),
+            Some(_) => None,
+        };
+        if let Some(why) = gave_up {
+            status = "failed".to_owned();
+            summary = serde_json::json!({"error": format!("applying stopped, nothing was imported: {why}")});
+        }
+    }
     Ok(ImportRecord {
         id: int(r, "id")?,
-        status: text(r, "status")?,
+        status,
         file_name: text(r, "file_name")?,
         detected: json_col(r, "detected")?,
         mapping: json_col(r, "mapping")?,
         options: json_col(r, "options")?,
-        summary: json_col(r, "summary")?,
+        summary,
         job_id: opt_int(r, "job_id")?,
         created_by: text(r, "created_by")?,
         created_at: int(r, "created_at")?,
@@ -85,17 +107,19 @@ pub async fn insert_import(
 }
 
 pub async fn import_by_id(conn: &mut Conn, org_id: i64, id: i64) -> StoreResult<Option<ImportRecord>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM imports WHERE org_id = $1 AND id = $2"))
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM {FROM} WHERE i.org_id = $1 AND i.id = $2"
+    ))
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
 pub async fn list_imports(conn: &mut Conn, org_id: i64, limit: i64) -> StoreResult<Vec<ImportRecord>> {
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM imports WHERE org_id = $1 ORDER BY id DESC LIMIT $2"
+        "SELECT {COLUMNS} FROM {FROM} WHERE i.org_id = $1 ORDER BY i.id DESC LIMIT $2"
     ))
     .bind(org_id)
     .bind(limit)

@@ -155,6 +155,30 @@ async fn refused_input_exits_2_with_a_json_error_naming_the_field() {
     assert_eq!(out.status.code(), Some(2));
     let err = json(&out);
     assert_eq!(err["error"]["field"], "email");
+    assert_eq!(
+        err["error"]["message"], "is not an e-mail address: the @ is missing",
+        "said once, without the field (it has its own key)"
+    );
+    let out = roster(
+        &db,
+        &[
+            "member",
+            "add",
+            "--org",
+            "acme",
+            "--first-name",
+            "A",
+            "--last-name",
+            "B",
+            "--email",
+            "kaputt",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "error: email: is not an e-mail address: the @ is missing"
+    );
     let out = roster(&db, &["member", "list", "--org", "nope", "--json"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(json(&out)["error"]["code"], "not_found");

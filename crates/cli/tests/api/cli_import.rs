@@ -217,6 +217,26 @@ async fn a_refused_file_or_an_all_or_nothing_file_with_a_bad_row_exits_2_and_cha
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(json(&out)["status"], "failed");
     assert_eq!(members(&db), before);
+
+    // The database refuses a row on every attempt: once the job gives up,
+    // the command says why and exits 2 (it used to wait for ever).
+    db.refuse_member("boom@acme.de").await;
+    let file = write(
+        &dir,
+        "boom.csv",
+        b"firstname,lastname,email
+A,B,a@acme.de
+C,D,boom@acme.de
+",
+    );
+    let out = roster(&db, &["import", "--org", "acme", &file, "--json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let error = json(&out);
+    assert_eq!(
+        error["error"]["message"], "applying stopped, nothing was imported: internal error",
+        "{error}"
+    );
+    assert_eq!(members(&db), before);
 }
 
 #[tokio::test]

@@ -647,3 +647,47 @@ async fn an_import_job_that_runs_again_after_its_work_was_committed_changes_noth
         "no duplicate member after the rerun"
     );
 }
+
+/// A fault no check foresees fails every attempt of the job (here the
+/// database refuses one row). Once its attempts are used up, the import
+/// reads as failed with the reason, everywhere: before, it said "applying"
+/// for ever, the console's progress bar never ended and `roster import`
+/// waited without end.
+#[tokio::test]
+async fn an_import_whose_job_gives_up_is_failed_with_its_reason_and_changed_nothing() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    app.db.refuse_member("boom@acme.de").await;
+    let csv = "firstname,lastname,email\nAnna,Gut,anna@acme.de\nBernd,Bumm,boom@acme.de\n";
+    let id = app
+        .upload(&org, "boom.csv", csv.as_bytes().to_vec())
+        .await
+        .expect(201)
+        .id();
+    app.post(&org, &format!("/imports/{id}/apply"), json!({}))
+        .await
+        .expect(202);
+    // Three attempts, 2 s and 4 s apart.
+    let mut import = Value::Null;
+    for _ in 0..300 {
+        import = app.get(&org, &format!("/imports/{id}")).await.expect(200).body;
+        if import["status"] != "applying" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(import["status"], "failed", "{import}");
+    assert_eq!(
+        import["summary"]["error"],
+        "applying stopped, nothing was imported: internal error"
+    );
+    assert!(member_by_email(&app, &org, "anna@acme.de").await.is_none());
+
+    app.member_with_login(&org, "Ada", "ada@acme.de", "admin").await;
+    let cookie = app.console_sign_in("ada@acme.de").await;
+    let page = app.console_html(&cookie, &format!("/o/acme/imports/{id}")).await;
+    assert!(!page.contains("Applying…"), "{page}");
+    assert!(page.contains("applying stopped, nothing was imported"), "{page}");
+    let history = app.console_html(&cookie, "/o/acme/imports").await;
+    assert!(history.contains("applying stopped, nothing was imported"), "{history}");
+}

@@ -75,6 +75,33 @@ impl TestDb {
         store.migrate().await.expect("migrate");
         store
     }
+
+    /// Makes the database refuse to insert a member with this e-mail: a
+    /// fault that no check of Roster's foresees, for every attempt of a job.
+    pub async fn refuse_member(&self, email: &str) {
+        let store = self.store().await;
+        let statements = match store.backend() {
+            roster_store::Backend::Sqlite => vec![format!(
+                "CREATE TRIGGER refuse_member BEFORE INSERT ON members WHEN NEW.email_normalized = '{email}' \
+                 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+            )],
+            roster_store::Backend::Postgres => vec![
+                format!(
+                    "CREATE FUNCTION refuse_member() RETURNS trigger AS $$ BEGIN \
+                     IF NEW.email_normalized = '{email}' THEN RAISE EXCEPTION 'refused by the test'; END IF; \
+                     RETURN NEW; END $$ LANGUAGE plpgsql"
+                ),
+                "CREATE TRIGGER refuse_member BEFORE INSERT ON members FOR EACH ROW EXECUTE FUNCTION refuse_member()"
+                    .to_owned(),
+            ],
+        };
+        let mut conn = store.conn().await.unwrap();
+        for statement in statements {
+            roster_store::sqlx::query(&statement).execute(&mut *conn).await.unwrap();
+        }
+        drop(conn);
+        store.close().await;
+    }
 }
 
 impl Drop for TestDb {
