@@ -54,10 +54,11 @@ pub fn print_error(json: bool, err: &anyhow::Error) {
     }
 }
 
-/// 2 for refused input (nothing changed), 1 for everything else.
+/// 2 for refused input (nothing changed), 1 for everything else (a busy
+/// database included: the same command may work a moment later).
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     match err.downcast_ref::<ServiceError>() {
-        Some(ServiceError::Internal(_)) | None => 1,
+        Some(ServiceError::Internal(_) | ServiceError::Busy) | None => 1,
         Some(_) => 2,
     }
 }

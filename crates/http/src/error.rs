@@ -29,6 +29,9 @@ impl From<roster_domain::InvalidInput> for ApiError {
     }
 }
 
+/// Seconds a client waits before writing again when Roster was busy.
+pub const BUSY_RETRY_AFTER: &str = "5";
+
 pub fn status_of(error: &ServiceError) -> StatusCode {
     match error {
         ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -39,6 +42,7 @@ pub fn status_of(error: &ServiceError) -> StatusCode {
         ServiceError::Forbidden(_) | ServiceError::MissingPermission(_) => StatusCode::FORBIDDEN,
         ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
         ServiceError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ServiceError::Busy => StatusCode::SERVICE_UNAVAILABLE,
         ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -68,7 +72,7 @@ impl IntoResponse for ApiError {
             body["available"] = json!(available);
             body["shortfall"] = json!(shortfall);
         }
-        if status.is_server_error() {
+        if status.is_server_error() && !matches!(self.error, ServiceError::Busy) {
             let id = self
                 .request_id
                 .or_else(|| crate::context::REQUEST_ID.try_with(Clone::clone).ok())
@@ -89,6 +93,11 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
         }
+        if matches!(self.error, ServiceError::Busy) {
+            response
+                .headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static(BUSY_RETRY_AFTER));
+        }
         response
     }
 }
@@ -97,4 +106,25 @@ impl IntoResponse for ApiError {
 /// path id that is not a number).
 pub fn bad_request(field: &str, code: &'static str, message: String) -> ApiError {
     roster_domain::InvalidInput::new(field, code, message).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn busy_is_503_with_retry_after_and_says_what_happened() {
+        let response = ApiError::from(ServiceError::Busy).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()["retry-after"], BUSY_RETRY_AFTER);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "busy");
+        assert_eq!(body["error"]["message"], ServiceError::Busy.to_string());
+        assert!(body["error"].get("error_id").is_none(), "not an internal error: {body}");
+
+        let page = crate::console::error::ConsoleError::from(ServiceError::Busy).into_response();
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(page.headers()["retry-after"], BUSY_RETRY_AFTER);
+    }
 }

@@ -35,6 +35,10 @@ pub enum ServiceError {
     Transition(#[from] TransitionError),
     #[error("too many attempts; try again later")]
     RateLimited,
+    /// The database's one writer is busy (a large import on SQLite) for
+    /// longer than a write waits; nothing changed, and trying again works.
+    #[error("Roster is busy writing a large change, such as an import; nothing was changed, try again in a moment")]
+    Busy,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -53,6 +57,7 @@ impl ServiceError {
             Self::SeatShortfall { .. } => "seats_exhausted",
             Self::Transition(_) => "invalid_transition",
             Self::RateLimited => "rate_limited",
+            Self::Busy => "busy",
             Self::Internal(_) => "internal",
         }
     }
@@ -87,6 +92,7 @@ impl From<StoreError> for ServiceError {
                 message: format!("{field} is already taken"),
                 field: Some(field),
             },
+            StoreError::Busy => Self::Busy,
             other => Self::Internal(Box::new(other)),
         }
     }

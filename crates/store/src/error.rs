@@ -10,6 +10,10 @@ pub enum StoreError {
     Config(String),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// SQLite's one writer stayed busy (a large import, say) for longer
+    /// than a write waits; nothing was written.
+    #[error("the database is busy with another write")]
+    Busy,
     #[error(transparent)]
     Database(sqlx::Error),
 }
@@ -23,6 +27,10 @@ impl From<sqlx::Error> for StoreError {
                 return StoreError::Conflict {
                     field: unique_field(db.constraint(), db.message()),
                 };
+            }
+            // SQLITE_BUSY: another process's writer outlasted the busy timeout.
+            if db.message().contains("database is locked") {
+                return StoreError::Busy;
             }
         }
         StoreError::Database(err)

@@ -57,7 +57,40 @@ pub use sqlx;
 /// A connection: from the pool for reads, or a transaction (`&mut *tx`).
 pub type Conn = sqlx::AnyConnection;
 /// A write transaction.
-pub type Tx = sqlx::Transaction<'static, Any>;
+/// A write transaction. On SQLite it also holds this process's turn at the
+/// database's one writer (see [`Store::begin`]) until it ends.
+pub struct Tx {
+    tx: sqlx::Transaction<'static, Any>,
+    _turn: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> StoreResult<()> {
+        Ok(self.tx.commit().await?)
+    }
+
+    pub async fn rollback(self) -> StoreResult<()> {
+        Ok(self.tx.rollback().await?)
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = Conn;
+
+    fn deref(&self) -> &Conn {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.tx
+    }
+}
+
+/// How long a write waits for its turn at SQLite's one writer (behind a
+/// large import, say) before it is refused as busy.
+const WRITE_WAIT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -69,6 +102,12 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite's writers take turns here, in order, before they take a
+    /// connection: a writer waiting inside SQLite holds a pooled connection
+    /// for as long, and behind a long import eight of them left no
+    /// connection for reads.
+    writer: std::sync::Arc<tokio::sync::Semaphore>,
+    write_wait: Duration,
 }
 
 impl Store {
@@ -106,7 +145,18 @@ impl Store {
             Backend::Postgres => pool_options,
         };
         let pool = pool_options.connect_with(options).await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            writer: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
+            write_wait: WRITE_WAIT,
+        })
+    }
+
+    /// The same store, with writes waiting at most `wait` for their turn.
+    pub fn with_write_wait(mut self, wait: Duration) -> Self {
+        self.write_wait = wait;
+        self
     }
 
     pub fn backend(&self) -> Backend {
@@ -118,11 +168,26 @@ impl Store {
         Ok(self.pool.acquire().await?)
     }
 
-    /// Starts a write transaction.
+    /// Starts a write transaction. On SQLite it first waits for this
+    /// process's turn at the one writer (at most the write wait, then
+    /// [`StoreError::Busy`]); another process's writer is waited for by
+    /// SQLite's busy timeout.
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => {
+                let turn = tokio::time::timeout(self.write_wait, self.writer.clone().acquire_owned())
+                    .await
+                    .map_err(|_| StoreError::Busy)?
+                    .expect("the writer semaphore is never closed");
+                Tx {
+                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _turn: Some(turn),
+                }
+            }
+            Backend::Postgres => Tx {
+                tx: self.pool.begin().await?,
+                _turn: None,
+            },
         })
     }
 

@@ -14,6 +14,7 @@ pub enum ConsoleError {
     Csrf,
     BadRequest,
     TooMany,
+    Busy,
     Service(ServiceError),
 }
 
@@ -24,6 +25,7 @@ impl From<ServiceError> for ConsoleError {
             ServiceError::NotFound(_) => ConsoleError::NotFound,
             ServiceError::MissingPermission(m) | ServiceError::Forbidden(m) => ConsoleError::Forbidden(m),
             ServiceError::RateLimited => ConsoleError::TooMany,
+            ServiceError::Busy => ConsoleError::Busy,
             other => ConsoleError::Service(other),
         }
     }
@@ -49,6 +51,11 @@ impl IntoResponse for ConsoleError {
             ),
             ConsoleError::BadRequest => (StatusCode::BAD_REQUEST, "Bad request", "The form could not be read.".into()),
             ConsoleError::TooMany => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts", "Wait a few minutes and try again.".into()),
+            ConsoleError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy, try again",
+                "Roster is busy writing a large change, such as an import, and nothing was changed. Go back and send the form again in a moment.".into(),
+            ),
             ConsoleError::Service(err) => {
                 let status = crate::error::status_of(&err);
                 if status.is_server_error() {
@@ -61,9 +68,16 @@ impl IntoResponse for ConsoleError {
             }
         };
         let page = ErrorPage { title, message };
-        match page.render() {
+        let mut response = match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
             Err(_) => status.into_response(),
+        };
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                "retry-after",
+                axum::http::HeaderValue::from_static(crate::error::BUSY_RETRY_AFTER),
+            );
         }
+        response
     }
 }

@@ -5,7 +5,7 @@
 
 mod audit;
 mod auth;
-mod error;
+pub(crate) mod error;
 mod home;
 mod imports;
 mod members;
