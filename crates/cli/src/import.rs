@@ -62,6 +62,10 @@ struct RunArgs {
     /// Write the per-row report here (CSV, or an Excel workbook if the name ends in .xlsx).
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Write only the rows not imported to the report, with their reasons:
+    /// the file to fix and import again.
+    #[arg(long, requires = "report")]
+    failed_only: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -223,7 +227,7 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
                 ReportRequest {
                     format,
                     options,
-                    failed_only: false,
+                    failed_only: args.failed_only,
                 },
             )
             .await?;
@@ -244,7 +248,7 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
             println!("  {line}");
         }
         if failed > 0 && args.report.is_none() && !args.dry_run {
-            println!("  (--report FILE writes every row with its reason)");
+            println!("  (--report FILE writes every row with its reason; with --failed-only, just these rows)");
         }
     }
     Ok(if status == "failed" {

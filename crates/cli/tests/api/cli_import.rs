@@ -118,6 +118,33 @@ async fn bad_rows_exit_3_the_rest_is_applied_the_report_names_each_row_and_undo_
     assert_eq!(lines[2], ";Missing;missing@acme.de;error;Vorname: is required");
     assert!(members(&db).contains(&("good@acme.de".into(), "Good".into())));
 
+    // Only the rows not imported: the file to fix and import again.
+    let failed = dir.join("failed.csv");
+    let out = roster(
+        &db,
+        &[
+            "import",
+            "--org",
+            "acme",
+            &file,
+            "--dry-run",
+            "--report",
+            &failed.display().to_string(),
+            "--failed-only",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let failed = std::fs::read_to_string(&failed).unwrap();
+    assert_eq!(
+        failed.lines().collect::<Vec<_>>(),
+        [
+            "\u{feff}Vorname;Nachname;E-Mail;status;reason",
+            ";Missing;missing@acme.de;error;Vorname: is required"
+        ]
+    );
+    let out = roster(&db, &["import", "--org", "acme", &file, "--failed-only"]);
+    assert_eq!(out.status.code(), Some(2), "--failed-only needs --report");
+
     let out = roster(&db, &["import", "undo", "--org", "acme", &id.to_string(), "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json(&out)["removed"], 1);
@@ -253,7 +280,7 @@ async fn without_json_the_summary_is_a_sentence_and_the_detected_format_is_shown
     assert!(text.contains("1 created, 0 updated, 0 unchanged, 1 failed"), "{text}");
     assert!(text.contains("line 3: email: is not an e-mail address"), "{text}");
     assert!(
-        text.contains("(--report FILE writes every row with its reason)"),
+        text.contains("(--report FILE writes every row with its reason; with --failed-only, just these rows)"),
         "{text}"
     );
     let err = stderr(&out);
