@@ -56,7 +56,6 @@ pub use sqlx;
 
 /// A connection: from the pool for reads, or a transaction (`&mut *tx`).
 pub type Conn = sqlx::AnyConnection;
-/// A write transaction.
 /// A write transaction. On SQLite it also holds this process's turn at the
 /// database's one writer (see [`Store::begin`]) until it ends.
 pub struct Tx {
@@ -175,10 +174,11 @@ impl Store {
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self.backend {
             Backend::Sqlite => {
+                // (The semaphore is never closed: its only error cannot happen.)
                 let turn = tokio::time::timeout(self.write_wait, self.writer.clone().acquire_owned())
                     .await
                     .map_err(|_| StoreError::Busy)?
-                    .expect("the writer semaphore is never closed");
+                    .map_err(|_| StoreError::Busy)?;
                 Tx {
                     tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
                     _turn: Some(turn),
