@@ -191,6 +191,19 @@ impl Store {
         })
     }
 
+    /// A transaction that only reads, beside a write transaction of the same
+    /// task: it does not take a turn at SQLite's writer. On SQLite it sees
+    /// the database as committed when it first reads (a snapshot), on
+    /// PostgreSQL as committed when each statement runs; neither sees the
+    /// writer's uncommitted rows.
+    pub async fn begin_read(&self) -> StoreResult<Tx> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN DEFERRED").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(Tx { tx, _turn: None })
+    }
+
     pub async fn migrate(&self) -> StoreResult<usize> {
         migrate::run(self, None).await
     }

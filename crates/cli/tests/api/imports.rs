@@ -658,12 +658,13 @@ async fn an_import_whose_job_gives_up_is_failed_with_its_reason_and_changed_noth
     let app = spawn_app().await;
     let org = app.create_org("acme").await;
     app.db.refuse_member("boom@acme.de").await;
-    let csv = "firstname,lastname,email\nAnna,Gut,anna@acme.de\nBernd,Bumm,boom@acme.de\n";
-    let id = app
-        .upload(&org, "boom.csv", csv.as_bytes().to_vec())
-        .await
-        .expect(201)
-        .id();
+    // Three chunks of rows, the refused row in the first: the writer fails
+    // while the rows after it are being planned, and planning stops too.
+    let mut csv = String::from("firstname,lastname,email\nAnna,Gut,anna@acme.de\nBernd,Bumm,boom@acme.de\n");
+    for n in 0..2500 {
+        csv.push_str(&format!("Viele,Leute,leute{n}@acme.de\n"));
+    }
+    let id = app.upload(&org, "boom.csv", csv.into_bytes()).await.expect(201).id();
     app.post(&org, &format!("/imports/{id}/apply"), json!({}))
         .await
         .expect(202);

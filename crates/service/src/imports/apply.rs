@@ -83,7 +83,15 @@ impl Service {
         Ok(json!({"failed": why}).to_string())
     }
 
-    /// Plans and writes the file chunk by chunk inside one transaction.
+    /// Plans the file chunk by chunk and writes each planned chunk, in one
+    /// write transaction.
+    ///
+    /// Planning reads the organization on a second connection, as it was
+    /// committed when the write transaction began, while the chunk before
+    /// is written: on two cores the two overlap, and SQLite's one writer is
+    /// held for less time. The plan does not need the import's own
+    /// uncommitted rows: every clash between rows of the file (e-mails,
+    /// personal ids, look-alikes) is found by the first pass over the file.
     async fn apply_in_tx(&self, ctx: &JobContext, actor: &Actor, id: i64) -> ServiceResult<serde_json::Value> {
         let mut tx = self.store().begin().await?;
         let import = import_in_org(&mut tx, actor.org_id, id).await?;
@@ -94,12 +102,15 @@ impl Service {
         }
         let options: ImportOptions = serde_json::from_value(import.options.clone()).unwrap_or_default();
         roster_store::bulk::begin_bulk_write(&mut tx, IMPORT_PAGE_CACHE_MIB).await?;
+        // Begun after the write transaction: on SQLite, which has taken the
+        // write lock, the snapshot is exactly what the import writes over.
+        let mut read = self.store().begin_read().await?;
+        roster_store::bulk::begin_bulk_read(&mut read).await?;
         let started = std::time::Instant::now();
-        let (mut planner, source, total) = Planner::new(self, &mut tx, actor, &import, options).await?;
+        let (mut planner, source, total) = Planner::new(self, &mut read, actor, &import, options).await?;
         let first_pass = started.elapsed();
         let (mut planning, mut writing) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
         let mut progress = Progress::new(ctx, total);
-        let mut stream = planner.stream(&source);
         let mut totals = Totals {
             rows: total,
             ..Default::default()
@@ -109,31 +120,55 @@ impl Service {
         // (the transaction is rolled back); the lines are kept for the report.
         let mut refused: Vec<(u64, String)> = Vec::new();
         let now = now_millis();
-        // Statistics are refreshed each time the import has doubled what it
-        // wrote since the last refresh (see `refresh_statistics`).
-        let (mut written, mut analyzed_at) = (0usize, 5_000usize);
-        while let Some(rows) = stream.next().await {
-            let at = std::time::Instant::now();
-            let planned = planner.plan_chunk(&mut tx, rows).await?;
-            planning += at.elapsed();
-            Planned::tally_seats(&planned, &mut seats);
-            if options.all_or_nothing {
-                refused.extend(planned.iter().map(|p| (p.preview.line, p.reason())));
-                totals.error += planned.iter().filter(|p| p.preview.action == "error").count();
-            }
-            if totals.error == 0 || !options.all_or_nothing {
+        // One planned chunk waits while the one before it is written.
+        let (planned_chunks, to_write) = tokio::sync::mpsc::channel::<ServiceResult<Vec<Planned>>>(1);
+        let plan = async {
+            let mut stream = planner.stream(&source);
+            while let Some(rows) = stream.next().await {
                 let at = std::time::Instant::now();
-                self.write_chunk(&mut tx, actor, id, &planned, now, &mut totals).await?;
-                writing += at.elapsed();
-                written += planned.len();
-                if written >= 2 * analyzed_at {
-                    roster_store::bulk::refresh_statistics(&mut tx).await?;
-                    analyzed_at = written;
+                let planned = planner.plan_chunk(&mut read, rows).await;
+                planning += at.elapsed();
+                let failed = planned.is_err();
+                // The writer stopped (it failed): so does planning.
+                if planned_chunks.send(planned).await.is_err() || failed {
+                    break;
                 }
             }
-            progress.advance(planned.len()).await;
-        }
-        stream.finish().await?;
+            drop(planned_chunks);
+            stream.finish().await
+        };
+        let write = async {
+            // Owned here, so that a writer that fails closes the channel
+            // and the planner stops (instead of waiting to hand it a chunk).
+            let mut to_write = to_write;
+            // Statistics are refreshed each time the import has doubled what
+            // it wrote since the last refresh (see `refresh_statistics`).
+            let (mut written, mut analyzed_at) = (0usize, 5_000usize);
+            while let Some(planned) = to_write.recv().await {
+                let planned = planned?;
+                Planned::tally_seats(&planned, &mut seats);
+                if options.all_or_nothing {
+                    refused.extend(planned.iter().map(|p| (p.preview.line, p.reason())));
+                    totals.error += planned.iter().filter(|p| p.preview.action == "error").count();
+                }
+                if totals.error == 0 || !options.all_or_nothing {
+                    let at = std::time::Instant::now();
+                    self.write_chunk(&mut tx, actor, id, &planned, now, &mut totals).await?;
+                    writing += at.elapsed();
+                    written += planned.len();
+                    if written >= 2 * analyzed_at {
+                        roster_store::bulk::refresh_statistics(&mut tx).await?;
+                        analyzed_at = written;
+                    }
+                }
+                progress.advance(planned.len()).await;
+            }
+            Ok::<_, ServiceError>(())
+        };
+        let (planned, written) = tokio::join!(plan, write);
+        written?;
+        planned?;
+        read.rollback().await?;
         if let Some(s) = self.seat_shortfall(&mut tx, actor.org_id, &seats).await?.first() {
             return Err(ServiceError::SeatShortfall {
                 seat_type: s.seat_type.clone(),
