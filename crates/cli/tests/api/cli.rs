@@ -136,22 +136,19 @@ async fn refused_input_exits_2_with_a_json_error_naming_the_field() {
             "o@acme.de",
         ],
     );
-    let out = roster(
-        &db,
-        &[
-            "member",
-            "add",
-            "--org",
-            "acme",
-            "--first-name",
-            "A",
-            "--last-name",
-            "B",
-            "--email",
-            "kaputt",
-            "--json",
-        ],
-    );
+    let bad_member = [
+        "member",
+        "add",
+        "--org",
+        "acme",
+        "--first-name",
+        "A",
+        "--last-name",
+        "B",
+        "--email",
+        "kaputt",
+    ];
+    let out = roster(&db, &[&bad_member[..], &["--json"]].concat());
     assert_eq!(out.status.code(), Some(2));
     let err = json(&out);
     assert_eq!(err["error"]["field"], "email");
@@ -159,21 +156,7 @@ async fn refused_input_exits_2_with_a_json_error_naming_the_field() {
         err["error"]["message"], "is not an e-mail address: the @ is missing",
         "said once, without the field (it has its own key)"
     );
-    let out = roster(
-        &db,
-        &[
-            "member",
-            "add",
-            "--org",
-            "acme",
-            "--first-name",
-            "A",
-            "--last-name",
-            "B",
-            "--email",
-            "kaputt",
-        ],
-    );
+    let out = roster(&db, &bad_member);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).trim_end(),
