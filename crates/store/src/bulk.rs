@@ -393,16 +393,6 @@ pub async fn begin_bulk_write(conn: &mut Conn, cache_mib: i64) -> StoreResult<()
     Ok(())
 }
 
-/// Prepares a read transaction that looks members up for a bulk write
-/// (PostgreSQL: index scans only, as in `begin_bulk_write`; SQLite keeps its
-/// small default cache, within the import's memory budget).
-pub async fn begin_bulk_read(conn: &mut Conn) -> StoreResult<()> {
-    if conn.backend_name() != "SQLite" {
-        sqlx::query("SET LOCAL enable_seqscan = off").execute(conn).await?;
-    }
-    Ok(())
-}
-
 /// Refreshes the planner's statistics of the members table within a bulk
 /// write (PostgreSQL; its ANALYZE counts the rows this transaction added).
 /// Without it, lookups in a transaction that has grown an organization from
