@@ -39,6 +39,11 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
     path.display().to_string()
 }
 
+/// `roster import --org acme FILE OPTIONS…`.
+fn import(db: &TestDb, file: &str, options: &[&str]) -> Output {
+    roster(db, &[&["import", "--org", "acme", file][..], options].concat())
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -91,18 +96,7 @@ async fn bad_rows_exit_3_the_rest_is_applied_the_report_names_each_row_and_undo_
         "Vorname;Nachname;E-Mail\nGood;Row;good@acme.de\n;Missing;missing@acme.de\n".as_bytes(),
     );
     let report = dir.join("report.csv");
-    let out = roster(
-        &db,
-        &[
-            "import",
-            "--org",
-            "acme",
-            &file,
-            "--report",
-            &report.display().to_string(),
-            "--json",
-        ],
-    );
+    let out = import(&db, &file, &["--report", &report.display().to_string(), "--json"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let summary = json(&out);
     let id = summary["import_id"].as_i64().unwrap();
@@ -120,18 +114,10 @@ async fn bad_rows_exit_3_the_rest_is_applied_the_report_names_each_row_and_undo_
 
     // Only the rows not imported: the file to fix and import again.
     let failed = dir.join("failed.csv");
-    let out = roster(
+    let out = import(
         &db,
-        &[
-            "import",
-            "--org",
-            "acme",
-            &file,
-            "--dry-run",
-            "--report",
-            &failed.display().to_string(),
-            "--failed-only",
-        ],
+        &file,
+        &["--dry-run", "--report", &failed.display().to_string(), "--failed-only"],
     );
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let failed = std::fs::read_to_string(&failed).unwrap();
@@ -142,7 +128,7 @@ async fn bad_rows_exit_3_the_rest_is_applied_the_report_names_each_row_and_undo_
             ";Missing;missing@acme.de;error;Vorname: is required"
         ]
     );
-    let out = roster(&db, &["import", "--org", "acme", &file, "--failed-only"]);
+    let out = import(&db, &file, &["--failed-only"]);
     assert_eq!(out.status.code(), Some(2), "--failed-only needs --report");
 
     let out = roster(&db, &["import", "undo", "--org", "acme", &id.to_string(), "--json"]);
@@ -167,10 +153,7 @@ async fn a_clean_file_exits_0_and_a_mapping_file_maps_its_columns() {
         .to_string()
         .as_bytes(),
     );
-    let out = roster(
-        &db,
-        &["import", "--org", "acme", &file, "--mapping", &mapping, "--json"],
-    );
+    let out = import(&db, &file, &["--mapping", &mapping, "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json(&out)["created"], 1);
     assert!(members(&db).contains(&("ada@acme.de".into(), "Ada".into())));
@@ -187,13 +170,10 @@ async fn a_dry_run_changes_nothing_and_its_report_is_planned_with_the_same_optio
         b"firstname,lastname,email\nNew,Name,x@acme.de\nAnna,Neu,anna@acme.de\n",
     );
     let report = dir.join("preview.csv");
-    let out = roster(
+    let out = import(
         &db,
+        &file,
         &[
-            "import",
-            "--org",
-            "acme",
-            &file,
             "--dry-run",
             "--existing",
             "skip",
@@ -214,7 +194,7 @@ async fn a_dry_run_changes_nothing_and_its_report_is_planned_with_the_same_optio
     assert!(report.contains("Anna,Neu,anna@acme.de,create,"), "{report}");
     assert_eq!(members(&db), before, "a dry run changes nothing");
 
-    let out = roster(&db, &["import", "--org", "acme", &file, "--existing", "skip", "--json"]);
+    let out = import(&db, &file, &["--existing", "skip", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         (&json(&out)["created"], &json(&out)["unchanged"]),
@@ -230,7 +210,7 @@ async fn a_refused_file_or_an_all_or_nothing_file_with_a_bad_row_exits_2_and_cha
     let (db, dir) = setup().await;
     let before = members(&db);
     let picture = write(&dir, "members.csv", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01");
-    let out = roster(&db, &["import", "--org", "acme", &picture, "--json"]);
+    let out = import(&db, &picture, &["--json"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let error = json(&out);
     assert_eq!(error["error"]["field"], "file", "{error}");
@@ -240,7 +220,7 @@ async fn a_refused_file_or_an_all_or_nothing_file_with_a_bad_row_exits_2_and_cha
         "some-bad.csv",
         b"firstname,lastname,email\nA,B,a@acme.de\nC,D,not-an-email\n",
     );
-    let out = roster(&db, &["import", "--org", "acme", &file, "--all-or-nothing", "--json"]);
+    let out = import(&db, &file, &["--all-or-nothing", "--json"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(json(&out)["status"], "failed");
     assert_eq!(members(&db), before);
@@ -256,7 +236,7 @@ A,B,a@acme.de
 C,D,boom@acme.de
 ",
     );
-    let out = roster(&db, &["import", "--org", "acme", &file, "--json"]);
+    let out = import(&db, &file, &["--json"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let error = json(&out);
     assert_eq!(
@@ -274,7 +254,7 @@ async fn without_json_the_summary_is_a_sentence_and_the_detected_format_is_shown
         "members.csv",
         b"firstname,lastname,email,shoe size\nA,B,a@acme.de,44\nC,D,not-an-email,42\n",
     );
-    let out = roster(&db, &["import", "--org", "acme", &file]);
+    let out = import(&db, &file, &[]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("1 created, 0 updated, 0 unchanged, 1 failed"), "{text}");
@@ -293,12 +273,12 @@ async fn sheet_reads_another_sheet_of_a_workbook() {
     let (db, dir) = setup().await;
     let book = roster_bulk::fixtures::members_behind_a_cover("Ada", "Lovelace", "ada@acme.de");
     let file = write(&dir, "liste.xlsx", &book);
-    let out = roster(&db, &["import", "--org", "acme", &file, "--sheet", "Mitglieder"]);
+    let out = import(&db, &file, &["--sheet", "Mitglieder"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("sheet \"Mitglieder\""), "{}", stderr(&out));
     assert!(members(&db).contains(&("ada@acme.de".into(), "Ada".into())));
 
-    let out = roster(&db, &["import", "--org", "acme", &file, "--sheet", "Members", "--json"]);
+    let out = import(&db, &file, &["--sheet", "Members", "--json"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let error = json(&out);
     assert!(

@@ -261,6 +261,9 @@ fn personal_id_clashes(mut keyed: Vec<(u128, u64, bool)>) -> (LinesOf, HashMap<u
     let mut clashes: HashMap<u64, Vec<u64>> = HashMap::new();
     for group in keyed.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
         let (defaulted, given): (Vec<_>, Vec<_>) = group.iter().partition(|(_, _, defaulted)| *defaulted);
+        if defaulted.is_empty() || given.is_empty() {
+            continue;
+        }
         for (_, line, _) in &defaulted {
             clashes.entry(*line).or_default().extend(given.iter().map(|g| g.1));
         }
@@ -268,7 +271,6 @@ fn personal_id_clashes(mut keyed: Vec<(u128, u64, bool)>) -> (LinesOf, HashMap<u
             clashes.entry(*line).or_default().extend(defaulted.iter().map(|d| d.1));
         }
     }
-    clashes.retain(|_, others| !others.is_empty());
     let given = keyed
         .into_iter()
         .filter(|k| !k.2)
