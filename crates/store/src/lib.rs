@@ -88,7 +88,8 @@ impl std::ops::DerefMut for Tx {
 }
 
 /// How long a write waits for its turn at SQLite's one writer (behind a
-/// large import, say) before it is refused as busy.
+/// large import, say) before it is refused as busy; also SQLite's busy
+/// timeout, for writers of other processes.
 const WRITE_WAIT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,11 +134,15 @@ impl Store {
         let pool_options = match backend {
             Backend::Sqlite => pool_options.after_connect(|conn, _| {
                 Box::pin(async move {
-                    conn.execute(
+                    // A writer in another process (`roster import` beside
+                    // `roster serve`) is waited for as long as one of this
+                    // process's own.
+                    let pragmas = format!(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                    )
-                    .await?;
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+                        WRITE_WAIT.as_millis()
+                    );
+                    conn.execute(pragmas.as_str()).await?;
                     Ok(())
                 })
             }),

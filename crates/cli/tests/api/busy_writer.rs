@@ -93,3 +93,17 @@ async fn a_write_that_waits_too_long_is_refused_as_busy_and_changes_nothing() {
     first.rollback().await.unwrap();
     assert!(store.begin().await.is_ok(), "the turn is free again");
 }
+
+#[tokio::test]
+async fn sqlite_waits_for_a_writer_of_another_process_as_long_as_for_its_own() {
+    let app = spawn_app().await;
+    if backend() != "sqlite" {
+        return; // PostgreSQL's writers do not wait for each other.
+    }
+    let mut conn = app.service.store().conn().await.unwrap();
+    let timeout: i64 = roster_store::sqlx::query_scalar("PRAGMA busy_timeout")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(timeout, 30_000, "the busy timeout, in milliseconds");
+}

@@ -91,43 +91,46 @@ impl Source {
         let found = tokio::task::spawn_blocking(move || {
             // (key, line) pairs sorted afterwards: 24 bytes a row, where a
             // set of the e-mails themselves would take several times that.
-            let (mut emails, mut pids) = (Vec::new(), Vec::new());
-            // A row without a personal id gets its e-mail as one: (key, line,
-            // whether defaulted), so that another row giving that address as
-            // its personal id is caught here and not by the unique index.
+            let mut emails: Vec<Keyed> = Vec::new();
+            // Personal ids as given, and the e-mails that rows without one
+            // get as theirs: a given id that is another row's e-mail must
+            // be caught here, not by the unique index.
+            let (mut given_pids, mut defaulted_pids): (Vec<Keyed>, Vec<Keyed>) = (Vec::new(), Vec::new());
             let mut email_like_pid = false;
-            // (64-bit key of the look, line, whether the address is ASCII):
-            // candidates for look-alikes, checked exactly afterwards.
-            let mut looks: Vec<(u64, u64, bool)> = Vec::new();
+            // The looks of addresses that are not plain ASCII: only they can
+            // be look-alikes (usually there are none).
+            let mut non_ascii_looks = std::collections::HashSet::new();
             let scanned = scan_rows(&source.bytes, &source.detected, source.row_limit, |line, cells| {
                 // Parsed as `validate_row` parses them, so that the keys match.
                 let cell = |c: Option<usize>| c.and_then(|c| cells.get(c)).map(String::as_str);
                 let email = cell(email_column).map(Email::parse).and_then(Result::ok);
                 if let Some(email) = &email {
                     emails.push((key(email.normalized()), line));
-                    let look = key(&roster_domain::email_skeleton(email.normalized())) as u64;
-                    looks.push((look, line, email.normalized().is_ascii()));
+                    if !email.normalized().is_ascii() {
+                        non_ascii_looks.insert(look_key(email.normalized()));
+                    }
                 }
                 let pid = cell(pid_column).and_then(|raw| SingleLine::parse("personal_id", raw, 200).ok());
                 match (pid.filter(|p| !p.as_str().is_empty()), &email) {
                     (Some(pid), _) => {
                         email_like_pid |= pid.as_str().contains('@');
-                        pids.push((key(pid.as_str()), line, false));
+                        given_pids.push((key(pid.as_str()), line));
                     }
-                    (None, Some(email)) => pids.push((key(email.as_str()), line, true)),
+                    (None, Some(email)) => defaulted_pids.push((key(email.as_str()), line)),
                     (None, None) => {}
                 }
             })?;
             if !email_like_pid {
                 // No given personal id can equal an e-mail: nothing to compare.
-                pids.retain(|(_, _, defaulted)| !defaulted);
+                defaulted_pids = Vec::new();
             }
-            let (pids, email_pids) = personal_id_clashes(pids);
-            let candidates = look_alike_candidates(looks);
-            let look_alikes = if candidates.is_empty() {
+            let email_pids = personal_id_clashes(&mut given_pids, &mut defaulted_pids);
+            let pids = LinesOf::of(given_pids);
+            drop(defaulted_pids);
+            let look_alikes = if non_ascii_looks.is_empty() {
                 HashMap::new()
             } else {
-                source.look_alikes(email_column, &candidates)?
+                source.look_alikes(email_column, &non_ascii_looks)?
             };
             let found = (LinesOf::of(emails), pids, email_pids, look_alikes);
             Ok::<_, roster_bulk::ImportError>((found, scanned.rows))
@@ -147,31 +150,39 @@ impl Source {
         ))
     }
 
-    /// Reads the candidate lines' e-mails (a third pass, only for files that
-    /// have candidates) and pairs the addresses that really look alike.
+    /// Reads the e-mails that share a look with an address that is not
+    /// plain ASCII (a second pass, only for files that have such addresses)
+    /// and pairs the addresses that really look alike.
     fn look_alikes(
         &self,
         email_column: Option<usize>,
-        candidates: &std::collections::HashSet<u64>,
+        non_ascii_looks: &std::collections::HashSet<u64>,
     ) -> Result<HashMap<u64, Vec<u64>>, roster_bulk::ImportError> {
-        let mut found: Vec<(u64, String)> = Vec::new();
+        // (skeleton, line, address) of the rows with one of those looks.
+        let mut found: Vec<(String, u64, String)> = Vec::new();
         scan_rows(&self.bytes, &self.detected, self.row_limit, |line, cells| {
-            if !candidates.contains(&line) {
-                return;
-            }
             if let Some(Ok(email)) = email_column.and_then(|c| cells.get(c)).map(|c| Email::parse(c)) {
-                found.push((line, email.normalized().to_owned()));
+                let skeleton = roster_domain::email_skeleton(email.normalized());
+                if non_ascii_looks.contains(&salted_hash(LOOK_SALT, &skeleton)) {
+                    found.push((skeleton, line, email.normalized().to_owned()));
+                }
             }
         })?;
+        // Only addresses of the same look can look alike: compared within
+        // each look, so that many different non-ASCII addresses cost no more
+        // than their number.
+        found.sort_unstable();
         let mut out: HashMap<u64, Vec<u64>> = HashMap::new();
-        for (line, email) in &found {
-            let others: Vec<u64> = found
-                .iter()
-                .filter(|(_, other)| roster_domain::looks_alike(email, other))
-                .map(|(l, _)| *l)
-                .collect();
-            if !others.is_empty() {
-                out.insert(*line, others);
+        for group in found.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
+            for (_, line, email) in group {
+                let others: Vec<u64> = group
+                    .iter()
+                    .filter(|(_, _, other)| roster_domain::looks_alike(email, other))
+                    .map(|(_, l, _)| *l)
+                    .collect();
+                if !others.is_empty() {
+                    out.insert(*line, others);
+                }
             }
         }
         Ok(out)
@@ -202,25 +213,41 @@ impl RowStream {
 /// A 128-bit key for a value: two SipHash runs with different prefixes. Two
 /// different e-mails share a key with a chance of about 1 in 10^26 in a
 /// million-row file, far below any hardware fault; storing keys instead of
-/// strings keeps the first pass at 24 bytes a row.
-fn key(value: &str) -> u128 {
-    let half = |salt: u8| {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        salt.hash(&mut h);
-        value.hash(&mut h);
-        h.finish()
-    };
-    (u128::from(half(1)) << 64) | u128::from(half(2))
+/// strings keeps the first pass at 24 bytes a row. Two halves rather than a
+/// `u128`, whose 16-byte alignment would pad each (key, line) pair to 32.
+type Key = [u64; 2];
+
+/// A value's key and the line it is on.
+type Keyed = (Key, u64);
+
+fn key(value: &str) -> Key {
+    [salted_hash(1, value), salted_hash(2, value)]
 }
+
+fn salted_hash(salt: u8, value: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    salt.hash(&mut h);
+    value.hash(&mut h);
+    h.finish()
+}
+
+/// A 64-bit key of an e-mail's look (its confusable skeleton): equal looks
+/// give equal keys; the rare unequal looks sharing one are sorted out by
+/// comparing the skeletons themselves.
+fn look_key(normalized_email: &str) -> u64 {
+    salted_hash(LOOK_SALT, &roster_domain::email_skeleton(normalized_email))
+}
+
+const LOOK_SALT: u8 = 3;
 
 /// Lines that share a value, for the values that occur more than once.
 #[derive(Default)]
-pub(super) struct LinesOf(HashMap<u128, Vec<u64>>);
+pub(super) struct LinesOf(HashMap<Key, Vec<u64>>);
 
 impl LinesOf {
-    fn of(mut keyed: Vec<(u128, u64)>) -> Self {
+    fn of(mut keyed: Vec<Keyed>) -> Self {
         keyed.sort_unstable();
-        let mut out: HashMap<u128, Vec<u64>> = HashMap::new();
+        let mut out: HashMap<Key, Vec<u64>> = HashMap::new();
         for pair in keyed.windows(2) {
             if pair[0].0 == pair[1].0 {
                 let lines = out.entry(pair[0].0).or_insert_with(|| vec![pair[0].1]);
@@ -252,42 +279,70 @@ pub(super) struct Duplicates {
     pub(super) look_alikes: HashMap<u64, Vec<u64>>,
 }
 
-/// Personal ids given more than once, and clashes between a given personal
-/// id and the e-mail a row without one gets as its personal id. Rows that
-/// both default to their e-mail clash only when the e-mails do, which the
-/// e-mail check reports.
-fn personal_id_clashes(mut keyed: Vec<(u128, u64, bool)>) -> (LinesOf, HashMap<u64, Vec<u64>>) {
-    keyed.sort_unstable();
+/// Clashes between a given personal id and the e-mail a row without one
+/// gets as its personal id: each line names the other lines. (Personal ids
+/// given more than once are `LinesOf` the given ones; rows that both default
+/// to their e-mail clash only when the e-mails do, which the e-mail check
+/// reports.) Sorts both lists.
+fn personal_id_clashes(given: &mut [Keyed], defaulted: &mut [Keyed]) -> HashMap<u64, Vec<u64>> {
     let mut clashes: HashMap<u64, Vec<u64>> = HashMap::new();
-    for group in keyed.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
-        let (defaulted, given): (Vec<_>, Vec<_>) = group.iter().partition(|(_, _, defaulted)| *defaulted);
-        if defaulted.is_empty() || given.is_empty() {
+    if defaulted.is_empty() {
+        return clashes;
+    }
+    given.sort_unstable();
+    defaulted.sort_unstable();
+    let lines_of = |sorted: &[Keyed], k: &Key| -> Vec<u64> {
+        let from = sorted.partition_point(|(other, _)| other < k);
+        sorted[from..]
+            .iter()
+            .take_while(|(other, _)| other == k)
+            .map(|(_, line)| *line)
+            .collect()
+    };
+    for group in defaulted.chunk_by(|a, b| a.0 == b.0) {
+        let given_lines = lines_of(given, &group[0].0);
+        if given_lines.is_empty() {
             continue;
         }
-        for (_, line, _) in &defaulted {
-            clashes.entry(*line).or_default().extend(given.iter().map(|g| g.1));
+        for (_, line) in group {
+            clashes.entry(*line).or_default().extend(&given_lines);
         }
-        for (_, line, _) in &given {
-            clashes.entry(*line).or_default().extend(defaulted.iter().map(|d| d.1));
+        for line in given_lines {
+            clashes.entry(line).or_default().extend(group.iter().map(|(_, l)| *l));
         }
     }
-    let given = keyed
-        .into_iter()
-        .filter(|k| !k.2)
-        .map(|(k, line, _)| (k, line))
-        .collect();
-    (LinesOf::of(given), clashes)
+    clashes
 }
 
-/// Lines that share a look (by 64-bit key) with a line whose address is not
-/// plain ASCII: the only lines that can be look-alikes. Usually none.
-fn look_alike_candidates(mut looks: Vec<(u64, u64, bool)>) -> std::collections::HashSet<u64> {
-    looks.sort_unstable();
-    let mut out = std::collections::HashSet::new();
-    for group in looks.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
-        if group.iter().any(|(_, _, ascii)| !ascii) {
-            out.extend(group.iter().map(|(_, line, _)| *line));
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_given_personal_id_clashes_with_the_rows_that_default_to_it_and_only_those() {
+        let mut given = vec![(key("ann@x.de"), 2), (key("4711"), 3), (key("ann@x.de"), 5)];
+        let mut defaulted = vec![(key("ann@x.de"), 7), (key("bob@x.de"), 8)];
+        let clashes = personal_id_clashes(&mut given, &mut defaulted);
+        assert_eq!(clashes.len(), 3, "{clashes:?}");
+        assert_eq!(clashes[&7], vec![2, 5]);
+        assert_eq!(clashes[&2], vec![7]);
+        assert_eq!(clashes[&5], vec![7]);
+        // Ids given twice are the plain duplicates' business.
+        let pids = LinesOf::of(given);
+        assert_eq!(pids.others("ann@x.de", 2), vec![5]);
+        assert_eq!(pids.others("ann@x.de", 5), vec![2]);
+        assert!(pids.others("4711", 3).is_empty());
     }
-    out
+
+    #[test]
+    fn without_rows_that_default_there_is_nothing_to_clash() {
+        let mut given = vec![(key("ann@x.de"), 2)];
+        assert!(personal_id_clashes(&mut given, &mut []).is_empty());
+    }
+
+    #[test]
+    fn a_look_key_is_the_same_for_addresses_that_look_the_same() {
+        assert_eq!(look_key("bob@ace.org"), look_key("bob@\u{0430}\u{0441}\u{0435}.org"));
+        assert_ne!(look_key("bob@ace.org"), look_key("bob@acme.org"));
+    }
 }
