@@ -188,13 +188,7 @@ async fn bad_rows_are_reported_with_line_column_and_reason_and_the_rest_applied(
         "Upd"
     );
 
-    let report = app
-        .client
-        .get(format!("{}/api/v1/orgs/acme/imports/{id}/report.csv", app.base))
-        .bearer_auth(&org.token)
-        .send()
-        .await
-        .unwrap();
+    let report = app.download(&org, &format!("/imports/{id}/report.csv")).await;
     assert_eq!(
         report.headers()["content-disposition"],
         format!("attachment; filename=\"import-{id}-report.csv\"").as_str()
@@ -208,15 +202,8 @@ async fn bad_rows_are_reported_with_line_column_and_reason_and_the_rest_applied(
 
     // Only the rows not imported: the file to fix and upload again.
     let failed = app
-        .client
-        .get(format!(
-            "{}/api/v1/orgs/acme/imports/{id}/report.csv?errors=true",
-            app.base
-        ))
-        .bearer_auth(&org.token)
-        .send()
-        .await
-        .unwrap();
+        .download(&org, &format!("/imports/{id}/report.csv?errors=true"))
+        .await;
     assert_eq!(
         failed.headers()["content-disposition"],
         format!("attachment; filename=\"import-{id}-failed-rows.csv\"").as_str()
@@ -259,10 +246,9 @@ async fn existing_members_can_be_left_alone() {
         .id();
     // Before applying, the report is the preview, with the preview's options.
     let report = |query: &'static str| {
-        let url = format!("{}/api/v1/orgs/acme/imports/{id}/report.csv{query}", app.base);
-        let request = app.client.get(url).bearer_auth(&org.token);
+        let (app, org, path) = (&app, &org, format!("/imports/{id}/report.csv{query}"));
         async move {
-            let res = request.send().await.unwrap();
+            let res = app.download(org, &path).await;
             (res.status().as_u16(), res.text().await.unwrap())
         }
     };

@@ -2,7 +2,7 @@
 //! leading zeros, choosing a sheet, hostile workbooks, the report as a
 //! workbook. (Workbooks written by LibreOffice: `imports_office.rs`.)
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::helpers::spawn_app;
 use crate::imports::member_by_email;
@@ -107,21 +107,11 @@ async fn another_sheet_of_a_workbook_can_be_chosen_at_upload_or_afterwards() {
         )
         .await;
     assert_eq!(direct.status, 422, "an empty body is refused: {}", direct.body);
-    let url = format!(
-        "{}/api/v1/orgs/acme/imports?file_name=liste.xlsx&sheet=Mitglieder",
-        app.base
-    );
-    let res = app
-        .client
-        .post(url)
-        .bearer_auth(&org.token)
-        .body(book)
-        .send()
+    let direct = app
+        .upload_with(&org, "file_name=liste.xlsx&sheet=Mitglieder", book)
         .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let direct: Value = res.json().await.unwrap();
-    assert_eq!(direct["detected"]["sheet"], "Mitglieder");
+        .expect(201);
+    assert_eq!(direct.body["detected"]["sheet"], "Mitglieder");
 
     // Only a workbook has sheets; an applied import keeps its own.
     let csv = app
@@ -179,13 +169,7 @@ async fn the_report_is_also_an_excel_workbook_with_status_and_reason_columns() {
         .expect(201)
         .id();
     app.apply_import(&org, id, json!({})).await;
-    let res = app
-        .client
-        .get(format!("{}/api/v1/orgs/acme/imports/{id}/report.xlsx", app.base))
-        .bearer_auth(&org.token)
-        .send()
-        .await
-        .unwrap();
+    let res = app.download(&org, &format!("/imports/{id}/report.xlsx")).await;
     assert_eq!(
         res.headers()["content-disposition"],
         format!("attachment; filename=\"import-{id}-report.xlsx\"").as_str()

@@ -290,6 +290,17 @@ impl TestApp {
         .await
     }
 
+    /// A file from the organization's API (a report, an export), as the
+    /// raw HTTP response: its headers and bytes rather than JSON.
+    pub async fn download(&self, org: &TestOrg, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}/api/v1/orgs/{}{path}", self.base, org.slug))
+            .bearer_auth(&org.token)
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn post(&self, org: &TestOrg, path: &str, body: Value) -> Response {
         self.call(
             Method::POST,
@@ -402,7 +413,12 @@ impl TestApp {
 impl TestApp {
     /// Uploads a file to the import endpoint.
     pub async fn upload(&self, org: &TestOrg, name: &str, bytes: Vec<u8>) -> Response {
-        let url = format!("{}/api/v1/orgs/{}/imports?file_name={name}", self.base, org.slug);
+        self.upload_with(org, &format!("file_name={name}"), bytes).await
+    }
+
+    /// Uploads a file with the query given (`file_name=…&sheet=…`).
+    pub async fn upload_with(&self, org: &TestOrg, query: &str, bytes: Vec<u8>) -> Response {
+        let url = format!("{}/api/v1/orgs/{}/imports?{query}", self.base, org.slug);
         let res = self
             .client
             .post(url)
