@@ -86,7 +86,7 @@ pub async fn run(db: &DbArgs, json: bool, args: ImportArgs) -> anyhow::Result<u8
                 print_json(&report)?;
             } else {
                 println!(
-                    "import {import_id} undone: {} members removed, {} restored, {} kept",
+                    "import {import_id} undone: {} removed, {} restored, {} kept",
                     report.removed,
                     report.restored,
                     report.kept.len()
@@ -173,11 +173,8 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
         let errors: Vec<String> = preview
             .rows
             .iter()
-            .flat_map(|r| {
-                r.errors
-                    .iter()
-                    .map(move |e| format!("line {}: {} ({}): {}", r.line, e.field, e.column, e.message))
-            })
+            .filter(|r| !r.errors.is_empty())
+            .map(|r| format!("line {}: {}", r.line, r.reason()))
             .take(20)
             .collect();
         (

@@ -254,6 +254,12 @@ async fn without_json_the_summary_is_a_sentence_and_the_detected_format_is_shown
         "members.csv",
         b"firstname,lastname,email,shoe size\nA,B,a@acme.de,44\nC,D,not-an-email,42\n",
     );
+    // A dry run names the failed rows as applying will, and as the report does.
+    let out = import(&db, &file, &["--dry-run"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("1 created, 0 updated, 0 unchanged, 1 failed"), "{text}");
+    assert!(text.contains("line 3: email: is not an e-mail address"), "{text}");
     let out = import(&db, &file, &[]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);

@@ -93,6 +93,23 @@ pub struct RowPreview {
     pub errors: Vec<RowError>,
 }
 
+impl RowPreview {
+    /// The row's errors as one reason, as the report and the command line
+    /// give it: each under the file's own column header (what the admin
+    /// sees in their file), or the field where no column holds it (a file
+    /// without an e-mail column).
+    pub fn reason(&self) -> String {
+        self.errors
+            .iter()
+            .map(|e| {
+                let name = if e.column.is_empty() { &e.field } else { &e.column };
+                format!("{name}: {}", e.message)
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Totals {
     pub rows: usize,

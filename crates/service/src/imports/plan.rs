@@ -440,19 +440,9 @@ impl Planned {
         }
     }
 
-    /// The row's errors as one reason for the report, each under the
-    /// file's own column header (what the admin sees in the report), or the
-    /// field where no column holds it (a file without an e-mail column).
+    /// The row's errors as one reason for the report (see `RowPreview::reason`).
     pub(super) fn reason(&self) -> String {
-        self.preview
-            .errors
-            .iter()
-            .map(|e| {
-                let name = if e.column.is_empty() { &e.field } else { &e.column };
-                format!("{name}: {}", e.message)
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
+        self.preview.reason()
     }
 }
 
