@@ -173,7 +173,6 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
         let errors: Vec<String> = preview
             .rows
             .iter()
-            .filter(|r| !r.errors.is_empty())
             .map(|r| format!("line {}: {}", r.line, r.reason()))
             .take(20)
             .collect();

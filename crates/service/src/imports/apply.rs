@@ -295,7 +295,7 @@ impl Service {
                 }
                 ("unchanged", _) => totals.unchanged += 1,
                 _ => {
-                    row.reason = p.reason();
+                    row.reason = p.preview.reason();
                     totals.error += 1;
                 }
             }
@@ -364,7 +364,7 @@ impl<'a> ChunkWriter<'a> {
         Planned::tally_seats(&planned, &mut self.seats);
         if self.options.all_or_nothing {
             self.refused
-                .extend(planned.iter().map(|p| (p.preview.line, p.reason())));
+                .extend(planned.iter().map(|p| (p.preview.line, p.preview.reason())));
             self.totals.error += planned.iter().filter(|p| p.preview.action == "error").count();
         }
         if self.totals.error == 0 || !self.options.all_or_nothing {

@@ -533,7 +533,7 @@ impl Service {
             let planned = planner.plan_chunk(conn, chunk).await?;
             Planned::tally_seats(&planned, &mut seats);
             previews.extend(planned.into_iter().map(|p| {
-                let reason = p.reason();
+                let reason = p.preview.reason();
                 (p.preview, reason)
             }));
             planning.done.store(previews.len(), Ordering::Relaxed);

@@ -439,11 +439,6 @@ impl Planned {
             *seats.entry(seat).or_default() += 1;
         }
     }
-
-    /// The row's errors as one reason for the report (see `RowPreview::reason`).
-    pub(super) fn reason(&self) -> String {
-        self.preview.reason()
-    }
 }
 
 impl Service {
