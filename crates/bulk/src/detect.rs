@@ -22,10 +22,35 @@ pub enum ImportError {
     NoSuchSheet { sheet: String, sheets: String },
     #[error("the file has {rows} rows; this organization imports at most {limit} rows at once")]
     TooManyRows { rows: usize, limit: usize },
+    #[error("the file has {columns} columns; an import reads at most {limit}")]
+    TooManyColumns { columns: usize, limit: usize },
     #[error("the file has no header row")]
     NoHeader,
     #[error("line {line}: {message}")]
     Malformed { line: u64, message: String },
+    #[error("only an Excel workbook has sheets; this file is CSV")]
+    NotAWorkbook,
+    /// The normalized table could not be written (the sandbox's disk).
+    #[error("the file could not be read: {0}")]
+    Output(String),
+}
+
+impl ImportError {
+    /// The field the refusal is about, for the API's error.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::NotAWorkbook => "sheet",
+            _ => "file",
+        }
+    }
+
+    /// A stable machine code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotAWorkbook => "not_a_workbook",
+            _ => "file_refused",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -50,7 +75,7 @@ impl TextEncoding {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileFormat {
     Csv,
@@ -58,7 +83,7 @@ pub enum FileFormat {
 }
 
 /// What detection found: shown to the admin before anything happens.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Detected {
     pub format: FileFormat,
     pub encoding: Option<TextEncoding>,
@@ -68,8 +93,12 @@ pub struct Detected {
     pub sheet: Option<String>,
     /// Every sheet of a workbook, in order, for choosing another; filled
     /// when the file is read (`Scanned::sheets`), not by `detect`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sheets: Vec<String>,
+    /// Lines that hold bytes not valid in the file's encoding (the first
+    /// few); their rows are refused, naming them. Filled when the file is read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bad_lines: Vec<u64>,
 }
 
 const ZIP: &[u8] = b"PK\x03\x04";
@@ -78,6 +107,12 @@ const OLE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 /// Decides what `bytes` are. Text is CSV/TSV in one of the encodings
 /// spreadsheet programs write; a zip must be a workbook without macros.
 pub fn detect(bytes: &[u8]) -> Result<Detected, ImportError> {
+    detect_with(bytes, true)
+}
+
+/// [`detect`], with or without the fast checks of a workbook's zip
+/// directory and shared strings (the upload sandbox can be tested without).
+pub(crate) fn detect_with(bytes: &[u8], prechecks: bool) -> Result<Detected, ImportError> {
     if bytes.is_empty() {
         return Err(ImportError::Empty);
     }
@@ -97,34 +132,38 @@ pub fn detect(bytes: &[u8]) -> Result<Detected, ImportError> {
     }
     if bytes.starts_with(ZIP) {
         classify_zip(bytes)?;
-        crate::xlsx::check_zip(bytes)?;
+        if prechecks {
+            crate::xlsx::check_zip(bytes)?;
+        }
         return Ok(Detected {
             format: FileFormat::Xlsx,
             encoding: None,
             delimiter: None,
             sheet: None,
             sheets: Vec::new(),
+            bad_lines: Vec::new(),
         });
     }
     let encoding = text_encoding(bytes)?;
-    let text = decode(bytes, encoding);
+    let (text, _) = decode(bytes, encoding);
     Ok(Detected {
         format: FileFormat::Csv,
         encoding: Some(encoding),
         delimiter: Some(sniff_delimiter(&text) as char),
         sheet: None,
         sheets: Vec::new(),
+        bad_lines: Vec::new(),
     })
 }
 
 /// A zip's kind, from the names in its central directory (read as bytes, no
-/// inflation): a workbook has `xl/workbook.xml`, a macro workbook also
-/// `xl/vbaProject.bin`.
+/// inflation): a workbook has a `workbook.xml` (in `xl/`, or wherever its
+/// relationships put it), a macro workbook also a `vbaProject.bin`.
 fn classify_zip(bytes: &[u8]) -> Result<(), ImportError> {
     let has = |name: &[u8]| bytes.windows(name.len()).any(|w| w == name);
-    if has(b"xl/vbaProject.bin") {
+    if has(b"vbaProject.bin") {
         Err(ImportError::MacroWorkbook)
-    } else if has(b"xl/workbook.xml") {
+    } else if has(b"workbook.xml") {
         Ok(())
     } else {
         Err(ImportError::ZipNotWorkbook)
@@ -144,15 +183,30 @@ fn text_encoding(bytes: &[u8]) -> Result<TextEncoding, ImportError> {
     if bytes.iter().take(64 * 1024).any(|b| *b == 0) {
         return Err(ImportError::NotASpreadsheet("a binary file"));
     }
-    Ok(if std::str::from_utf8(bytes).is_ok() {
+    Ok(if mostly_utf8(bytes) {
         TextEncoding::Utf8
     } else {
         TextEncoding::Windows1252
     })
 }
 
-/// The file as text, without a byte order mark.
-pub(crate) fn decode(bytes: &[u8], encoding: TextEncoding) -> std::borrow::Cow<'_, str> {
+/// UTF-8, unless its bytes say otherwise: a file whose letters beyond ASCII
+/// are mostly valid UTF-8 is UTF-8 with a few bad bytes (named per line when
+/// read), not Windows-1252 — which would garble every umlaut in it. A file
+/// with no valid multi-byte letter and bytes that are not UTF-8 is
+/// Windows-1252 (Excel's "CSV" on a German Windows).
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut letters, mut invalid) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        letters += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        invalid += usize::from(!chunk.invalid().is_empty());
+    }
+    invalid == 0 || letters > invalid
+}
+
+/// The file as text, without a byte order mark, and whether it held bytes
+/// that are not valid in its encoding (each read as U+FFFD).
+pub(crate) fn decode(bytes: &[u8], encoding: TextEncoding) -> (std::borrow::Cow<'_, str>, bool) {
     let enc = match encoding {
         TextEncoding::Utf8 | TextEncoding::Utf8Bom => encoding_rs::UTF_8,
         TextEncoding::Utf16Le => encoding_rs::UTF_16LE,
@@ -161,8 +215,8 @@ pub(crate) fn decode(bytes: &[u8], encoding: TextEncoding) -> std::borrow::Cow<'
     };
     // decode() strips a BOM matching the encoding and replaces invalid
     // sequences (reported per row later as U+FFFD).
-    let (text, _, _) = enc.decode(bytes);
-    text
+    let (text, _, had_errors) = enc.decode(bytes);
+    (text, had_errors)
 }
 
 /// The delimiter that splits the first lines most consistently (quotes
@@ -235,5 +289,13 @@ mod tests {
         assert_eq!(detect(OLE), Err(ImportError::EncryptedOrLegacy));
         assert_eq!(detect(b""), Err(ImportError::Empty));
         assert_eq!(detect(b"a,b\0c"), Err(ImportError::NotASpreadsheet("a binary file")));
+    }
+
+    #[test]
+    fn a_utf8_file_with_a_stray_byte_stays_utf8_and_a_windows_file_is_windows() {
+        let d = detect(b"name\nJ\xc3\xbcrgen\nZo\xc3\xab\nBr\xfc\n").unwrap();
+        assert_eq!(d.encoding, Some(TextEncoding::Utf8));
+        let d = detect(b"name\nJ\xfcrgen\nZo\xeb\n").unwrap();
+        assert_eq!(d.encoding, Some(TextEncoding::Windows1252));
     }
 }

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 pub enum Target {
     FirstName,
     LastName,
+    /// One column with the whole name (SurveyMonkey's `Username`, `Name`,
+    /// `Full name`): split into first and last name when no column holds them.
+    FullName,
     Email,
     PersonalId,
     Comment,
@@ -80,6 +83,21 @@ const ALIASES: &[(&str, Target)] = &[
     ("achternaam", Target::LastName),
     ("nom", Target::LastName),
     ("nomdefamille", Target::LastName),
+    ("name", Target::FullName),
+    ("fullname", Target::FullName),
+    ("displayname", Target::FullName),
+    ("username", Target::FullName),
+    ("benutzername", Target::FullName),
+    ("benutzernameusername", Target::FullName),
+    ("usernamebenutzername", Target::FullName),
+    ("vollständigername", Target::FullName),
+    ("anzeigename", Target::FullName),
+    ("naam", Target::FullName),
+    ("volledigenaam", Target::FullName),
+    ("weergavenaam", Target::FullName),
+    ("gebruikersnaam", Target::FullName),
+    ("nomcomplet", Target::FullName),
+    ("nomdutilisateur", Target::FullName),
     ("email", Target::Email),
     ("emailaddress", Target::Email),
     ("emailadresse", Target::Email),
@@ -128,7 +146,13 @@ const ALIASES: &[(&str, Target)] = &[
     ("teamid", Target::TeamId),
     ("team", Target::TeamId),
     ("divisionuser", Target::TeamId),
+    ("bereichbenutzer", Target::TeamId),
+    ("afdelinggebruiker", Target::TeamId),
     ("divisionadmin", Target::AdminOfDivision),
+    ("divisionadministrator", Target::AdminOfDivision),
+    ("bereichadministrator", Target::AdminOfDivision),
+    ("bereichadmin", Target::AdminOfDivision),
+    ("afdelingbeheerder", Target::AdminOfDivision),
     ("external", Target::External),
     ("extern", Target::External),
     ("externe", Target::External),
@@ -208,6 +232,27 @@ mod tests {
             targets(&["Email", "Role", "Division (User)", "Division (Admin)"]),
             vec![Email, Role, TeamId, AdminOfDivision]
         );
+        assert_eq!(
+            targets(&[
+                "Benutzername/Username",
+                "E-Mail",
+                "Rolle",
+                "Bereich (Benutzer)",
+                "Bereich (Administrator)"
+            ]),
+            vec![FullName, Email, Role, TeamId, AdminOfDivision],
+            "SurveyMonkey's German template"
+        );
+        for single in [
+            "Name",
+            "Full name",
+            "Display name",
+            "Vollständiger Name",
+            "Naam",
+            "Nom complet",
+        ] {
+            assert_eq!(targets(&[single]), vec![FullName], "{single}");
+        }
         assert_eq!(
             targets(&["Cost Center", "Shoe size"]),
             vec![Custom("cost_center".into()), Skip]

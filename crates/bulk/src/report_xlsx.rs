@@ -4,7 +4,7 @@
 
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
-use crate::table::Table;
+use crate::normal::{DamagedTable, NormalRow};
 
 /// Excel keeps at most this many characters in a cell.
 const MAX_CELL: usize = 32_767;
@@ -17,33 +17,40 @@ fn cell(text: &str) -> String {
     }
 }
 
-/// Writes the report: the uploaded columns plus status and reason.
-pub fn write_report_xlsx(table: &Table, outcome: impl Fn(u64) -> (String, String)) -> Result<Vec<u8>, XlsxError> {
+/// Writes the report: the uploaded columns plus status and reason. The sheet
+/// is written in constant-memory mode (rows go to a temporary file as they
+/// come), so a report of a million rows is never held.
+pub fn write_report_xlsx<W: std::io::Write + Send>(
+    out: W,
+    headers: &[String],
+    rows: impl Iterator<Item = Result<NormalRow, DamagedTable>>,
+    outcome: impl Fn(u64) -> (String, String),
+) -> Result<(), XlsxError> {
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
-    let sheet = workbook.add_worksheet();
+    let sheet = workbook.add_worksheet_with_constant_memory()?;
     sheet.set_name("Report")?;
-    let width = table.headers.len();
-    for (col, header) in table
-        .headers
+    let width = headers.len();
+    for (col, header) in headers
         .iter()
         .chain(["status".to_owned(), "reason".to_owned()].iter())
         .enumerate()
     {
         sheet.write_string_with_format(0, col as u16, cell(header), &bold)?;
     }
-    for (i, (line, cells)) in table.rows.iter().enumerate() {
+    sheet.set_freeze_panes(1, 0)?;
+    for (i, row) in rows.enumerate() {
+        let row_data = row.map_err(|e| XlsxError::IoError(std::io::Error::other(e)))?;
         let row = (i + 1) as u32;
         for col in 0..width {
-            let text = cells.get(col).map(String::as_str).unwrap_or("");
+            let text = row_data.cells.get(col).map(String::as_str).unwrap_or("");
             if !text.is_empty() {
                 sheet.write_string(row, col as u16, cell(text))?;
             }
         }
-        let (status, reason) = outcome(*line);
+        let (status, reason) = outcome(row_data.line);
         sheet.write_string(row, width as u16, status)?;
         sheet.write_string(row, width as u16 + 1, cell(&reason))?;
     }
-    sheet.set_freeze_panes(1, 0)?;
-    workbook.save_to_buffer()
+    workbook.save_to_writer(out)
 }

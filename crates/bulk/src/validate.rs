@@ -1,6 +1,6 @@
 //! One row of an import file → a member, or every reason it is not one.
 
-use roster_domain::{CustomFieldKind, Email, InvalidInput, Role, SeatType, SingleLine};
+use roster_domain::{CustomFieldKind, Email, FreeText, InvalidInput, Role, SeatType, SingleLine};
 use serde::Serialize;
 
 use crate::mapping::{Mapping, Target};
@@ -18,6 +18,8 @@ pub struct ImportedMember {
     pub line: u64,
     pub first_name: String,
     pub last_name: String,
+    /// The names came from one full-name column, split (shown in the preview).
+    pub name_split: bool,
     pub email: String,
     pub email_normalized: String,
     pub personal_id: Option<String>,
@@ -87,6 +89,7 @@ pub fn validate_row(
         line,
         first_name: String::new(),
         last_name: String::new(),
+        name_split: false,
         email: String::new(),
         email_normalized: String::new(),
         personal_id: None,
@@ -102,6 +105,8 @@ pub fn validate_row(
         external: None,
         custom: Vec::new(),
     };
+    // A full name stands in for first and last name only where no column holds them.
+    let split_names = mapping.column_of(&Target::FirstName).is_none() && mapping.column_of(&Target::LastName).is_none();
     for col in &mapping.columns {
         let raw = cells.get(col.column).map(String::as_str).unwrap_or("");
         let mut fail = |e: InvalidInput| {
@@ -115,6 +120,10 @@ pub fn validate_row(
         };
         let line_of = |field: &str, max: usize| SingleLine::parse(field, raw, max).map(SingleLine::into_string);
         let optional = |field: &str, max: usize| line_of(field, max).map(|v| (!v.is_empty()).then_some(v));
+        // Free text keeps its line breaks (a cell written with Alt+Enter).
+        let text = |field: &str, max: usize| {
+            FreeText::parse(field, raw, max).map(|v| Some(v.into_string()).filter(|v| !v.is_empty()))
+        };
         match &col.target {
             Target::Skip => {}
             Target::FirstName => match SingleLine::parse_required("first_name", raw, 100) {
@@ -123,6 +132,15 @@ pub fn validate_row(
             },
             Target::LastName => match SingleLine::parse_required("last_name", raw, 100) {
                 Ok(v) => m.last_name = v.into_string(),
+                Err(e) => fail(e),
+            },
+            Target::FullName if !split_names => {}
+            Target::FullName => match split_full_name(raw) {
+                Ok((first, last)) => {
+                    m.first_name = first;
+                    m.last_name = last;
+                    m.name_split = true;
+                }
                 Err(e) => fail(e),
             },
             Target::Email => match Email::parse(raw) {
@@ -136,7 +154,7 @@ pub fn validate_row(
                 Ok(v) => m.personal_id = v,
                 Err(e) => fail(e),
             },
-            Target::Comment => match optional("comment", 500) {
+            Target::Comment => match text("comment", 500) {
                 Ok(v) => m.comment = v,
                 Err(e) => fail(e),
             },
@@ -144,11 +162,11 @@ pub fn validate_row(
                 Ok(v) => m.phone = v,
                 Err(e) => fail(e),
             },
-            Target::Location => match optional("location", 500) {
+            Target::Location => match text("location", 500) {
                 Ok(v) => m.location = v,
                 Err(e) => fail(e),
             },
-            Target::Skills => match optional("skills", 500) {
+            Target::Skills => match text("skills", 500) {
                 Ok(v) => m.skills = v,
                 Err(e) => fail(e),
             },
@@ -205,12 +223,14 @@ pub fn validate_row(
             },
         }
     }
+    let has_full_name = split_names && mapping.column_of(&Target::FullName).is_some();
     for (target, field, value) in [
         (Target::FirstName, "first_name", &m.first_name),
         (Target::LastName, "last_name", &m.last_name),
         (Target::Email, "email", &m.email),
     ] {
-        if mapping.column_of(&target).is_none() && value.is_empty() {
+        let named = target != Target::Email && has_full_name;
+        if mapping.column_of(&target).is_none() && !named && value.is_empty() {
             errors.push(RowError {
                 line,
                 column: String::new(),
@@ -225,6 +245,50 @@ pub fn validate_row(
     } else {
         Err(errors)
     }
+}
+
+/// Words that begin a family name: "Ludwig van Beethoven", "Jean de la
+/// Fontaine", "Ursula von der Leyen".
+const NAME_PARTICLES: &[&str] = &[
+    "van", "von", "de", "der", "den", "del", "della", "di", "da", "du", "des", "la", "le", "ten", "ter", "te", "zu",
+    "zum", "zur", "vom", "dos", "das", "do", "af", "av", "bin", "ibn", "al", "el", "mac", "st.",
+];
+
+/// Splits a whole name into first and last name: "Müller, Anna" (family
+/// name first, as lists write it), "Anna Maria Müller" (the last word is
+/// the family name), "Ludwig van Beethoven" (a particle begins it). One
+/// word, or an e-mail address, is not a name that can be split.
+pub fn split_full_name(raw: &str) -> Result<(String, String), InvalidInput> {
+    let name = SingleLine::parse_required("name", raw, 201)?.into_string();
+    let cannot = |why: String| InvalidInput::new("name", "unsplittable_name", why);
+    if name.contains('@') {
+        return Err(cannot(format!(
+            "{name:?} is an e-mail address, not a name: give the first and the last name"
+        )));
+    }
+    let checked = |first: &str, last: &str| -> Result<(String, String), InvalidInput> {
+        let first = SingleLine::parse_required("first_name", first, 100)?.into_string();
+        let last = SingleLine::parse_required("last_name", last, 100)?.into_string();
+        Ok((first, last))
+    };
+    if let Some((last, first)) = name.split_once(',') {
+        if first.contains(',') || first.trim().is_empty() || last.trim().is_empty() {
+            return Err(cannot(format!(
+                "{name:?} cannot be split into first and last name: write it as \"Anna Müller\" or \"Müller, Anna\""
+            )));
+        }
+        return checked(first, last);
+    }
+    let words: Vec<&str> = name.split_whitespace().collect();
+    if words.len() < 2 {
+        return Err(cannot(format!(
+            "{name:?} is one word: a first and a last name are needed (\"Anna Müller\"), or map columns for first and last name"
+        )));
+    }
+    let family_from = (1..words.len() - 1)
+        .find(|i| NAME_PARTICLES.contains(&words[*i].to_lowercase().as_str()))
+        .unwrap_or(words.len() - 1);
+    checked(&words[..family_from].join(" "), &words[family_from..].join(" "))
 }
 
 #[cfg(test)]
@@ -288,6 +352,58 @@ mod tests {
             role_term("Division Admin").unwrap().0,
             Some(Role::parse("division_admin").unwrap())
         );
+    }
+
+    #[test]
+    fn a_whole_name_is_split_into_first_and_last_name() {
+        let split = |raw| split_full_name(raw).map_err(|e| e.code);
+        assert_eq!(split("Anna Müller"), Ok(("Anna".into(), "Müller".into())));
+        assert_eq!(split("Anna Maria  Müller"), Ok(("Anna Maria".into(), "Müller".into())));
+        assert_eq!(split("Müller, Anna"), Ok(("Anna".into(), "Müller".into())));
+        assert_eq!(
+            split("Ludwig van Beethoven"),
+            Ok(("Ludwig".into(), "van Beethoven".into()))
+        );
+        assert_eq!(
+            split("Jean de la Fontaine"),
+            Ok(("Jean".into(), "de la Fontaine".into()))
+        );
+        assert_eq!(split("Van Morrison"), Ok(("Van".into(), "Morrison".into())));
+        assert_eq!(split("jdoe"), Err("unsplittable_name"));
+        assert_eq!(split("jdoe@x.de"), Err("unsplittable_name"));
+        assert_eq!(split("a, b, c"), Err("unsplittable_name"));
+        assert_eq!(split(""), Err("required"));
+    }
+
+    #[test]
+    fn survey_monkeys_template_imports_with_its_username_column() {
+        let m = mapping(&[
+            "Benutzername/Username",
+            "E-Mail",
+            "Rolle",
+            "Bereich (Benutzer)",
+            "Bereich (Administrator)",
+        ]);
+        let row = validate_row(&m, 2, &cells(&["Anna Müller", "anna@x.de", "Casual", "sales", ""]), &[]).unwrap();
+        assert_eq!((row.first_name.as_str(), row.last_name.as_str()), ("Anna", "Müller"));
+        assert!(row.name_split);
+        assert_eq!(row.seat_type, Some(SeatType::Casual));
+        assert_eq!(row.team_key.as_deref(), Some("sales"));
+        let errs = validate_row(&m, 3, &cells(&["anna", "anna@x.de", "", "", ""]), &[]).unwrap_err();
+        assert_eq!(
+            (errs[0].column.as_str(), errs[0].code.as_str()),
+            ("Benutzername/Username", "unsplittable_name")
+        );
+    }
+
+    #[test]
+    fn free_text_keeps_line_breaks_and_names_refuse_them() {
+        let m = mapping(&["firstname", "lastname", "email", "comment", "skills"]);
+        let row = validate_row(&m, 2, &cells(&["A", "B", "a@x.de", "eins\r\nzwei", "Rust\nSQL"]), &[]).unwrap();
+        assert_eq!(row.comment.as_deref(), Some("eins\nzwei"));
+        assert_eq!(row.skills.as_deref(), Some("Rust\nSQL"));
+        let errs = validate_row(&m, 2, &cells(&["A\u{2028}x", "B\u{200B}", "a@x.de", "", ""]), &[]).unwrap_err();
+        assert_eq!(errs.len(), 2, "{errs:?}");
     }
 
     #[test]

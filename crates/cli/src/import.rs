@@ -109,14 +109,15 @@ pub async fn run(db: &DbArgs, json: bool, args: ImportArgs) -> anyhow::Result<u8
 
 async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result<u8> {
     let actor = svc.system_actor(&args.org).await?;
-    let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
+    // Read here only to say early that it cannot be; the upload sandbox reads it.
+    std::fs::File::open(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let name = args
         .file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let import = svc
-        .create_import(svc.authorize(&actor).await?, &name, bytes, args.sheet.as_deref())
+        .create_import(svc.authorize(&actor).await?, &name, &args.file, args.sheet.as_deref())
         .await?;
     if let Some(path) = &args.mapping {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -216,7 +217,7 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
     if let Some(path) = &args.report {
         let xlsx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
         let format = if xlsx { ReportFormat::Xlsx } else { ReportFormat::Csv };
-        let bytes = svc
+        let report = svc
             .import_report(
                 svc.authorize(&actor).await?,
                 import.id,
@@ -227,7 +228,9 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
                 },
             )
             .await?;
-        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        report
+            .persist(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let summary = json!({
         "import_id": import.id, "status": status, "rows": rows,

@@ -6,6 +6,7 @@ mod admin;
 mod config;
 mod import;
 mod output;
+mod parse_upload;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -44,11 +45,29 @@ enum Command {
     Team(admin::TeamCommand),
     /// Import members from a CSV file: preview, apply, report, undo.
     Import(import::ImportArgs),
+    /// The upload sandbox's reader, started by the server for each upload.
+    #[command(hide = true)]
+    ParseUpload(parse_upload::ParseUploadArgs),
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // The upload sandbox's reader runs alone: no runtime, no threads, no logging.
+    let cli = match cli.command {
+        Command::ParseUpload(args) => return parse_upload::run(args),
+        _ => cli,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+    match runtime {
+        Ok(runtime) => runtime.block_on(run(cli)),
+        Err(err) => {
+            eprintln!("roster: cannot start: {err}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> std::process::ExitCode {
     config::init_logging(matches!(cli.command, Command::Serve(_)));
     let result: anyhow::Result<u8> = match cli.command {
         Command::Serve(args) => serve::run(&cli.db, args).await.map(|()| 0),
@@ -58,6 +77,7 @@ async fn main() -> std::process::ExitCode {
         Command::Member(cmd) => admin::member(&cli.db, cli.json, cmd).await.map(|()| 0),
         Command::Team(cmd) => admin::team(&cli.db, cli.json, cmd).await.map(|()| 0),
         Command::Import(args) => import::run(&cli.db, cli.json, args).await,
+        Command::ParseUpload(_) => Ok(1),
     };
     match result {
         Ok(code) => std::process::ExitCode::from(code),

@@ -71,6 +71,10 @@ impl CustomFieldKind {
     /// Checks a raw value and returns its canonical form
     /// (dates as YYYY-MM-DD, yes/no as "yes"/"no").
     pub fn check(&self, field: &str, raw: &str) -> Result<String, InvalidInput> {
+        // Text may span lines, like a comment; every other kind is one value.
+        if *self == Self::Text {
+            return Ok(crate::FreeText::parse(field, raw, 500)?.into_string());
+        }
         let value = crate::SingleLine::parse(field, raw, 500)?.into_string();
         if value.is_empty() {
             return Ok(value);

@@ -1,10 +1,34 @@
 use crate::InvalidInput;
 
 /// Characters refused in every single-line field: line breaks and NUL (header
-/// injection), other C0/C1 controls, and bidirectional overrides that make a
-/// name read differently from what it is (U+202E and friends).
+/// injection), other C0/C1 controls, the Unicode line and paragraph
+/// separators (U+2028, U+2029), bidirectional overrides that make a name
+/// read differently from what it is (U+202E and friends), and zero-width
+/// characters that make two names look the same while being different.
 pub(crate) fn forbidden_char(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    c.is_control() || line_separator(c) || invisible(c)
+}
+
+fn line_separator(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// Bidirectional controls and zero-width characters.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+    )
+}
+
+fn describe(c: char) -> String {
+    match c {
+        '\n' | '\r' | '\u{2028}' | '\u{2029}' => {
+            format!("must be one line: it holds a line break (U+{:04X})", c as u32)
+        }
+        c if c.is_control() => format!("must not contain the control character U+{:04X}", c as u32),
+        c => format!("must not contain the invisible character U+{:04X}", c as u32),
+    }
 }
 
 /// A trimmed single line of text of bounded length (names, comments, labels).
@@ -16,20 +40,9 @@ impl SingleLine {
     pub fn parse(field: &str, raw: &str, max_chars: usize) -> Result<Self, InvalidInput> {
         let value = raw.trim();
         if let Some(c) = value.chars().find(|c| forbidden_char(*c)) {
-            return Err(InvalidInput::new(
-                field,
-                "forbidden_character",
-                format!("must not contain the control character U+{:04X}", c as u32),
-            ));
+            return Err(InvalidInput::new(field, "forbidden_character", describe(c)));
         }
-        let count = value.chars().count();
-        if count > max_chars {
-            return Err(InvalidInput::new(
-                field,
-                "too_long",
-                format!("is {count} characters long; at most {max_chars} are allowed"),
-            ));
-        }
+        check_length(field, value, max_chars)?;
         Ok(Self(value.to_owned()))
     }
 
@@ -40,6 +53,49 @@ impl SingleLine {
             return Err(InvalidInput::new(field, "required", "is required"));
         }
         Ok(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+fn check_length(field: &str, value: &str, max_chars: usize) -> Result<(), InvalidInput> {
+    let count = value.chars().count();
+    if count > max_chars {
+        return Err(InvalidInput::new(
+            field,
+            "too_long",
+            format!("is {count} characters long; at most {max_chars} are allowed"),
+        ));
+    }
+    Ok(())
+}
+
+/// Free text that may span lines (a comment, skills, a location, a text
+/// custom field): line breaks and tabs are kept — as Excel writes a cell
+/// with Alt+Enter — with CR LF and lone CR made LF; other controls and
+/// invisible characters are refused. Names and e-mail addresses are
+/// [`SingleLine`]: they end up in mail headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FreeText(String);
+
+impl FreeText {
+    pub fn parse(field: &str, raw: &str, max_chars: usize) -> Result<Self, InvalidInput> {
+        let value = raw.trim().replace("\r\n", "\n").replace('\r', "\n");
+        if let Some(c) = value
+            .chars()
+            .find(|c| !matches!(c, '\n' | '\t') && (c.is_control() || invisible(*c)))
+        {
+            return Err(InvalidInput::new(field, "forbidden_character", describe(c)));
+        }
+        let value = value.replace(['\u{2028}', '\u{2029}'], "\n");
+        check_length(field, &value, max_chars)?;
+        Ok(Self(value))
     }
 
     pub fn as_str(&self) -> &str {
@@ -116,6 +172,40 @@ mod tests {
             let err = SingleLine::parse("first_name", bad, 100).unwrap_err();
             assert_eq!(err.code, "forbidden_character", "{bad:?}");
         }
+    }
+
+    #[test]
+    fn single_line_refuses_unicode_line_separators_and_zero_width_characters() {
+        for bad in [
+            "a\u{2028}b",
+            "a\u{2029}b",
+            "An\u{200B}na",
+            "An\u{200D}na",
+            "\u{FEFF}Anna",
+            "A\u{2060}B",
+        ] {
+            let err = SingleLine::parse("first_name", bad, 100).unwrap_err();
+            assert_eq!(err.code, "forbidden_character", "{bad:?}");
+        }
+        let err = SingleLine::parse("first_name", "a\nb", 100).unwrap_err();
+        assert!(err.message.contains("one line"), "{}", err.message);
+    }
+
+    #[test]
+    fn free_text_keeps_line_breaks_as_lf_and_refuses_other_controls() {
+        let text = FreeText::parse("comment", "eins\r\nzwei\rdrei\u{2028}vier\tfünf", 500).unwrap();
+        assert_eq!(text.as_str(), "eins\nzwei\ndrei\nvier\tfünf");
+        for bad in ["a\0b", "a\u{202E}b", "a\u{200B}b", "a\u{7}b"] {
+            assert_eq!(
+                FreeText::parse("comment", bad, 500).unwrap_err().code,
+                "forbidden_character",
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            FreeText::parse("comment", &"x".repeat(6), 5).unwrap_err().code,
+            "too_long"
+        );
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub fn status_of(error: &ServiceError) -> StatusCode {
         ServiceError::Forbidden(_) | ServiceError::MissingPermission(_) => StatusCode::FORBIDDEN,
         ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
         ServiceError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        ServiceError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        ServiceError::Busy | ServiceError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
         ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -72,7 +72,8 @@ impl IntoResponse for ApiError {
             body["available"] = json!(available);
             body["shortfall"] = json!(shortfall);
         }
-        if status.is_server_error() && !matches!(self.error, ServiceError::Busy) {
+        let try_again = matches!(self.error, ServiceError::Busy | ServiceError::Overloaded(_));
+        if status.is_server_error() && !try_again {
             let id = self
                 .request_id
                 .or_else(|| crate::context::REQUEST_ID.try_with(Clone::clone).ok())
@@ -93,7 +94,7 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
         }
-        if matches!(self.error, ServiceError::Busy) {
+        if try_again {
             response
                 .headers_mut()
                 .insert("retry-after", axum::http::HeaderValue::from_static(BUSY_RETRY_AFTER));

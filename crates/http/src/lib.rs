@@ -9,6 +9,7 @@ mod api;
 mod console;
 mod context;
 mod error;
+mod files;
 mod metrics;
 mod openapi;
 mod ops;

@@ -39,6 +39,10 @@ pub enum ServiceError {
     /// longer than a write waits; nothing changed, and trying again works.
     #[error("Roster is busy writing a large change, such as an import; nothing was changed, try again in a moment")]
     Busy,
+    /// Too much of one kind of work at once (uploads being read); nothing
+    /// changed, and trying again in a moment works.
+    #[error("{0}")]
+    Overloaded(String),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -58,6 +62,7 @@ impl ServiceError {
             Self::Transition(_) => "invalid_transition",
             Self::RateLimited => "rate_limited",
             Self::Busy => "busy",
+            Self::Overloaded(_) => "overloaded",
             Self::Internal(_) => "internal",
         }
     }

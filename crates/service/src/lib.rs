@@ -20,8 +20,10 @@ mod members;
 mod orgs;
 mod roles;
 mod sessions;
+mod spooled;
 mod teams;
 mod tokens;
+mod uploads;
 
 use roster_store::Store;
 
@@ -37,8 +39,10 @@ pub use orgs::{NewOrg, OrgOverview, OrgSettingsPatch, SeatSummary};
 pub use roles::NewCustomRole;
 pub use roster_store as store;
 pub use sessions::{ConsoleSession, SignedIn};
+pub use spooled::Spooled;
 pub use teams::{TeamInput, TeamMemberInput};
 pub use tokens::{NewToken, TokenCreated};
+pub use uploads::SandboxConfig;
 
 /// The service: cheap to clone, shared by every request and worker.
 #[derive(Clone)]
@@ -49,6 +53,8 @@ pub struct Service {
     live_progress: jobs::LiveProgress,
     /// Import plans kept between preview pages (`imports::snapshots`).
     plan_snapshots: imports::PlanSnapshots,
+    /// Where uploads are read (`uploads`).
+    uploads: uploads::UploadSandbox,
 }
 
 impl Service {
@@ -58,7 +64,20 @@ impl Service {
             passwords: PasswordHasher::new(4, std::time::Duration::from_secs(5)),
             live_progress: jobs::LiveProgress::default(),
             plan_snapshots: imports::PlanSnapshots::default(),
+            uploads: uploads::UploadSandbox::new(SandboxConfig::default()),
         }
+    }
+
+    /// The same service, reading uploads under these limits.
+    pub fn with_upload_sandbox(mut self, config: SandboxConfig) -> Self {
+        self.uploads = uploads::UploadSandbox::new(config);
+        self
+    }
+
+    /// A temporary file in the upload spool directory, for an upload on its
+    /// way in (the front doors stream a request body into it).
+    pub fn spool_file(&self) -> ServiceResult<tempfile::NamedTempFile> {
+        self.uploads.spool_file()
     }
 
     /// The same service with another bound on concurrent password hashing.

@@ -72,14 +72,13 @@ fn from_row(r: &AnyRow) -> Result<ImportRecord, sqlx::Error> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A new import, without its file: its parts follow ([`insert_import_part`]).
 pub async fn insert_import(
     conn: &mut Conn,
     org_id: i64,
     file_name: &str,
     detected: &serde_json::Value,
     mapping: &serde_json::Value,
-    data: &[u8],
     created_by: &str,
     now: i64,
 ) -> StoreResult<i64> {
@@ -95,15 +94,75 @@ pub async fn insert_import(
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    for (part, bytes) in data.chunks(FILE_PART_BYTES).enumerate() {
-        sqlx::query("INSERT INTO import_file_parts (import_id, part, data) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(part as i64)
-            .bind(bytes.to_vec())
-            .execute(&mut *conn)
-            .await?;
-    }
     Ok(id)
+}
+
+/// What an import keeps of its upload, each in parts of [`FILE_PART_BYTES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportPart {
+    /// The file as uploaded: read again (in the sandbox) only to choose another sheet.
+    File,
+    /// The normalized table the upload sandbox made of it: what every
+    /// preview, plan and report reads.
+    Table,
+}
+
+impl ImportPart {
+    fn table(self) -> &'static str {
+        match self {
+            Self::File => "import_file_parts",
+            Self::Table => "import_table_parts",
+        }
+    }
+}
+
+pub async fn insert_import_part(
+    conn: &mut Conn,
+    kind: ImportPart,
+    import_id: i64,
+    part: i64,
+    data: &[u8],
+) -> StoreResult<()> {
+    sqlx::query(&format!(
+        "INSERT INTO {} (import_id, part, data) VALUES ($1, $2, $3)",
+        kind.table()
+    ))
+    .bind(import_id)
+    .bind(part)
+    .bind(data.to_vec())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_import_parts(conn: &mut Conn, kind: ImportPart, import_id: i64) -> StoreResult<()> {
+    sqlx::query(&format!("DELETE FROM {} WHERE import_id = $1", kind.table()))
+        .bind(import_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// One part, or `None` past the last.
+pub async fn import_part(conn: &mut Conn, kind: ImportPart, import_id: i64, part: i64) -> StoreResult<Option<Vec<u8>>> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT data FROM {} WHERE import_id = $1 AND part = $2",
+        kind.table()
+    ))
+    .bind(import_id)
+    .bind(part)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// How many parts an import holds of `kind`.
+pub async fn import_part_count(conn: &mut Conn, kind: ImportPart, import_id: i64) -> StoreResult<i64> {
+    Ok(
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {} WHERE import_id = $1", kind.table()))
+            .bind(import_id)
+            .fetch_one(conn)
+            .await?,
+    )
 }
 
 pub async fn import_by_id(conn: &mut Conn, org_id: i64, id: i64) -> StoreResult<Option<ImportRecord>> {
@@ -128,35 +187,10 @@ pub async fn list_imports(conn: &mut Conn, org_id: i64, limit: i64) -> StoreResu
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
-/// Uploaded files are stored in parts of this size: a driver copies a value
-/// several times on its way, so one part is what it costs, not the file.
-const FILE_PART_BYTES: usize = 1024 * 1024;
-
-/// The uploaded file, put together from its parts.
-pub async fn import_file(conn: &mut Conn, import_id: i64) -> StoreResult<Vec<u8>> {
-    let size: i64 =
-        sqlx::query_scalar("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM import_file_parts WHERE import_id = $1")
-            .bind(import_id)
-            .fetch_one(&mut *conn)
-            .await?;
-    let mut out = Vec::with_capacity(size.max(0) as usize);
-    for part in 0i64.. {
-        let bytes: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT data FROM import_file_parts WHERE import_id = $1 AND part = $2")
-                .bind(import_id)
-                .bind(part)
-                .fetch_optional(&mut *conn)
-                .await?;
-        match bytes {
-            Some(bytes) => out.extend_from_slice(&bytes),
-            None => break,
-        }
-    }
-    if out.is_empty() {
-        return Err(sqlx::Error::RowNotFound.into());
-    }
-    Ok(out)
-}
+/// Uploads and their tables are stored in parts of this size: a driver
+/// copies a value several times on its way, so one part is what it costs,
+/// not the file.
+pub const FILE_PART_BYTES: usize = 1024 * 1024;
 
 pub async fn set_import_mapping(conn: &mut Conn, org_id: i64, id: i64, mapping: &serde_json::Value) -> StoreResult<()> {
     sqlx::query("UPDATE imports SET mapping = $3 WHERE org_id = $1 AND id = $2")

@@ -37,6 +37,10 @@ const SQLITE: &[Migration] = &[
         version: 7,
         sql: include_str!("../migrations/sqlite/0007_import_file_parts.sql"),
     },
+    Migration {
+        version: 9,
+        sql: include_str!("../migrations/sqlite/0009_upload_sandbox_and_token_owners.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -71,6 +75,10 @@ const POSTGRES: &[Migration] = &[
     Migration {
         version: 8,
         sql: include_str!("../migrations/postgres/0008_fewer_foreign_keys.sql"),
+    },
+    Migration {
+        version: 9,
+        sql: include_str!("../migrations/postgres/0009_upload_sandbox_and_token_owners.sql"),
     },
 ];
 

@@ -12,7 +12,7 @@ use roster_store::{job_by_id, JobRecord};
 use crate::helpers::TestDb;
 
 async fn service(db: &TestDb) -> Service {
-    Service::new(db.store().await)
+    Service::new(db.store().await).with_upload_sandbox(crate::helpers::sandbox())
 }
 
 async fn enqueue(svc: &Service, kind: &str) -> i64 {
@@ -93,7 +93,8 @@ async fn a_job_whose_worker_died_is_claimed_again_after_its_lease_expires() {
             .build()
             .unwrap();
         rt.block_on(async move {
-            let svc = Service::new(roster_store::Store::connect(&url).await.unwrap());
+            let svc = Service::new(roster_store::Store::connect(&url).await.unwrap())
+                .with_upload_sandbox(crate::helpers::sandbox());
             let mut dying = Worker::new(svc).with_lease(Duration::from_millis(1000));
             dying.register(
                 "slow",

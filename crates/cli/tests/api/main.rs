@@ -26,3 +26,4 @@ mod permissions;
 mod teams;
 mod tenancy;
 mod upgrade;
+mod upload_sandbox;

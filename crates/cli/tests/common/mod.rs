@@ -159,6 +159,15 @@ impl Response {
     }
 }
 
+/// The upload sandbox as `roster serve` runs it, with this build's binary
+/// as the reader (a test's own executable is the test harness).
+pub fn sandbox() -> roster_service::SandboxConfig {
+    roster_service::SandboxConfig {
+        program: Some(env!("CARGO_BIN_EXE_roster").into()),
+        ..Default::default()
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_at(None).await
 }
@@ -180,8 +189,22 @@ pub async fn spawn_configured(
     hasher: Option<roster_service::PasswordHasher>,
     configure: impl FnOnce(&mut roster_http::HttpConfig),
 ) -> TestApp {
+    spawn_full(base_url, hasher, configure, sandbox()).await
+}
+
+/// An application that reads uploads under these limits.
+pub async fn spawn_sandboxed(limits: roster_service::SandboxConfig) -> TestApp {
+    spawn_full(None, None, |_| {}, limits).await
+}
+
+async fn spawn_full(
+    base_url: Option<&str>,
+    hasher: Option<roster_service::PasswordHasher>,
+    configure: impl FnOnce(&mut roster_http::HttpConfig),
+    limits: roster_service::SandboxConfig,
+) -> TestApp {
     let db = TestDb::new().await;
-    let mut service = Service::new(db.store().await);
+    let mut service = Service::new(db.store().await).with_upload_sandbox(limits);
     if let Some(hasher) = hasher {
         service = service.with_password_hasher(hasher);
     }

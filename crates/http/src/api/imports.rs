@@ -1,7 +1,7 @@
 //! Imports: upload a CSV file, read and change its mapping, preview, apply
 //! (a background job), report, undo.
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
@@ -17,16 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{ApiJson, ApiQuery, Authed, Endpoint, Ids};
 use crate::{ApiError, AppState};
 
-/// Uploads are bounded; the organization's row limit applies on top.
-pub const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024;
-
-/// What an admin is told of a file over [`MAX_UPLOAD_BYTES`].
-pub fn upload_too_large_message() -> String {
-    format!(
-        "the file is larger than {} MB, the most one upload may be: split it into smaller files (a workbook saved as CSV is also much smaller)",
-        MAX_UPLOAD_BYTES / (1024 * 1024)
-    )
-}
+use crate::files::{spool_upload, upload_too_large_message, UploadError, MAX_UPLOAD_BYTES};
 
 pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
@@ -171,24 +162,26 @@ async fn upload(
     State(s): State<AppState>,
     Authed(actor): Authed,
     Query(q): Query<UploadQuery>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    body: Body,
 ) -> Result<axum::response::Response, ApiError> {
-    let body = match body {
-        Ok(body) => body,
+    let can = s.service.authorize(&actor).await?;
+    // The body goes to a spool file as it arrives; the sandbox reads it there.
+    let upload = match spool_upload(&s.service, body.into_data_stream()).await {
+        Ok(upload) => upload,
         // Said like every other API error, not as the framework's plain text.
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+        Err(UploadError::TooLarge) => {
             let error = serde_json::json!({"error": {
                 "code": "file_too_large", "field": "file", "message": upload_too_large_message(),
             }});
             return Ok((StatusCode::PAYLOAD_TOO_LARGE, Json(error)).into_response());
         }
-        Err(e) => return Err(crate::error::bad_request("file", "unreadable_upload", e.body_text())),
+        Err(UploadError::Body(why)) => return Err(crate::error::bad_request("file", "unreadable_upload", why)),
+        Err(UploadError::Service(e)) => return Err(e.into()),
     };
-    let can = s.service.authorize(&actor).await?;
     let name = q.file_name.unwrap_or_else(|| "upload.csv".into());
     let import = s
         .service
-        .create_import(can, &name, body.to_vec(), q.sheet.as_deref())
+        .create_import(can, &name, upload.path(), q.sheet.as_deref())
         .await?;
     Ok((StatusCode::CREATED, Json(import)).into_response())
 }
@@ -377,15 +370,20 @@ async fn report_as(
     id: i64,
     request: ReportRequest,
 ) -> Result<impl IntoResponse, ApiError> {
-    let bytes = s
+    let file = s
         .service
         .import_report(s.service.authorize(actor).await?, id, request)
         .await?;
-    Ok(download(id, request, bytes))
+    download(id, request, file)
 }
 
-/// A report as a download, under a generated name (RFC 6266), never the uploaded one.
-pub fn download(id: i64, request: ReportRequest, bytes: Vec<u8>) -> impl IntoResponse {
+/// A report as a download, under a generated name (RFC 6266), never the
+/// uploaded one; streamed from its spool file.
+pub fn download(
+    id: i64,
+    request: ReportRequest,
+    file: roster_service::Spooled,
+) -> Result<axum::response::Response, ApiError> {
     let (ext, content_type) = match request.format {
         ReportFormat::Csv => ("csv", "text/csv; charset=utf-8"),
         ReportFormat::Xlsx => (
@@ -395,13 +393,18 @@ pub fn download(id: i64, request: ReportRequest, bytes: Vec<u8>) -> impl IntoRes
     };
     let what = if request.failed_only { "failed-rows" } else { "report" };
     let disposition = format!("attachment; filename=\"import-{id}-{what}.{ext}\"");
-    (
+    let internal = |e: std::io::Error| ApiError::from(roster_service::ServiceError::Internal(Box::new(e)));
+    let length = file.len().map_err(internal)?;
+    let body = crate::files::stream_spooled(file).map_err(internal)?;
+    Ok((
         [
             (CONTENT_TYPE, content_type.to_owned()),
             (CONTENT_DISPOSITION, disposition),
+            (axum::http::header::CONTENT_LENGTH, length.to_string()),
         ],
-        bytes,
+        body,
     )
+        .into_response())
 }
 
 async fn undo(

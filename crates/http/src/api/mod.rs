@@ -13,7 +13,7 @@ use axum::routing::MethodRouter;
 use axum::Router;
 
 pub use extract::{ApiJson, ApiQuery, Authed, Ids};
-pub use imports::{download, upload_too_large_message, MAX_UPLOAD_BYTES};
+pub use imports::download;
 
 use crate::AppState;
 

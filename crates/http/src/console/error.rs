@@ -14,7 +14,8 @@ pub enum ConsoleError {
     Csrf,
     BadRequest,
     TooMany,
-    Busy,
+    /// Roster is busy (a long write, too many uploads): what, and try again.
+    Busy(String),
     Service(ServiceError),
 }
 
@@ -25,7 +26,10 @@ impl From<ServiceError> for ConsoleError {
             ServiceError::NotFound(_) => ConsoleError::NotFound,
             ServiceError::MissingPermission(m) | ServiceError::Forbidden(m) => ConsoleError::Forbidden(m),
             ServiceError::RateLimited => ConsoleError::TooMany,
-            ServiceError::Busy => ConsoleError::Busy,
+            ServiceError::Busy => ConsoleError::Busy(
+                "Roster is busy writing a large change, such as an import, and nothing was changed. Go back and send the form again in a moment.".into(),
+            ),
+            ServiceError::Overloaded(m) => ConsoleError::Busy(format!("{m}.")),
             other => ConsoleError::Service(other),
         }
     }
@@ -51,11 +55,7 @@ impl IntoResponse for ConsoleError {
             ),
             ConsoleError::BadRequest => (StatusCode::BAD_REQUEST, "Bad request", "The form could not be read.".into()),
             ConsoleError::TooMany => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts", "Wait a few minutes and try again.".into()),
-            ConsoleError::Busy => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Busy, try again",
-                "Roster is busy writing a large change, such as an import, and nothing was changed. Go back and send the form again in a moment.".into(),
-            ),
+            ConsoleError::Busy(m) => (StatusCode::SERVICE_UNAVAILABLE, "Busy, try again", m),
             ConsoleError::Service(err) => {
                 let status = crate::error::status_of(&err);
                 if status.is_server_error() {

@@ -31,7 +31,10 @@ pub fn routes() -> Router<AppState> {
         .route("/o/{slug}/imports/{id}/undo", post(undo))
         .route("/o/{slug}/imports/{id}/report.csv", get(report_csv))
         .route("/o/{slug}/imports/{id}/report.xlsx", get(report_xlsx))
-        .layer(axum::extract::DefaultBodyLimit::max(crate::api::MAX_UPLOAD_BYTES))
+        // The file itself is counted as it is spooled (`files::spool_upload`); the form around it is small.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::files::MAX_UPLOAD_BYTES + 1024 * 1024,
+        ))
 }
 
 #[derive(Template)]
@@ -62,8 +65,8 @@ async fn history(State(state): State<AppState>, member: Member) -> Result<Respon
 struct Upload {
     member: Member,
     file_name: String,
-    /// The file, or `None` when it was over the upload limit.
-    bytes: Option<Vec<u8>>,
+    /// The file in its spool file, or `None` when it was over the upload limit.
+    file: Option<tempfile::NamedTempFile>,
 }
 
 impl FromRequest<AppState> for Upload {
@@ -77,7 +80,8 @@ impl FromRequest<AppState> for Upload {
         let mut multipart = Multipart::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(|_| ConsoleError::BadRequest)?;
-        let (mut csrf, mut file_name, mut bytes) = (String::new(), String::new(), Some(Vec::new()));
+        let (mut csrf, mut file_name, mut file) = (String::new(), String::new(), None);
+        let mut too_big = false;
         // The form sends its CSRF token before the file, so a file over the
         // limit is known to come from the admin's own page.
         let too_large = |e: &axum::extract::multipart::MultipartError| e.status() == StatusCode::PAYLOAD_TOO_LARGE;
@@ -86,7 +90,7 @@ impl FromRequest<AppState> for Upload {
                 Ok(Some(field)) => field,
                 Ok(None) => break,
                 Err(e) if too_large(&e) => {
-                    bytes = None;
+                    too_big = true;
                     break;
                 }
                 Err(_) => return Err(ConsoleError::BadRequest),
@@ -95,31 +99,38 @@ impl FromRequest<AppState> for Upload {
                 Some("csrf") => csrf = field.text().await.map_err(|_| ConsoleError::BadRequest)?,
                 Some("file") => {
                     file_name = field.file_name().unwrap_or("upload").to_owned();
-                    match field.bytes().await {
-                        Ok(read) => bytes = Some(read.to_vec()),
-                        Err(e) if too_large(&e) => {
-                            bytes = None;
+                    // The file goes to a spool file as it arrives.
+                    match crate::files::spool_upload(&state.service, field).await {
+                        Ok(spooled) => file = Some(spooled),
+                        Err(crate::files::UploadError::TooLarge) => {
+                            too_big = true;
                             break;
                         }
-                        Err(_) => return Err(ConsoleError::BadRequest),
+                        Err(crate::files::UploadError::Body(_)) => return Err(ConsoleError::BadRequest),
+                        Err(crate::files::UploadError::Service(e)) => return Err(e.into()),
                     }
                 }
                 _ => {}
             }
         }
         check_csrf_value(&member.session, &csrf)?;
+        if too_big {
+            file = None;
+        } else if file.is_none() {
+            return Err(ConsoleError::BadRequest);
+        }
         Ok(Upload {
             member,
             file_name,
-            bytes,
+            file,
         })
     }
 }
 
 async fn upload(State(state): State<AppState>, upload: Upload) -> Result<Response, ConsoleError> {
     let svc = &state.service;
-    let Some(bytes) = upload.bytes else {
-        let message = crate::api::upload_too_large_message();
+    let Some(file) = upload.file else {
+        let message = crate::files::upload_too_large_message();
         let error = match upload.file_name.as_str() {
             "" => message,
             name => format!("{name}: {message}"),
@@ -132,7 +143,7 @@ async fn upload(State(state): State<AppState>, upload: Upload) -> Result<Respons
         .create_import(
             svc.authorize(&upload.member.actor).await?,
             &upload.file_name,
-            bytes,
+            file.path(),
             None,
         )
         .await
@@ -492,8 +503,8 @@ async fn report(
         options: ImportOptions::default(),
         failed_only: query.as_deref() == Some("errors=1"),
     };
-    let bytes = svc
+    let file = svc
         .import_report(svc.authorize(&member.actor).await?, id, request)
         .await?;
-    Ok(crate::api::download(id, request, bytes).into_response())
+    crate::api::download(id, request, file).map_err(|e| ConsoleError::Service(e.error))
 }

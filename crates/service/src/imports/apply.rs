@@ -54,6 +54,9 @@ impl Service {
         if !actor.permissions.contains(roster_domain::Permission::Import) {
             return self.fail_import(id, "the importer may no longer import").await;
         }
+        // An import uploaded before tables were stored gets its table now,
+        // before the write transaction (on SQLite it would wait for itself).
+        self.ensure_table_of(org_id, id).await.map_err(|e| e.to_string())?;
         match self.apply_in_tx(ctx, &actor, id).await {
             Ok(summary) => Ok(summary.to_string()),
             Err(ServiceError::Invalid(e)) => self.fail_import(id, &e.message).await,

@@ -6,15 +6,13 @@
 
 use std::collections::HashMap;
 
-use roster_bulk::{
-    auto_map, detect, read_table, scan_rows, validate_row, Detected, FieldDef, ImportedMember, RowError, Table,
-};
+use roster_bulk::{auto_map, validate_row, Detected, FieldDef, ImportedMember, RowError};
 pub use roster_bulk::{ColumnMapping, Mapping, Target, TextEncoding};
 use roster_domain::{now_millis, CustomFieldKind, MemberStatus, Role};
 use roster_store::{
-    custom_fields, import_by_id, import_file, import_rows, insert_import, list_imports, member_by_id, org_by_id,
-    set_import_detected, set_import_mapping, set_import_state, team_by_key, Conn, ImportRecord, ImportRowRecord,
-    MemberFields, MemberRecord,
+    custom_fields, import_by_id, import_rows, insert_import, list_imports, member_by_id, org_by_id,
+    set_import_detected, set_import_mapping, set_import_state, team_by_key, Conn, ImportPart, ImportRecord,
+    ImportRowRecord, MemberFields, MemberRecord,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -225,37 +223,18 @@ fn row_error(line: u64, column: &str, field: &str, code: &str, message: String) 
     }
 }
 
-/// The sheet asked for, checked to be asked of a workbook.
-fn sheet_of_workbook(detected: &Detected, sheet: Option<&str>) -> ServiceResult<Option<String>> {
-    match sheet {
-        Some(_) if detected.format != roster_bulk::FileFormat::Xlsx => Err(roster_domain::InvalidInput::new(
-            "sheet",
-            "not_a_workbook",
-            "only an Excel workbook has sheets; this file is CSV",
-        )
-        .into()),
-        _ => Ok(sheet.map(str::to_owned)),
-    }
+/// The upload's header mapped by name to fields and the organization's
+/// custom fields.
+async fn map_header(conn: &mut Conn, org_id: i64, headers: &[String]) -> ServiceResult<Mapping> {
+    let keys: Vec<String> = custom_fields(conn, org_id).await?.into_iter().map(|f| f.key).collect();
+    Ok(auto_map(headers, &keys))
 }
 
-/// Reads the file once through, from `detected.sheet` for a workbook: its
-/// header, mapped by name to fields and the organization's custom fields,
-/// and the rows counted (a file over the row limit is refused here, naming
-/// it) without holding them.
-async fn read_header(
-    conn: &mut Conn,
-    org_id: i64,
-    bytes: &[u8],
-    mut detected: Detected,
-) -> ServiceResult<(Detected, Mapping, usize)> {
+async fn row_limit(conn: &mut Conn, org_id: i64) -> ServiceResult<usize> {
     let org = org_by_id(conn, org_id)
         .await?
         .ok_or(ServiceError::NotFound("organization"))?;
-    let scanned = scan_rows(bytes, &detected, org.import_row_limit as usize, |_, _| {}).map_err(file_error)?;
-    detected.sheet = scanned.sheet;
-    detected.sheets = scanned.sheets;
-    let keys: Vec<String> = custom_fields(conn, org_id).await?.into_iter().map(|f| f.key).collect();
-    Ok((detected, auto_map(&scanned.headers, &keys), scanned.rows))
+    Ok(usize::try_from(org.import_row_limit).unwrap_or(usize::MAX))
 }
 
 /// An import whose mapping and options may still change: uploaded, not applied.
@@ -279,22 +258,26 @@ async fn editable_import(conn: &mut Conn, org_id: i64, id: i64) -> ServiceResult
 }
 
 impl Service {
-    /// Stores an uploaded file after checking what it is; maps its columns
-    /// by header. A workbook is read from `sheet`, or from its first sheet
-    /// with cells. A file that is no importable table is refused whole.
+    /// Stores an uploaded file after reading it in the upload sandbox:
+    /// what it is, its normalized table, its columns mapped by header. A
+    /// workbook is read from `sheet`, or from its first sheet with cells. A
+    /// file that is no importable table, or cannot be read within the
+    /// sandbox's limits, is refused whole and nothing is stored.
     #[tracing::instrument(skip_all, fields(org = can.actor().org_id))]
     pub async fn create_import(
         &self,
         can: Can<'_, Import>,
         file_name: &str,
-        bytes: Vec<u8>,
+        upload: &std::path::Path,
         sheet: Option<&str>,
     ) -> ServiceResult<ImportRecord> {
         let actor = can.actor();
         let mut conn = self.store().conn().await?;
-        let mut detected = detect(&bytes).map_err(file_error)?;
-        detected.sheet = sheet_of_workbook(&detected, sheet)?;
-        let (detected, mapping, rows) = read_header(&mut conn, actor.org_id, &bytes, detected).await?;
+        let limit = row_limit(&mut conn, actor.org_id).await?;
+        drop(conn);
+        let read = self.uploads.normalize(upload, sheet, limit).await?;
+        let mut conn = self.store().conn().await?;
+        let mapping = map_header(&mut conn, actor.org_id, &read.summary.headers).await?;
         drop(conn);
         // The name is shown, never used as a path.
         let file_name = roster_domain::SingleLine::parse("file_name", file_name, 200)
@@ -305,25 +288,75 @@ impl Service {
             &mut tx,
             actor.org_id,
             &file_name,
-            &json!(detected),
+            &json!(read.summary.detected),
             &json!(mapping),
-            &bytes,
             &actor.label,
             now_millis(),
         )
         .await?;
+        store_parts(&mut tx, ImportPart::File, id, upload).await?;
+        store_parts(&mut tx, ImportPart::Table, id, read.table.path()).await?;
         record(
             &mut tx,
             actor,
             "import.upload",
             "import",
             id,
-            json!({"file_name": file_name, "rows": rows}),
+            json!({"file_name": file_name, "rows": read.summary.rows}),
         )
         .await?;
         let import = import_in_org(&mut tx, actor.org_id, id).await?;
         tx.commit().await?;
         Ok(import)
+    }
+
+    /// Makes the normalized table of an import uploaded before tables were
+    /// stored, from its file, in the sandbox.
+    pub(super) async fn ensure_import_table(&self, import: &ImportRecord, detected: &Detected) -> ServiceResult<()> {
+        let mut conn = self.store().conn().await?;
+        if roster_store::import_part_count(&mut conn, ImportPart::Table, import.id).await? > 0 {
+            return Ok(());
+        }
+        let upload = self.spool_import_file(&mut conn, import.id).await?;
+        drop(conn);
+        let read = self
+            .uploads
+            .normalize(upload.path(), detected.sheet.as_deref(), usize::MAX)
+            .await?;
+        let mut tx = self.store().begin().await?;
+        if roster_store::import_part_count(&mut tx, ImportPart::Table, import.id).await? == 0 {
+            store_parts(&mut tx, ImportPart::Table, import.id, read.table.path()).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn ensure_table_of(&self, org_id: i64, id: i64) -> ServiceResult<()> {
+        let mut conn = self.store().conn().await?;
+        let import = import_in_org(&mut conn, org_id, id).await?;
+        drop(conn);
+        let detected: Detected = serde_json::from_value(import.detected.clone())
+            .map_err(|e| ServiceError::Internal(format!("the import's detected format is unreadable: {e}").into()))?;
+        self.ensure_import_table(&import, &detected).await
+    }
+
+    /// The import's uploaded file, copied part by part to a spool file.
+    async fn spool_import_file(&self, conn: &mut Conn, import_id: i64) -> ServiceResult<tempfile::NamedTempFile> {
+        use tokio::io::AsyncWriteExt;
+        let spool = self.uploads.spool_file()?;
+        let mut file = tokio::fs::File::from_std(spool.reopen().map_err(|e| ServiceError::Internal(Box::new(e)))?);
+        for part in 0i64.. {
+            match roster_store::import_part(conn, ImportPart::File, import_id, part).await? {
+                Some(bytes) => file
+                    .write_all(&bytes)
+                    .await
+                    .map_err(|e| ServiceError::Internal(Box::new(e)))?,
+                None if part == 0 => return Err(ServiceError::Internal("the import's file is missing".into())),
+                None => break,
+            }
+        }
+        file.flush().await.map_err(|e| ServiceError::Internal(Box::new(e)))?;
+        Ok(spool)
     }
 
     pub async fn import(&self, can: Can<'_, Import>, id: i64) -> ServiceResult<ImportRecord> {
@@ -348,22 +381,33 @@ impl Service {
         Ok(list_imports(&mut conn, can.actor().org_id, 100).await?)
     }
 
-    /// Reads the import's workbook from another of its sheets: the columns
-    /// are mapped afresh from that sheet's header.
+    /// Reads the import's workbook from another of its sheets (in the
+    /// sandbox): the columns are mapped afresh from that sheet's header.
     pub async fn choose_import_sheet(&self, can: Can<'_, Import>, id: i64, sheet: &str) -> ServiceResult<ImportRecord> {
         let actor = can.actor();
         // The file is read outside the transaction: on SQLite a write
         // transaction would hold every other writer off for as long.
         let mut conn = self.store().conn().await?;
         editable_import(&mut conn, actor.org_id, id).await?;
-        let bytes = import_file(&mut conn, id).await?;
-        let mut detected = detect(&bytes).map_err(file_error)?;
-        detected.sheet = sheet_of_workbook(&detected, Some(sheet))?;
-        let (detected, mapping, _) = read_header(&mut conn, actor.org_id, &bytes, detected).await?;
+        let limit = row_limit(&mut conn, actor.org_id).await?;
+        let upload = self.spool_import_file(&mut conn, id).await?;
+        drop(conn);
+        let read = self.uploads.normalize(upload.path(), Some(sheet), limit).await?;
+        let mut conn = self.store().conn().await?;
+        let mapping = map_header(&mut conn, actor.org_id, &read.summary.headers).await?;
         drop(conn);
         let mut tx = self.store().begin().await?;
         let import = editable_import(&mut tx, actor.org_id, id).await?;
-        set_import_detected(&mut tx, actor.org_id, id, &json!(detected), &json!(mapping)).await?;
+        set_import_detected(
+            &mut tx,
+            actor.org_id,
+            id,
+            &json!(read.summary.detected),
+            &json!(mapping),
+        )
+        .await?;
+        roster_store::delete_import_parts(&mut tx, ImportPart::Table, id).await?;
+        store_parts(&mut tx, ImportPart::Table, id, read.table.path()).await?;
         record(
             &mut tx,
             actor,
@@ -538,13 +582,11 @@ impl Service {
             }));
             planning.done.store(previews.len(), Ordering::Relaxed);
         }
-        let scanned = stream.finish().await?;
-        let mut detected = source.detected.clone();
-        detected.sheet = scanned.sheet;
+        stream.finish().await?;
         Ok(Arc::new(PlanSnapshot {
             previews,
             seats,
-            detected,
+            detected: source.detected.clone(),
             mapping: planner.mapping().clone(),
             planned_at,
         }))
@@ -661,6 +703,36 @@ fn summarize(
             previous_offset: (wanted.offset > 0).then(|| wanted.offset.saturating_sub(limit)),
         },
     })
+}
+
+/// Copies a file into the import's parts of `kind`, a part at a time.
+async fn store_parts(conn: &mut Conn, kind: ImportPart, import_id: i64, path: &std::path::Path) -> ServiceResult<()> {
+    use tokio::io::AsyncReadExt;
+    let mut file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+    let mut buf = vec![0u8; roster_store::FILE_PART_BYTES];
+    for part in 0i64.. {
+        let mut filled = 0;
+        while filled < buf.len() {
+            let n = file
+                .read(&mut buf[filled..])
+                .await
+                .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        if filled == 0 {
+            break;
+        }
+        roster_store::insert_import_part(conn, kind, import_id, part, &buf[..filled]).await?;
+        if filled < buf.len() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 pub fn register_jobs(worker: &mut Worker, service: Service) {

@@ -121,7 +121,12 @@ impl<'a> Planner<'a> {
         let org = org_by_id(conn, actor.org_id)
             .await?
             .ok_or(ServiceError::NotFound("organization"))?;
-        let source = Source::load(conn, import, org.import_row_limit as usize).await?;
+        let source = Source::load(
+            service,
+            import,
+            usize::try_from(org.import_row_limit).unwrap_or(usize::MAX),
+        )
+        .await?;
         let mapping: Mapping =
             serde_json::from_value(import.mapping.clone()).map_err(|e| ServiceError::Internal(Box::new(e)))?;
         let defs: Vec<FieldDef> = custom_fields(conn, actor.org_id)

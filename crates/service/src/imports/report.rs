@@ -2,14 +2,16 @@
 
 use super::source::Source;
 use super::*;
+use crate::Spooled;
 
 impl Service {
     /// The per-row report: the uploaded columns plus status and reason, as
     /// CSV or as an Excel workbook, of every row or of the rows with errors
     /// only. Before the import is applied the report is its preview,
     /// planned with the request's options — the same options as the preview
-    /// it goes with; once applied, it is what the job did.
-    pub async fn import_report(&self, can: Can<'_, Import>, id: i64, request: ReportRequest) -> ServiceResult<Vec<u8>> {
+    /// it goes with; once applied, it is what the job did. Written row by
+    /// row from the stored table to a spool file, which the caller streams.
+    pub async fn import_report(&self, can: Can<'_, Import>, id: i64, request: ReportRequest) -> ServiceResult<Spooled> {
         let ReportRequest {
             format,
             options,
@@ -19,48 +21,51 @@ impl Service {
         let mut conn = self.store().conn().await?;
         let import = import_in_org(&mut conn, actor.org_id, id).await?;
         let applied = import_rows(&mut conn, id).await?;
-        let (mut table, outcomes): (Table, HashMap<u64, (String, String)>) = if applied.is_empty() {
+        let outcomes: HashMap<u64, (String, String)> = if applied.is_empty() {
             // Not applied yet: the report is the preview.
             let plan = self.plan_all(&mut conn, actor, &import, options).await?;
-            let outcomes = plan
-                .previews
+            plan.previews
                 .iter()
                 .map(|(p, reason)| (p.line, (p.action.to_owned(), reason.clone())))
-                .collect();
-            let table = Source::load(&mut conn, &import, usize::MAX).await?.read_table()?;
-            (table, outcomes)
+                .collect()
         } else {
-            let table = Source::load(&mut conn, &import, usize::MAX).await?.read_table()?;
-            (
-                table,
-                applied
-                    .into_iter()
-                    .map(|r| (r.line as u64, (r.action, r.reason)))
-                    .collect(),
-            )
+            applied
+                .into_iter()
+                .map(|r| (r.line as u64, (r.action, r.reason)))
+                .collect()
         };
-        if failed_only {
-            table
-                .rows
-                .retain(|(line, _)| outcomes.get(line).is_some_and(|(action, _)| action == "error"));
-        }
-        let outcome = |line: u64| {
-            outcomes
-                .get(&line)
-                .cloned()
-                .unwrap_or_else(|| ("unknown".into(), String::new()))
-        };
-        match format {
-            ReportFormat::Csv => {
-                let mut out = Vec::new();
-                roster_bulk::write_report_csv(&mut out, &table, report_delimiter(&import), outcome)
-                    .map_err(|e| ServiceError::Internal(Box::new(e)))?;
-                Ok(out)
+        drop(conn);
+        let source = Source::load(self, &import, usize::MAX).await?;
+        let spool = self.uploads.spool_file()?;
+        let out = spool.reopen().map_err(|e| ServiceError::Internal(Box::new(e)))?;
+        let delimiter = report_delimiter(&source.detected);
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let table = source.open(runtime)?;
+            let headers = table.headers().to_vec();
+            let outcome = |line: u64| {
+                outcomes
+                    .get(&line)
+                    .cloned()
+                    .unwrap_or_else(|| ("unknown".into(), String::new()))
+            };
+            let rows = table.filter(|row| {
+                !failed_only
+                    || row.as_ref().map_or(true, |r| {
+                        outcomes.get(&r.line).is_some_and(|(action, _)| action == "error")
+                    })
+            });
+            let out = std::io::BufWriter::new(out);
+            match format {
+                ReportFormat::Csv => roster_bulk::write_report_csv(out, &headers, rows, delimiter, outcome)
+                    .map_err(|e| ServiceError::Internal(Box::new(e))),
+                ReportFormat::Xlsx => roster_bulk::write_report_xlsx(out, &headers, rows, outcome)
+                    .map_err(|e| ServiceError::Internal(Box::new(e))),
             }
-            ReportFormat::Xlsx => {
-                roster_bulk::write_report_xlsx(&table, outcome).map_err(|e| ServiceError::Internal(Box::new(e)))
-            }
-        }
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(Box::new(e)))??;
+        Ok(Spooled::new(spool))
     }
 
     /// The first `limit` rows that applying the import did not take, with
@@ -187,11 +192,9 @@ fn fields_from_json(v: &serde_json::Value) -> Option<MemberFields> {
 
 /// The uploaded file's delimiter, for a report that opens the way the file
 /// did; a comma for workbooks.
-fn report_delimiter(import: &ImportRecord) -> u8 {
-    match import.detected["delimiter"].as_str() {
-        Some(";") => b';',
-        Some("\t") => b'\t',
-        Some("|") => b'|',
+fn report_delimiter(detected: &Detected) -> u8 {
+    match detected.delimiter {
+        Some(c @ (';' | '\t' | '|')) => c as u8,
         _ => b',',
     }
 }

@@ -1,13 +1,17 @@
-//! The stored file as a stream of row chunks. Parsing runs on a blocking
-//! thread and hands chunks over a small channel, so it goes on beside the
-//! database work and no import ever holds the whole table: a million-row
-//! file costs a few chunks of memory, not a million rows of it.
+//! The stored import as a stream of row chunks. What is read is the
+//! normalized table the upload sandbox made of the file (never the upload
+//! itself), part by part from the database, on a blocking thread that hands
+//! chunks over a small channel: parsing goes on beside the database work,
+//! and no import ever holds the whole table — a million-row file costs a
+//! few chunks of memory and one part of the table, not a million rows.
 
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::io::Read;
 
-use roster_bulk::{scan_rows, Scanned};
+use roster_bulk::{DamagedTable, NormalReader, NormalRow};
 use roster_domain::{Email, SingleLine};
+use roster_store::{ImportPart, Store};
+use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -28,31 +32,86 @@ pub(super) struct ParsedRow {
 
 pub(super) type Rows = Vec<ParsedRow>;
 
-/// An uploaded file and how to read it.
+/// A stored import's table, and how it was read from the upload.
 #[derive(Clone)]
 pub(super) struct Source {
-    bytes: Arc<Vec<u8>>,
+    store: Store,
+    import_id: i64,
     pub(super) detected: Detected,
     row_limit: usize,
 }
 
+/// The stored table's parts as one stream of bytes, fetched one part at a
+/// time. Used only on blocking threads (it waits for the database there).
+pub(super) struct StoredTable {
+    store: Store,
+    import_id: i64,
+    runtime: Handle,
+    part: i64,
+    current: std::io::Cursor<Vec<u8>>,
+}
+
+impl Read for StoredTable {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let n = self.current.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            let (store, import_id, part) = (self.store.clone(), self.import_id, self.part);
+            let next = self.runtime.block_on(async move {
+                let mut conn = store.conn().await?;
+                roster_store::import_part(&mut conn, ImportPart::Table, import_id, part).await
+            });
+            match next.map_err(std::io::Error::other)? {
+                Some(bytes) => {
+                    self.part += 1;
+                    self.current = std::io::Cursor::new(bytes);
+                }
+                None => return Ok(0),
+            }
+        }
+    }
+}
+
+/// A stored import's rows as the server reads them.
+pub(super) type TableReader = NormalReader<StoredTable>;
+
+/// A damaged stored table is Roster's fault, said loudly, never the upload's.
+pub(super) fn damaged(e: DamagedTable) -> ServiceError {
+    ServiceError::Internal(Box::new(e))
+}
+
+/// Why the sandbox could not read a row, as the row's error.
+pub(super) fn unreadable_row(line: u64, problem: String) -> RowError {
+    row_error(line, "", "row", "unreadable_row", problem)
+}
+
 impl Source {
-    pub(super) async fn load(conn: &mut Conn, import: &ImportRecord, row_limit: usize) -> ServiceResult<Self> {
-        let bytes = import_file(conn, import.id).await?;
-        let mut detected = detect(&bytes).map_err(file_error)?;
-        // The sheet chosen (the first non-empty one, or the admin's).
-        detected.sheet = import.detected["sheet"].as_str().map(str::to_owned);
-        detected.sheets = serde_json::from_value(import.detected["sheets"].clone()).unwrap_or_default();
+    /// The import's stored table; an import uploaded before tables were
+    /// stored gets one now, read from its file in the sandbox.
+    pub(super) async fn load(service: &Service, import: &ImportRecord, row_limit: usize) -> ServiceResult<Self> {
+        let detected: Detected = serde_json::from_value(import.detected.clone())
+            .map_err(|e| ServiceError::Internal(format!("the import's detected format is unreadable: {e}").into()))?;
+        service.ensure_import_table(import, &detected).await?;
         Ok(Self {
-            bytes: Arc::new(bytes),
+            store: service.store().clone(),
+            import_id: import.id,
             detected,
             row_limit,
         })
     }
 
-    /// The whole table, for a report that repeats every row of the file.
-    pub(super) fn read_table(&self) -> ServiceResult<Table> {
-        read_table(&self.bytes, &self.detected, usize::MAX).map_err(file_error)
+    /// Opens the table; call on a blocking thread, with the runtime's handle.
+    pub(super) fn open(&self, runtime: Handle) -> ServiceResult<TableReader> {
+        let stored = StoredTable {
+            store: self.store.clone(),
+            import_id: self.import_id,
+            runtime,
+            part: 0,
+            current: std::io::Cursor::new(Vec::new()),
+        };
+        NormalReader::new(stored).map_err(damaged)
     }
 
     /// Streams the data rows, validated against `mapping` and the custom
@@ -60,35 +119,46 @@ impl Source {
     pub(super) fn stream(&self, mapping: Mapping, defs: Vec<FieldDef>) -> RowStream {
         let (sender, receiver) = mpsc::channel::<Rows>(2);
         let source = self.clone();
+        let runtime = Handle::current();
         let done = tokio::task::spawn_blocking(move || {
             let mut chunk = Vec::with_capacity(CHUNK_ROWS);
-            let scanned = scan_rows(&source.bytes, &source.detected, source.row_limit, |line, cells| {
-                let member = validate_row(&mapping, line, &cells, &defs);
+            for row in source.open(runtime)? {
+                let NormalRow { line, cells, problem } = row.map_err(damaged)?;
+                let member = match problem {
+                    Some(problem) => Err(vec![unreadable_row(line, problem)]),
+                    None => validate_row(&mapping, line, &cells, &defs),
+                };
                 let skeleton = member
                     .as_ref()
                     .ok()
                     .map(|m| roster_domain::email_skeleton(&m.email_normalized));
                 chunk.push(ParsedRow { line, member, skeleton });
                 if chunk.len() == CHUNK_ROWS {
-                    // A closed channel means the reader gave up; the rest is read and dropped.
-                    let _ = sender.blocking_send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS)));
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS));
+                    if sender.blocking_send(full).is_err() {
+                        // The reader gave up: nothing more to read for.
+                        return Ok(());
+                    }
                 }
-            })?;
+            }
             if !chunk.is_empty() {
+                // (A reader that gave up takes nothing more.)
                 let _ = sender.blocking_send(chunk);
             }
-            Ok(scanned)
+            Ok(())
         });
         RowStream { receiver, done }
     }
 
     /// The first pass: which e-mails and personal ids occur more than once
-    /// in the file, on which lines; and how many rows it has.
+    /// in the file, on which lines; and how many rows it has (a file over
+    /// the organization's row limit is refused here, naming it).
     pub(super) async fn duplicates(&self, mapping: &Mapping) -> ServiceResult<(Duplicates, usize)> {
         let column = |target: Target| mapping.columns.iter().find(|c| c.target == target).map(|c| c.column);
         let (email_column, pid_column) = (column(Target::Email), column(Target::PersonalId));
         let source = self.clone();
-        let found = tokio::task::spawn_blocking(move || {
+        let runtime = Handle::current();
+        let (found, rows) = tokio::task::spawn_blocking(move || {
             // (key, line) pairs sorted afterwards: 24 bytes a row, where a
             // set of the e-mails themselves would take several times that.
             let mut emails: Vec<Keyed> = Vec::new();
@@ -100,7 +170,14 @@ impl Source {
             // The looks of addresses that are not plain ASCII: only they can
             // be look-alikes (usually there are none).
             let mut non_ascii_looks = std::collections::HashSet::new();
-            let scanned = scan_rows(&source.bytes, &source.detected, source.row_limit, |line, cells| {
+            let mut rows = 0usize;
+            for row in source.open(runtime.clone())? {
+                let row = row.map_err(damaged)?;
+                rows += 1;
+                if row.problem.is_some() {
+                    continue;
+                }
+                let (line, cells) = (row.line, row.cells);
                 // Parsed as `validate_row` parses them, so that the keys match.
                 let cell = |c: Option<usize>| c.and_then(|c| cells.get(c)).map(String::as_str);
                 let email = cell(email_column).map(Email::parse).and_then(Result::ok);
@@ -119,7 +196,13 @@ impl Source {
                     (None, Some(email)) => defaulted_pids.push((key(email.as_str()), line)),
                     (None, None) => {}
                 }
-            })?;
+            }
+            if rows > source.row_limit {
+                return Err(file_error(roster_bulk::ImportError::TooManyRows {
+                    rows,
+                    limit: source.row_limit,
+                }));
+            }
             if !email_like_pid {
                 // No given personal id can equal an e-mail: nothing to compare.
                 defaulted_pids = Vec::new();
@@ -130,15 +213,13 @@ impl Source {
             let look_alikes = if non_ascii_looks.is_empty() {
                 HashMap::new()
             } else {
-                source.look_alikes(email_column, &non_ascii_looks)?
+                source.look_alikes(runtime, email_column, &non_ascii_looks)?
             };
-            let found = (LinesOf::of(emails), pids, email_pids, look_alikes);
-            Ok::<_, roster_bulk::ImportError>((found, scanned.rows))
+            Ok::<_, ServiceError>(((LinesOf::of(emails), pids, email_pids, look_alikes), rows))
         })
         .await
-        .map_err(|e| ServiceError::Internal(Box::new(e)))?
-        .map_err(file_error)?;
-        let ((emails, personal_ids, email_pids, look_alikes), rows) = found;
+        .map_err(|e| ServiceError::Internal(Box::new(e)))??;
+        let (emails, personal_ids, email_pids, look_alikes) = found;
         Ok((
             Duplicates {
                 emails,
@@ -155,19 +236,24 @@ impl Source {
     /// and pairs the addresses that really look alike.
     fn look_alikes(
         &self,
+        runtime: Handle,
         email_column: Option<usize>,
         non_ascii_looks: &std::collections::HashSet<u64>,
-    ) -> Result<HashMap<u64, Vec<u64>>, roster_bulk::ImportError> {
+    ) -> ServiceResult<HashMap<u64, Vec<u64>>> {
         // (skeleton, line, address) of the rows with one of those looks.
         let mut found: Vec<(String, u64, String)> = Vec::new();
-        scan_rows(&self.bytes, &self.detected, self.row_limit, |line, cells| {
-            if let Some(Ok(email)) = email_column.and_then(|c| cells.get(c)).map(|c| Email::parse(c)) {
+        for row in self.open(runtime)? {
+            let row = row.map_err(damaged)?;
+            if row.problem.is_some() {
+                continue;
+            }
+            if let Some(Ok(email)) = email_column.and_then(|c| row.cells.get(c)).map(|c| Email::parse(c)) {
                 let skeleton = roster_domain::email_skeleton(email.normalized());
                 if non_ascii_looks.contains(&look_key(&skeleton)) {
-                    found.push((skeleton, line, email.normalized().to_owned()));
+                    found.push((skeleton, row.line, email.normalized().to_owned()));
                 }
             }
-        })?;
+        }
         // Only addresses of the same look can look alike: compared within
         // each look, so that many different non-ASCII addresses cost no more
         // than their number.
@@ -191,7 +277,7 @@ impl Source {
 
 pub(super) struct RowStream {
     receiver: mpsc::Receiver<Rows>,
-    done: JoinHandle<Result<Scanned, roster_bulk::ImportError>>,
+    done: JoinHandle<ServiceResult<()>>,
 }
 
 impl RowStream {
@@ -199,14 +285,11 @@ impl RowStream {
         self.receiver.recv().await
     }
 
-    /// Waits for the parser; a file that turned bad midway (or grew past the
-    /// row limit since upload) is an error here, after its rows were handed out.
-    pub(super) async fn finish(self) -> ServiceResult<Scanned> {
+    /// Waits for the reader; a table that turned out damaged midway is an
+    /// error here, after its rows were handed out.
+    pub(super) async fn finish(self) -> ServiceResult<()> {
         drop(self.receiver);
-        self.done
-            .await
-            .map_err(|e| ServiceError::Internal(Box::new(e)))?
-            .map_err(file_error)
+        self.done.await.map_err(|e| ServiceError::Internal(Box::new(e)))?
     }
 }
 
