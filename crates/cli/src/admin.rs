@@ -101,6 +101,10 @@ pub enum TokenCommand {
         name: String,
         #[arg(long, default_value = "admin")]
         role: String,
+        /// How long it lives: `90d`, `12w`, `1y`, or `never` (the default:
+        /// an organization token made here lives until it is revoked).
+        #[arg(long, value_parser = parse_lifetime, default_value = "never")]
+        expires_in: Lifetime,
     },
     List {
         #[command(flatten)]
@@ -420,17 +424,28 @@ pub async fn org(db: &DbArgs, json: bool, cmd: OrgCommand) -> anyhow::Result<()>
 pub async fn token(db: &DbArgs, json: bool, cmd: TokenCommand) -> anyhow::Result<()> {
     let svc = db.service().await?;
     match cmd {
-        TokenCommand::Create { org, name, role } => {
+        TokenCommand::Create {
+            org,
+            name,
+            role,
+            expires_in,
+        } => {
             let actor = svc.system_actor(&org.org).await?;
-            let created = svc
-                .create_token(svc.authorize(&actor).await?, NewToken { name, role })
-                .await?;
+            let new = NewToken {
+                expires_in_days: expires_in.0,
+                ..NewToken::new(name, role)
+            };
+            let created = svc.create_token(svc.authorize(&actor).await?, new).await?;
             if json {
                 return print_json(&created);
             }
             println!("{}", created.token);
+            let expiry = match created.record.expires_at {
+                Some(at) => format!("expires {}", roster_domain::format_rfc3339(at)),
+                None => "does not expire".into(),
+            };
             eprintln!(
-                "(token {} \"{}\" with role {}; it is shown only now)",
+                "(token {} \"{}\" with role {}, {expiry}; it is shown only now)",
                 created.record.id, created.record.name, created.record.role
             );
         }
@@ -440,8 +455,18 @@ pub async fn token(db: &DbArgs, json: bool, cmd: TokenCommand) -> anyhow::Result
             if json {
                 return print_json(&json!({"items": tokens}));
             }
+            let time = |t: Option<i64>| t.map(roster_domain::format_rfc3339).unwrap_or_default();
             print_table(
-                &["id", "name", "role", "created", "revoked"],
+                &[
+                    "id",
+                    "name",
+                    "role",
+                    "member",
+                    "created",
+                    "last used",
+                    "expires",
+                    "revoked",
+                ],
                 tokens
                     .iter()
                     .map(|t| {
@@ -449,8 +474,11 @@ pub async fn token(db: &DbArgs, json: bool, cmd: TokenCommand) -> anyhow::Result
                             t.id.to_string(),
                             t.name.clone(),
                             t.role.clone(),
+                            t.member_id.map_or_else(|| "(organization)".into(), |m| m.to_string()),
                             roster_domain::format_rfc3339(t.created_at),
-                            t.revoked_at.map(roster_domain::format_rfc3339).unwrap_or_default(),
+                            time(t.last_used_at),
+                            time(t.expires_at),
+                            time(t.revoked_at),
                         ]
                     })
                     .collect(),
@@ -466,6 +494,28 @@ pub async fn token(db: &DbArgs, json: bool, cmd: TokenCommand) -> anyhow::Result
         }
     }
     Ok(())
+}
+
+/// A token's lifetime in days, or none (`never`).
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetime(Option<i64>);
+
+fn parse_lifetime(raw: &str) -> Result<Lifetime, String> {
+    if raw == "never" {
+        return Ok(Lifetime(None));
+    }
+    let split = raw.len().saturating_sub(1);
+    let (number, unit) = raw.split_at(split);
+    let days_per = match unit {
+        "d" => 1,
+        "w" => 7,
+        "y" => 365,
+        _ => return Err("give days, weeks or years, like 90d, 12w or 1y, or never".into()),
+    };
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("{number:?} is not a number of {unit}"))?;
+    Ok(Lifetime(Some(n.saturating_mul(days_per))))
 }
 
 fn member_rows(items: &[roster_service::store::MemberRecord]) -> Vec<Vec<String>> {

@@ -63,7 +63,7 @@ async fn seed_demo(service: &Service, base_url: &str) -> anyhow::Result<()> {
         Some(summary) => {
             let actor = service.system_actor(&summary.slug).await?;
             let token = service
-                .create_token(service.authorize(&actor).await?, NewToken { name: "demo".into(), role: "admin".into() })
+                .create_token(service.authorize(&actor).await?, NewToken::new("demo", "admin"))
                 .await?;
             eprintln!("\nDemo organization {:?} created with {} members.", summary.slug, summary.members);
             eprintln!("  Sign in at {base_url}/login with the password {DEMO_PASSWORD} as");

@@ -90,6 +90,11 @@ impl PermissionSet {
         self.0.is_subset(&other.0)
     }
 
+    /// The permissions both sets hold.
+    pub fn intersection(&self, other: &PermissionSet) -> PermissionSet {
+        Self(self.0.intersection(&other.0).copied().collect())
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = Permission> + '_ {
         self.0.iter().copied()
     }

@@ -125,8 +125,8 @@ fn schemas() -> Value {
             ("choices", json!({"type": "array", "items": {"type": "string"}})),
         ]),
         "CustomField": generic("id, key, label, kind, choices."),
-        "TokenList": generic("items: id, name, role, created_by, created_at, last_used_at, revoked_at."),
-        "NewToken": object(&["name", "role"], &[("name", string()), ("role", string())]),
+        "TokenList": generic("items: id, name, role, member_id (the member it belongs to and acts for, at most with their rights; null for an organization token), created_by, created_at, last_used_at, revoked_at, expires_at."),
+        "NewToken": object(&["name", "role"], &[("name", string()), ("role", string()), ("expires_in_days", nullable("integer")), ("organization", json!({"type": "boolean"}))]),
         "TokenCreated": generic("The token record plus `token`, the secret, shown only here."),
         "NewContentItem": object(&["owner_member_id", "kind", "external_ref", "title"], &[
             ("owner_member_id", json!({"type": "integer"})), ("kind", string()), ("external_ref", string()), ("title", string()),

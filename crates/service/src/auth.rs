@@ -3,12 +3,12 @@ use std::sync::Arc;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore;
-use roster_domain::{now_millis, PermissionSet, Role};
-use roster_store::{custom_role, org_by_id, token_by_hash, touch_token};
+use roster_domain::{now_millis, MemberStatus, PermissionSet, Role};
+use roster_store::{custom_role, member_by_id, org_by_id, token_by_hash, token_by_id, touch_token};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
-use crate::{Actor, RequestContext, Service, ServiceError, ServiceResult};
+use crate::{Actor, ActorRef, RequestContext, Service, ServiceError, ServiceResult};
 
 /// A fresh random secret: 256 bits from the OS generator, hex encoded,
 /// behind a prefix that says what it is (`rst_` API token, `rss_` setup).
@@ -117,7 +117,8 @@ impl Service {
 
     /// Turns a bearer API token into the actor it stands for, inside the
     /// organization named by `slug`. A token of another organization gets
-    /// "not found", exactly as an organization that does not exist.
+    /// "not found", exactly as an organization that does not exist; an
+    /// expired or revoked token, or one whose member is gone, is no token.
     pub async fn actor_for_token(&self, token: &str, slug: &str, context: RequestContext) -> ServiceResult<Actor> {
         let mut conn = self.store().conn().await?;
         let Some(record) = token_by_hash(&mut conn, &sha256_hex(token)).await? else {
@@ -132,22 +133,124 @@ impl Service {
         if org.slug != slug {
             return Err(ServiceError::NotFound("organization"));
         }
-        let role = Role::parse(&record.role)?;
-        let permissions = self.permissions_of(&mut conn, org.id, &role).await?;
-        drop(conn);
         let now = now_millis();
+        let actor = match self.token_actor(&mut conn, &org, &record, now, context.clone()).await? {
+            Ok(actor) => actor,
+            Err(why) => {
+                drop(conn);
+                self.audit_refusal(Some(org.id), &format!("token:{}", record.id), why, &context)
+                    .await;
+                return Err(ServiceError::Unauthenticated);
+            }
+        };
+        drop(conn);
         if record.last_used_at.is_none_or(|t| t < now - 60_000) {
             let mut tx = self.store().begin().await?;
             touch_token(&mut tx, record.id, now).await?;
             tx.commit().await?;
         }
-        Ok(Actor {
+        Ok(actor)
+    }
+
+    /// The actor a live token stands for, with at most its member's current
+    /// rights; or why it stands for nobody (expired, its member gone).
+    async fn token_actor(
+        &self,
+        conn: &mut roster_store::Conn,
+        org: &roster_store::OrgRecord,
+        record: &roster_store::TokenRecord,
+        now: i64,
+        context: RequestContext,
+    ) -> ServiceResult<Result<Actor, &'static str>> {
+        if record.revoked_at.is_some() {
+            return Ok(Err("token.revoked"));
+        }
+        if record.expires_at.is_some_and(|at| at <= now) {
+            return Ok(Err("token.expired"));
+        }
+        let mut role = Role::parse(&record.role)?;
+        let mut permissions = self.permissions_of(conn, org.id, &role).await?;
+        if let Some(member_id) = record.member_id {
+            let Some(member) = member_by_id(conn, org.id, member_id)
+                .await?
+                .filter(|m| m.status != MemberStatus::Removed.as_str())
+            else {
+                return Ok(Err("token.member_gone"));
+            };
+            let member_role = Role::parse(&member.role)?;
+            let member_permissions = self.permissions_of(conn, org.id, &member_role).await?;
+            permissions = permissions.intersection(&member_permissions);
+            // A division admin's token reaches only their divisions.
+            if member_role.is_division_admin() {
+                role = member_role;
+            }
+        }
+        Ok(Ok(Actor {
             org_id: org.id,
-            org_slug: org.slug,
+            org_slug: org.slug.clone(),
             role,
             permissions,
-            member_id: None,
+            member_id: record.member_id,
             label: format!("token:{}", record.id),
+            context,
+        }))
+    }
+
+    /// The actor a job's starter is now: their current rights, read again.
+    /// Fails (closed) when the actor is gone or cannot be read; a job never
+    /// falls back to acting as the system.
+    pub async fn current_actor(&self, org_id: i64, who: &ActorRef) -> ServiceResult<Actor> {
+        let mut conn = self.store().conn().await?;
+        let org = org_by_id(&mut conn, org_id)
+            .await?
+            .ok_or(ServiceError::NotFound("organization"))?;
+        let context = RequestContext {
+            ip: "job".into(),
+            request_id: String::new(),
+        };
+        match who {
+            ActorRef::System => Ok(Actor::system(org.id, &org.slug)),
+            ActorRef::Member(id) => {
+                let member = member_by_id(&mut conn, org.id, *id)
+                    .await?
+                    .filter(|m| m.status != MemberStatus::Removed.as_str())
+                    .ok_or_else(|| ServiceError::forbidden("the member who started this is no longer a member"))?;
+                self.member_actor(&mut conn, &org, &member, context).await
+            }
+            ActorRef::Token(id) => {
+                let record = token_by_id(&mut conn, org.id, *id)
+                    .await?
+                    .ok_or_else(|| ServiceError::forbidden("the token that started this is gone"))?;
+                match self
+                    .token_actor(&mut conn, &org, &record, now_millis(), context)
+                    .await?
+                {
+                    Ok(actor) => Ok(actor),
+                    Err(why) => Err(ServiceError::forbidden(format!(
+                        "the token that started this no longer acts ({why})"
+                    ))),
+                }
+            }
+        }
+    }
+
+    /// A member of `org` as an actor, with their role's permissions.
+    pub(crate) async fn member_actor(
+        &self,
+        conn: &mut roster_store::Conn,
+        org: &roster_store::OrgRecord,
+        member: &roster_store::MemberRecord,
+        context: RequestContext,
+    ) -> ServiceResult<Actor> {
+        let role = Role::parse(&member.role)?;
+        let permissions = self.permissions_of(conn, org.id, &role).await?;
+        Ok(Actor {
+            org_id: org.id,
+            org_slug: org.slug.clone(),
+            role,
+            permissions,
+            member_id: Some(member.id),
+            label: format!("member:{}", member.id),
             context,
         })
     }

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::audit::record;
 use crate::input::parse_member;
+use crate::roles::Reach;
 use crate::{Actor, Can, ManageMembers, MemberInput, ReadMembers, Service, ServiceError, ServiceResult};
 
 /// Filters, sort and position of a member list, as a front door received them.
@@ -170,6 +171,7 @@ impl Service {
     pub async fn create_member(&self, can: Can<'_, ManageMembers>, input: MemberInput) -> ServiceResult<MemberRecord> {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
+        refuse_if_managed_by_idp(&mut tx, actor.org_id).await?;
         let defs = custom_fields(&mut tx, actor.org_id).await?;
         let (fields, role) = parse_member(None, &input, &defs)?;
         self.check_grant(&mut tx, actor, &role).await?;
@@ -251,12 +253,15 @@ impl Service {
         let defs = custom_fields(&mut tx, actor.org_id).await?;
         let (fields, role) = parse_member(Some(old.fields()), &input, &defs)?;
         let old_role = Role::parse(&old.role)?;
+        let reach = if role != old_role || fields.seat_type != old.seat_type {
+            Reach::RoleOrSeat
+        } else {
+            Reach::Profile
+        };
+        if fields != old.fields() {
+            self.check_rank(&mut tx, actor, &old, reach).await?;
+        }
         if role != old_role {
-            if old_role.is_owner() {
-                return Err(ServiceError::forbidden(
-                    "the owner's role changes only by transferring ownership",
-                ));
-            }
             self.check_grant(&mut tx, actor, &role).await?;
         }
         let status = MemberStatus::parse(&old.status)?;
@@ -334,6 +339,9 @@ impl Service {
                 None,
                 "the owner cannot be removed; transfer ownership first",
             ));
+        }
+        if action != "member.leave" {
+            self.check_rank(conn, actor, &member, Reach::Removal).await?;
         }
         let to = MemberStatus::parse(&member.status)?.apply(StatusTransition::Remove)?;
         let mut moved = 0;
@@ -545,6 +553,22 @@ async fn detail_of(conn: &mut Conn, org_id: i64, member: MemberRecord) -> Servic
         account_name,
         member,
     })
+}
+
+/// 409 when the organization's members come from its identity provider:
+/// nobody adds one by hand (nor by import, which refuses such rows).
+async fn refuse_if_managed_by_idp(conn: &mut Conn, org_id: i64) -> ServiceResult<()> {
+    let org = roster_store::org_by_id(conn, org_id)
+        .await?
+        .ok_or(ServiceError::NotFound("organization"))?;
+    if org.managed_by_identity_provider {
+        return Err(ServiceError::conflict(
+            "managed_by_identity_provider",
+            None,
+            "members of this organization come from its identity provider: add them there",
+        ));
+    }
+    Ok(())
 }
 
 /// 409 when another member's e-mail looks the same as this one (letters of

@@ -8,6 +8,22 @@ use serde_json::json;
 use crate::audit::record;
 use crate::{Actor, Can, ManageRoles, ReadOrg, Service, ServiceError, ServiceResult};
 
+/// Why a change of a member of this role is refused.
+fn rank_refusal(role: &Role, reach: Reach) -> String {
+    if role.is_owner() {
+        return match reach {
+            Reach::Removal => "the owner cannot be removed; transfer ownership first".into(),
+            _ => "the owner changes only by transferring ownership".into(),
+        };
+    }
+    let what = match reach {
+        Reach::Profile => "change",
+        Reach::RoleOrSeat => "change the role or seat of",
+        Reach::Removal => "remove",
+    };
+    format!("you cannot {what} a member whose role ({role}) is equal to or above your own")
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewCustomRole {
@@ -16,7 +32,41 @@ pub struct NewCustomRole {
     pub permissions: Vec<String>,
 }
 
+/// How far a change reaches into a member, for the rule of ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// Their profile (names, e-mail, fields): one's own is one's own to edit.
+    Profile,
+    /// Their role or seat.
+    RoleOrSeat,
+    /// Removing them.
+    Removal,
+}
+
 impl Service {
+    /// The rule of ranks, the one place it is decided: nobody changes the
+    /// role of, removes, or reassigns the seat of a member whose role is
+    /// equal to or above their own — themselves included — and the owner
+    /// changes only by ownership transfer. One's own profile is one's own.
+    /// Every door (API, console, command line, import) goes through here.
+    pub(crate) async fn check_rank(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        member: &roster_store::MemberRecord,
+        reach: Reach,
+    ) -> ServiceResult<()> {
+        if reach == Reach::Profile && actor.member_id == Some(member.id) {
+            return Ok(());
+        }
+        let role = Role::parse(&member.role)?;
+        let permissions = self.permissions_of(conn, actor.org_id, &role).await?;
+        if actor.outranks(&role, &permissions) {
+            return Ok(());
+        }
+        Err(ServiceError::forbidden(rank_refusal(&role, reach)))
+    }
+
     /// Nobody grants a role above their own: the role's permissions must be a
     /// subset of the granter's, and the owner role moves only by transfer.
     pub(crate) async fn check_grant(&self, conn: &mut Conn, actor: &Actor, role: &Role) -> ServiceResult<()> {
@@ -47,6 +97,31 @@ impl Service {
             )));
         }
         Ok(())
+    }
+
+    /// The rule of ranks for many members at once (an import's rows): the
+    /// verdict per role, cached, since a file names the same few roles.
+    pub(crate) async fn rank_verdict(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        role: &str,
+        reach: Reach,
+        key: &str,
+        cache: &mut std::collections::HashMap<String, Result<(), String>>,
+    ) -> ServiceResult<Result<(), String>> {
+        if let Some(verdict) = cache.get(key) {
+            return Ok(verdict.clone());
+        }
+        let parsed = Role::parse(role)?;
+        let permissions = self.permissions_of(conn, actor.org_id, &parsed).await?;
+        let verdict = if actor.outranks(&parsed, &permissions) {
+            Ok(())
+        } else {
+            Err(rank_refusal(&parsed, reach))
+        };
+        cache.insert(key.to_owned(), verdict.clone());
+        Ok(verdict)
     }
 
     pub async fn custom_roles(&self, can: Can<'_, ReadOrg>) -> ServiceResult<Vec<CustomRoleRecord>> {

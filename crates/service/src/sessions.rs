@@ -1,7 +1,7 @@
 //! Signing in to the console: sessions, throttling, and the actor a signed-in
 //! member is inside one of their organizations.
 
-use roster_domain::{now_millis, Email, MemberStatus, Role};
+use roster_domain::{now_millis, Email, MemberStatus};
 use roster_store::{
     account_by_email, clear_login_failures, delete_session, insert_session, login_failures_since, member_by_account,
     memberships_of_account, org_by_slug, record_login_failure, session_by_hash, Membership,
@@ -141,17 +141,7 @@ impl Service {
             .await?
             .filter(|m| m.status != MemberStatus::Removed.as_str())
             .ok_or(ServiceError::NotFound("organization"))?;
-        let role = Role::parse(&member.role)?;
-        let permissions = self.permissions_of(&mut conn, org.id, &role).await?;
-        Ok(Actor {
-            org_id: org.id,
-            org_slug: org.slug,
-            role,
-            permissions,
-            member_id: Some(member.id),
-            label: format!("member:{}", member.id),
-            context,
-        })
+        self.member_actor(&mut conn, &org, &member, context).await
     }
 
     /// Creates the first organization from the one-time setup link.

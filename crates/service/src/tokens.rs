@@ -1,5 +1,5 @@
 use roster_domain::{now_millis, Role, SingleLine};
-use roster_store::{insert_token, list_tokens, revoke_token, TokenRecord};
+use roster_store::{insert_token, list_tokens, revoke_token, NewTokenRow, TokenRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -11,6 +11,26 @@ use crate::{new_secret, sha256_hex, Can, ManageTokens, Service, ServiceError, Se
 pub struct NewToken {
     pub name: String,
     pub role: String,
+    /// Days until the token expires. A member's token lives 90 days unless
+    /// told otherwise, at most a year; an organization token lives for ever
+    /// unless told otherwise.
+    #[serde(default)]
+    pub expires_in_days: Option<i64>,
+    /// An organization token, not a member's: it outlives its creator.
+    /// Only the owner makes one (the command line makes nothing else).
+    #[serde(default)]
+    pub organization: bool,
+}
+
+impl NewToken {
+    pub fn new(name: impl Into<String>, role: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            role: role.into(),
+            expires_in_days: None,
+            organization: false,
+        }
+    }
 }
 
 /// A token as created: the secret is shown this once and never stored.
@@ -21,11 +41,51 @@ pub struct TokenCreated {
     pub record: TokenRecord,
 }
 
+const MEMBER_TOKEN_DAYS: i64 = 90;
+const MAX_MEMBER_TOKEN_DAYS: i64 = 366;
+const DAY_MS: i64 = 86_400_000;
+
 impl Service {
+    /// Makes an API token. It belongs to the member who makes it and acts
+    /// with at most their rights, as they are at each request; made by the
+    /// command line (or an organization token, or the owner asking for one)
+    /// it belongs to the organization.
     pub async fn create_token(&self, can: Can<'_, ManageTokens>, new: NewToken) -> ServiceResult<TokenCreated> {
         let actor = can.actor();
         let name = SingleLine::parse_required("name", &new.name, 100)?;
         let role = Role::parse(&new.role)?;
+        let member_id = match (actor.member_id, new.organization) {
+            (_, false) => actor.member_id,
+            (Some(_), true) if actor.is_owner() => None,
+            (Some(_), true) => {
+                return Err(ServiceError::forbidden(
+                    "only the owner makes organization tokens; this token would be yours",
+                ))
+            }
+            (None, true) => None,
+        };
+        let days = match (new.expires_in_days, member_id) {
+            (Some(days), Some(_)) if !(1..=MAX_MEMBER_TOKEN_DAYS).contains(&days) => {
+                return Err(roster_domain::InvalidInput::new(
+                    "expires_in_days",
+                    "out_of_range",
+                    format!("a member's token lives 1 to {MAX_MEMBER_TOKEN_DAYS} days"),
+                )
+                .into())
+            }
+            (Some(days), None) if !(1..=36_500).contains(&days) => {
+                return Err(roster_domain::InvalidInput::new(
+                    "expires_in_days",
+                    "out_of_range",
+                    "must be between 1 and 36500 days; leave it out for a token that does not expire",
+                )
+                .into())
+            }
+            (Some(days), _) => Some(days),
+            (None, Some(_)) => Some(MEMBER_TOKEN_DAYS),
+            (None, None) => None,
+        };
+        let now = now_millis();
         let mut tx = self.store().begin().await?;
         if role.is_owner() {
             return Err(ServiceError::forbidden("a token cannot hold the owner role; use admin"));
@@ -34,12 +94,16 @@ impl Service {
         let token = new_secret("rst_");
         let record_ = insert_token(
             &mut tx,
-            actor.org_id,
-            name.as_str(),
-            &role.to_string(),
-            &sha256_hex(&token),
-            &actor.label,
-            now_millis(),
+            &NewTokenRow {
+                org_id: actor.org_id,
+                name: name.as_str(),
+                role: &role.to_string(),
+                member_id,
+                token_hash: &sha256_hex(&token),
+                created_by: &actor.label,
+                expires_at: days.map(|d| now + d * DAY_MS),
+            },
+            now,
         )
         .await?;
         record(
@@ -48,7 +112,7 @@ impl Service {
             "token.create",
             "token",
             record_.id,
-            json!({"name": name.as_str(), "role": role.to_string()}),
+            json!({"name": name.as_str(), "role": role.to_string(), "member_id": member_id, "expires_in_days": days}),
         )
         .await?;
         tx.commit().await?;

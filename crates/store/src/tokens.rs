@@ -11,6 +11,9 @@ pub struct TokenRecord {
     pub org_id: i64,
     pub name: String,
     pub role: String,
+    /// The member it belongs to (it acts with at most their rights), or
+    /// none for an organization token.
+    pub member_id: Option<i64>,
     pub created_by: String,
     #[serde(serialize_with = "crate::serialize_time")]
     pub created_at: i64,
@@ -18,9 +21,11 @@ pub struct TokenRecord {
     pub last_used_at: Option<i64>,
     #[serde(serialize_with = "crate::serialize_opt_time")]
     pub revoked_at: Option<i64>,
+    #[serde(serialize_with = "crate::serialize_opt_time")]
+    pub expires_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, org_id, name, role, created_by, created_at, last_used_at, revoked_at";
+const COLUMNS: &str = "id, org_id, name, role, member_id, created_by, created_at, last_used_at, revoked_at, expires_at";
 
 fn from_row(r: &AnyRow) -> Result<TokenRecord, sqlx::Error> {
     Ok(TokenRecord {
@@ -28,43 +33,60 @@ fn from_row(r: &AnyRow) -> Result<TokenRecord, sqlx::Error> {
         org_id: int(r, "org_id")?,
         name: text(r, "name")?,
         role: text(r, "role")?,
+        member_id: opt_int(r, "member_id")?,
         created_by: text(r, "created_by")?,
         created_at: int(r, "created_at")?,
         last_used_at: opt_int(r, "last_used_at")?,
         revoked_at: opt_int(r, "revoked_at")?,
+        expires_at: opt_int(r, "expires_at")?,
     })
 }
 
-pub async fn insert_token(
-    conn: &mut Conn,
-    org_id: i64,
-    name: &str,
-    role: &str,
-    token_hash: &str,
-    created_by: &str,
-    now: i64,
-) -> StoreResult<TokenRecord> {
+/// A token as it is created.
+pub struct NewTokenRow<'a> {
+    pub org_id: i64,
+    pub name: &'a str,
+    pub role: &'a str,
+    pub member_id: Option<i64>,
+    pub token_hash: &'a str,
+    pub created_by: &'a str,
+    pub expires_at: Option<i64>,
+}
+
+pub async fn insert_token(conn: &mut Conn, t: &NewTokenRow<'_>, now: i64) -> StoreResult<TokenRecord> {
     let row = sqlx::query(&format!(
-        "INSERT INTO api_tokens (org_id, name, role, token_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-         RETURNING {COLUMNS}"
+        "INSERT INTO api_tokens (org_id, name, role, member_id, token_hash, created_by, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
     ))
-    .bind(org_id)
-    .bind(name)
-    .bind(role)
-    .bind(token_hash)
-    .bind(created_by)
+    .bind(t.org_id)
+    .bind(t.name)
+    .bind(t.role)
+    .bind(t.member_id)
+    .bind(t.token_hash)
+    .bind(t.created_by)
     .bind(now)
+    .bind(t.expires_at)
     .fetch_one(conn)
     .await?;
     Ok(from_row(&row)?)
 }
 
-/// The live (not revoked) token with this hash.
+/// The token with this hash, revoked or expired or not (the caller says which).
 pub async fn token_by_hash(conn: &mut Conn, token_hash: &str) -> StoreResult<Option<TokenRecord>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1"))
+        .bind(token_hash)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// The organization's token `id`, revoked or not.
+pub async fn token_by_id(conn: &mut Conn, org_id: i64, id: i64) -> StoreResult<Option<TokenRecord>> {
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
+        "SELECT {COLUMNS} FROM api_tokens WHERE org_id = $1 AND id = $2"
     ))
-    .bind(token_hash)
+    .bind(org_id)
+    .bind(id)
     .fetch_optional(conn)
     .await?;
     Ok(row.as_ref().map(from_row).transpose()?)

@@ -170,7 +170,7 @@ async fn nobody_grants_a_role_above_their_own() {
         .await
         .expect(403);
     // A custom role with every permission, held by a token, still cannot make owners.
-    app.post(&org, "/roles", json!({"key": "almost", "name": "Almost", "permissions": ["members.manage", "roles.manage", "members.read", "tokens.manage"]})).await.expect(201);
+    app.post(&org, "/roles", json!({"key": "almost", "name": "Almost", "permissions": ["org.read", "members.manage", "roles.manage", "members.read", "tokens.manage"]})).await.expect(201);
     let limited = TestOrg {
         token: app.token("acme", "custom:almost").await,
         ..org.clone()

@@ -271,13 +271,24 @@ impl TestApp {
         let actor = self.system(slug).await;
         let can = self.service.authorize(&actor).await.unwrap();
         self.service
-            .create_token(
-                can,
-                NewToken {
-                    name: format!("{role} token"),
-                    role: role.into(),
-                },
-            )
+            .create_token(can, NewToken::new(format!("{role} token"), role))
+            .await
+            .expect("token")
+            .token
+    }
+
+    /// A token that belongs to member `member_id` (made as the member makes
+    /// one), with `role`: it acts with at most the member's rights.
+    pub async fn member_token(&self, org: &TestOrg, member_id: i64, role: &str) -> String {
+        let org_id = self.system(&org.slug).await.org_id;
+        let member = self
+            .service
+            .current_actor(org_id, &roster_service::ActorRef::Member(member_id))
+            .await
+            .expect("the member acts");
+        let can = self.service.authorize(&member).await.expect("the member makes tokens");
+        self.service
+            .create_token(can, NewToken::new(format!("{role} token of {member_id}"), role))
             .await
             .expect("token")
             .token

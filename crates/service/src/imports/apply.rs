@@ -2,6 +2,7 @@
 
 use super::plan::{merged_fields, Planned, Planner};
 use super::*;
+use crate::ActorRef;
 use roster_store::bulk::MemberChange;
 
 /// SQLite's page cache while an import writes (see `begin_bulk_write`): room
@@ -23,34 +24,23 @@ impl Service {
             .map_err(|e| e.to_string())?
             .ok_or("organization gone")?;
         drop(conn);
-        // The importer acts with the rights they have now, not when they asked.
-        let mut actor = Actor::system(org.id, &org.slug);
-        actor.label = payload["actor"].as_str().unwrap_or("import").to_owned();
-        if let Some(member) = payload["member_id"].as_i64() {
-            let mut conn = self.store().conn().await.map_err(|e| e.to_string())?;
-            let m = member_by_id(&mut conn, org_id, member)
-                .await
-                .map_err(|e| e.to_string())?;
-            let role = m
-                .filter(|m| m.status != "removed")
-                .and_then(|m| Role::parse(&m.role).ok());
-            let Some(role) = role else {
-                return self.fail_import(id, "the importer is no longer a member").await;
-            };
-            actor.permissions = self
-                .permissions_of(&mut conn, org_id, &role)
-                .await
-                .map_err(|e| e.to_string())?;
-            actor.role = role;
-            actor.member_id = Some(member);
-        } else if let Some(role) = payload["role"].as_str().and_then(|r| Role::parse(r).ok()) {
-            let mut conn = self.store().conn().await.map_err(|e| e.to_string())?;
-            actor.permissions = self
-                .permissions_of(&mut conn, org_id, &role)
-                .await
-                .map_err(|e| e.to_string())?;
-            actor.role = role;
-        }
+        // The importer acts with the rights they have now, not when they
+        // asked; one who is gone (or cannot be read) fails the job closed.
+        let who = match &payload["actor"] {
+            // Jobs queued before actors were stored by reference carry the label.
+            serde_json::Value::String(label) => ActorRef::from_label(label),
+            other => serde_json::from_value::<ActorRef>(other.clone()).ok(),
+        };
+        let Some(who) = who else {
+            return self
+                .fail_import(id, "who asked for it cannot be told, so nothing was imported")
+                .await;
+        };
+        let actor = match self.current_actor(org.id, &who).await {
+            Ok(actor) => actor,
+            Err(ServiceError::Forbidden(why)) => return self.fail_import(id, &why).await,
+            Err(e) => return Err(e.to_string()),
+        };
         if !actor.permissions.contains(roster_domain::Permission::Import) {
             return self.fail_import(id, "the importer may no longer import").await;
         }
@@ -280,7 +270,11 @@ impl Service {
                     let Some(existing) = &p.existing else { continue };
                     let before = existing.fields();
                     row.before = Some(json!({"fields": fields_json(&before), "status": existing.status}).to_string());
-                    updates.push((existing.id, before, merged_fields(Some(existing), m)));
+                    // A member of another company keeps their profile: the
+                    // row restores the membership only (HOSTILE 10).
+                    if !existing.external {
+                        updates.push((existing.id, before, merged_fields(Some(existing), m)));
+                    }
                     if existing.status == MemberStatus::Removed.as_str() {
                         let to = MemberStatus::Removed.apply(roster_domain::StatusTransition::Restore)?;
                         roster_store::set_member_status(

@@ -602,7 +602,11 @@ impl Service {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
         editable_import(&mut tx, actor.org_id, id).await?;
-        let payload = json!({"import_id": id, "actor": actor.label, "member_id": actor.member_id, "role": actor.role.to_string()});
+        // The job finds its actor again when it runs, with their rights then.
+        let who = actor
+            .reference()
+            .ok_or_else(|| ServiceError::forbidden("only a member, a token or the command line applies an import"))?;
+        let payload = json!({"import_id": id, "actor": who});
         let job = self
             .enqueue_job(&mut tx, Some(actor.org_id), IMPORT_JOB, &payload, &actor.label)
             .await?;

@@ -2,6 +2,7 @@
 
 use super::source::{Duplicates, ParsedRow, RowStream, Rows, Source};
 use super::*;
+use crate::roles::Reach;
 
 /// A planned row, with what applying it needs.
 pub(super) struct Planned {
@@ -104,6 +105,11 @@ pub(super) struct Planner<'a> {
     duplicates: Duplicates,
     /// Verdicts per role, team id and division: a file names the same few many times.
     roles: HashMap<String, Result<(), String>>,
+    /// Verdicts of the rule of ranks per existing member's role and reach.
+    ranks: HashMap<String, Result<(), String>>,
+    /// The organization's members come from its identity provider: rows
+    /// that would add one are refused.
+    managed_by_idp: bool,
     teams: HashMap<String, Option<i64>>,
     divisions: HashMap<String, Result<i64, String>>,
 }
@@ -147,6 +153,8 @@ impl<'a> Planner<'a> {
             defs,
             duplicates,
             roles: HashMap::new(),
+            ranks: HashMap::new(),
+            managed_by_idp: org.managed_by_identity_provider,
             teams: HashMap::new(),
             divisions: HashMap::new(),
         };
@@ -329,7 +337,7 @@ impl<'a> Planner<'a> {
 
     /// Existing members by e-mail and owners of personal ids, looked up for
     /// the whole chunk at once; then each row's action.
-    async fn check_against_members(&self, conn: &mut Conn, planned: &mut [Planned]) -> ServiceResult<()> {
+    async fn check_against_members(&mut self, conn: &mut Conn, planned: &mut [Planned]) -> ServiceResult<()> {
         let org_id = self.actor.org_id;
         let emails: Vec<String> = planned
             .iter()
@@ -405,13 +413,55 @@ impl<'a> Planner<'a> {
             }
             p.preview.action = match &p.existing {
                 None => "create",
-                Some(e) if e.status == MemberStatus::Removed.as_str() => "update",
+                // A member of another company keeps their shared profile: the
+                // row adds a membership only (HOSTILE 10) — restoring a
+                // removed one, placing them in the row's team.
+                Some(e) if e.external && e.status == MemberStatus::Removed.as_str() => "update",
                 Some(e) if e.external => "unchanged",
+                Some(e) if e.status == MemberStatus::Removed.as_str() => "update",
                 Some(_) if self.options.existing == Existing::Skip => "unchanged",
                 Some(e) if same(&e.fields(), &fields) => "unchanged",
                 Some(_) => "update",
             };
             p.preview.member_id = p.existing.as_ref().map(|e| e.id);
+            if p.preview.action == "create" && self.managed_by_idp {
+                let error = row_error(
+                    p.preview.line,
+                    &self.header_of(Target::Email),
+                    "email",
+                    "managed_by_identity_provider",
+                    "members of this organization come from its identity provider; an import only updates the \
+                     members it has"
+                        .into(),
+                );
+                p.preview.errors.push(error);
+            }
+            if let (Some(e), "update") = (&p.existing, p.preview.action) {
+                let reach = if e.role != fields.role || e.seat_type != fields.seat_type {
+                    Reach::RoleOrSeat
+                } else {
+                    Reach::Profile
+                };
+                let own = reach == Reach::Profile && self.actor.member_id == Some(e.id);
+                let key = format!("{}\0{reach:?}", e.role);
+                let verdict = match own {
+                    true => Ok(()),
+                    false => {
+                        self.service
+                            .rank_verdict(conn, self.actor, &e.role, reach, &key, &mut self.ranks)
+                            .await?
+                    }
+                };
+                if let Err(why) = verdict {
+                    let column = match reach {
+                        Reach::RoleOrSeat => self.header_of(Target::Role),
+                        _ => self.header_of(Target::Email),
+                    };
+                    p.preview
+                        .errors
+                        .push(row_error(p.preview.line, &column, "role", "rank", why));
+                }
+            }
         }
         for p in planned.iter_mut().filter(|p| !p.preview.errors.is_empty()) {
             p.preview.action = "error";
