@@ -20,6 +20,20 @@ pub struct ServeArgs {
     /// The URL people reach Roster at, for links (defaults to http://LISTEN).
     #[arg(long, env = "ROSTER_BASE_URL")]
     base_url: Option<String>,
+    /// Reverse proxies in front of Roster (addresses or networks, comma
+    /// separated, like 10.0.0.0/8,192.168.1.5): only from them is
+    /// X-Forwarded-For believed, for the client address that sign-in
+    /// throttling and the audit log use.
+    #[arg(long, env = "ROSTER_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
+    trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// A network (`10.0.0.0/8`) or one address (`10.0.0.5`, a network of one).
+fn parse_network(raw: &str) -> Result<ipnet::IpNet, String> {
+    let raw = raw.trim();
+    raw.parse::<ipnet::IpNet>()
+        .or_else(|_| raw.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{raw:?} is not an address or a network like 10.0.0.0/8"))
 }
 
 pub const DEMO_PASSWORD: &str = "roster-demo-password";
@@ -47,8 +61,9 @@ pub async fn run(db: &DbArgs, args: ServeArgs) -> anyhow::Result<()> {
     let worker = tokio::spawn(worker.run(stop_rx));
     tracing::info!(listen = %args.listen, "Roster is serving");
     eprintln!("Roster is listening on {base_url}");
-    let app = roster_http::app(service.clone(), roster_http::HttpConfig::new(base_url.clone()))
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let mut http = roster_http::HttpConfig::new(base_url.clone());
+    http.trusted_proxies = args.trusted_proxies.clone();
+    let app = roster_http::app(service.clone(), http).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -2,7 +2,7 @@
 //! by every log line of the request), the client address, one access log
 //! line and the request metrics.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
@@ -22,20 +22,54 @@ tokio::task_local! {
     pub static REQUEST_ID: String;
 }
 
-/// The client's address: the socket's peer. `X-Forwarded-For` is not
-/// trusted, since anyone can send it.
+/// The client's address: the socket's peer, or — when the peer is one of
+/// the configured trusted proxies — the address the proxies say they
+/// forwarded for. Anyone can send `X-Forwarded-For`, so it counts only
+/// from a trusted proxy.
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
+
+/// The client behind a chain of proxies: walking `X-Forwarded-For` from the
+/// right (the hop nearest to us), past every trusted proxy, the first
+/// address that is not one is the client. An entry that is no address stops
+/// the walk (what lies left of it was never checked by a trusted proxy).
+pub fn client_address(peer: IpAddr, forwarded_for: &[&str], trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    let hops = forwarded_for
+        .iter()
+        .flat_map(|h| h.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in hops.into_iter().rev() {
+        let Ok(ip) = hop.parse::<IpAddr>() else { break };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    client
+}
 
 pub async fn request_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let mut bytes = [0u8; 8];
     rand::thread_rng().fill_bytes(&mut bytes);
     let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default();
+    let ip = match req.extensions().get::<ConnectInfo<SocketAddr>>() {
+        Some(peer) => {
+            let forwarded: Vec<&str> = req
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            client_address(peer.0.ip(), &forwarded, &state.config.trusted_proxies).to_string()
+        }
+        None => String::new(),
+    };
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -72,5 +106,38 @@ pub fn context_of(parts: &axum::http::request::Parts) -> roster_service::Request
             .get::<RequestId>()
             .map(|r| r.0.clone())
             .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_from_a_trusted_proxy() {
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        assert_eq!(
+            client_address(ip("203.0.113.9"), &["1.2.3.4"], &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(client_address(ip("10.0.0.2"), &["1.2.3.4"], &trusted), ip("1.2.3.4"));
+        // A client that sends its own X-Forwarded-For is seen as itself.
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &["6.6.6.6, 1.2.3.4, 10.0.0.5"], &trusted),
+            ip("1.2.3.4")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &["6.6.6.6", "1.2.3.4"], &trusted),
+            ip("1.2.3.4")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &["junk, 10.0.0.7"], &trusted),
+            ip("10.0.0.7")
+        );
+        assert_eq!(client_address(ip("10.0.0.2"), &[], &trusted), ip("10.0.0.2"));
     }
 }

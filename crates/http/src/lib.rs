@@ -62,6 +62,9 @@ pub struct HttpConfig {
     /// How long the console's import page waits for a file to be planned
     /// before it shows progress instead (and refreshes itself).
     pub planning_wait: std::time::Duration,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (their peer
+    /// address in one of these networks); from anyone else it is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl HttpConfig {
@@ -70,7 +73,18 @@ impl HttpConfig {
         Self {
             base_url,
             planning_wait: std::time::Duration::from_millis(1500),
+            trusted_proxies: Vec::new(),
         }
+    }
+
+    /// The origin (scheme, host, port) of the base URL: what a browser sends
+    /// as `Origin` with a form from Roster's own pages.
+    pub fn origin(&self) -> &str {
+        let after_scheme = self.base_url.find("://").map_or(0, |i| i + 3);
+        let end = self.base_url[after_scheme..]
+            .find('/')
+            .map_or(self.base_url.len(), |i| after_scheme + i);
+        &self.base_url[..end]
     }
 
     /// Cookies are `Secure` (and `__Host-` prefixed) when Roster is served over TLS.

@@ -23,6 +23,7 @@ mod members;
 mod ops;
 mod org;
 mod permissions;
+mod proxies;
 mod ranks;
 mod teams;
 mod tenancy;

@@ -331,9 +331,16 @@ async fn signing_out_and_a_role_change_end_the_session_on_the_server() {
     let browser = Browser::start().await;
     sign_in(&app, &browser, "carl@acme.example").await;
     browser.wait_for_text("Members over the last 90 days").await;
-    app.patch(&org, &format!("/members/{id}"), json!({"role": "reader"}))
+    // The owner demotes Carl (admins are only the owner's to change).
+    let owner = app.system("acme").await;
+    let demote = roster_service::MemberInput {
+        role: Some("reader".into()),
+        ..Default::default()
+    };
+    app.service
+        .update_member(app.service.authorize(&owner).await.unwrap(), id, demote)
         .await
-        .expect(200);
+        .unwrap();
     browser.goto(&format!("{}/o/acme/members", app.base)).await;
     assert!(
         browser.url().await.ends_with("/login"),

@@ -73,7 +73,7 @@ impl FromRequest<AppState> for Upload {
     type Rejection = ConsoleError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ConsoleError> {
-        refuse_cross_site(req.headers())?;
+        refuse_cross_site(req.headers(), state)?;
         let (mut parts, body) = req.into_parts();
         let member =
             <Member as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, state).await?;

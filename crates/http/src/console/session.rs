@@ -123,10 +123,25 @@ impl FormData {
     }
 }
 
-/// Refuses a state-changing request that a browser marks as cross-site.
-pub fn refuse_cross_site(headers: &HeaderMap) -> Result<(), ConsoleError> {
-    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        Some("cross-site") => Err(ConsoleError::Csrf),
+/// Refuses a state-changing request from another site. A browser that
+/// sends Fetch Metadata says where the form came from: only Roster's own
+/// origin passes (not a sibling site). Without it (older browsers,
+/// scripts), the `Origin` — or, without that, the `Referer` — must be
+/// Roster's own base URL. A request with none of them (a script, curl) is
+/// not refused here; the CSRF token guards what a session may do.
+pub fn refuse_cross_site(headers: &HeaderMap, state: &AppState) -> Result<(), ConsoleError> {
+    let header = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    if let Some(site) = header("sec-fetch-site") {
+        return match site {
+            "same-origin" | "none" => Ok(()),
+            _ => Err(ConsoleError::Csrf),
+        };
+    }
+    let own = state.config.origin();
+    let same_origin = |url: &str| url == own || url.strip_prefix(own).is_some_and(|rest| rest.starts_with('/'));
+    match (header("origin"), header("referer")) {
+        (Some(origin), _) if origin != own => Err(ConsoleError::Csrf),
+        (None, Some(referer)) if !same_origin(referer) => Err(ConsoleError::Csrf),
         _ => Ok(()),
     }
 }
@@ -168,7 +183,7 @@ impl FromRequest<AppState> for MemberPost {
     type Rejection = ConsoleError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ConsoleError> {
-        refuse_cross_site(req.headers())?;
+        refuse_cross_site(req.headers(), state)?;
         let (mut parts, form) = read_form(req).await?;
         let member = Member::from_request_parts(&mut parts, state).await?;
         check_csrf(&member.session, &form)?;
@@ -186,7 +201,7 @@ impl FromRequest<AppState> for SignedInPost {
     type Rejection = ConsoleError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ConsoleError> {
-        refuse_cross_site(req.headers())?;
+        refuse_cross_site(req.headers(), state)?;
         let (mut parts, form) = read_form(req).await?;
         let SignedIn(session) = SignedIn::from_request_parts(&mut parts, state).await?;
         check_csrf(&session, &form)?;
@@ -204,8 +219,8 @@ pub struct PublicPost {
 impl FromRequest<AppState> for PublicPost {
     type Rejection = ConsoleError;
 
-    async fn from_request(req: Request, _state: &AppState) -> Result<Self, ConsoleError> {
-        refuse_cross_site(req.headers())?;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ConsoleError> {
+        refuse_cross_site(req.headers(), state)?;
         let (parts, form) = read_form(req).await?;
         Ok(PublicPost {
             context: crate::context::context_of(&parts),
