@@ -2,7 +2,7 @@
 //! stored fields. Unknown keys are refused by the API layer; here every
 //! value is checked and the first problem is reported with its field.
 
-use roster_domain::{CustomFieldKind, Email, InvalidInput, Role, SeatType, SingleLine};
+use roster_domain::{CustomFieldKind, Email, FreeText, InvalidInput, Role, SeatType, SingleLine};
 use roster_store::{CustomFieldRecord, MemberFields};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -44,12 +44,19 @@ pub(crate) fn parse_member(
         }
         Ok(())
     };
+    // Free text keeps its line breaks; names and the like are one line.
+    let text = |field: &str, v: &Option<String>, target: &mut String| -> Result<(), InvalidInput> {
+        if let Some(v) = v {
+            *target = FreeText::parse(field, v, TEXT_MAX)?.into_string();
+        }
+        Ok(())
+    };
     line("first_name", &input.first_name, NAME_MAX, &mut f.first_name)?;
     line("last_name", &input.last_name, NAME_MAX, &mut f.last_name)?;
-    line("comment", &input.comment, TEXT_MAX, &mut f.comment)?;
+    text("comment", &input.comment, &mut f.comment)?;
     line("phone", &input.phone, NAME_MAX, &mut f.phone)?;
-    line("location", &input.location, TEXT_MAX, &mut f.location)?;
-    line("skills", &input.skills, TEXT_MAX, &mut f.skills)?;
+    text("location", &input.location, &mut f.location)?;
+    text("skills", &input.skills, &mut f.skills)?;
     line("department", &input.department, TEXT_MAX, &mut f.department)?;
     for (field, value) in [("first_name", &f.first_name), ("last_name", &f.last_name)] {
         if value.is_empty() {

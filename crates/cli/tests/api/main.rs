@@ -14,6 +14,7 @@ mod cli;
 mod cli_import;
 mod console_auth;
 mod imports;
+mod imports_fidelity;
 mod imports_large;
 mod imports_office;
 mod imports_rules;

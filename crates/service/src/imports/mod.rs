@@ -88,7 +88,17 @@ pub struct RowPreview {
     pub action: &'static str,
     pub member_id: Option<i64>,
     pub email: String,
+    /// The first and last name split from a whole-name column, to check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split_name: Option<SplitName>,
     pub errors: Vec<RowError>,
+}
+
+/// A whole name as the import splits it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SplitName {
+    pub first_name: String,
+    pub last_name: String,
 }
 
 impl RowPreview {

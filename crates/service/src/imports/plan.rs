@@ -190,6 +190,7 @@ impl<'a> Planner<'a> {
                     action: "error",
                     member_id: None,
                     email: String::new(),
+                    split_name: None,
                     errors: Vec::new(),
                 },
                 member: None,
@@ -202,6 +203,10 @@ impl<'a> Planner<'a> {
                 Err(errors) => p.preview.errors = errors,
                 Ok(m) => {
                     p.preview.email = m.email.clone();
+                    p.preview.split_name = m.name_split.then(|| SplitName {
+                        first_name: m.first_name.clone(),
+                        last_name: m.last_name.clone(),
+                    });
                     p.preview.errors = self.check_row(conn, &m, &mut p).await?;
                     p.member = Some(m);
                 }

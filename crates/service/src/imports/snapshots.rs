@@ -196,6 +196,7 @@ mod tests {
             action: "create",
             member_id: None,
             email: "a@example.com".into(),
+            split_name: None,
             errors: Vec::new(),
         };
         Arc::new(PlanSnapshot {
