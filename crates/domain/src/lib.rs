@@ -20,5 +20,5 @@ pub use seat::SeatType;
 pub use slug::OrgSlug;
 pub use status::{MemberStatus, StatusTransition, TransitionError};
 pub use team::TeamRole;
-pub use text::{AccentColor, Description, FreeText, SingleLine};
+pub use text::{forbidden_char, AccentColor, Description, FreeText, SingleLine};
 pub use time::{format_rfc3339, now_millis};

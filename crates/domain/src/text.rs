@@ -5,7 +5,7 @@ use crate::InvalidInput;
 /// separators (U+2028, U+2029), bidirectional overrides that make a name
 /// read differently from what it is (U+202E and friends), and zero-width
 /// characters that make two names look the same while being different.
-pub(crate) fn forbidden_char(c: char) -> bool {
+pub fn forbidden_char(c: char) -> bool {
     c.is_control() || line_separator(c) || invisible(c)
 }
 

@@ -34,6 +34,7 @@ pub fn sha256_hex(secret: &str) -> String {
 
 fn argon2() -> Argon2<'static> {
     // OWASP: argon2id, 19 MiB, 2 iterations, 1 lane.
+    // (These parameters are valid; argon2's defaults are the same OWASP ones.)
     let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }

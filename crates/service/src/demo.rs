@@ -125,8 +125,10 @@ impl Service {
     /// Creates the demo organization `demo` unless it exists. Returns None
     /// when it was there already.
     pub async fn seed_demo(&self, owner_password: &str) -> ServiceResult<Option<DemoSummary>> {
-        if self.system_actor("demo").await.is_ok() {
-            return Ok(None);
+        match self.system_actor("demo").await {
+            Ok(_) => return Ok(None),
+            Err(crate::ServiceError::NotFound(_)) => {}
+            Err(e) => return Err(e),
         }
         let owner_email = "owner@demo.roster.example".to_string();
         self.create_org(

@@ -97,6 +97,7 @@ pub(crate) fn parse_member(
         f.external = external;
     }
     if let Some(values) = &input.custom_fields {
+        // (Stored custom fields are an object: the store checks at read.)
         let mut merged = f.custom_fields.as_object().cloned().unwrap_or_default();
         for (key, value) in values {
             let def = fields.iter().find(|d| &d.key == key).ok_or_else(|| {

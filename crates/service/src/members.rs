@@ -56,6 +56,7 @@ pub struct RemoveMember {
 }
 
 fn encode_cursor(c: &MemberCursor) -> String {
+    // (A cursor of numbers and strings always serializes.)
     let json = serde_json::to_vec(c).unwrap_or_default();
     json.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -346,12 +347,15 @@ impl Service {
         let to = MemberStatus::parse(&member.status)?.apply(StatusTransition::Remove)?;
         let mut moved = 0;
         if let Some(receiver) = how.transfer_to {
-            let receiver = self.visible_member(conn, actor, receiver).await.map_err(|_| {
-                roster_domain::InvalidInput::new(
+            let receiver = self.visible_member(conn, actor, receiver).await.map_err(|e| match e {
+                // Only "not found" is an unknown member; a database error stays one.
+                ServiceError::NotFound(_) => roster_domain::InvalidInput::new(
                     "transfer_to",
                     "unknown_member",
                     "is not a member of this organization",
                 )
+                .into(),
+                other => other,
             })?;
             if receiver.id == member.id || receiver.status == MemberStatus::Removed.as_str() {
                 return Err(roster_domain::InvalidInput::new(

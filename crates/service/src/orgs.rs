@@ -211,7 +211,7 @@ impl Service {
             org.signup_enabled = v;
         }
         update_org(&mut tx, &org, now_millis()).await?;
-        let details = serde_json::to_value(format!("{patch:?}")).unwrap_or_default();
+        let details = json!(format!("{patch:?}"));
         record(
             &mut tx,
             actor,

@@ -37,6 +37,8 @@ impl Service {
     /// per account and per client address are throttled.
     pub async fn sign_in(&self, email: &str, password: &str, context: &RequestContext) -> ServiceResult<SignedIn> {
         let now = now_millis();
+        // Not an e-mail address: no account has it, and it is answered as
+        // an unknown one (after the same work).
         let normalized = Email::parse(email)
             .map(|e| e.normalized().to_owned())
             .unwrap_or_default();
@@ -169,11 +171,7 @@ impl Service {
         let mut total = 0;
         let mut series = Vec::new();
         let mut counts = counts.into_iter().peekable();
-        while let Some((day, _, _)) = counts.peek() {
-            if *day >= first {
-                break;
-            }
-            let (_, added, removed) = counts.next().unwrap_or_default();
+        while let Some((_, added, removed)) = counts.next_if(|(day, _, _)| *day < first) {
             total += added - removed;
         }
         for day in first..=today {

@@ -117,8 +117,12 @@ impl Service {
                 )
                 .into());
             }
-            let team = self.visible_team(conn, actor, current).await.map_err(|_| {
-                roster_domain::InvalidInput::new("parent_id", "unknown_team", "is not a team of this organization")
+            let team = self.visible_team(conn, actor, current).await.map_err(|e| match e {
+                ServiceError::NotFound(_) => {
+                    roster_domain::InvalidInput::new("parent_id", "unknown_team", "is not a team of this organization")
+                        .into()
+                }
+                other => other,
             })?;
             cursor = team.parent_id;
             depth += 1;

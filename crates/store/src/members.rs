@@ -1,7 +1,7 @@
 use serde::Serialize;
 use sqlx::any::AnyRow;
 
-use crate::rows::{flag, flag_value, int, json, opt_int, opt_text, text};
+use crate::rows::{flag, flag_value, int, json_object, opt_int, opt_text, text};
 use crate::sql::{like_escape, Sql};
 use crate::{Backend, Conn, StoreError, StoreResult};
 
@@ -136,7 +136,7 @@ fn from_row(r: &AnyRow) -> Result<MemberRecord, sqlx::Error> {
         seat_type: opt_text(r, "seat_type")?,
         status: text(r, "status")?,
         external: flag(r, "external")?,
-        custom_fields: json(r, "custom_fields")?,
+        custom_fields: json_object(r, "custom_fields")?,
         created_at: int(r, "created_at")?,
         updated_at: int(r, "updated_at")?,
         removed_at: opt_int(r, "removed_at")?,

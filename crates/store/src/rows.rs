@@ -27,6 +27,17 @@ pub(crate) fn json(row: &AnyRow, col: &str) -> Result<serde_json::Value, sqlx::E
     serde_json::from_str(&text(row, col)?).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
+/// A JSON object column: anything else is damage, said at read, so that no
+/// caller mistakes it for an empty object.
+pub(crate) fn json_object(row: &AnyRow, col: &str) -> Result<serde_json::Value, sqlx::Error> {
+    let value = json(row, col)?;
+    if value.is_object() {
+        Ok(value)
+    } else {
+        Err(sqlx::Error::Decode(format!("{col} is not a JSON object").into()))
+    }
+}
+
 pub(crate) fn flag_value(b: bool) -> i64 {
     i64::from(b)
 }

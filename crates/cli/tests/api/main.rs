@@ -13,6 +13,7 @@ mod busy_writer;
 mod cli;
 mod cli_import;
 mod console_auth;
+mod damage;
 mod imports;
 mod imports_fidelity;
 mod imports_large;

@@ -169,6 +169,16 @@ struct TargetOption {
     label: String,
 }
 
+/// A value the import stored, read back: one that does not read is damage,
+/// said loudly — never shown as an empty mapping or default options.
+fn stored<T: serde::de::DeserializeOwned>(value: &serde_json::Value, what: &str) -> Result<T, ConsoleError> {
+    serde_json::from_value(value.clone()).map_err(|e| {
+        ConsoleError::Service(ServiceError::Internal(
+            format!("the import's stored {what} is unreadable: {e}").into(),
+        ))
+    })
+}
+
 fn target_value(t: &Target) -> String {
     match t {
         Target::Custom(key) => format!("custom:{key}"),
@@ -245,8 +255,9 @@ async fn import_page(
     let svc = &state.service;
     let actor = &member.actor;
     let import = svc.import(svc.authorize(actor).await?, id).await?;
-    let mapping: Vec<ColumnMapping> = serde_json::from_value(import.mapping["columns"].clone()).unwrap_or_default();
-    let options: ImportOptions = serde_json::from_value(import.options.clone()).unwrap_or_default();
+    let mapping: Vec<ColumnMapping> = stored(&import.mapping["columns"], "mapping")?;
+    let options: ImportOptions = stored(&import.options, "options")?;
+    let detected: roster_service::imports::Detected = stored(&import.detected, "detected format")?;
     let (mut preview, planning) = if import.status == "uploaded" {
         let can = svc.authorize(actor).await?;
         match svc
@@ -307,17 +318,12 @@ async fn import_page(
         Some(job) if import.status == "applying" => svc.job_progress(svc.authorize(actor).await?, job).await?,
         _ => None,
     };
-    let sheets = serde_json::from_value::<Vec<String>>(import.detected["sheets"].clone())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|name| {
-            let read = import.detected["sheet"] == name.as_str();
-            (name, read)
-        })
+    let sheets = detected
+        .sheets
+        .iter()
+        .map(|name| (name.clone(), detected.sheet.as_deref() == Some(name.as_str())))
         .collect();
-    let encoding = serde_json::from_value::<roster_service::imports::TextEncoding>(import.detected["encoding"].clone())
-        .ok()
-        .map(|e| e.label());
+    let encoding = detected.encoding.map(|e| e.label());
     let saved = svc
         .saved_import_mappings(svc.authorize(actor).await?)
         .await?
@@ -389,7 +395,7 @@ async fn save_mapping(
     let svc = &state.service;
     let actor = &post.member.actor;
     let import = svc.import(svc.authorize(actor).await?, id).await?;
-    let mut columns: Vec<ColumnMapping> = serde_json::from_value(import.mapping["columns"].clone()).unwrap_or_default();
+    let mut columns: Vec<ColumnMapping> = stored(&import.mapping["columns"], "mapping")?;
     for column in &mut columns {
         if let Some(target) = post.form.get(&format!("col{}", column.column)).and_then(parse_target) {
             column.target = target;

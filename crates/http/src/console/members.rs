@@ -632,11 +632,16 @@ async fn remove(
             .remove_member(svc.authorize(&member.actor).await?, id, RemoveMember { transfer_to })
             .await
             .map(|_| ()),
-        Err(_) => Err(ServiceError::Invalid(roster_domain::InvalidInput::new(
-            "receiver",
-            "unknown_member",
-            "no member of this organization has this e-mail",
-        ))),
+        // Not found, or not an e-mail at all: no such member. Anything
+        // else (the database) stays what it is.
+        Err(ServiceError::NotFound(_) | ServiceError::Invalid(_)) => {
+            Err(ServiceError::Invalid(roster_domain::InvalidInput::new(
+                "receiver",
+                "unknown_member",
+                "no member of this organization has this e-mail",
+            )))
+        }
+        Err(other) => Err(other),
     };
     match result {
         Ok(()) => Ok(redirect_notice(&member, "The member was removed.")),

@@ -208,12 +208,16 @@ async fn member_id(state: &AppState, post: &MemberPost) -> Result<i64, ServiceEr
         .member_by_email(state.service.authorize(&post.member.actor).await?, &email)
         .await
         .map(|m| m.id)
-        .map_err(|_| {
-            ServiceError::Invalid(roster_domain::InvalidInput::new(
-                "email",
-                "unknown_member",
-                "no member of this organization has this e-mail",
-            ))
+        .map_err(|e| match e {
+            // Not found, or not an e-mail: no such member; the database's errors stay theirs.
+            ServiceError::NotFound(_) | ServiceError::Invalid(_) => {
+                ServiceError::Invalid(roster_domain::InvalidInput::new(
+                    "email",
+                    "unknown_member",
+                    "no member of this organization has this e-mail",
+                ))
+            }
+            other => other,
         })
 }
 

@@ -98,7 +98,8 @@ impl Service {
         if import.status != "applying" {
             return Ok(import.summary);
         }
-        let options: ImportOptions = serde_json::from_value(import.options.clone()).unwrap_or_default();
+        let options: ImportOptions = serde_json::from_value(import.options.clone())
+            .map_err(|e| ServiceError::Internal(format!("the import's stored options are unreadable: {e}").into()))?;
         roster_store::bulk::begin_bulk_write(&mut tx, IMPORT_PAGE_CACHE_MIB).await?;
         let mut read = match self.store().backend() {
             roster_store::Backend::Sqlite => Some(self.store().begin_read().await?),
@@ -213,7 +214,8 @@ impl Service {
             total_ms = started.elapsed().as_millis() as u64,
             "import applied"
         );
-        // Now the job row can be written on SQLite too: all rows done.
+        // Now the job row can be written on SQLite too: all rows done. (The
+        // import has committed: a lease lost now changes nothing.)
         let _ = ctx.progress(total as i64, Some(total as i64)).await;
         Ok(summary)
     }

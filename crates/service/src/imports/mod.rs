@@ -6,8 +6,8 @@
 
 use std::collections::HashMap;
 
-use roster_bulk::{auto_map, validate_row, Detected, FieldDef, ImportedMember, RowError};
-pub use roster_bulk::{ColumnMapping, Mapping, Target, TextEncoding};
+use roster_bulk::{auto_map, validate_row, FieldDef, ImportedMember, RowError};
+pub use roster_bulk::{ColumnMapping, Detected, Mapping, Target, TextEncoding};
 use roster_domain::{now_millis, CustomFieldKind, MemberStatus, Role};
 use roster_store::{
     custom_fields, import_by_id, import_rows, insert_import, list_imports, member_by_id, org_by_id,
@@ -289,10 +289,7 @@ impl Service {
         let mut conn = self.store().conn().await?;
         let mapping = map_header(&mut conn, actor.org_id, &read.summary.headers).await?;
         drop(conn);
-        // The name is shown, never used as a path.
-        let file_name = roster_domain::SingleLine::parse("file_name", file_name, 200)
-            .map(|n| n.into_string())
-            .unwrap_or_default();
+        let file_name = display_file_name(file_name);
         let mut tx = self.store().begin().await?;
         let id = insert_import(
             &mut tx,
@@ -717,6 +714,18 @@ fn summarize(
             previous_offset: (wanted.offset > 0).then(|| wanted.offset.saturating_sub(limit)),
         },
     })
+}
+
+/// An uploaded file's name as it is kept: shown, never used as a path
+/// (files are stored by id), and made one plain line of at most 200
+/// characters — controls, line breaks and invisible characters dropped.
+fn display_file_name(raw: &str) -> String {
+    let cleaned: String = raw
+        .chars()
+        .filter(|c| !roster_domain::forbidden_char(*c))
+        .take(200)
+        .collect();
+    cleaned.trim().to_owned()
 }
 
 /// Copies a file into the import's parts of `kind`, a part at a time.

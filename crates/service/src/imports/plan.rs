@@ -51,6 +51,7 @@ pub(super) fn merged_fields(base: Option<&MemberRecord>, m: &ImportedMember) -> 
         f.external = external;
     }
     if !m.custom.is_empty() {
+        // (Stored custom fields are an object: the store checks at read.)
         let mut custom = f.custom_fields.as_object().cloned().unwrap_or_default();
         for (k, v) in &m.custom {
             custom.insert(k.clone(), json!(v));
@@ -138,12 +139,14 @@ impl<'a> Planner<'a> {
         let defs: Vec<FieldDef> = custom_fields(conn, actor.org_id)
             .await?
             .into_iter()
-            .filter_map(|f| {
-                CustomFieldKind::parse(&f.kind, &f.choices)
-                    .ok()
-                    .map(|kind| FieldDef { key: f.key, kind })
+            .map(|f| {
+                // A stored field that does not read is damage, said loudly, not a column ignored.
+                let kind = CustomFieldKind::parse(&f.kind, &f.choices).map_err(|e| {
+                    ServiceError::Internal(format!("the custom field {:?} is unreadable: {e}", f.key).into())
+                })?;
+                Ok(FieldDef { key: f.key, kind })
             })
-            .collect();
+            .collect::<ServiceResult<_>>()?;
         let (duplicates, rows) = source.duplicates(&mapping).await?;
         let planner = Planner {
             service,
@@ -170,6 +173,8 @@ impl<'a> Planner<'a> {
         &self.mapping
     }
 
+    /// The file's header of the column mapped to `target`, or "" when none
+    /// is (the error then names the field).
     fn header_of(&self, target: Target) -> String {
         self.mapping
             .columns

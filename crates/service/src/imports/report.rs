@@ -113,13 +113,14 @@ impl Service {
             if row.action != "created" && row.action != "updated" {
                 continue;
             }
-            let Some(member) = member_by_id(&mut tx, actor.org_id, member_id).await? else {
-                continue;
-            };
             let keep = |why: &str| KeptRow {
                 line: row.line,
                 member_id: Some(member_id),
                 reason: why.to_owned(),
+            };
+            let Some(member) = member_by_id(&mut tx, actor.org_id, member_id).await? else {
+                report.kept.push(keep("is gone since"));
+                continue;
             };
             if member.account_id.is_some() {
                 report.kept.push(keep("has accepted an invitation since"));
@@ -132,13 +133,24 @@ impl Service {
             if row.action == "created" {
                 roster_store::delete_member(&mut tx, actor.org_id, member_id).await?;
                 report.removed += 1;
-            } else if let Some(before) = row
-                .before
-                .as_deref()
-                .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
-            {
-                let fields = fields_from_json(&before["fields"])
-                    .ok_or_else(|| ServiceError::Internal("stored fields unreadable".into()))?;
+            } else {
+                // What the row changed must read back, or nothing is undone:
+                // undo never skips a row it cannot read and calls it success.
+                let unreadable = |why: String| {
+                    ServiceError::Internal(
+                        format!(
+                            "line {}: the values before the import cannot be read ({why}); nothing was undone",
+                            row.line
+                        )
+                        .into(),
+                    )
+                };
+                let before: serde_json::Value = row
+                    .before
+                    .as_deref()
+                    .ok_or_else(|| unreadable("none were kept".into()))
+                    .and_then(|b| serde_json::from_str(b).map_err(|e| unreadable(e.to_string())))?;
+                let fields = fields_from_json(&before["fields"]).ok_or_else(|| unreadable("fields missing".into()))?;
                 roster_store::update_member(&mut tx, actor.org_id, member_id, &fields, now_millis()).await?;
                 if let Some(status) = before["status"].as_str().filter(|s| *s != member.status) {
                     roster_store::set_member_status(
