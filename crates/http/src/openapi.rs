@@ -106,12 +106,12 @@ fn schemas() -> Value {
         ]),
         "TeamList": list_of("Team"),
         "TeamInput": generic("name, purpose, parent_id (null moves to the top level), external_key, is_division."),
-        "TeamDetail": generic("A Team plus members and division_admins."),
+        "TeamDetail": generic("A Team plus members (one page, by name), next_cursor, member_count and division_admins."),
         "TeamMemberInput": object(&["member_id"], &[
             ("member_id", json!({"type": "integer"})), ("team_role", json!({"type": "string", "enum": ["member", "lead"]})),
             ("core_member", json!({"type": "boolean"})),
         ]),
-        "TeamMemberList": generic("items: member_id, first_name, last_name, team_role, core_member."),
+        "TeamMember": generic("member_id, first_name, last_name, team_role, core_member."),
         "DivisionAdminInput": object(&["member_id"], &[("member_id", json!({"type": "integer"}))]),
         "RoleList": generic("items: key, name, builtin, permissions."),
         "NewCustomRole": object(&["key", "name", "permissions"], &[

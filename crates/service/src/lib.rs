@@ -10,6 +10,7 @@ mod actor;
 mod audit;
 mod auth;
 mod content;
+mod cursor;
 mod demo;
 mod error;
 mod fields;
@@ -40,7 +41,7 @@ pub use roles::NewCustomRole;
 pub use roster_store as store;
 pub use sessions::{ConsoleSession, SignedIn};
 pub use spooled::Spooled;
-pub use teams::{TeamInput, TeamMemberInput};
+pub use teams::{TeamDetail, TeamInput, TeamMemberInput, TeamMembersPage};
 pub use tokens::{NewToken, TokenCreated};
 pub use uploads::SandboxConfig;
 

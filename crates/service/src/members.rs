@@ -1,8 +1,8 @@
 use roster_domain::{now_millis, MemberStatus, Role, StatusTransition};
 use roster_store::{
     content_items_of, custom_fields, insert_member, link_account, list_members, member_by_email, member_by_id,
-    set_member_status, status_history, teams_of_member, transfer_content, Conn, ContentItemRecord, MemberCursor,
-    MemberQuery, MemberRecord, MemberSort, MemberTeam, StatusChange,
+    set_member_status, status_history, teams_of_member, transfer_content, Conn, ContentItemRecord, MemberQuery,
+    MemberRecord, MemberSort, MemberTeam, StatusChange,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -53,25 +53,6 @@ pub struct MemberDetail {
 #[serde(deny_unknown_fields)]
 pub struct RemoveMember {
     pub transfer_to: Option<i64>,
-}
-
-fn encode_cursor(c: &MemberCursor) -> String {
-    // (A cursor of numbers and strings always serializes.)
-    let json = serde_json::to_vec(c).unwrap_or_default();
-    json.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn decode_cursor(raw: &str) -> ServiceResult<MemberCursor> {
-    let bad = || roster_domain::InvalidInput::new("cursor", "invalid_cursor", "is not a cursor this list returned");
-    if !raw.len().is_multiple_of(2) || raw.len() > 4096 {
-        return Err(bad().into());
-    }
-    let bytes = (0..raw.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(raw.get(i..i + 2).unwrap_or("zz"), 16))
-        .collect::<Result<Vec<u8>, _>>()
-        .map_err(|_| bad())?;
-    serde_json::from_slice(&bytes).map_err(|_| bad().into())
 }
 
 impl Service {
@@ -132,7 +113,7 @@ impl Service {
             external: query.external,
             sort,
             descending,
-            after: query.cursor.as_deref().map(decode_cursor).transpose()?,
+            after: query.cursor.as_deref().map(crate::cursor::decode).transpose()?,
             // One more than asked tells whether another page follows, without counting.
             limit: limit + 1,
             division_admin: actor.division_scope(),
@@ -148,7 +129,7 @@ impl Service {
             })?;
         let next_cursor = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
-            rows.last().map(|m| encode_cursor(&m.cursor(sort)))
+            rows.last().map(|m| crate::cursor::encode(&m.cursor(sort)))
         } else {
             None
         };

@@ -1,10 +1,10 @@
 use roster_domain::{now_millis, MemberStatus, SingleLine, TeamRole};
 use roster_store::{
     add_division_admin, child_team_count, delete_team, division_admins, insert_team, list_teams, remove_division_admin,
-    remove_team_member, team_by_id, team_in_division_scope, team_members, update_team, upsert_team_member, Conn,
-    TeamFields, TeamMemberRecord, TeamRecord,
+    remove_team_member, team_by_id, team_in_division_scope, team_member, team_member_count, team_members, update_team,
+    upsert_team_member, Conn, TeamFields, TeamMemberCursor, TeamMemberRecord, TeamRecord,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::record;
@@ -39,6 +39,34 @@ mod double_option {
     }
 }
 
+/// Which page of a team's members to show: a team may have a million.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamMembersPage {
+    pub cursor: Option<String>,
+    /// At most this many (default 100, at most 500).
+    pub limit: Option<i64>,
+}
+
+impl TeamMembersPage {
+    pub const DEFAULT_LIMIT: i64 = 100;
+    pub const MAX_LIMIT: i64 = 500;
+}
+
+/// A team, a page of its members, and its division admins.
+#[derive(Debug, Serialize)]
+pub struct TeamDetail {
+    #[serde(flatten)]
+    pub team: TeamRecord,
+    /// The page of members asked for, by name.
+    pub members: Vec<TeamMemberRecord>,
+    /// Where the next page of members starts, if one follows.
+    pub next_cursor: Option<String>,
+    /// Members in all.
+    pub member_count: i64,
+    pub division_admins: Vec<i64>,
+}
+
 impl Service {
     async fn visible_team(&self, conn: &mut Conn, actor: &Actor, id: i64) -> ServiceResult<TeamRecord> {
         let team = team_by_id(conn, actor.org_id, id)
@@ -68,17 +96,36 @@ impl Service {
         Ok(teams)
     }
 
-    pub async fn team(
-        &self,
-        can: Can<'_, ReadTeams>,
-        id: i64,
-    ) -> ServiceResult<(TeamRecord, Vec<TeamMemberRecord>, Vec<i64>)> {
+    /// A team with a page of its members (by name) and its division admins.
+    pub async fn team(&self, can: Can<'_, ReadTeams>, id: i64, page: TeamMembersPage) -> ServiceResult<TeamDetail> {
         let actor = can.actor();
+        let limit = page.limit.unwrap_or(TeamMembersPage::DEFAULT_LIMIT);
+        if !(1..=TeamMembersPage::MAX_LIMIT).contains(&limit) {
+            return Err(roster_domain::InvalidInput::new(
+                "limit",
+                "out_of_range",
+                format!("must be between 1 and {}", TeamMembersPage::MAX_LIMIT),
+            )
+            .into());
+        }
+        let after: Option<TeamMemberCursor> = page.cursor.as_deref().map(crate::cursor::decode).transpose()?;
         let mut conn = self.store().conn().await?;
         let team = self.visible_team(&mut conn, actor, id).await?;
-        let members = team_members(&mut conn, actor.org_id, id).await?;
-        let admins = division_admins(&mut conn, actor.org_id, id).await?;
-        Ok((team, members, admins))
+        // One more than asked tells whether another page follows.
+        let mut members = team_members(&mut conn, actor.org_id, id, after.as_ref(), limit + 1).await?;
+        let next_cursor = if members.len() as i64 > limit {
+            members.truncate(limit as usize);
+            members.last().map(|m| crate::cursor::encode(&m.cursor()))
+        } else {
+            None
+        };
+        Ok(TeamDetail {
+            member_count: team_member_count(&mut conn, actor.org_id, id).await?,
+            division_admins: division_admins(&mut conn, actor.org_id, id).await?,
+            team,
+            members,
+            next_cursor,
+        })
     }
 
     /// Checks a team's place in the tree: the parent exists, no cycle, and a
@@ -245,7 +292,7 @@ impl Service {
         can: Can<'_, ManageTeams>,
         team_id: i64,
         input: TeamMemberInput,
-    ) -> ServiceResult<Vec<TeamMemberRecord>> {
+    ) -> ServiceResult<TeamMemberRecord> {
         let actor = can.actor();
         let team_role = TeamRole::parse(input.team_role.as_deref().unwrap_or("member"))?;
         let mut tx = self.store().begin().await?;
@@ -274,9 +321,11 @@ impl Service {
             json!({"member_id": member.id, "team_role": team_role.as_str()}),
         )
         .await?;
-        let members = team_members(&mut tx, actor.org_id, team_id).await?;
+        let placed = team_member(&mut tx, actor.org_id, team_id, member.id)
+            .await?
+            .ok_or(ServiceError::NotFound("team member"))?;
         tx.commit().await?;
-        Ok(members)
+        Ok(placed)
     }
 
     pub async fn remove_team_member(

@@ -155,26 +155,94 @@ pub async fn remove_team_member(conn: &mut Conn, org_id: i64, team_id: i64, memb
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn team_members(conn: &mut Conn, org_id: i64, team_id: i64) -> StoreResult<Vec<TeamMemberRecord>> {
-    let rows = sqlx::query(
-        "SELECT tm.member_id, m.first_name, m.last_name, tm.team_role, tm.core_member FROM team_members tm \
-         JOIN members m ON m.id = tm.member_id WHERE tm.org_id = $1 AND tm.team_id = $2 ORDER BY m.last_name, m.first_name, m.id",
-    )
+/// Where a page of a team's members starts: after this member in the
+/// order of last name, first name, id.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TeamMemberCursor {
+    pub last_name: String,
+    pub first_name: String,
+    pub member_id: i64,
+}
+
+impl TeamMemberRecord {
+    pub fn cursor(&self) -> TeamMemberCursor {
+        TeamMemberCursor {
+            last_name: self.last_name.clone(),
+            first_name: self.first_name.clone(),
+            member_id: self.member_id,
+        }
+    }
+}
+
+const TEAM_MEMBER_COLUMNS: &str = "tm.member_id, m.first_name, m.last_name, tm.team_role, tm.core_member";
+
+fn team_member_row(r: &AnyRow) -> Result<TeamMemberRecord, sqlx::Error> {
+    Ok(TeamMemberRecord {
+        member_id: int(r, "member_id")?,
+        first_name: text(r, "first_name")?,
+        last_name: text(r, "last_name")?,
+        team_role: text(r, "team_role")?,
+        core_member: flag(r, "core_member")?,
+    })
+}
+
+/// A page of a team's members, by name: at most `limit`, after `after`.
+pub async fn team_members(
+    conn: &mut Conn,
+    org_id: i64,
+    team_id: i64,
+    after: Option<&TeamMemberCursor>,
+    limit: i64,
+) -> StoreResult<Vec<TeamMemberRecord>> {
+    let (last, first, id) = match after {
+        Some(c) => (Some(c.last_name.as_str()), Some(c.first_name.as_str()), c.member_id),
+        None => (None, None, 0),
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT {TEAM_MEMBER_COLUMNS} FROM team_members tm JOIN members m ON m.id = tm.member_id \
+         WHERE tm.org_id = $1 AND tm.team_id = $2 AND ($3 IS NULL OR m.last_name > $3 \
+         OR (m.last_name = $3 AND (m.first_name > $4 OR (m.first_name = $4 AND m.id > $5)))) \
+         ORDER BY m.last_name, m.first_name, m.id LIMIT $6"
+    ))
     .bind(org_id)
     .bind(team_id)
+    .bind(last)
+    .bind(first)
+    .bind(id)
+    .bind(limit)
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(TeamMemberRecord {
-                member_id: int(r, "member_id")?,
-                first_name: text(r, "first_name")?,
-                last_name: text(r, "last_name")?,
-                team_role: text(r, "team_role")?,
-                core_member: flag(r, "core_member")?,
-            })
-        })
-        .collect()
+    Ok(rows.iter().map(team_member_row).collect::<Result<_, _>>()?)
+}
+
+/// One member's place in a team.
+pub async fn team_member(
+    conn: &mut Conn,
+    org_id: i64,
+    team_id: i64,
+    member_id: i64,
+) -> StoreResult<Option<TeamMemberRecord>> {
+    let row = sqlx::query(&format!(
+        "SELECT {TEAM_MEMBER_COLUMNS} FROM team_members tm JOIN members m ON m.id = tm.member_id \
+         WHERE tm.org_id = $1 AND tm.team_id = $2 AND tm.member_id = $3"
+    ))
+    .bind(org_id)
+    .bind(team_id)
+    .bind(member_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.as_ref().map(team_member_row).transpose()?)
+}
+
+/// How many members a team has.
+pub async fn team_member_count(conn: &mut Conn, org_id: i64, team_id: i64) -> StoreResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM team_members WHERE org_id = $1 AND team_id = $2")
+            .bind(org_id)
+            .bind(team_id)
+            .fetch_one(conn)
+            .await?,
+    )
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -106,8 +106,8 @@ async fn team_members_have_a_team_role_and_a_core_flag() {
         )
         .await
         .expect(200);
-    assert_eq!(res.body["items"][0]["team_role"], "lead");
-    assert_eq!(res.body["items"][0]["core_member"], true);
+    assert_eq!(res.body["team_role"], "lead");
+    assert_eq!(res.body["core_member"], true);
     app.post(
         &org,
         &format!("/teams/{team}/members"),
@@ -212,4 +212,36 @@ async fn a_division_admin_sees_and_changes_only_members_of_their_divisions() {
     let mut names: Vec<_> = teams.iter().map(|t| t.name.clone()).collect();
     names.sort();
     assert_eq!(names, vec!["DACH", "Vertrieb"]);
+}
+
+#[tokio::test]
+async fn a_teams_members_come_a_page_at_a_time_by_name() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    let team = app.post(&org, "/teams", json!({"name": "Alle"})).await.expect(201).id();
+    let names = ["Zander", "Albers", "Müller", "Berg", "Koch", "Adler", "Yilmaz"];
+    for (i, last) in names.iter().enumerate() {
+        let m = app.add_member(&org, "Vera", last, &format!("v{i}@acme.example")).await;
+        app.post(&org, &format!("/teams/{team}/members"), json!({"member_id": m}))
+            .await
+            .expect(200);
+    }
+    let mut seen = Vec::new();
+    let mut query = "?limit=3".to_owned();
+    loop {
+        let page = app.get(&org, &format!("/teams/{team}{query}")).await.expect(200);
+        assert_eq!(page.body["member_count"], 7);
+        let members = page.body["members"].as_array().unwrap();
+        assert!(members.len() <= 3);
+        seen.extend(members.iter().map(|m| m["last_name"].as_str().unwrap().to_owned()));
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => query = format!("?limit=3&cursor={cursor}"),
+            None => break,
+        }
+    }
+    let mut sorted: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    sorted.sort();
+    assert_eq!(seen, sorted, "every member once, by name");
+    app.get(&org, &format!("/teams/{team}?limit=501")).await.expect(422);
+    app.get(&org, &format!("/teams/{team}?cursor=zz")).await.expect(422);
 }

@@ -3,10 +3,10 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::Json;
 use roster_service::store::{TeamMemberRecord, TeamRecord};
-use roster_service::{TeamInput, TeamMemberInput};
+use roster_service::{TeamDetail, TeamInput, TeamMemberInput, TeamMembersPage};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiJson, Authed, Endpoint, Ids};
+use super::{ApiJson, ApiQuery, Authed, Endpoint, Ids};
 use crate::{ApiError, AppState};
 
 pub const ENDPOINTS: &[Endpoint] = &[
@@ -31,7 +31,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: "get",
         path: "/api/v1/orgs/{slug}/teams/{id}",
-        summary: "A team with its members and division admins",
+        summary: "A team with a page of its members (by name: ?limit= at most 500, default 100; next_cursor for the next page as ?cursor=), member_count and its division admins",
         permission: "teams.read",
         request: None,
         response: (200, Some("TeamDetail")),
@@ -58,10 +58,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: "post",
         path: "/api/v1/orgs/{slug}/teams/{id}/members",
-        summary: "Add a member to a team, or change their team role and core-member flag",
+        summary: "Add a member to a team, or change their team role and core-member flag; answers with that member's place in the team",
         permission: "teams.manage",
         request: Some("TeamMemberInput"),
-        response: (200, Some("TeamMemberList")),
+        response: (200, Some("TeamMember")),
         handler: || post(add_member),
     },
     Endpoint {
@@ -98,19 +98,6 @@ struct TeamList {
     items: Vec<TeamRecord>,
 }
 
-#[derive(Serialize)]
-struct TeamDetail {
-    #[serde(flatten)]
-    team: TeamRecord,
-    members: Vec<TeamMemberRecord>,
-    division_admins: Vec<i64>,
-}
-
-#[derive(Serialize)]
-struct TeamMemberList {
-    items: Vec<TeamMemberRecord>,
-}
-
 async fn list(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<TeamList>, ApiError> {
     Ok(Json(TeamList {
         items: s.service.teams(s.service.authorize(&actor).await?).await?,
@@ -132,13 +119,11 @@ async fn show(
     State(s): State<AppState>,
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
+    ApiQuery(page): ApiQuery<TeamMembersPage>,
 ) -> Result<Json<TeamDetail>, ApiError> {
-    let (team, members, division_admins) = s.service.team(s.service.authorize(&actor).await?, id).await?;
-    Ok(Json(TeamDetail {
-        team,
-        members,
-        division_admins,
-    }))
+    Ok(Json(
+        s.service.team(s.service.authorize(&actor).await?, id, page).await?,
+    ))
 }
 
 async fn update(
@@ -164,13 +149,12 @@ async fn add_member(
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
     ApiJson(input): ApiJson<TeamMemberInput>,
-) -> Result<Json<TeamMemberList>, ApiError> {
-    Ok(Json(TeamMemberList {
-        items: s
-            .service
+) -> Result<Json<TeamMemberRecord>, ApiError> {
+    Ok(Json(
+        s.service
             .add_team_member(s.service.authorize(&actor).await?, id, input)
             .await?,
-    }))
+    ))
 }
 
 async fn remove_member(

@@ -1,12 +1,12 @@
 //! Teams: the tree, a team's page, and the forms that change them.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use roster_service::store::{TeamMemberRecord, TeamRecord};
-use roster_service::{ServiceError, TeamInput, TeamMemberInput};
+use roster_service::{ServiceError, TeamInput, TeamMemberInput, TeamMembersPage};
 
 use super::session::{Member, MemberPost};
 use super::{render, ConsoleError, Layout};
@@ -113,6 +113,9 @@ struct TeamPage {
     layout: Layout,
     team: TeamRecord,
     members: Vec<TeamMemberRecord>,
+    member_count: i64,
+    /// The link to the next page of members, if one follows.
+    next_page: Option<String>,
     admins: Vec<i64>,
     others: Vec<TeamRecord>,
     can_manage: bool,
@@ -123,10 +126,17 @@ async fn team_page(
     state: &AppState,
     member: &Member,
     id: i64,
+    page: TeamMembersPage,
     error: Option<String>,
 ) -> Result<Response, ConsoleError> {
     let svc = &state.service;
-    let (team, members, admins) = svc.team(svc.authorize(&member.actor).await?, id).await?;
+    let detail = svc.team(svc.authorize(&member.actor).await?, id, page).await?;
+    let next_page = detail.next_cursor.map(|cursor| {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("cursor", &cursor)
+            .finish();
+        format!("/o/{}/teams/{id}?{query}", member.actor.org_slug)
+    });
     let others = svc
         .teams(svc.authorize(&member.actor).await?)
         .await?
@@ -135,9 +145,11 @@ async fn team_page(
         .collect();
     let page = TeamPage {
         layout: Layout::new(state, member, "teams").await?,
-        team,
-        members,
-        admins,
+        team: detail.team,
+        members: detail.members,
+        member_count: detail.member_count,
+        next_page,
+        admins: detail.division_admins,
         others,
         can_manage: member
             .actor
@@ -152,8 +164,9 @@ async fn show(
     State(state): State<AppState>,
     member: Member,
     Path((_, id)): Path<(String, i64)>,
+    Query(page): Query<TeamMembersPage>,
 ) -> Result<Response, ConsoleError> {
-    team_page(&state, &member, id, None).await
+    team_page(&state, &member, id, page, None).await
 }
 
 /// Runs a change and shows the team again, with the complaint if it failed.
@@ -166,10 +179,17 @@ async fn then_show(
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/o/{}/teams/{id}", post.member.actor.org_slug)).into_response()),
         Err(ServiceError::Invalid(e)) => {
-            team_page(state, &post.member, id, Some(format!("{}: {}", e.field, e.message))).await
+            team_page(
+                state,
+                &post.member,
+                id,
+                TeamMembersPage::default(),
+                Some(format!("{}: {}", e.field, e.message)),
+            )
+            .await
         }
         Err(e @ (ServiceError::Conflict { .. } | ServiceError::NotFound(_))) => {
-            team_page(state, &post.member, id, Some(e.to_string())).await
+            team_page(state, &post.member, id, TeamMembersPage::default(), Some(e.to_string())).await
         }
         Err(e) => Err(e.into()),
     }
