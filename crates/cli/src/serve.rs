@@ -69,6 +69,8 @@ pub async fn run(db: &DbArgs, args: ServeArgs) -> anyhow::Result<()> {
         .await?;
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
+    // Refusals' audit rows and tokens' last use still queued go in now.
+    let _ = tokio::time::timeout(Duration::from_secs(30), service.flush_deferred_writes()).await;
     service.store().close().await;
     Ok(())
 }

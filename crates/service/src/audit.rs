@@ -1,5 +1,7 @@
 use roster_domain::now_millis;
 use roster_store::{insert_audit, list_audit, AuditQuery, AuditRecord, Conn, NewAuditEvent};
+
+use crate::deferred::{AuditRow, Deferred};
 use serde_json::Value;
 
 use crate::{Actor, Can, Perm, ReadAudit, Service, ServiceError, ServiceResult};
@@ -45,28 +47,23 @@ impl Service {
     }
 
     /// Records a refused access or failed authentication. Never fails the
-    /// request it is about: a refusal stays a refusal even if the log is down.
+    /// request it is about (a refusal stays a refusal even if the log is
+    /// down) and never makes it wait: the row is written in the background
+    /// (`deferred`), as soon as the database's writer is free.
     pub async fn audit_refusal(&self, org_id: Option<i64>, actor: &str, what: &str, context: &crate::RequestContext) {
-        let details = serde_json::json!({});
-        let event = NewAuditEvent {
+        let row = AuditRow {
             org_id,
-            actor,
-            action: "access.refused",
-            target_kind: "permission",
-            target_id: what,
-            outcome: "refused",
-            ip: &context.ip,
-            request_id: &context.request_id,
-            details: &details,
+            actor: actor.to_owned(),
+            action: "access.refused".into(),
+            target_kind: "permission".into(),
+            target_id: what.to_owned(),
+            outcome: "refused".into(),
+            ip: context.ip.clone(),
+            request_id: context.request_id.clone(),
+            details: serde_json::json!({}),
+            at: now_millis(),
         };
-        let result = async {
-            let mut tx = self.store().begin().await?;
-            insert_audit(&mut tx, &event, now_millis()).await?;
-            tx.commit().await?;
-            Ok::<_, ServiceError>(())
-        }
-        .await;
-        if let Err(err) = result {
+        if let Err(err) = self.deferred.write(Deferred::Audit(Box::new(row))).await {
             tracing::error!(error = %err, "could not write the audit row of a refusal");
         }
     }

@@ -4,7 +4,9 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier,
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore;
 use roster_domain::{now_millis, MemberStatus, PermissionSet, Role};
-use roster_store::{custom_role, member_by_id, org_by_id, token_by_hash, token_by_id, touch_token};
+use roster_store::{custom_role, member_by_id, org_by_id, token_by_hash, token_by_id};
+
+use crate::deferred::Deferred;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
@@ -145,10 +147,14 @@ impl Service {
             }
         };
         drop(conn);
+        // Last use, at most once a minute, in the background: a read never
+        // waits for SQLite's writer.
         if record.last_used_at.is_none_or(|t| t < now - 60_000) {
-            let mut tx = self.store().begin().await?;
-            touch_token(&mut tx, record.id, now).await?;
-            tx.commit().await?;
+            let used = Deferred::TokenUsed {
+                token_id: record.id,
+                at: now,
+            };
+            self.deferred.write(used).await?;
         }
         Ok(actor)
     }

@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod content;
 mod cursor;
+mod deferred;
 mod demo;
 mod error;
 mod fields;
@@ -56,11 +57,14 @@ pub struct Service {
     plan_snapshots: imports::PlanSnapshots,
     /// Where uploads are read (`uploads`).
     uploads: uploads::UploadSandbox,
+    /// Writes no request waits for (`deferred`).
+    deferred: deferred::DeferredWrites,
 }
 
 impl Service {
     pub fn new(store: Store) -> Self {
         Self {
+            deferred: deferred::DeferredWrites::start(store.clone()),
             store,
             passwords: PasswordHasher::new(4, std::time::Duration::from_secs(5)),
             live_progress: jobs::LiveProgress::default(),
@@ -85,6 +89,13 @@ impl Service {
     pub fn with_password_hasher(mut self, passwords: PasswordHasher) -> Self {
         self.passwords = passwords;
         self
+    }
+
+    /// Waits until the rows written in the background so far (refusals'
+    /// audit rows, tokens' last use) are in the database: before the
+    /// process stops, and before a test reads them.
+    pub async fn flush_deferred_writes(&self) {
+        self.deferred.flush().await;
     }
 
     pub fn store(&self) -> &Store {

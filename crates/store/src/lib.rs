@@ -137,9 +137,12 @@ impl Store {
                     // A writer in another process (`roster import` beside
                     // `roster serve`) is waited for as long as one of this
                     // process's own.
+                    // The busy timeout first: setting the journal mode takes a
+                    // lock too, and without it a writer in another process at
+                    // that moment fails the connection at once.
                     let pragmas = format!(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+                        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                         WRITE_WAIT.as_millis()
                     );
                     conn.execute(pragmas.as_str()).await?;

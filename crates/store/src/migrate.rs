@@ -110,6 +110,9 @@ pub async fn run(store: &Store, up_to: Option<i64>) -> StoreResult<usize> {
             .fetch_optional(&mut *tx)
             .await?;
         if done.is_some() {
+            // Ended here, not left to the drop: on SQLite a dropped
+            // transaction holds the write lock until its connection is used again.
+            tx.rollback().await?;
             continue;
         }
         sqlx::raw_sql(migration.sql).execute(&mut *tx).await?;

@@ -16,6 +16,26 @@ pub fn roster(db: &TestDb, args: &[&str]) -> Output {
         .expect("run roster")
 }
 
+/// [`roster`] beside a running test server: on a blocking thread, so that
+/// the server's tasks (on the test's runtime) go on meanwhile — a task
+/// stopped in the middle of a write transaction would hold SQLite's write
+/// lock against the command.
+pub async fn roster_beside(app: &crate::helpers::TestApp, args: &[&str]) -> Output {
+    let url = app.db.url.clone();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_roster"))
+            .args(&args)
+            .env("ROSTER_DATABASE_URL", &url)
+            .env("ROSTER_OWNER_PASSWORD", "a long enough password")
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("run roster")
+    })
+    .await
+    .expect("roster ran")
+}
+
 pub fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(

@@ -140,6 +140,7 @@ async fn every_endpoint_refuses_exactly_the_roles_that_lack_its_permission() {
             }
         }
     }
+    app.service.flush_deferred_writes().await;
     let refused = app
         .get(&org, "/audit?action=access.refused&limit=500")
         .await

@@ -28,6 +28,7 @@ async fn sign_in_from(app: &TestApp, forwarded_for: &str, email: &str, password:
 
 /// The address of the newest audit row.
 async fn last_audited_address(app: &TestApp) -> String {
+    app.service.flush_deferred_writes().await;
     let mut conn = app.service.store().conn().await.unwrap();
     sqlx::query_scalar("SELECT ip FROM audit_events ORDER BY id DESC LIMIT 1")
         .fetch_one(&mut *conn)

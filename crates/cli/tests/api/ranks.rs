@@ -7,7 +7,7 @@
 
 use serde_json::json;
 
-use crate::cli::roster;
+use crate::cli::roster_beside;
 use crate::helpers::{spawn_app, TestApp, TestOrg};
 
 /// An organization with an admin and a collaborator besides the owner; the
@@ -277,12 +277,13 @@ async fn the_command_line_never_demotes_or_removes_the_owner() {
     let app = spawn_app().await;
     let org = app.create_org("acme").await;
     let owner = org.owner_id.to_string();
-    let out = roster(
-        &app.db,
+    let out = roster_beside(
+        &app,
         &[
             "member", "update", "--org", "acme", &owner, "--role", "reader", "--json",
         ],
-    );
+    )
+    .await;
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     let err = crate::cli::json(&out);
     assert_eq!(err["error"]["code"], "forbidden", "{err}");
@@ -290,7 +291,7 @@ async fn the_command_line_never_demotes_or_removes_the_owner() {
         .as_str()
         .unwrap()
         .contains("transferring ownership"));
-    let out = roster(&app.db, &["member", "remove", "--org", "acme", &owner, "--json"]);
+    let out = roster_beside(&app, &["member", "remove", "--org", "acme", &owner, "--json"]).await;
     assert_eq!(out.status.code(), Some(2));
     let member = app.get(&org, &format!("/members/{owner}")).await.expect(200);
     assert_eq!(

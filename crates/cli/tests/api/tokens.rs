@@ -10,7 +10,7 @@ use roster_service::jobs::Worker;
 use roster_service::{ActorRef, NewToken, Service};
 use serde_json::json;
 
-use crate::cli::{json, roster};
+use crate::cli::{json, roster_beside};
 use crate::helpers::{sandbox, spawn_app, TestApp, TestDb, TestOrg};
 
 async fn as_token(app: &TestApp, org: &TestOrg, token: String) -> TestOrg {
@@ -41,8 +41,8 @@ async fn a_members_token_narrows_when_they_are_demoted_and_ends_when_they_are_re
 
     // Demoted (by the owner, here on the command line: admins are only
     // the owner's to change): the admin token acts as the collaborator Ada is now.
-    let out = roster(
-        &app.db,
+    let out = roster_beside(
+        &app,
         &[
             "member",
             "update",
@@ -52,7 +52,8 @@ async fn a_members_token_narrows_when_they_are_demoted_and_ends_when_they_are_re
             "--role",
             "collaborator",
         ],
-    );
+    )
+    .await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     app.get(&ada_token, "/members").await.expect(200);
     let res = app
@@ -63,7 +64,7 @@ async fn a_members_token_narrows_when_they_are_demoted_and_ends_when_they_are_re
     app.get(&ada_token, "/audit").await.expect(403);
 
     // Removed: the token is no token.
-    let out = roster(&app.db, &["member", "remove", "--org", "acme", &ada.to_string()]);
+    let out = roster_beside(&app, &["member", "remove", "--org", "acme", &ada.to_string()]).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     app.get(&ada_token, "/members").await.expect(401);
     let refusals = app.audit(&org, "access.refused").await;
@@ -80,6 +81,8 @@ async fn tokens_expire_and_say_when_and_show_their_last_use() {
     let ada = app.member_with_login(&org, "Ada", "ada@acme.example", "admin").await;
     let ada_token = as_token(&app, &org, app.member_token(&org, ada, "reader").await).await;
     app.get(&ada_token, "").await.expect(200);
+    // (Last use is written in the background.)
+    app.service.flush_deferred_writes().await;
     let tokens = app.get(&org, "/tokens").await.expect(200).body["items"].clone();
     let ada_record = tokens
         .as_array()
@@ -169,14 +172,11 @@ async fn only_the_owner_makes_organization_tokens_and_the_command_line_makes_onl
         .unwrap();
     assert_eq!((made.record.member_id, made.record.expires_at), (None, None));
 
-    let out = roster(
-        &app.db,
-        &["token", "create", "--org", "acme", "--name", "cli", "--json"],
-    );
+    let out = roster_beside(&app, &["token", "create", "--org", "acme", "--name", "cli", "--json"]).await;
     let made = json(&out);
     assert!(made["member_id"].is_null() && made["expires_at"].is_null(), "{made}");
-    let out = roster(
-        &app.db,
+    let out = roster_beside(
+        &app,
         &[
             "token",
             "create",
@@ -188,10 +188,11 @@ async fn only_the_owner_makes_organization_tokens_and_the_command_line_makes_onl
             "30d",
             "--json",
         ],
-    );
+    )
+    .await;
     assert!(json(&out)["expires_at"].is_string());
-    let out = roster(
-        &app.db,
+    let out = roster_beside(
+        &app,
         &[
             "token",
             "create",
@@ -202,7 +203,8 @@ async fn only_the_owner_makes_organization_tokens_and_the_command_line_makes_onl
             "--expires-in",
             "soon",
         ],
-    );
+    )
+    .await;
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("90d"));
 }
@@ -224,6 +226,7 @@ async fn a_job_acts_with_its_starters_rights_when_it_runs_and_fails_closed_witho
     let org = app.create_org("acme").await;
     let ada = app.member_with_login(&org, "Ada", "ada@acme.example", "admin").await;
     let ada_token = app.member_token(&org, ada, "admin").await;
+    app.stop_worker().await;
     let svc = quiet_service(&app.db).await;
     let actor = svc
         .actor_for_token(&ada_token, "acme", Default::default())
@@ -240,7 +243,7 @@ async fn a_job_acts_with_its_starters_rights_when_it_runs_and_fails_closed_witho
         .await
         .unwrap();
     // Between asking and running, Ada leaves the organization.
-    let out = roster(&app.db, &["member", "remove", "--org", "acme", &ada.to_string()]);
+    let out = roster_beside(&app, &["member", "remove", "--org", "acme", &ada.to_string()]).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     run_jobs(&svc).await;
     let done = app.get(&org, &format!("/imports/{}", import.id)).await.expect(200);

@@ -121,7 +121,7 @@ pub struct TestApp {
     pub service: Service,
     pub db: TestDb,
     /// Keeps the background job worker running while the test runs.
-    _worker_stop: tokio::sync::watch::Sender<bool>,
+    worker_stop: tokio::sync::watch::Sender<bool>,
 }
 
 /// An organization with an admin token.
@@ -232,11 +232,19 @@ async fn spawn_full(
         client,
         service,
         db,
-        _worker_stop: stop,
+        worker_stop: stop,
     }
 }
 
 impl TestApp {
+    /// Stops the application's job worker: jobs then wait until the test
+    /// runs them itself.
+    pub async fn stop_worker(&self) {
+        self.worker_stop.send_replace(true);
+        // A poll already under way ends first (it runs at most one job).
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     /// Creates an organization with its owner and an admin API token.
     pub async fn create_org(&self, slug: &str) -> TestOrg {
         self.service
@@ -411,6 +419,8 @@ impl TestApp {
 
     /// The audit rows of an organization with this action.
     pub async fn audit(&self, org: &TestOrg, action: &str) -> Vec<Value> {
+        // Refusals are written in the background: all of them, first.
+        self.service.flush_deferred_writes().await;
         let res = self.get(org, &format!("/audit?action={action}")).await.expect(200);
         res.body["items"].as_array().cloned().unwrap_or_default()
     }

@@ -1,0 +1,150 @@
+//! Writes a request must not wait for: the audit row of a refused access
+//! and a token's "last used" time. On SQLite a large import holds the one
+//! writer for a minute; a read that had to write its refusal row first
+//! would wait as long. So these rows go to a queue that one task writes to
+//! the database in batches, at once when it is free and as soon as it is
+//! free again after an import — nothing is dropped: a write that fails is
+//! tried again, and when the queue is full (10,000 rows waiting) the
+//! request writes its row itself. Rows still queued when the process is
+//! killed are lost; `roster serve` flushes the queue when it stops.
+
+use std::time::Duration;
+
+use roster_store::{insert_audit, touch_token, NewAuditEvent, Store};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{ServiceError, ServiceResult};
+
+/// An audit row, owned, for the queue.
+#[derive(Debug, Clone)]
+pub(crate) struct AuditRow {
+    pub org_id: Option<i64>,
+    pub actor: String,
+    pub action: String,
+    pub target_kind: String,
+    pub target_id: String,
+    pub outcome: String,
+    pub ip: String,
+    pub request_id: String,
+    pub details: serde_json::Value,
+    pub at: i64,
+}
+
+impl AuditRow {
+    fn event(&self) -> NewAuditEvent<'_> {
+        NewAuditEvent {
+            org_id: self.org_id,
+            actor: &self.actor,
+            action: &self.action,
+            target_kind: &self.target_kind,
+            target_id: &self.target_id,
+            outcome: &self.outcome,
+            ip: &self.ip,
+            request_id: &self.request_id,
+            details: &self.details,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) enum Deferred {
+    Audit(Box<AuditRow>),
+    TokenUsed { token_id: i64, at: i64 },
+}
+
+enum Message {
+    Write(Deferred),
+    /// Answered once everything sent before it is written.
+    Flush(oneshot::Sender<()>),
+}
+
+const QUEUE: usize = 10_000;
+const BATCH: usize = 500;
+
+#[derive(Clone)]
+pub(crate) struct DeferredWrites {
+    store: Store,
+    /// None without a runtime to run the writer on: every write is then
+    /// made where it is asked for.
+    queue: Option<mpsc::Sender<Message>>,
+}
+
+impl DeferredWrites {
+    pub(crate) fn start(store: Store) -> Self {
+        let queue = tokio::runtime::Handle::try_current().ok().map(|runtime| {
+            let (sender, receiver) = mpsc::channel(QUEUE);
+            runtime.spawn(write_forever(store.clone(), receiver));
+            sender
+        });
+        Self { store, queue }
+    }
+
+    /// Queues a write; writes it here and now when the queue is full.
+    pub(crate) async fn write(&self, what: Deferred) -> ServiceResult<()> {
+        let what = match &self.queue {
+            Some(queue) => match queue.try_send(Message::Write(what)) {
+                Ok(()) => return Ok(()),
+                // Full (or the writer is gone): written here instead.
+                Err(refused) => match refused.into_inner() {
+                    Message::Write(what) => what,
+                    Message::Flush(_) => return Ok(()),
+                },
+            },
+            None => what,
+        };
+        write_batch(&self.store, std::slice::from_ref(&what)).await
+    }
+
+    /// Waits until every write queued so far is in the database.
+    pub async fn flush(&self) {
+        let Some(queue) = &self.queue else { return };
+        let (done, written) = oneshot::channel();
+        if queue.send(Message::Flush(done)).await.is_ok() {
+            // (A writer that stopped has nothing more to write.)
+            let _ = written.await;
+        }
+    }
+}
+
+async fn write_forever(store: Store, mut receiver: mpsc::Receiver<Message>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut flushes = Vec::new();
+    while let Some(first) = receiver.recv().await {
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            match message {
+                Message::Write(what) => batch.push(what),
+                Message::Flush(done) => flushes.push(done),
+            }
+            if batch.len() < BATCH {
+                next = receiver.try_recv().ok();
+            }
+        }
+        let mut wait = Duration::from_millis(100);
+        while !batch.is_empty() {
+            match write_batch(&store, &batch).await {
+                Ok(()) => batch.clear(),
+                Err(err) => {
+                    tracing::warn!(error = %err, rows = batch.len(), "could not write deferred rows yet; trying again");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+        for done in flushes.drain(..) {
+            // (Whoever asked may have stopped waiting.)
+            let _ = done.send(());
+        }
+    }
+}
+
+async fn write_batch(store: &Store, batch: &[Deferred]) -> ServiceResult<()> {
+    let mut tx = store.begin().await?;
+    for what in batch {
+        match what {
+            Deferred::Audit(row) => insert_audit(&mut tx, &row.event(), row.at).await?,
+            Deferred::TokenUsed { token_id, at } => touch_token(&mut tx, *token_id, *at).await?,
+        }
+    }
+    tx.commit().await.map_err(ServiceError::from)
+}
