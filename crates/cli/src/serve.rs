@@ -26,6 +26,11 @@ pub struct ServeArgs {
     /// throttling and the audit log use.
     #[arg(long, env = "ROSTER_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
     trusted_proxies: Vec<ipnet::IpNet>,
+    /// Seconds a worker holds a job without renewing its lease: after a
+    /// crash, another worker (or this one, restarted) takes the job up once
+    /// the lease has run out.
+    #[arg(long, env = "ROSTER_JOB_LEASE_SECONDS", default_value_t = 30)]
+    job_lease_seconds: u64,
 }
 
 /// A network (`10.0.0.0/8`) or one address (`10.0.0.5`, a network of one).
@@ -56,7 +61,7 @@ pub async fn run(db: &DbArgs, args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut worker = Worker::new(service.clone());
+    let mut worker = Worker::new(service.clone()).with_lease(Duration::from_secs(args.job_lease_seconds.max(1)));
     roster_service::imports::register_jobs(&mut worker, service.clone());
     let worker = tokio::spawn(worker.run(stop_rx));
     tracing::info!(listen = %args.listen, "Roster is serving");

@@ -14,6 +14,7 @@ mod cli;
 mod cli_import;
 mod console_auth;
 mod damage;
+mod faults;
 mod imports;
 mod imports_fidelity;
 mod imports_large;

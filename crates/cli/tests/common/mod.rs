@@ -38,7 +38,25 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn new() -> TestDb {
-        match backend().as_str() {
+        Self::of(&backend()).await
+    }
+
+    /// A fresh PostgreSQL database, whichever backend the suite runs on
+    /// (for faults that are PostgreSQL's own).
+    pub async fn postgres() -> TestDb {
+        Self::of("postgres").await
+    }
+
+    /// The database at `url`, to hand to a helper; dropping it deletes nothing.
+    pub fn at(url: &str) -> TestDb {
+        TestDb {
+            url: url.to_owned(),
+            sqlite_path: None,
+        }
+    }
+
+    async fn of(backend: &str) -> TestDb {
+        match backend {
             "sqlite" => {
                 let path = std::env::temp_dir().join(format!("roster_t_{}.db", random_suffix()));
                 TestDb {
