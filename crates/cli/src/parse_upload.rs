@@ -51,7 +51,11 @@ pub fn run(args: ParseUploadArgs) -> ExitCode {
         return ExitCode::from(1);
     }
     let mut bytes = Vec::new();
-    if let Err(e) = std::io::stdin().lock().take(MAX_INPUT_BYTES).read_to_end(&mut bytes) {
+    if let Err(e) = std::io::stdin()
+        .lock()
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+    {
         // Growing the buffer past the address-space limit fails here as an
         // error rather than an abort; it is the same limit.
         if e.kind() == std::io::ErrorKind::OutOfMemory {
@@ -60,6 +64,14 @@ pub fn run(args: ParseUploadArgs) -> ExitCode {
             eprintln!("roster parse-upload: cannot read the upload: {e}");
         }
         return ExitCode::from(1);
+    }
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        let refused = serde_json::json!({ "refused": {
+            "field": "file", "code": "file_refused",
+            "message": format!("the file is larger than {} MiB, the most an import reads", MAX_INPUT_BYTES >> 20),
+        }});
+        println!("{refused}");
+        return ExitCode::from(2);
     }
     let out = match std::fs::File::create(&args.out) {
         Ok(file) => std::io::BufWriter::new(file),

@@ -31,6 +31,37 @@ pub struct ServeArgs {
     /// the lease has run out.
     #[arg(long, env = "ROSTER_JOB_LEASE_SECONDS", default_value_t = 30)]
     job_lease_seconds: u64,
+    #[command(flatten)]
+    upload: UploadLimits,
+}
+
+/// The limits uploads are read under (in a child process; see README).
+#[derive(Args, Debug)]
+struct UploadLimits {
+    /// Address space of the process that reads an upload, in MiB.
+    #[arg(long, env = "ROSTER_UPLOAD_MEMORY_MIB", default_value_t = 1024)]
+    upload_memory_mib: u64,
+    /// CPU time it may use, in seconds.
+    #[arg(long, env = "ROSTER_UPLOAD_CPU_SECONDS", default_value_t = 120)]
+    upload_cpu_seconds: u64,
+    /// Time it may take, in seconds.
+    #[arg(long, env = "ROSTER_UPLOAD_TIMEOUT_SECONDS", default_value_t = 180)]
+    upload_timeout_seconds: u64,
+    /// Uploads read at once; more wait (at most 10 s, then 503).
+    #[arg(long, env = "ROSTER_UPLOAD_PARALLEL", default_value_t = 2)]
+    upload_parallel: usize,
+}
+
+impl UploadLimits {
+    fn sandbox(&self) -> roster_service::SandboxConfig {
+        roster_service::SandboxConfig {
+            memory_mib: self.upload_memory_mib,
+            cpu_seconds: self.upload_cpu_seconds,
+            timeout: Duration::from_secs(self.upload_timeout_seconds),
+            parallel: self.upload_parallel.max(1),
+            ..Default::default()
+        }
+    }
 }
 
 /// A network (`10.0.0.0/8`) or one address (`10.0.0.5`, a network of one).
@@ -44,7 +75,7 @@ fn parse_network(raw: &str) -> Result<ipnet::IpNet, String> {
 pub const DEMO_PASSWORD: &str = "roster-demo-password";
 
 pub async fn run(db: &DbArgs, args: ServeArgs) -> anyhow::Result<()> {
-    let service = db.service().await?;
+    let service = db.service().await?.with_upload_sandbox(args.upload.sandbox());
     let base_url = args
         .base_url
         .clone()

@@ -6,7 +6,6 @@ use rand::RngCore;
 use roster_domain::{now_millis, MemberStatus, PermissionSet, Role};
 use roster_store::{custom_role, member_by_id, org_by_id, token_by_hash, token_by_id};
 
-use crate::deferred::Deferred;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
@@ -150,11 +149,7 @@ impl Service {
         // Last use, at most once a minute, in the background: a read never
         // waits for SQLite's writer.
         if record.last_used_at.is_none_or(|t| t < now - 60_000) {
-            let used = Deferred::TokenUsed {
-                token_id: record.id,
-                at: now,
-            };
-            self.deferred.write(used).await?;
+            self.deferred.token_used(record.id, now).await?;
         }
         Ok(actor)
     }

@@ -3,11 +3,15 @@
 //! writer for a minute; a read that had to write its refusal row first
 //! would wait as long. So these rows go to a queue that one task writes to
 //! the database in batches, at once when it is free and as soon as it is
-//! free again after an import — nothing is dropped: a write that fails is
-//! tried again, and when the queue is full (10,000 rows waiting) the
-//! request writes its row itself. Rows still queued when the process is
-//! killed are lost; `roster serve` flushes the queue when it stops.
+//! free again after an import — no audit row is dropped: a write that fails
+//! is tried again, and when the queue is full (100,000 rows waiting, some
+//! 30 MB) the request writes its row itself. A token's use is queued at most
+//! once a minute per token, and skipped when the queue is full (it is a
+//! hint). Rows still queued when the process is killed are lost; `roster
+//! serve` flushes the queue when it stops.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use roster_store::{insert_audit, touch_token, NewAuditEvent, Store};
@@ -58,7 +62,9 @@ enum Message {
     Flush(oneshot::Sender<()>),
 }
 
-const QUEUE: usize = 10_000;
+const QUEUE: usize = 100_000;
+/// A token's use is recorded at most this often.
+const TOKEN_USE_EVERY_MS: i64 = 60_000;
 const BATCH: usize = 500;
 
 #[derive(Clone)]
@@ -67,6 +73,9 @@ pub(crate) struct DeferredWrites {
     /// None without a runtime to run the writer on: every write is then
     /// made where it is asked for.
     queue: Option<mpsc::Sender<Message>>,
+    /// When each token's use was last queued (the database may not have it
+    /// yet while the writer waits).
+    token_uses: Arc<Mutex<HashMap<i64, i64>>>,
 }
 
 impl DeferredWrites {
@@ -76,7 +85,35 @@ impl DeferredWrites {
             runtime.spawn(write_forever(store.clone(), receiver));
             sender
         });
-        Self { store, queue }
+        Self {
+            store,
+            queue,
+            token_uses: Arc::default(),
+        }
+    }
+
+    /// Records a token's use, at most once a minute per token.
+    pub(crate) async fn token_used(&self, token_id: i64, at: i64) -> ServiceResult<()> {
+        {
+            let mut uses = self.token_uses.lock().unwrap_or_else(|e| e.into_inner());
+            if uses.get(&token_id).is_some_and(|last| at - last < TOKEN_USE_EVERY_MS) {
+                return Ok(());
+            }
+            uses.insert(token_id, at);
+        }
+        let Some(queue) = &self.queue else {
+            return write_batch(&self.store, &[Deferred::TokenUsed { token_id, at }]).await;
+        };
+        if queue
+            .try_send(Message::Write(Deferred::TokenUsed { token_id, at }))
+            .is_err()
+        {
+            tracing::warn!(
+                token_id,
+                "the deferred-write queue is full; a token's last use is not recorded"
+            );
+        }
+        Ok(())
     }
 
     /// Queues a write; writes it here and now when the queue is full.

@@ -124,6 +124,30 @@ impl Service {
         Ok(list_tokens(&mut conn, can.actor().org_id).await?)
     }
 
+    /// The signed-in member's own tokens (anyone may see and revoke their own).
+    pub async fn own_tokens(&self, actor: &crate::Actor) -> ServiceResult<Vec<TokenRecord>> {
+        let Some(member) = actor.member_id else {
+            return Ok(Vec::new());
+        };
+        let mut conn = self.store().conn().await?;
+        Ok(roster_store::tokens_of_member(&mut conn, actor.org_id, member).await?)
+    }
+
+    /// Revokes one of the member's own tokens (no permission needed: a
+    /// member demoted since can still end what they made).
+    pub async fn revoke_own_token(&self, actor: &crate::Actor, id: i64) -> ServiceResult<()> {
+        let mut tx = self.store().begin().await?;
+        let mine = roster_store::token_by_id(&mut tx, actor.org_id, id)
+            .await?
+            .is_some_and(|t| t.member_id.is_some() && t.member_id == actor.member_id);
+        if !mine || !revoke_token(&mut tx, actor.org_id, id, now_millis()).await? {
+            return Err(ServiceError::NotFound("token"));
+        }
+        record(&mut tx, actor, "token.revoke", "token", id, json!({"own": true})).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn revoke_token(&self, can: Can<'_, ManageTokens>, id: i64) -> ServiceResult<()> {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;

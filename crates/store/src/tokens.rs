@@ -92,6 +92,18 @@ pub async fn token_by_id(conn: &mut Conn, org_id: i64, id: i64) -> StoreResult<O
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
+/// The tokens that belong to one member, newest first.
+pub async fn tokens_of_member(conn: &mut Conn, org_id: i64, member_id: i64) -> StoreResult<Vec<TokenRecord>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM api_tokens WHERE org_id = $1 AND member_id = $2 ORDER BY id DESC"
+    ))
+    .bind(org_id)
+    .bind(member_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
 pub async fn list_tokens(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<TokenRecord>> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM api_tokens WHERE org_id = $1 ORDER BY id"

@@ -678,3 +678,28 @@ async fn an_import_whose_job_gives_up_is_failed_with_its_reason_and_changed_noth
     let history = app.console_html(&cookie, "/o/acme/imports").await;
     assert!(history.contains("applying stopped, nothing was imported"), "{history}");
 }
+
+#[tokio::test]
+async fn an_uploaded_files_name_is_never_a_path_or_a_header() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    let res = app
+        .upload_with(
+            &org,
+            "file_name=..%2F..%2Fetc%2Fpasswd%0D%0AX-Evil%3A%201.csv",
+            b"firstname,lastname,email\nA,B,a@acme.example\n".to_vec(),
+        )
+        .await
+        .expect(201);
+    assert_eq!(
+        res.body["file_name"], "../../etc/passwdX-Evil: 1.csv",
+        "shown as one line, stored by id"
+    );
+    let id = res.id();
+    let report = app.download(&org, &format!("/imports/{id}/report.csv")).await;
+    assert_eq!(
+        report.headers()["content-disposition"],
+        format!("attachment; filename=\"import-{id}-report.csv\"").as_str(),
+        "a generated name (RFC 6266), never the uploaded one"
+    );
+}

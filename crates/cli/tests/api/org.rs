@@ -165,3 +165,30 @@ async fn the_audit_log_filters_by_action_and_target() {
     assert!(!first["request_id"].as_str().unwrap().is_empty());
     app.get(&org, "/audit?since=yesterday").await.expect(422);
 }
+
+#[tokio::test]
+async fn audit_rows_say_who_what_where_and_never_carry_a_secret() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    let made = app
+        .post(&org, "/tokens", json!({"name": "ci", "role": "reader"}))
+        .await
+        .expect(201);
+    let secret = made.body["token"].as_str().unwrap().to_owned();
+    let reader = crate::helpers::TestOrg {
+        token: secret.clone(),
+        ..org.clone()
+    };
+    app.get(&reader, "/audit").await.expect(403);
+    let created = app.audit(&org, "token.create").await;
+    let refused = app.audit(&org, "access.refused").await;
+    for row in created.iter().chain(&refused) {
+        for field in ["actor", "action", "target_kind", "target_id", "outcome", "ip", "at"] {
+            assert!(row[field].as_str().is_some_and(|v| !v.is_empty()), "{field} of {row}");
+        }
+        assert!(row["at"].as_str().unwrap().ends_with('Z'), "UTC: {row}");
+        assert!(!row.to_string().contains(&secret), "no secret in {row}");
+    }
+    assert_eq!(refused[0]["outcome"], "refused");
+    assert_eq!(refused[0]["target_id"], "audit.read");
+}

@@ -294,3 +294,64 @@ async fn a_job_acts_with_its_starters_rights_when_it_runs_and_fails_closed_witho
         .await;
     assert_eq!(res.body["status"], "failed", "{}", res.body);
 }
+
+#[tokio::test]
+async fn a_member_makes_sees_and_revokes_their_own_tokens_on_their_profile() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    let ada = app.member_with_login(&org, "Ada", "ada@acme.example", "admin").await;
+    let cookie = app.console_sign_in("ada@acme.example").await;
+    let page = app.console_html(&cookie, "/o/acme/profile").await;
+    let res = app
+        .console_post(
+            &cookie,
+            &page,
+            "/o/acme/profile/tokens",
+            &[("name", "laptop"), ("role", "collaborator"), ("expires_in_days", "30")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    let secret = page
+        .split("id=\"new-token\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the new token is shown once")
+        .to_owned();
+    let mine = TestOrg {
+        token: secret,
+        ..org.clone()
+    };
+    app.get(&mine, "/members").await.expect(200);
+    let tokens = app.get(&org, "/tokens").await.expect(200);
+    let made = tokens.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "laptop")
+        .unwrap()
+        .clone();
+    assert_eq!(made["member_id"], ada, "it belongs to Ada");
+    let page = app.console_html(&cookie, "/o/acme/profile").await;
+    assert!(!page.contains(mine.token.as_str()), "the secret is shown only once");
+    let res = app
+        .console_post(
+            &cookie,
+            &page,
+            &format!("/o/acme/profile/tokens/{}/revoke", made["id"]),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    app.get(&mine, "/members").await.expect(401);
+    // Someone else's token is not theirs to revoke.
+    let other = app
+        .post(&org, "/tokens", json!({"name": "ci", "role": "reader"}))
+        .await
+        .expect(201)
+        .id();
+    let res = app
+        .console_post(&cookie, &page, &format!("/o/acme/profile/tokens/{other}/revoke"), &[])
+        .await;
+    assert_eq!(res.status(), 404);
+}

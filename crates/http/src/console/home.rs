@@ -6,7 +6,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use roster_service::store::{ContentItemRecord, MemberTeam, OrgRecord};
+use roster_service::store::{ContentItemRecord, MemberTeam, OrgRecord, TokenRecord};
 use roster_service::{OrgOverview, RemoveMember, SeatSummary};
 
 use super::session::{Member, MemberPost};
@@ -116,25 +116,46 @@ async fn theme(State(state): State<AppState>, member: Member) -> Result<Response
 
 #[derive(Template)]
 #[template(path = "profile.html")]
-struct ProfilePage {
-    layout: Layout,
-    member: roster_service::store::MemberRecord,
-    teams: Vec<MemberTeam>,
-    content_items: Vec<ContentItemRecord>,
-    is_owner: bool,
+pub(super) struct ProfilePage {
+    pub(super) layout: Layout,
+    pub(super) member: roster_service::store::MemberRecord,
+    pub(super) teams: Vec<MemberTeam>,
+    pub(super) content_items: Vec<ContentItemRecord>,
+    pub(super) is_owner: bool,
+    /// The member's own API tokens, and whether they may make new ones.
+    pub(super) tokens: Vec<TokenRecord>,
+    pub(super) can_make_tokens: bool,
+    /// A token just made: its secret, shown this once.
+    pub(super) new_token: Option<String>,
+    pub(super) token_error: Option<String>,
 }
 
 async fn profile(State(state): State<AppState>, member: Member) -> Result<Response, ConsoleError> {
+    render(&profile_page(&state, &member, None, None).await?)
+}
+
+pub(super) async fn profile_page(
+    state: &AppState,
+    member: &Member,
+    new_token: Option<String>,
+    token_error: Option<String>,
+) -> Result<ProfilePage, ConsoleError> {
     let svc = &state.service;
     let detail = svc.own_profile(&member.actor).await?;
-    let page = ProfilePage {
-        layout: Layout::new(&state, &member, "profile").await?,
+    Ok(ProfilePage {
+        layout: Layout::new(state, member, "profile").await?,
         is_owner: member.actor.is_owner(),
         teams: detail.teams,
         content_items: detail.content_items,
         member: detail.member,
-    };
-    render(&page)
+        tokens: svc.own_tokens(&member.actor).await?,
+        can_make_tokens: member
+            .actor
+            .permissions
+            .contains(roster_domain::Permission::ManageTokens),
+        new_token,
+        token_error,
+    })
 }
 
 async fn leave(State(state): State<AppState>, post: MemberPost) -> Result<Response, ConsoleError> {

@@ -12,6 +12,7 @@ mod members;
 mod session;
 mod settings;
 mod teams;
+mod tokens;
 
 use askama::Template;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -44,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .merge(settings::routes())
         .merge(audit::routes())
         .merge(imports::routes())
+        .merge(tokens::routes())
         .layer(axum::middleware::from_fn(security_headers))
 }
 
