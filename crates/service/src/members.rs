@@ -119,14 +119,12 @@ impl Service {
             division_admin: actor.division_scope(),
         };
         let mut conn = self.store().conn().await?;
-        let mut rows = list_members(&mut conn, self.store().backend(), &store_query)
-            .await
-            .map_err(|e| match e {
-                roster_store::StoreError::Corrupt(_) => {
-                    roster_domain::InvalidInput::new("cursor", "invalid_cursor", "does not fit this sort order").into()
-                }
-                other => ServiceError::from(other),
-            })?;
+        let mut rows = list_members(&mut conn, &store_query).await.map_err(|e| match e {
+            roster_store::StoreError::Corrupt(_) => {
+                roster_domain::InvalidInput::new("cursor", "invalid_cursor", "does not fit this sort order").into()
+            }
+            other => ServiceError::from(other),
+        })?;
         let next_cursor = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
             rows.last().map(|m| crate::cursor::encode(&m.cursor(sort)))
@@ -399,7 +397,6 @@ impl Service {
         let now = now_millis();
         let owners = roster_store::list_members(
             &mut tx,
-            self.store().backend(),
             &MemberQuery {
                 org_id: actor.org_id,
                 role: Some("owner".into()),

@@ -28,12 +28,12 @@ pub async fn ensure_account(
     .bind(first_name)
     .bind(last_name)
     .bind(now)
-    .execute(&mut *conn)
+    .execute(conn.raw())
     .await?;
     Ok(
         sqlx::query_scalar("SELECT id FROM accounts WHERE email_normalized = $1")
             .bind(email_normalized)
-            .fetch_one(conn)
+            .fetch_one(conn.raw())
             .await?,
     )
 }
@@ -42,7 +42,7 @@ pub async fn set_password_hash(conn: &mut Conn, account_id: i64, hash: &str) -> 
     sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1")
         .bind(account_id)
         .bind(hash)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(())
 }
@@ -51,7 +51,7 @@ pub async fn account_by_email(conn: &mut Conn, email_normalized: &str) -> StoreR
     let row =
         sqlx::query("SELECT id, email, first_name, last_name, password_hash FROM accounts WHERE email_normalized = $1")
             .bind(email_normalized)
-            .fetch_optional(conn)
+            .fetch_optional(conn.raw())
             .await?;
     Ok(row
         .map(|r| -> Result<_, sqlx::Error> {
@@ -70,7 +70,7 @@ pub async fn insert_setup_token(conn: &mut Conn, token_hash: &str, now: i64) -> 
     sqlx::query("INSERT INTO setup_tokens (token_hash, created_at) VALUES ($1, $2)")
         .bind(token_hash)
         .bind(now)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(())
 }
@@ -80,7 +80,7 @@ pub async fn consume_setup_token(conn: &mut Conn, token_hash: &str, now: i64) ->
     let done = sqlx::query("UPDATE setup_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
         .bind(token_hash)
         .bind(now)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -89,7 +89,7 @@ pub async fn consume_setup_token(conn: &mut Conn, token_hash: &str, now: i64) ->
 pub async fn account_name(conn: &mut Conn, account_id: i64) -> StoreResult<Option<String>> {
     let row = sqlx::query("SELECT first_name, last_name FROM accounts WHERE id = $1")
         .bind(account_id)
-        .fetch_optional(conn)
+        .fetch_optional(conn.raw())
         .await?;
     Ok(row
         .map(|r| -> Result<_, sqlx::Error> {
@@ -103,7 +103,7 @@ pub async fn account_name(conn: &mut Conn, account_id: i64) -> StoreResult<Optio
 pub async fn setup_token_unused(conn: &mut Conn, token_hash: &str) -> StoreResult<bool> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM setup_tokens WHERE token_hash = $1 AND used_at IS NULL")
         .bind(token_hash)
-        .fetch_one(conn)
+        .fetch_one(conn.raw())
         .await?;
     Ok(n == 1)
 }

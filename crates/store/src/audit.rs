@@ -48,7 +48,7 @@ pub async fn insert_audit(conn: &mut Conn, e: &NewAuditEvent<'_>, now: i64) -> S
     .bind(e.ip)
     .bind(e.request_id)
     .bind(e.details.to_string())
-    .execute(conn)
+    .execute(conn.raw())
     .await?;
     Ok(())
 }
@@ -132,7 +132,7 @@ pub async fn org_change_mark(conn: &mut Conn, org_id: i64) -> StoreResult<(i64, 
     )
     .bind(org_id)
     .bind(LATE_COMMIT_WINDOW)
-    .fetch_one(conn)
+    .fetch_one(conn.raw())
     .await?;
     Ok((int(&row, "newest")?, int(&row, "recent")?))
 }

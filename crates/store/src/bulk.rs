@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::members::{MemberFields, MemberRecord, COLUMNS_PUB};
 use crate::sql::Sql;
-use crate::{Conn, ImportRowRecord, StoreResult};
+use crate::{Backend, Conn, ImportRowRecord, StoreResult};
 
 /// Rows per statement: well under SQLite's 32,766 and PostgreSQL's 65,535
 /// bound parameters for the widest statement (19 columns).
@@ -28,7 +28,7 @@ pub async fn members_by_emails(
     emails: &[String],
 ) -> StoreResult<HashMap<String, MemberRecord>> {
     let mut out = HashMap::with_capacity(emails.len());
-    let packed = if conn.backend_name() == "SQLite" {
+    let packed = if conn.backend() == Backend::Sqlite {
         format!("json_array({COLUMNS_PUB})")
     } else {
         format!("json_build_array({COLUMNS_PUB})::text")
@@ -384,12 +384,12 @@ pub async fn update_members(conn: &mut Conn, org_id: i64, changes: &[MemberChang
 /// at the last ANALYZE it picks sequential scans for every lookup, which
 /// made a million-row import quadratic.
 pub async fn begin_bulk_write(conn: &mut Conn, cache_mib: i64) -> StoreResult<()> {
-    let statement = if conn.backend_name() == "SQLite" {
+    let statement = if conn.backend() == Backend::Sqlite {
         format!("PRAGMA cache_size = -{}", cache_mib * 1024)
     } else {
         "SET LOCAL enable_seqscan = off".to_owned()
     };
-    sqlx::query(&statement).execute(conn).await?;
+    sqlx::query(&statement).execute(conn.raw()).await?;
     Ok(())
 }
 
@@ -399,8 +399,8 @@ pub async fn begin_bulk_write(conn: &mut Conn, cache_mib: i64) -> StoreResult<()
 /// a few members to many keep a plan made for a few: a scan of an index on
 /// `org_id` alone, filtered against every e-mail of the chunk.
 pub async fn refresh_statistics(conn: &mut Conn) -> StoreResult<()> {
-    if conn.backend_name() != "SQLite" {
-        sqlx::query("ANALYZE members").execute(conn).await?;
+    if conn.backend() != Backend::Sqlite {
+        sqlx::query("ANALYZE members").execute(conn.raw()).await?;
     }
     Ok(())
 }
@@ -408,8 +408,8 @@ pub async fn refresh_statistics(conn: &mut Conn) -> StoreResult<()> {
 /// Undoes `begin_bulk_write` before the transaction ends (on PostgreSQL the
 /// setting ends with the transaction by itself).
 pub async fn end_bulk_write(conn: &mut Conn) -> StoreResult<()> {
-    if conn.backend_name() == "SQLite" {
-        sqlx::query("PRAGMA cache_size = -2000").execute(conn).await?;
+    if conn.backend() == Backend::Sqlite {
+        sqlx::query("PRAGMA cache_size = -2000").execute(conn.raw()).await?;
     }
     Ok(())
 }

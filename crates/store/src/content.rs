@@ -34,7 +34,7 @@ pub async fn insert_content_item(
     .bind(external_ref)
     .bind(title)
     .bind(now)
-    .fetch_one(conn)
+    .fetch_one(conn.raw())
     .await?)
 }
 
@@ -45,7 +45,7 @@ pub async fn content_items_of(conn: &mut Conn, org_id: i64, owner: i64) -> Store
     )
     .bind(org_id)
     .bind(owner)
-    .fetch_all(conn)
+    .fetch_all(conn.raw())
     .await?;
     rows.iter()
         .map(|r| {
@@ -67,7 +67,7 @@ pub async fn transfer_content(conn: &mut Conn, org_id: i64, from: i64, to: i64) 
         .bind(org_id)
         .bind(from)
         .bind(to)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(done.rows_affected())
 }

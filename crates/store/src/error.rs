@@ -20,6 +20,9 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// SQLite's result code for "database is locked".
+const SQLITE_BUSY: &str = "5";
+
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &err {
@@ -28,8 +31,9 @@ impl From<sqlx::Error> for StoreError {
                     field: unique_field(db.constraint(), db.message()),
                 };
             }
-            // SQLITE_BUSY: another process's writer outlasted the busy timeout.
-            if db.message().contains("database is locked") {
+            // SQLite's SQLITE_BUSY (5): another process's writer outlasted the
+            // busy timeout. PostgreSQL's codes are five-character SQLSTATEs.
+            if db.code().as_deref() == Some(SQLITE_BUSY) {
                 return StoreError::Busy;
             }
         }

@@ -31,14 +31,14 @@ pub async fn insert_custom_field(
     .bind(kind)
     .bind(choices)
     .bind(now)
-    .fetch_one(conn)
+    .fetch_one(conn.raw())
     .await?)
 }
 
 pub async fn custom_fields(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<CustomFieldRecord>> {
     let rows = sqlx::query("SELECT id, key, label, kind, choices FROM custom_fields WHERE org_id = $1 ORDER BY key")
         .bind(org_id)
-        .fetch_all(conn)
+        .fetch_all(conn.raw())
         .await?;
     rows.iter()
         .map(|r| {
@@ -59,7 +59,7 @@ pub async fn delete_custom_field(conn: &mut Conn, org_id: i64, key: &str) -> Sto
     let done = sqlx::query("DELETE FROM custom_fields WHERE org_id = $1 AND key = $2")
         .bind(org_id)
         .bind(key)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -92,7 +92,7 @@ pub async fn insert_import(
     .bind(mapping.to_string())
     .bind(created_by)
     .bind(now)
-    .fetch_one(&mut *conn)
+    .fetch_one(conn.raw())
     .await?;
     Ok(id)
 }
@@ -130,7 +130,7 @@ pub async fn insert_import_part(
     .bind(import_id)
     .bind(part)
     .bind(data.to_vec())
-    .execute(conn)
+    .execute(conn.raw())
     .await?;
     Ok(())
 }
@@ -138,7 +138,7 @@ pub async fn insert_import_part(
 pub async fn delete_import_parts(conn: &mut Conn, kind: ImportPart, import_id: i64) -> StoreResult<()> {
     sqlx::query(&format!("DELETE FROM {} WHERE import_id = $1", kind.table()))
         .bind(import_id)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(())
 }
@@ -151,7 +151,7 @@ pub async fn import_part(conn: &mut Conn, kind: ImportPart, import_id: i64, part
     ))
     .bind(import_id)
     .bind(part)
-    .fetch_optional(conn)
+    .fetch_optional(conn.raw())
     .await?)
 }
 
@@ -160,7 +160,7 @@ pub async fn import_part_count(conn: &mut Conn, kind: ImportPart, import_id: i64
     Ok(
         sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {} WHERE import_id = $1", kind.table()))
             .bind(import_id)
-            .fetch_one(conn)
+            .fetch_one(conn.raw())
             .await?,
     )
 }
@@ -171,7 +171,7 @@ pub async fn import_by_id(conn: &mut Conn, org_id: i64, id: i64) -> StoreResult<
     ))
     .bind(org_id)
     .bind(id)
-    .fetch_optional(conn)
+    .fetch_optional(conn.raw())
     .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
@@ -182,7 +182,7 @@ pub async fn list_imports(conn: &mut Conn, org_id: i64, limit: i64) -> StoreResu
     ))
     .bind(org_id)
     .bind(limit)
-    .fetch_all(conn)
+    .fetch_all(conn.raw())
     .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
@@ -197,7 +197,7 @@ pub async fn set_import_mapping(conn: &mut Conn, org_id: i64, id: i64, mapping: 
         .bind(org_id)
         .bind(id)
         .bind(mapping.to_string())
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(())
 }
@@ -215,7 +215,7 @@ pub async fn set_import_detected(
         .bind(id)
         .bind(detected.to_string())
         .bind(mapping.to_string())
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(())
 }
@@ -242,7 +242,7 @@ pub async fn set_import_state(
     .bind(summary.map(|s| s.to_string()))
     .bind(job_id)
     .bind(now)
-    .execute(conn)
+    .execute(conn.raw())
     .await?;
     Ok(())
 }
@@ -264,7 +264,7 @@ pub async fn import_rows(conn: &mut Conn, import_id: i64) -> StoreResult<Vec<Imp
         "SELECT line, action, member_id, reason, before FROM import_rows WHERE import_id = $1 ORDER BY line",
     )
     .bind(import_id)
-    .fetch_all(conn)
+    .fetch_all(conn.raw())
     .await?;
     rows.iter()
         .map(|r| {
@@ -287,7 +287,7 @@ pub async fn failed_import_rows(conn: &mut Conn, import_id: i64, limit: i64) -> 
     )
     .bind(import_id)
     .bind(limit)
-    .fetch_all(conn)
+    .fetch_all(conn.raw())
     .await?;
     rows.iter().map(|r| Ok((int(r, "line")?, text(r, "reason")?))).collect()
 }
@@ -297,12 +297,12 @@ pub async fn delete_member(conn: &mut Conn, org_id: i64, member_id: i64) -> Stor
     sqlx::query("DELETE FROM content_items WHERE org_id = $1 AND owner_member_id = $2")
         .bind(org_id)
         .bind(member_id)
-        .execute(&mut *conn)
+        .execute(conn.raw())
         .await?;
     sqlx::query("DELETE FROM members WHERE org_id = $1 AND id = $2")
         .bind(org_id)
         .bind(member_id)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(())
 }
@@ -313,7 +313,7 @@ pub async fn team_by_key(conn: &mut Conn, org_id: i64, key: &str) -> StoreResult
         sqlx::query_scalar("SELECT id FROM teams WHERE org_id = $1 AND external_key = $2")
             .bind(org_id)
             .bind(key)
-            .fetch_optional(conn)
+            .fetch_optional(conn.raw())
             .await?,
     )
 }
@@ -346,7 +346,7 @@ pub async fn upsert_saved_mapping(
     .bind(targets.to_string())
     .bind(created_by)
     .bind(now)
-    .execute(conn)
+    .execute(conn.raw())
     .await?;
     Ok(())
 }
@@ -356,7 +356,7 @@ pub async fn saved_mappings(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<Sav
         "SELECT name, targets, created_by, created_at FROM import_mappings WHERE org_id = $1 ORDER BY name",
     )
     .bind(org_id)
-    .fetch_all(conn)
+    .fetch_all(conn.raw())
     .await?;
     rows.iter()
         .map(|r| {

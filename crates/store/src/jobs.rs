@@ -76,7 +76,7 @@ pub async fn enqueue_job(conn: &mut Conn, job: &NewJob<'_>, now: i64) -> StoreRe
     .bind(job.max_attempts)
     .bind(now)
     .bind(job.created_by)
-    .fetch_one(conn)
+    .fetch_one(conn.raw())
     .await?)
 }
 
@@ -98,7 +98,7 @@ impl Store {
              WHERE status = 'running' AND lease_expires_at < $1 AND attempts >= max_attempts",
         )
         .bind(now)
-        .execute(&mut *tx)
+        .execute(tx.raw())
         .await?;
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
@@ -113,7 +113,7 @@ impl Store {
         .bind(lease_token)
         .bind(now + lease_millis)
         .bind(now)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(tx.raw())
         .await?;
         tx.commit().await?;
         row.map(|r| -> StoreResult<_> {
@@ -148,7 +148,7 @@ pub async fn heartbeat_job(
     .bind(now)
     .bind(done)
     .bind(total)
-    .execute(conn)
+    .execute(conn.raw())
     .await?;
     Ok(result.rows_affected() == 1)
 }
@@ -164,7 +164,7 @@ pub async fn complete_job(conn: &mut Conn, id: i64, lease_token: &str, result: &
     .bind(lease_token)
     .bind(result)
     .bind(now)
-    .execute(conn)
+    .execute(conn.raw())
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -190,7 +190,7 @@ pub async fn fail_job(
     .bind(error)
     .bind(retry_at)
     .bind(now)
-    .execute(conn)
+    .execute(conn.raw())
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -198,7 +198,7 @@ pub async fn fail_job(
 pub async fn job_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<JobRecord>> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE id = $1"))
         .bind(id)
-        .fetch_optional(conn)
+        .fetch_optional(conn.raw())
         .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
@@ -211,7 +211,7 @@ pub async fn list_jobs(conn: &mut Conn, org_id: i64, since: i64, limit: i64) -> 
     .bind(org_id)
     .bind(since)
     .bind(limit)
-    .fetch_all(conn)
+    .fetch_all(conn.raw())
     .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
@@ -223,7 +223,7 @@ pub async fn purge_finished_jobs(conn: &mut Conn, now: i64) -> StoreResult<u64> 
          COALESCE((SELECT job_history_days FROM organizations o WHERE o.id = jobs.org_id), 30)",
     )
     .bind(now)
-    .execute(conn)
+    .execute(conn.raw())
     .await?;
     Ok(done.rows_affected())
 }

@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool, Executor};
+use sqlx::{Any, AnyConnection, AnyPool, Executor};
 
 pub use accounts::*;
 pub use audit::*;
@@ -54,22 +54,54 @@ pub use tokens::*;
 /// The database library, for callers that commit a [`Tx`].
 pub use sqlx;
 
-/// A connection: from the pool for reads, or a transaction (`&mut *tx`).
-pub type Conn = sqlx::AnyConnection;
+/// A connection to the store's database — from the pool, or inside a
+/// transaction — that knows which database that is: the store's functions
+/// write the one dialect's SQL and ask `backend()` where the two differ.
+pub struct Conn {
+    backend: Backend,
+    link: Link,
+}
+
+enum Link {
+    Pooled(PoolConnection<Any>),
+    Transaction(sqlx::Transaction<'static, Any>),
+}
+
+impl Conn {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The driver's connection, for SQL written outside the store (tests
+    /// that set up or damage data on purpose). The service never uses it.
+    pub fn raw(&mut self) -> &mut AnyConnection {
+        match &mut self.link {
+            Link::Pooled(conn) => conn,
+            Link::Transaction(tx) => tx,
+        }
+    }
+}
+
 /// A write transaction. On SQLite it also holds this process's turn at the
 /// database's one writer (see [`Store::begin`]) until it ends.
 pub struct Tx {
-    tx: sqlx::Transaction<'static, Any>,
+    conn: Conn,
     _turn: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Tx {
     pub async fn commit(self) -> StoreResult<()> {
-        Ok(self.tx.commit().await?)
+        match self.conn.link {
+            Link::Transaction(tx) => Ok(tx.commit().await?),
+            Link::Pooled(_) => Ok(()),
+        }
     }
 
     pub async fn rollback(self) -> StoreResult<()> {
-        Ok(self.tx.rollback().await?)
+        match self.conn.link {
+            Link::Transaction(tx) => Ok(tx.rollback().await?),
+            Link::Pooled(_) => Ok(()),
+        }
     }
 }
 
@@ -77,13 +109,13 @@ impl std::ops::Deref for Tx {
     type Target = Conn;
 
     fn deref(&self) -> &Conn {
-        &self.tx
+        &self.conn
     }
 }
 
 impl std::ops::DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut Conn {
-        &mut self.tx
+        &mut self.conn
     }
 }
 
@@ -171,8 +203,18 @@ impl Store {
     }
 
     /// A pooled connection for reads.
-    pub async fn conn(&self) -> StoreResult<PoolConnection<Any>> {
-        Ok(self.pool.acquire().await?)
+    pub async fn conn(&self) -> StoreResult<Conn> {
+        Ok(Conn {
+            backend: self.backend,
+            link: Link::Pooled(self.pool.acquire().await?),
+        })
+    }
+
+    fn in_transaction(&self, tx: sqlx::Transaction<'static, Any>) -> Conn {
+        Conn {
+            backend: self.backend,
+            link: Link::Transaction(tx),
+        }
     }
 
     /// Starts a write transaction. On SQLite it first waits for this
@@ -188,12 +230,12 @@ impl Store {
                     .map_err(|_| StoreError::Busy)?
                     .map_err(|_| StoreError::Busy)?;
                 Tx {
-                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    conn: self.in_transaction(self.pool.begin_with("BEGIN IMMEDIATE").await?),
                     _turn: Some(turn),
                 }
             }
             Backend::Postgres => Tx {
-                tx: self.pool.begin().await?,
+                conn: self.in_transaction(self.pool.begin().await?),
                 _turn: None,
             },
         })
@@ -209,7 +251,32 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN DEFERRED").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(Tx { tx, _turn: None })
+        Ok(Tx {
+            conn: self.in_transaction(tx),
+            _turn: None,
+        })
+    }
+
+    /// A reading transaction to plan a bulk write's next chunk on while its
+    /// writer writes the chunk before, when that helps: on SQLite, where
+    /// the one writer is held for less time and the two overlap on two
+    /// cores (it reads a snapshot taken after the writer's lock). `None` on
+    /// PostgreSQL: there planning goes inside the writer's transaction,
+    /// whose planner statistics alone know the rows it has added (a second
+    /// connection walked every row written so far on each look-up; see
+    /// docs/BENCHMARKS.md).
+    pub async fn begin_planning_beside_writer(&self) -> StoreResult<Option<Tx>> {
+        match self.backend {
+            Backend::Sqlite => Ok(Some(self.begin_read().await?)),
+            Backend::Postgres => Ok(None),
+        }
+    }
+
+    /// Whether other writes go on beside a long write transaction of this
+    /// process. Not on SQLite, whose one writer it holds: a job's progress
+    /// can then be kept only in memory until it commits.
+    pub fn writes_beside_a_long_write(&self) -> bool {
+        self.backend == Backend::Postgres
     }
 
     pub async fn migrate(&self) -> StoreResult<usize> {

@@ -174,7 +174,7 @@ pub async fn insert_member(conn: &mut Conn, org_id: i64, f: &MemberFields, statu
     .bind(f.search_text())
     .bind(now)
     .bind(roster_domain::email_skeleton(&f.email_normalized))
-    .fetch_one(conn)
+    .fetch_one(conn.raw())
     .await?)
 }
 
@@ -204,7 +204,7 @@ pub async fn update_member(conn: &mut Conn, org_id: i64, id: i64, f: &MemberFiel
     .bind(f.search_text())
     .bind(now)
     .bind(roster_domain::email_skeleton(&f.email_normalized))
-    .execute(conn)
+    .execute(conn.raw())
     .await?;
     Ok(())
 }
@@ -228,7 +228,7 @@ pub async fn set_member_status(
     .bind(id)
     .bind(to)
     .bind(now)
-    .execute(&mut *conn)
+    .execute(conn.raw())
     .await?;
     record_status(conn, org_id, id, from, to, actor, now).await
 }
@@ -251,7 +251,7 @@ pub async fn record_status(
     .bind(to)
     .bind(actor)
     .bind(now)
-    .execute(conn)
+    .execute(conn.raw())
     .await?;
     Ok(())
 }
@@ -271,7 +271,7 @@ pub async fn status_history(conn: &mut Conn, org_id: i64, member_id: i64) -> Sto
     )
     .bind(org_id)
     .bind(member_id)
-    .fetch_all(conn)
+    .fetch_all(conn.raw())
     .await?;
     rows.iter()
         .map(|r| {
@@ -291,7 +291,7 @@ pub async fn member_by_id(conn: &mut Conn, org_id: i64, id: i64) -> StoreResult<
     ))
     .bind(org_id)
     .bind(id)
-    .fetch_optional(conn)
+    .fetch_optional(conn.raw())
     .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
@@ -306,7 +306,7 @@ pub async fn member_by_email(
     ))
     .bind(org_id)
     .bind(email_normalized)
-    .fetch_optional(conn)
+    .fetch_optional(conn.raw())
     .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
@@ -317,7 +317,7 @@ pub async fn member_by_account(conn: &mut Conn, org_id: i64, account_id: i64) ->
     ))
     .bind(org_id)
     .bind(account_id)
-    .fetch_optional(conn)
+    .fetch_optional(conn.raw())
     .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
@@ -327,7 +327,7 @@ pub async fn link_account(conn: &mut Conn, org_id: i64, member_id: i64, account_
         .bind(org_id)
         .bind(member_id)
         .bind(account_id)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(())
 }
@@ -407,7 +407,8 @@ impl MemberRecord {
 }
 
 /// One page of members, in keyset order.
-pub async fn list_members(conn: &mut Conn, backend: Backend, q: &MemberQuery) -> StoreResult<Vec<MemberRecord>> {
+pub async fn list_members(conn: &mut Conn, q: &MemberQuery) -> StoreResult<Vec<MemberRecord>> {
+    let backend = conn.backend();
     let needle =
         q.q.as_deref()
             .map(str::trim)

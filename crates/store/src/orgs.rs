@@ -53,7 +53,7 @@ pub async fn insert_org(conn: &mut Conn, slug: &str, name: &str, now: i64) -> St
     .bind(slug)
     .bind(name)
     .bind(now)
-    .fetch_one(conn)
+    .fetch_one(conn.raw())
     .await?;
     Ok(from_row(&row)?)
 }
@@ -61,7 +61,7 @@ pub async fn insert_org(conn: &mut Conn, slug: &str, name: &str, now: i64) -> St
 pub async fn org_by_slug(conn: &mut Conn, slug: &str) -> StoreResult<Option<OrgRecord>> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM organizations WHERE slug = $1"))
         .bind(slug)
-        .fetch_optional(conn)
+        .fetch_optional(conn.raw())
         .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
@@ -69,21 +69,21 @@ pub async fn org_by_slug(conn: &mut Conn, slug: &str) -> StoreResult<Option<OrgR
 pub async fn org_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<OrgRecord>> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM organizations WHERE id = $1"))
         .bind(id)
-        .fetch_optional(conn)
+        .fetch_optional(conn.raw())
         .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
 pub async fn list_orgs(conn: &mut Conn) -> StoreResult<Vec<OrgRecord>> {
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM organizations ORDER BY slug"))
-        .fetch_all(conn)
+        .fetch_all(conn.raw())
         .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
 pub async fn count_orgs(conn: &mut Conn) -> StoreResult<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
-        .fetch_one(conn)
+        .fetch_one(conn.raw())
         .await?)
 }
 
@@ -107,7 +107,7 @@ pub async fn update_org(conn: &mut Conn, org: &OrgRecord, now: i64) -> StoreResu
     .bind(flag_value(org.managed_by_identity_provider))
     .bind(flag_value(org.signup_enabled))
     .bind(now)
-    .execute(conn)
+    .execute(conn.raw())
     .await?;
     Ok(())
 }

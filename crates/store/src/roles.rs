@@ -28,14 +28,14 @@ pub async fn insert_custom_role(
     .bind(name)
     .bind(permissions)
     .bind(now)
-    .fetch_one(conn)
+    .fetch_one(conn.raw())
     .await?)
 }
 
 pub async fn custom_roles(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<CustomRoleRecord>> {
     let rows = sqlx::query("SELECT id, key, name, permissions FROM custom_roles WHERE org_id = $1 ORDER BY key")
         .bind(org_id)
-        .fetch_all(conn)
+        .fetch_all(conn.raw())
         .await?;
     rows.iter()
         .map(|r| {
@@ -57,7 +57,7 @@ pub async fn delete_custom_role(conn: &mut Conn, org_id: i64, key: &str) -> Stor
     let done = sqlx::query("DELETE FROM custom_roles WHERE org_id = $1 AND key = $2")
         .bind(org_id)
         .bind(key)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -70,6 +70,6 @@ pub async fn role_holders(conn: &mut Conn, org_id: i64, role: &str) -> StoreResu
     )
     .bind(org_id)
     .bind(role)
-    .fetch_one(conn)
+    .fetch_one(conn.raw())
     .await?)
 }

@@ -25,7 +25,7 @@ pub async fn upsert_seat_allocation(
     .bind(seat_type)
     .bind(label)
     .bind(purchased)
-    .execute(conn)
+    .execute(conn.raw())
     .await?;
     Ok(())
 }
@@ -34,7 +34,7 @@ pub async fn seat_allocations(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<S
     let rows =
         sqlx::query("SELECT seat_type, label, purchased FROM seat_allocations WHERE org_id = $1 ORDER BY seat_type")
             .bind(org_id)
-            .fetch_all(conn)
+            .fetch_all(conn.raw())
             .await?;
     rows.iter()
         .map(|r| {
@@ -55,7 +55,7 @@ pub async fn used_seats(conn: &mut Conn, org_id: i64, seat_type: &str) -> StoreR
     )
     .bind(org_id)
     .bind(seat_type)
-    .fetch_one(conn)
+    .fetch_one(conn.raw())
     .await?)
 }
 
@@ -64,7 +64,7 @@ pub async fn team_size(conn: &mut Conn, org_id: i64) -> StoreResult<i64> {
     Ok(
         sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE org_id = $1 AND status <> 'removed'")
             .bind(org_id)
-            .fetch_one(conn)
+            .fetch_one(conn.raw())
             .await?,
     )
 }
@@ -79,7 +79,7 @@ pub async fn member_counts(conn: &mut Conn, org_id: i64, column: CountBy) -> Sto
         "SELECT {col} AS k, COUNT(*) AS n FROM members WHERE org_id = $1 GROUP BY {col} ORDER BY {col}"
     ))
     .bind(org_id)
-    .fetch_all(conn)
+    .fetch_all(conn.raw())
     .await?;
     Ok(rows
         .iter()

@@ -30,7 +30,7 @@ pub async fn insert_session(
     .bind(csrf_token)
     .bind(now)
     .bind(expires_at)
-    .execute(conn)
+    .execute(conn.raw())
     .await?;
     Ok(())
 }
@@ -43,7 +43,7 @@ pub async fn session_by_hash(conn: &mut Conn, id_hash: &str, now: i64) -> StoreR
     )
     .bind(id_hash)
     .bind(now)
-    .fetch_optional(conn)
+    .fetch_optional(conn.raw())
     .await?;
     Ok(row
         .map(|r| -> Result<_, sqlx::Error> {
@@ -62,7 +62,7 @@ pub async fn session_by_hash(conn: &mut Conn, id_hash: &str, now: i64) -> StoreR
 pub async fn delete_session(conn: &mut Conn, id_hash: &str) -> StoreResult<()> {
     sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(id_hash)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(())
 }
@@ -71,7 +71,7 @@ pub async fn delete_session(conn: &mut Conn, id_hash: &str) -> StoreResult<()> {
 pub async fn delete_sessions_of_account(conn: &mut Conn, account_id: i64) -> StoreResult<u64> {
     let done = sqlx::query("DELETE FROM sessions WHERE account_id = $1")
         .bind(account_id)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(done.rows_affected())
 }
@@ -80,7 +80,7 @@ pub async fn record_login_failure(conn: &mut Conn, key: &str, now: i64) -> Store
     sqlx::query("INSERT INTO login_failures (throttle_key, at) VALUES ($1, $2)")
         .bind(key)
         .bind(now)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(())
 }
@@ -90,7 +90,7 @@ pub async fn login_failures_since(conn: &mut Conn, key: &str, since: i64) -> Sto
         sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE throttle_key = $1 AND at >= $2")
             .bind(key)
             .bind(since)
-            .fetch_one(conn)
+            .fetch_one(conn.raw())
             .await?,
     )
 }
@@ -98,7 +98,7 @@ pub async fn login_failures_since(conn: &mut Conn, key: &str, since: i64) -> Sto
 pub async fn clear_login_failures(conn: &mut Conn, key: &str) -> StoreResult<()> {
     sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1")
         .bind(key)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(())
 }
@@ -107,11 +107,11 @@ pub async fn clear_login_failures(conn: &mut Conn, key: &str) -> StoreResult<()>
 pub async fn purge_sessions(conn: &mut Conn, now: i64, failures_before: i64) -> StoreResult<()> {
     sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(now)
-        .execute(&mut *conn)
+        .execute(conn.raw())
         .await?;
     sqlx::query("DELETE FROM login_failures WHERE at < $1")
         .bind(failures_before)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(())
 }
@@ -134,7 +134,7 @@ pub async fn memberships_of_account(conn: &mut Conn, account_id: i64) -> StoreRe
          JOIN organizations o ON o.id = m.org_id WHERE m.account_id = $1 AND m.status <> 'removed' ORDER BY o.name",
     )
     .bind(account_id)
-    .fetch_all(conn)
+    .fetch_all(conn.raw())
     .await?;
     rows.iter()
         .map(|r| {
@@ -159,7 +159,7 @@ pub async fn member_day_counts(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<
          ) d GROUP BY day ORDER BY day",
     )
     .bind(org_id)
-    .fetch_all(conn)
+    .fetch_all(conn.raw())
     .await?;
     rows.iter()
         .map(|r| {

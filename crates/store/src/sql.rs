@@ -5,7 +5,7 @@ use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::Any;
 
-use crate::{Conn, StoreResult};
+use crate::{Backend, Conn, StoreResult};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Arg {
@@ -61,7 +61,7 @@ impl Sql {
 
     /// The statement's text for the connection's database.
     fn render(&self, conn: &Conn) -> String {
-        let sqlite = conn.backend_name() == "SQLite";
+        let sqlite = conn.backend() == Backend::Sqlite;
         let mut out = String::with_capacity(self.text.len() + 4 * self.placeholders.len());
         let mut from = 0;
         for (i, &at) in self.placeholders.iter().enumerate() {
@@ -93,12 +93,12 @@ impl Sql {
 
     pub async fn fetch_all(&self, conn: &mut Conn) -> StoreResult<Vec<AnyRow>> {
         let text = self.render(conn);
-        Ok(self.query(&text).fetch_all(conn).await?)
+        Ok(self.query(&text).fetch_all(conn.raw()).await?)
     }
 
     pub async fn execute(&self, conn: &mut Conn) -> StoreResult<u64> {
         let text = self.render(conn);
-        Ok(self.query(&text).execute(conn).await?.rows_affected())
+        Ok(self.query(&text).execute(conn.raw()).await?.rows_affected())
     }
 }
 

@@ -51,7 +51,7 @@ pub async fn insert_team(conn: &mut Conn, org_id: i64, f: &TeamFields, now: i64)
     .bind(f.external_key.as_deref())
     .bind(flag_value(f.is_division))
     .bind(now)
-    .fetch_one(conn)
+    .fetch_one(conn.raw())
     .await?)
 }
 
@@ -68,7 +68,7 @@ pub async fn update_team(conn: &mut Conn, org_id: i64, id: i64, f: &TeamFields, 
     .bind(f.external_key.as_deref())
     .bind(flag_value(f.is_division))
     .bind(now)
-    .execute(conn)
+    .execute(conn.raw())
     .await?;
     Ok(())
 }
@@ -79,7 +79,7 @@ pub async fn team_by_id(conn: &mut Conn, org_id: i64, id: i64) -> StoreResult<Op
     ))
     .bind(org_id)
     .bind(id)
-    .fetch_optional(conn)
+    .fetch_optional(conn.raw())
     .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
@@ -89,7 +89,7 @@ pub async fn list_teams(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<TeamRec
         "SELECT {COLUMNS} FROM teams t WHERE t.org_id = $1 ORDER BY t.name, t.id"
     ))
     .bind(org_id)
-    .fetch_all(conn)
+    .fetch_all(conn.raw())
     .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
@@ -99,7 +99,7 @@ pub async fn child_team_count(conn: &mut Conn, org_id: i64, id: i64) -> StoreRes
         sqlx::query_scalar("SELECT COUNT(*) FROM teams WHERE org_id = $1 AND parent_id = $2")
             .bind(org_id)
             .bind(id)
-            .fetch_one(conn)
+            .fetch_one(conn.raw())
             .await?,
     )
 }
@@ -108,7 +108,7 @@ pub async fn delete_team(conn: &mut Conn, org_id: i64, id: i64) -> StoreResult<(
     sqlx::query("DELETE FROM teams WHERE org_id = $1 AND id = $2")
         .bind(org_id)
         .bind(id)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(())
 }
@@ -140,7 +140,7 @@ pub async fn upsert_team_member(
     .bind(org_id)
     .bind(team_role)
     .bind(flag_value(core_member))
-    .execute(conn)
+    .execute(conn.raw())
     .await?;
     Ok(())
 }
@@ -150,7 +150,7 @@ pub async fn remove_team_member(conn: &mut Conn, org_id: i64, team_id: i64, memb
         .bind(org_id)
         .bind(team_id)
         .bind(member_id)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -210,7 +210,7 @@ pub async fn team_members(
     .bind(first)
     .bind(id)
     .bind(limit)
-    .fetch_all(conn)
+    .fetch_all(conn.raw())
     .await?;
     Ok(rows.iter().map(team_member_row).collect::<Result<_, _>>()?)
 }
@@ -229,7 +229,7 @@ pub async fn team_member(
     .bind(org_id)
     .bind(team_id)
     .bind(member_id)
-    .fetch_optional(conn)
+    .fetch_optional(conn.raw())
     .await?;
     Ok(row.as_ref().map(team_member_row).transpose()?)
 }
@@ -240,7 +240,7 @@ pub async fn team_member_count(conn: &mut Conn, org_id: i64, team_id: i64) -> St
         sqlx::query_scalar("SELECT COUNT(*) FROM team_members WHERE org_id = $1 AND team_id = $2")
             .bind(org_id)
             .bind(team_id)
-            .fetch_one(conn)
+            .fetch_one(conn.raw())
             .await?,
     )
 }
@@ -260,7 +260,7 @@ pub async fn teams_of_member(conn: &mut Conn, org_id: i64, member_id: i64) -> St
     )
     .bind(org_id)
     .bind(member_id)
-    .fetch_all(conn)
+    .fetch_all(conn.raw())
     .await?;
     rows.iter()
         .map(|r| {
@@ -279,7 +279,7 @@ pub async fn add_division_admin(conn: &mut Conn, org_id: i64, team_id: i64, memb
         .bind(team_id)
         .bind(member_id)
         .bind(org_id)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(())
 }
@@ -289,7 +289,7 @@ pub async fn remove_division_admin(conn: &mut Conn, org_id: i64, team_id: i64, m
         .bind(org_id)
         .bind(team_id)
         .bind(member_id)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -300,7 +300,7 @@ pub async fn division_admins(conn: &mut Conn, org_id: i64, team_id: i64) -> Stor
     )
     .bind(org_id)
     .bind(team_id)
-    .fetch_all(conn)
+    .fetch_all(conn.raw())
     .await?)
 }
 
@@ -313,7 +313,7 @@ pub async fn team_in_division_scope(conn: &mut Conn, org_id: i64, admin: i64, te
     .bind(org_id)
     .bind(admin)
     .bind(team_id)
-    .fetch_one(conn)
+    .fetch_one(conn.raw())
     .await?;
     Ok(n > 0)
 }
@@ -323,12 +323,12 @@ pub async fn remove_member_from_all_teams(conn: &mut Conn, org_id: i64, member_i
     sqlx::query("DELETE FROM team_members WHERE org_id = $1 AND member_id = $2")
         .bind(org_id)
         .bind(member_id)
-        .execute(&mut *conn)
+        .execute(conn.raw())
         .await?;
     sqlx::query("DELETE FROM division_admins WHERE org_id = $1 AND member_id = $2")
         .bind(org_id)
         .bind(member_id)
-        .execute(conn)
+        .execute(conn.raw())
         .await?;
     Ok(())
 }

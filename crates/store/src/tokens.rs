@@ -66,7 +66,7 @@ pub async fn insert_token(conn: &mut Conn, t: &NewTokenRow<'_>, now: i64) -> Sto
     .bind(t.created_by)
     .bind(now)
     .bind(t.expires_at)
-    .fetch_one(conn)
+    .fetch_one(conn.raw())
     .await?;
     Ok(from_row(&row)?)
 }
@@ -75,7 +75,7 @@ pub async fn insert_token(conn: &mut Conn, t: &NewTokenRow<'_>, now: i64) -> Sto
 pub async fn token_by_hash(conn: &mut Conn, token_hash: &str) -> StoreResult<Option<TokenRecord>> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1"))
         .bind(token_hash)
-        .fetch_optional(conn)
+        .fetch_optional(conn.raw())
         .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
@@ -87,7 +87,7 @@ pub async fn token_by_id(conn: &mut Conn, org_id: i64, id: i64) -> StoreResult<O
     ))
     .bind(org_id)
     .bind(id)
-    .fetch_optional(conn)
+    .fetch_optional(conn.raw())
     .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
@@ -99,7 +99,7 @@ pub async fn tokens_of_member(conn: &mut Conn, org_id: i64, member_id: i64) -> S
     ))
     .bind(org_id)
     .bind(member_id)
-    .fetch_all(conn)
+    .fetch_all(conn.raw())
     .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
@@ -109,7 +109,7 @@ pub async fn list_tokens(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<TokenR
         "SELECT {COLUMNS} FROM api_tokens WHERE org_id = $1 ORDER BY id"
     ))
     .bind(org_id)
-    .fetch_all(conn)
+    .fetch_all(conn.raw())
     .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
@@ -120,7 +120,7 @@ pub async fn revoke_token(conn: &mut Conn, org_id: i64, id: i64, now: i64) -> St
             .bind(org_id)
             .bind(id)
             .bind(now)
-            .execute(conn)
+            .execute(conn.raw())
             .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -133,7 +133,7 @@ pub async fn touch_token(conn: &mut Conn, id: i64, now: i64) -> StoreResult<()> 
     .bind(id)
     .bind(now)
     .bind(now - 60_000)
-    .execute(conn)
+    .execute(conn.raw())
     .await?;
     Ok(())
 }

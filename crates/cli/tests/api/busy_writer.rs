@@ -33,7 +33,7 @@ async fn writes_behind_a_long_transaction_wait_their_turn_and_reads_go_on() {
     // A long write of acme's, as an import's transaction is.
     let mut tx = app.service.store().begin().await.unwrap();
     roster_store::sqlx::query("UPDATE organizations SET name = 'Acme (importing)' WHERE slug = 'acme'")
-        .execute(&mut *tx)
+        .execute(tx.raw())
         .await
         .unwrap();
     let held = Duration::from_millis(1500);
@@ -102,7 +102,7 @@ async fn sqlite_waits_for_a_writer_of_another_process_as_long_as_for_its_own() {
     }
     let mut conn = app.service.store().conn().await.unwrap();
     let timeout: i64 = roster_store::sqlx::query_scalar("PRAGMA busy_timeout")
-        .fetch_one(&mut *conn)
+        .fetch_one(conn.raw())
         .await
         .unwrap();
     assert_eq!(timeout, 30_000, "the busy timeout, in milliseconds");

@@ -9,7 +9,7 @@ use crate::helpers::{spawn_app, TestApp};
 
 async fn execute(app: &TestApp, sql: &str, id: i64) {
     let mut conn = app.service.store().conn().await.unwrap();
-    sqlx::query(sql).bind(id).execute(&mut *conn).await.unwrap();
+    sqlx::query(sql).bind(id).execute(conn.raw()).await.unwrap();
 }
 
 #[tokio::test]

@@ -33,7 +33,7 @@ async fn member_counts(db: &TestDb) -> (i64, i64) {
     let store = db.store().await;
     let mut conn = store.conn().await.unwrap();
     let counts: (i64, i64) = sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT email_normalized) FROM members")
-        .fetch_one(&mut *conn)
+        .fetch_one(conn.raw())
         .await
         .unwrap();
     drop(conn);
@@ -323,7 +323,7 @@ async fn a_postgresql_outage_in_the_middle_of_an_import_is_retried_and_nothing_i
     let mut conn = store.conn().await.unwrap();
     let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM jobs WHERE id = $1")
         .bind(job)
-        .fetch_one(&mut *conn)
+        .fetch_one(conn.raw())
         .await
         .unwrap();
     assert!(

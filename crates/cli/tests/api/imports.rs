@@ -611,7 +611,7 @@ async fn an_import_job_that_runs_again_after_its_work_was_committed_changes_noth
         "UPDATE jobs SET status = 'running', lease_token = 'dead', lease_expires_at = 0, attempts = 1 WHERE id = $1",
     )
     .bind(job)
-    .execute(&mut *conn)
+    .execute(conn.raw())
     .await
     .unwrap();
     drop(conn);

@@ -290,7 +290,7 @@ async fn an_event_committed_late_with_a_lower_id_still_changes_the_organizations
         .bind(org_id)
     };
     let before = roster_store::org_change_mark(&mut conn, org_id).await.unwrap();
-    insert(before.0 + 1_000).execute(&mut *conn).await.unwrap();
+    insert(before.0 + 1_000).execute(conn.raw()).await.unwrap();
     let newer = roster_store::org_change_mark(&mut conn, org_id).await.unwrap();
     assert_ne!(newer, before);
     assert_eq!(
@@ -298,7 +298,7 @@ async fn an_event_committed_late_with_a_lower_id_still_changes_the_organizations
         newer,
         "stable while nothing changes"
     );
-    insert(before.0 + 500).execute(&mut *conn).await.unwrap();
+    insert(before.0 + 500).execute(conn.raw()).await.unwrap();
     let late = roster_store::org_change_mark(&mut conn, org_id).await.unwrap();
     assert_eq!(late.0, newer.0, "the newest id is the same");
     assert_ne!(late, newer, "yet the mark changed");

@@ -169,7 +169,7 @@ async fn a_failing_job_is_retried_then_marked_failed_and_the_queue_still_flows()
         let mut conn = svc.store().conn().await.unwrap();
         roster_store::sqlx::query("UPDATE jobs SET run_after = 0 WHERE id = $1")
             .bind(poison)
-            .execute(&mut *conn)
+            .execute(conn.raw())
             .await
             .unwrap();
         drop(conn);

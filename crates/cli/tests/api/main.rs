@@ -28,6 +28,7 @@ mod org;
 mod permissions;
 mod proxies;
 mod ranks;
+mod schema;
 mod teams;
 mod tenancy;
 mod tokens;

@@ -31,7 +31,7 @@ async fn last_audited_address(app: &TestApp) -> String {
     app.service.flush_deferred_writes().await;
     let mut conn = app.service.store().conn().await.unwrap();
     sqlx::query_scalar("SELECT ip FROM audit_events ORDER BY id DESC LIMIT 1")
-        .fetch_one(&mut *conn)
+        .fetch_one(conn.raw())
         .await
         .unwrap()
 }

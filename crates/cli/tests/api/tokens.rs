@@ -125,7 +125,7 @@ async fn tokens_expire_and_say_when_and_show_their_last_use() {
     roster_store::sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE id = $2")
         .bind(roster_domain::now_millis() - 1)
         .bind(id)
-        .execute(&mut *conn)
+        .execute(conn.raw())
         .await
         .unwrap();
     drop(conn);

@@ -18,7 +18,7 @@ async fn upgrading_from_version_5_computes_look_alike_keys_and_keeps_uploaded_fi
          'reader', 'added', 'ada', 1, 1)",
     )
     .bind(org.id)
-    .execute(&mut *conn)
+    .execute(conn.raw())
     .await
     .unwrap();
     let import: i64 = sqlx::query_scalar(
@@ -31,14 +31,14 @@ async fn upgrading_from_version_5_computes_look_alike_keys_and_keeps_uploaded_fi
     .bind(
         r#"{"columns":[{"column":0,"header":"email","target":"email"},{"column":1,"header":"name","target":"skip"}]}"#,
     )
-    .fetch_one(&mut *conn)
+    .fetch_one(conn.raw())
     .await
     .unwrap();
     let file = b"email,name\nada@apple.com,Ada Apple\nbob@apple.com,Bob\n".to_vec();
     sqlx::query("INSERT INTO import_files (import_id, data) VALUES ($1, $2)")
         .bind(import)
         .bind(file.clone())
-        .execute(&mut *conn)
+        .execute(conn.raw())
         .await
         .unwrap();
     drop(conn);
@@ -47,7 +47,7 @@ async fn upgrading_from_version_5_computes_look_alike_keys_and_keeps_uploaded_fi
     let mut conn = store.conn().await.unwrap();
     let skeleton: String = sqlx::query_scalar("SELECT email_skeleton FROM members WHERE org_id = $1")
         .bind(org.id)
-        .fetch_one(&mut *conn)
+        .fetch_one(conn.raw())
         .await
         .unwrap();
     assert_eq!(skeleton, roster_domain::email_skeleton("ada@apple.com"));

@@ -41,6 +41,11 @@ impl TestDb {
         Self::of(&backend()).await
     }
 
+    /// A fresh SQLite database, whichever backend the suite runs on.
+    pub async fn sqlite() -> TestDb {
+        Self::of("sqlite").await
+    }
+
     /// A fresh PostgreSQL database, whichever backend the suite runs on
     /// (for faults that are PostgreSQL's own).
     pub async fn postgres() -> TestDb {
@@ -73,7 +78,7 @@ impl TestDb {
                     .unwrap_or_else(|e| panic!("PostgreSQL tests need a server at {admin}: {e}"));
                 let mut conn = store.conn().await.unwrap();
                 roster_store::sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut *conn)
+                    .execute(conn.raw())
                     .await
                     .unwrap();
                 drop(conn);
@@ -115,7 +120,7 @@ impl TestDb {
         };
         let mut conn = store.conn().await.unwrap();
         for statement in statements {
-            roster_store::sqlx::query(&statement).execute(&mut *conn).await.unwrap();
+            roster_store::sqlx::query(&statement).execute(conn.raw()).await.unwrap();
         }
         drop(conn);
         store.close().await;
@@ -430,7 +435,7 @@ impl TestApp {
         roster_store::sqlx::query("UPDATE members SET status = $1 WHERE id = $2")
             .bind(status)
             .bind(member_id)
-            .execute(&mut *conn)
+            .execute(conn.raw())
             .await
             .unwrap();
     }

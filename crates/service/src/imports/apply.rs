@@ -79,17 +79,12 @@ impl Service {
     /// Plans the file chunk by chunk and writes each planned chunk, in one
     /// write transaction.
     ///
-    /// On SQLite, planning reads on a second connection, a snapshot of what
-    /// the import writes over (begun after the write lock was taken), and
-    /// plans the next chunk while the one before is written: on two cores
-    /// the two overlap, and the one writer is held for less time. The plan
-    /// never needs the import's own uncommitted rows: the first pass finds
-    /// every clash between rows of the file. On PostgreSQL planning stays in
-    /// the write transaction: only there do the planner's statistics
-    /// (`refresh_statistics`) know the rows the import has added, and a
-    /// second connection, planning a new organization's look-ups for an
-    /// empty one, walked every row written so far on each look-up (a
-    /// million new members took 472 s instead of about 100).
+    /// Where the store offers one (`begin_planning_beside_writer`), planning
+    /// reads on a second connection, a snapshot of what the import writes
+    /// over, and plans the next chunk while the one before is written. The
+    /// plan never needs the import's own uncommitted rows: the first pass
+    /// finds every clash between rows of the file. Otherwise planning stays
+    /// in the write transaction.
     async fn apply_in_tx(&self, ctx: &JobContext, actor: &Actor, id: i64) -> ServiceResult<serde_json::Value> {
         let mut tx = self.store().begin().await?;
         let import = import_in_org(&mut tx, actor.org_id, id).await?;
@@ -101,10 +96,7 @@ impl Service {
         let options: ImportOptions = serde_json::from_value(import.options.clone())
             .map_err(|e| ServiceError::Internal(format!("the import's stored options are unreadable: {e}").into()))?;
         roster_store::bulk::begin_bulk_write(&mut tx, IMPORT_PAGE_CACHE_MIB).await?;
-        let mut read = match self.store().backend() {
-            roster_store::Backend::Sqlite => Some(self.store().begin_read().await?),
-            roster_store::Backend::Postgres => None,
-        };
+        let mut read = self.store().begin_planning_beside_writer().await?;
         let started = std::time::Instant::now();
         let (mut planner, source, total) = {
             let conn = read.as_deref_mut().unwrap_or(&mut tx);
@@ -409,7 +401,7 @@ impl<'a> Progress<'a> {
         self.done += rows;
         let (done, total) = (self.done as i64, Some(self.total as i64));
         self.ctx.live_progress(done, total);
-        let shared = self.ctx.service.store().backend() == roster_store::Backend::Postgres;
+        let shared = self.ctx.service.store().writes_beside_a_long_write();
         if shared && self.written_at.elapsed() >= std::time::Duration::from_secs(2) {
             self.written_at = std::time::Instant::now();
             // A lost lease shows at the fence before commit.
