@@ -10,8 +10,9 @@ use roster_service::{
 };
 use serde_json::json;
 
-use crate::config::DbArgs;
+use crate::config::open_service;
 use crate::output::{print_json, print_table};
+use crate::settings::Settings;
 
 #[derive(Args, Debug)]
 pub struct OrgArg {
@@ -254,12 +255,9 @@ pub enum TeamCommand {
     },
 }
 
-pub async fn migrate(db: &DbArgs, json: bool) -> anyhow::Result<()> {
-    let url = db.url()?;
-    let store = roster_service::store::Store::connect(&url)
-        .await
-        .context("cannot open the database")?;
-    let applied = store.migrate().await?;
+pub async fn migrate(settings: &Settings, json: bool) -> anyhow::Result<()> {
+    let service = crate::config::connect(settings).await?;
+    let applied = service.migrate().await?;
     if json {
         print_json(&json!({"applied": applied}))
     } else {
@@ -277,8 +275,8 @@ fn owner_password(file: Option<PathBuf>) -> anyhow::Result<String> {
         .context("set ROSTER_OWNER_PASSWORD or pass --owner-password-file (the password is never a flag)")
 }
 
-pub async fn org(db: &DbArgs, json: bool, cmd: OrgCommand) -> anyhow::Result<()> {
-    let svc = db.service().await?;
+pub async fn org(settings: &Settings, json: bool, cmd: OrgCommand) -> anyhow::Result<()> {
+    let svc = open_service(settings).await?;
     match cmd {
         OrgCommand::Create {
             name,
@@ -421,8 +419,8 @@ pub async fn org(db: &DbArgs, json: bool, cmd: OrgCommand) -> anyhow::Result<()>
     Ok(())
 }
 
-pub async fn token(db: &DbArgs, json: bool, cmd: TokenCommand) -> anyhow::Result<()> {
-    let svc = db.service().await?;
+pub async fn token(settings: &Settings, json: bool, cmd: TokenCommand) -> anyhow::Result<()> {
+    let svc = open_service(settings).await?;
     match cmd {
         TokenCommand::Create {
             org,
@@ -536,8 +534,8 @@ fn member_rows(items: &[roster_service::store::MemberRecord]) -> Vec<Vec<String>
 
 const MEMBER_HEADERS: [&str; 6] = ["id", "name", "email", "role", "seat", "status"];
 
-pub async fn member(db: &DbArgs, json: bool, cmd: MemberCommand) -> anyhow::Result<()> {
-    let svc = db.service().await?;
+pub async fn member(settings: &Settings, json: bool, cmd: MemberCommand) -> anyhow::Result<()> {
+    let svc = open_service(settings).await?;
     match cmd {
         MemberCommand::Add { org, fields } => {
             let actor = svc.system_actor(&org.org).await?;
@@ -608,8 +606,8 @@ pub async fn member(db: &DbArgs, json: bool, cmd: MemberCommand) -> anyhow::Resu
     Ok(())
 }
 
-pub async fn team(db: &DbArgs, json: bool, cmd: TeamCommand) -> anyhow::Result<()> {
-    let svc: Service = db.service().await?;
+pub async fn team(settings: &Settings, json: bool, cmd: TeamCommand) -> anyhow::Result<()> {
+    let svc: Service = open_service(settings).await?;
     match cmd {
         TeamCommand::Create {
             org,

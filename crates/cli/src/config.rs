@@ -1,58 +1,93 @@
-//! Where the data lives: flags, then `ROSTER_*` environment, then defaults
-//! (an SQLite file under `./roster-data`).
+//! The settings every command shares (where the data lives, the settings
+//! file, logging), and opening the service with them. Each comes from a
+//! flag, its `ROSTER_*` variable, `roster.toml` or its default, in that
+//! order (`settings.rs`).
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use roster_service::store::Store;
+use roster_domain::Secret;
 use roster_service::Service;
 
-/// Not `Debug`: the database URL may carry a password.
+use crate::settings::{Given, LogFormat, Settings};
+
+/// Not `Debug`-printed anywhere: the database URL may carry a password.
 #[derive(Args, Clone)]
 pub struct DbArgs {
-    /// Directory for the embedded database and stored files.
-    #[arg(long, env = "ROSTER_DATA_DIR", default_value = "./roster-data", global = true)]
-    pub data_dir: PathBuf,
+    /// The settings file (default: roster.toml in the data directory, if it is there).
+    #[arg(long, env = "ROSTER_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Directory for the embedded database (default ./roster-data).
+    #[arg(long, env = "ROSTER_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
     /// `postgres://…` to use PostgreSQL instead of the embedded SQLite file.
     #[arg(long, env = "ROSTER_DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
+    /// A file holding the database URL (a secret kept out of the environment).
+    #[arg(long, env = "ROSTER_DATABASE_URL_FILE", global = true)]
+    pub database_url_file: Option<PathBuf>,
+    /// `json` for one JSON object per log line.
+    #[arg(long, env = "ROSTER_LOG_FORMAT", global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
 }
 
 impl DbArgs {
-    pub fn url(&self) -> anyhow::Result<String> {
-        if let Some(url) = &self.database_url {
-            return Ok(url.clone());
+    /// What these arguments give, for `Settings::load`.
+    pub fn given(&self) -> Given {
+        Given {
+            config: self.config.clone(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone().map(Secret::new),
+            database_url_file: self.database_url_file.clone(),
+            log_format: self.log_format,
+            ..Default::default()
         }
-        std::fs::create_dir_all(&self.data_dir)
-            .with_context(|| format!("cannot create the data directory {}", self.data_dir.display()))?;
-        Ok(format!(
-            "sqlite://{}?mode=rwc",
-            self.data_dir.join("roster.db").display()
-        ))
     }
 
-    /// Connects and brings the schema up to date.
-    pub async fn service(&self) -> anyhow::Result<Service> {
-        let url = self.url()?;
-        let store = Store::connect(&url)
-            .await
-            .with_context(|| format!("cannot open the database {}", roster_service::store::redact(&url)))?;
-        store.migrate().await.context("cannot migrate the database")?;
-        Ok(Service::new(store))
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        Settings::load(self.given())
     }
 }
 
-/// Logs go to stderr (stdout is for command output); `ROSTER_LOG_FORMAT=json`
-/// gives one JSON object per line, `RUST_LOG` sets the level.
-pub fn init_logging(serving: bool) {
+/// The service at the settings' database, its schema brought up to date,
+/// with the settings' limits.
+pub async fn open_service(settings: &Settings) -> anyhow::Result<Service> {
+    let service = connect(settings).await?;
+    service.migrate().await?;
+    Ok(service
+        .with_upload_sandbox(settings.sandbox())
+        .with_password_hasher(roster_service::PasswordHasher::new(
+            settings.limits.sign_in_parallel,
+            std::time::Duration::from_secs(5),
+        )))
+}
+
+/// The service at the settings' database, as it is (not migrated).
+pub async fn connect(settings: &Settings) -> anyhow::Result<Service> {
+    let url = settings.database_url.expose();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("cannot create the data directory {}", settings.data_dir.display()))?;
+    }
+    Service::connect(url)
+        .await
+        .with_context(|| format!("with the database {}", settings.database_url.masked()))
+}
+
+/// Logs go to stderr (stdout is for command output); `[log] format = "json"`
+/// (or `ROSTER_LOG_FORMAT=json`) gives one JSON object per line, `RUST_LOG`
+/// or `[log] filter` the level.
+pub fn init_logging(serving: bool, settings: Option<&Settings>) {
     let default = if serving { "info,sqlx=warn" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        let configured = settings.and_then(|s| s.log.filter.as_deref());
+        tracing_subscriber::EnvFilter::new(configured.unwrap_or(default))
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    if std::env::var("ROSTER_LOG_FORMAT").as_deref() == Ok("json") {
+    if settings.map(|s| s.log.format) == Some(LogFormat::Json) {
         builder.json().init();
     } else {
         builder.init();

@@ -15,8 +15,9 @@ use roster_service::jobs::Worker;
 use roster_service::{Service, ServiceError};
 use serde_json::json;
 
-use crate::config::DbArgs;
+use crate::config::open_service;
 use crate::output::print_json;
+use crate::settings::Settings;
 
 #[derive(Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -76,8 +77,8 @@ enum ExistingArg {
 
 /// Exit codes: 0 every row applied, 3 some rows failed (the rest applied),
 /// 2 the file was refused and nothing changed.
-pub async fn run(db: &DbArgs, json: bool, args: ImportArgs) -> anyhow::Result<u8> {
-    let svc = db.service().await?;
+pub async fn run(settings: &Settings, json: bool, args: ImportArgs) -> anyhow::Result<u8> {
+    let svc = open_service(settings).await?;
     match (args.command, args.run) {
         (Some(ImportCommand::Undo { org, import_id }), _) => {
             let actor = svc.system_actor(&org).await?;

@@ -8,6 +8,7 @@ mod import;
 mod output;
 mod parse_upload;
 mod serve;
+mod settings;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +24,12 @@ struct Cli {
     json: bool,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Check the settings and print the ones in effect (secrets as ***).
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -45,6 +52,10 @@ enum Command {
     Team(admin::TeamCommand),
     /// Import members from a CSV file: preview, apply, report, undo.
     Import(import::ImportArgs),
+    /// The settings: `roster config check` reads them (roster.toml,
+    /// ROSTER_* environment, flags) and prints the effective ones, secrets masked.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// The upload sandbox's reader, started by the server for each upload.
     #[command(hide = true)]
     ParseUpload(parse_upload::ParseUploadArgs),
@@ -68,15 +79,30 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> std::process::ExitCode {
-    config::init_logging(matches!(cli.command, Command::Serve(_)));
+    let serving = matches!(cli.command, Command::Serve(_));
+    let settings = match &cli.command {
+        Command::Serve(args) => serve::settings(&cli.db, args),
+        _ => cli.db.settings(),
+    };
+    let settings = match settings {
+        Ok(settings) => settings,
+        Err(err) => {
+            config::init_logging(serving, None);
+            output::print_error(cli.json, &err);
+            // Settings that do not read are refused input: nothing ran.
+            return std::process::ExitCode::from(2);
+        }
+    };
+    config::init_logging(serving, Some(&settings));
     let result: anyhow::Result<u8> = match cli.command {
-        Command::Serve(args) => serve::run(&cli.db, args).await.map(|()| 0),
-        Command::Migrate => admin::migrate(&cli.db, cli.json).await.map(|()| 0),
-        Command::Org(cmd) => admin::org(&cli.db, cli.json, cmd).await.map(|()| 0),
-        Command::Token(cmd) => admin::token(&cli.db, cli.json, cmd).await.map(|()| 0),
-        Command::Member(cmd) => admin::member(&cli.db, cli.json, cmd).await.map(|()| 0),
-        Command::Team(cmd) => admin::team(&cli.db, cli.json, cmd).await.map(|()| 0),
-        Command::Import(args) => import::run(&cli.db, cli.json, args).await,
+        Command::Serve(args) => serve::run(settings, args).await.map(|()| 0),
+        Command::Migrate => admin::migrate(&settings, cli.json).await.map(|()| 0),
+        Command::Org(cmd) => admin::org(&settings, cli.json, cmd).await.map(|()| 0),
+        Command::Token(cmd) => admin::token(&settings, cli.json, cmd).await.map(|()| 0),
+        Command::Member(cmd) => admin::member(&settings, cli.json, cmd).await.map(|()| 0),
+        Command::Team(cmd) => admin::team(&settings, cli.json, cmd).await.map(|()| 0),
+        Command::Import(args) => import::run(&settings, cli.json, args).await,
+        Command::Config(ConfigCommand::Check) => settings::print(&settings, cli.json).map(|()| 0),
         Command::ParseUpload(_) => Ok(1),
     };
     match result {

@@ -8,78 +8,76 @@ use roster_service::{NewToken, Service};
 use tokio::sync::watch;
 
 use crate::config::DbArgs;
+use crate::settings::{parse_network, Given, Settings};
 
+/// Each setting here is also a `ROSTER_*` variable and a key of
+/// `roster.toml` (the README's table); `settings.rs` reads those.
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "ROSTER_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
     /// Create a demo organization (about 200 members) if there is none.
     #[arg(long)]
     demo: bool,
     /// The URL people reach Roster at, for links (defaults to http://LISTEN).
-    #[arg(long, env = "ROSTER_BASE_URL")]
+    #[arg(long)]
     base_url: Option<String>,
     /// Reverse proxies in front of Roster (addresses or networks, comma
     /// separated, like 10.0.0.0/8,192.168.1.5): only from them is
     /// X-Forwarded-For believed, for the client address that sign-in
     /// throttling and the audit log use.
-    #[arg(long, env = "ROSTER_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
-    trusted_proxies: Vec<ipnet::IpNet>,
-    /// Seconds a worker holds a job without renewing its lease: after a
-    /// crash, another worker (or this one, restarted) takes the job up once
-    /// the lease has run out.
-    #[arg(long, env = "ROSTER_JOB_LEASE_SECONDS", default_value_t = 30)]
-    job_lease_seconds: u64,
-    #[command(flatten)]
-    upload: UploadLimits,
+    #[arg(long, value_delimiter = ',', value_parser = parse_network)]
+    trusted_proxies: Option<Vec<ipnet::IpNet>>,
+    /// Seconds a worker holds a job without renewing its lease (default 30):
+    /// after a crash, another worker (or this one, restarted) takes the job
+    /// up once the lease has run out.
+    #[arg(long)]
+    job_lease_seconds: Option<u64>,
+    /// Address space of the process that reads an upload, in MiB (default 1024).
+    #[arg(long)]
+    upload_memory_mib: Option<u64>,
+    /// CPU time it may use, in seconds (default 120).
+    #[arg(long)]
+    upload_cpu_seconds: Option<u64>,
+    /// Time it may take, in seconds (default 180).
+    #[arg(long)]
+    upload_timeout_seconds: Option<u64>,
+    /// Uploads read at once; more wait (at most 10 s, then 503). Default 2.
+    #[arg(long)]
+    upload_parallel: Option<usize>,
 }
 
-/// The limits uploads are read under (in a child process; see README).
-#[derive(Args, Debug)]
-struct UploadLimits {
-    /// Address space of the process that reads an upload, in MiB.
-    #[arg(long, env = "ROSTER_UPLOAD_MEMORY_MIB", default_value_t = 1024)]
-    upload_memory_mib: u64,
-    /// CPU time it may use, in seconds.
-    #[arg(long, env = "ROSTER_UPLOAD_CPU_SECONDS", default_value_t = 120)]
-    upload_cpu_seconds: u64,
-    /// Time it may take, in seconds.
-    #[arg(long, env = "ROSTER_UPLOAD_TIMEOUT_SECONDS", default_value_t = 180)]
-    upload_timeout_seconds: u64,
-    /// Uploads read at once; more wait (at most 10 s, then 503).
-    #[arg(long, env = "ROSTER_UPLOAD_PARALLEL", default_value_t = 2)]
-    upload_parallel: usize,
-}
-
-impl UploadLimits {
-    fn sandbox(&self) -> roster_service::SandboxConfig {
-        roster_service::SandboxConfig {
-            memory_mib: self.upload_memory_mib,
-            cpu_seconds: self.upload_cpu_seconds,
-            timeout: Duration::from_secs(self.upload_timeout_seconds),
-            parallel: self.upload_parallel.max(1),
-            ..Default::default()
+impl ServeArgs {
+    /// The settings these arguments give on top of the shared ones.
+    fn given(&self, db: &DbArgs) -> Given {
+        Given {
+            listen: self.listen,
+            base_url: self.base_url.clone(),
+            trusted_proxies: self.trusted_proxies.clone(),
+            job_lease_seconds: self.job_lease_seconds,
+            upload_memory_mib: self.upload_memory_mib,
+            upload_cpu_seconds: self.upload_cpu_seconds,
+            upload_timeout_seconds: self.upload_timeout_seconds,
+            upload_parallel: self.upload_parallel,
+            ..db.given()
         }
     }
 }
 
-/// A network (`10.0.0.0/8`) or one address (`10.0.0.5`, a network of one).
-fn parse_network(raw: &str) -> Result<ipnet::IpNet, String> {
-    let raw = raw.trim();
-    raw.parse::<ipnet::IpNet>()
-        .or_else(|_| raw.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-        .map_err(|_| format!("{raw:?} is not an address or a network like 10.0.0.0/8"))
-}
-
 pub const DEMO_PASSWORD: &str = "roster-demo-password";
 
-pub async fn run(db: &DbArgs, args: ServeArgs) -> anyhow::Result<()> {
-    let service = db.service().await?.with_upload_sandbox(args.upload.sandbox());
-    let base_url = args
-        .base_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", args.listen));
+/// The settings `roster serve` runs with.
+pub fn settings(db: &DbArgs, args: &ServeArgs) -> anyhow::Result<Settings> {
+    Settings::load(args.given(db))
+}
+
+pub async fn run(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
+    let service = crate::config::open_service(&settings).await?;
+    let base_url = settings.server.base_url.clone();
+    if settings.sso.issuer.is_some() || settings.sso.client_id.is_some() {
+        tracing::warn!("the [sso] settings are read, but single sign-on comes with a later version of Roster");
+    }
     if args.demo {
         seed_demo(&service, &base_url).await?;
     }
@@ -88,17 +86,20 @@ pub async fn run(db: &DbArgs, args: ServeArgs) -> anyhow::Result<()> {
         eprintln!("  in the browser (one-time link): {base_url}/setup?token={token}");
         eprintln!("  or on the command line:         ROSTER_OWNER_PASSWORD=… roster org create --name NAME --slug SLUG --owner-email EMAIL\n");
     }
-    let listener = tokio::net::TcpListener::bind(args.listen)
+    let listen = settings.server.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut worker = Worker::new(service.clone()).with_lease(Duration::from_secs(args.job_lease_seconds.max(1)));
+    let mut worker = Worker::new(service.clone()).with_lease(Duration::from_secs(settings.jobs.lease_seconds));
     roster_service::imports::register_jobs(&mut worker, service.clone());
     let worker = tokio::spawn(worker.run(stop_rx));
-    tracing::info!(listen = %args.listen, "Roster is serving");
+    tracing::info!(%listen, "Roster is serving");
     eprintln!("Roster is listening on {base_url}");
     let mut http = roster_http::HttpConfig::new(base_url.clone());
-    http.trusted_proxies = args.trusted_proxies.clone();
+    http.trusted_proxies = settings.server.trusted_proxies.clone();
+    http.max_upload_bytes =
+        usize::try_from(settings.limits.max_upload_mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
     let app = roster_http::app(service.clone(), http).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

@@ -6,14 +6,15 @@ use futures_util::{Stream, StreamExt};
 use roster_service::{ServiceError, Spooled};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Uploads are bounded; the organization's row limit applies on top.
-pub const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024;
+/// Uploads are bounded (`[limits] max_upload_mib`); the organization's row
+/// limit applies on top.
+pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024;
 
-/// What an admin is told of a file over [`MAX_UPLOAD_BYTES`].
-pub fn upload_too_large_message() -> String {
+/// What an admin is told of a file over the limit.
+pub fn upload_too_large_message(limit: usize) -> String {
     format!(
         "the file is larger than {} MB, the most one upload may be: split it into smaller files (a workbook saved as CSV is also much smaller)",
-        MAX_UPLOAD_BYTES / (1024 * 1024)
+        limit / (1024 * 1024)
     )
 }
 
@@ -26,10 +27,11 @@ pub enum UploadError {
     Service(ServiceError),
 }
 
-/// Streams a body into a new spool file, refusing more than
-/// [`MAX_UPLOAD_BYTES`]: memory holds one chunk at a time.
+/// Streams a body into a new spool file, refusing more than `limit` bytes:
+/// memory holds one chunk at a time.
 pub async fn spool_upload<E: std::fmt::Display>(
     service: &roster_service::Service,
+    limit: usize,
     mut body: impl Stream<Item = Result<Bytes, E>> + Unpin,
 ) -> Result<tempfile::NamedTempFile, UploadError> {
     let spool = service.spool_file().map_err(UploadError::Service)?;
@@ -39,7 +41,7 @@ pub async fn spool_upload<E: std::fmt::Display>(
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| UploadError::Body(e.to_string()))?;
         size += chunk.len();
-        if size > MAX_UPLOAD_BYTES {
+        if size > limit {
             return Err(UploadError::TooLarge);
         }
         file.write_all(&chunk).await.map_err(io)?;

@@ -65,6 +65,8 @@ pub struct HttpConfig {
     /// Reverse proxies whose `X-Forwarded-For` is believed (their peer
     /// address in one of these networks); from anyone else it is ignored.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The largest upload taken, counted as it streams in.
+    pub max_upload_bytes: usize,
 }
 
 impl HttpConfig {
@@ -74,6 +76,7 @@ impl HttpConfig {
             base_url,
             planning_wait: std::time::Duration::from_millis(1500),
             trusted_proxies: Vec::new(),
+            max_upload_bytes: files::DEFAULT_MAX_UPLOAD_BYTES,
         }
     }
 

@@ -46,6 +46,15 @@ pub use teams::{TeamDetail, TeamInput, TeamMemberInput, TeamMembersPage};
 pub use tokens::{NewToken, TokenCreated};
 pub use uploads::SandboxConfig;
 
+/// Why the service could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot open the database: {0}")]
+    Connect(#[source] roster_store::StoreError),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[source] roster_store::StoreError),
+}
+
 /// The service: cheap to clone, shared by every request and worker.
 #[derive(Clone)]
 pub struct Service {
@@ -83,6 +92,19 @@ impl Service {
     /// way in (the front doors stream a request body into it).
     pub fn spool_file(&self) -> ServiceResult<tempfile::NamedTempFile> {
         self.uploads.spool_file()
+    }
+
+    /// Connects to `sqlite://…` or `postgres://…`: the service the binary
+    /// runs (bring its schema up to date with [`Service::migrate`]).
+    pub async fn connect(database_url: &str) -> Result<Self, OpenError> {
+        Ok(Self::new(
+            Store::connect(database_url).await.map_err(OpenError::Connect)?,
+        ))
+    }
+
+    /// Applies the migrations that have not run; returns how many ran.
+    pub async fn migrate(&self) -> Result<usize, OpenError> {
+        self.store.migrate().await.map_err(OpenError::Migrate)
     }
 
     /// The same service with another bound on concurrent password hashing.

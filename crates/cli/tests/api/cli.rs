@@ -186,3 +186,60 @@ async fn refused_input_exits_2_with_a_json_error_naming_the_field() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(json(&out)["error"]["code"], "not_found");
 }
+
+#[tokio::test]
+async fn config_check_prints_the_settings_in_effect_with_secrets_masked_and_names_a_bad_key_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("database-url");
+    std::fs::write(&secret, "postgres://roster:s3cr3t-pw@db.example/roster\n").unwrap();
+    let config = dir.path().join("roster.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database_url_file = {:?}\n[server]\nlisten = \"127.0.0.1:9001\"\nbase_url = \"https://roster.example\"\ntrusted_proxies = [\"10.0.0.0/8\"]\n[upload]\nparallel = 3\n",
+            secret.display().to_string()
+        ),
+    )
+    .unwrap();
+    let check = |env: &[(&str, &str)], args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
+        command
+            .args(["config", "check", "--config"])
+            .arg(&config)
+            .args(args)
+            .env_remove("ROSTER_DATABASE_URL")
+            .env_remove("RUST_LOG");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        command.output().unwrap()
+    };
+    // The environment over the file, a flag over the environment.
+    let out = check(&[("ROSTER_UPLOAD_PARALLEL", "5")], &["--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let settings = json(&out);
+    assert_eq!(settings["database_url"], "postgres://roster:***@db.example/roster");
+    assert_eq!(settings["server"]["listen"], "127.0.0.1:9001");
+    assert_eq!(settings["server"]["trusted_proxies"], serde_json::json!(["10.0.0.0/8"]));
+    assert_eq!(settings["upload"]["memory_mib"], 1024, "a default");
+    assert_eq!(
+        settings["upload"]["parallel"], 5,
+        "ROSTER_UPLOAD_PARALLEL over the file"
+    );
+    let text = check(&[], &[]);
+    let shown = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        !shown.contains("s3cr3t-pw") && shown.contains("parallel = 3"),
+        "{shown}"
+    );
+
+    std::fs::write(
+        &config,
+        "[server]\nlisten = \"127.0.0.1:9001\"\n\n[uploads]\nparallel = 3\n",
+    )
+    .unwrap();
+    let out = check(&[], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 4") && err.contains("uploads"), "{err}");
+}

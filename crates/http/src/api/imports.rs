@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{ApiJson, ApiQuery, Authed, Endpoint, Ids};
 use crate::{ApiError, AppState};
 
-use crate::files::{spool_upload, upload_too_large_message, UploadError, MAX_UPLOAD_BYTES};
+use crate::files::{spool_upload, upload_too_large_message, UploadError};
 
 pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
@@ -27,7 +27,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         permission: "members.import",
         request: None,
         response: (200, Some("ImportList")),
-        handler: || get(list).post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        handler: || get(list).post(upload).layer(DefaultBodyLimit::disable()),
     },
     Endpoint {
         method: "post",
@@ -36,7 +36,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         permission: "members.import",
         request: Some("ImportFile"),
         response: (201, Some("Import")),
-        handler: || get(list).post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        handler: || get(list).post(upload).layer(DefaultBodyLimit::disable()),
     },
     Endpoint {
         method: "get",
@@ -166,12 +166,13 @@ async fn upload(
 ) -> Result<axum::response::Response, ApiError> {
     let can = s.service.authorize(&actor).await?;
     // The body goes to a spool file as it arrives; the sandbox reads it there.
-    let upload = match spool_upload(&s.service, body.into_data_stream()).await {
+    let limit = s.config.max_upload_bytes;
+    let upload = match spool_upload(&s.service, limit, body.into_data_stream()).await {
         Ok(upload) => upload,
         // Said like every other API error, not as the framework's plain text.
         Err(UploadError::TooLarge) => {
             let error = serde_json::json!({"error": {
-                "code": "file_too_large", "field": "file", "message": upload_too_large_message(),
+                "code": "file_too_large", "field": "file", "message": upload_too_large_message(limit),
             }});
             return Ok((StatusCode::PAYLOAD_TOO_LARGE, Json(error)).into_response());
         }

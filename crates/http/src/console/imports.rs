@@ -31,10 +31,9 @@ pub fn routes() -> Router<AppState> {
         .route("/o/{slug}/imports/{id}/undo", post(undo))
         .route("/o/{slug}/imports/{id}/report.csv", get(report_csv))
         .route("/o/{slug}/imports/{id}/report.xlsx", get(report_xlsx))
-        // The file itself is counted as it is spooled (`files::spool_upload`); the form around it is small.
-        .layer(axum::extract::DefaultBodyLimit::max(
-            crate::files::MAX_UPLOAD_BYTES + 1024 * 1024,
-        ))
+        // An upload's file is counted as it is spooled (`files::spool_upload`,
+        // `[limits] max_upload_mib`); other forms read at most 1 MiB.
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 #[derive(Template)]
@@ -100,7 +99,7 @@ impl FromRequest<AppState> for Upload {
                 Some("file") => {
                     file_name = field.file_name().unwrap_or("upload").to_owned();
                     // The file goes to a spool file as it arrives.
-                    match crate::files::spool_upload(&state.service, field).await {
+                    match crate::files::spool_upload(&state.service, state.config.max_upload_bytes, field).await {
                         Ok(spooled) => file = Some(spooled),
                         Err(crate::files::UploadError::TooLarge) => {
                             too_big = true;
@@ -130,7 +129,7 @@ impl FromRequest<AppState> for Upload {
 async fn upload(State(state): State<AppState>, upload: Upload) -> Result<Response, ConsoleError> {
     let svc = &state.service;
     let Some(file) = upload.file else {
-        let message = crate::files::upload_too_large_message();
+        let message = crate::files::upload_too_large_message(state.config.max_upload_bytes);
         let error = match upload.file_name.as_str() {
             "" => message,
             name => format!("{name}: {message}"),
