@@ -53,7 +53,7 @@ impl ImportError {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TextEncoding {
     Utf8,
@@ -75,15 +75,25 @@ impl TextEncoding {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FileFormat {
     Csv,
     Xlsx,
 }
 
+impl FileFormat {
+    /// As people name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Csv => "CSV (text)",
+            Self::Xlsx => "Excel workbook (.xlsx)",
+        }
+    }
+}
+
 /// What detection found: shown to the admin before anything happens.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Detected {
     pub format: FileFormat,
     pub encoding: Option<TextEncoding>,
@@ -99,6 +109,19 @@ pub struct Detected {
     /// few); their rows are refused, naming them. Filled when the file is read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bad_lines: Vec<u64>,
+}
+
+impl Detected {
+    /// The delimiter as people name it: `comma (,)`, `tab`.
+    pub fn delimiter_name(&self) -> Option<String> {
+        self.delimiter.map(|d| match d {
+            ',' => "comma (,)".to_owned(),
+            ';' => "semicolon (;)".to_owned(),
+            '|' => "pipe (|)".to_owned(),
+            '\t' => "tab".to_owned(),
+            other => format!("{other:?}"),
+        })
+    }
 }
 
 const ZIP: &[u8] = b"PK\x03\x04";

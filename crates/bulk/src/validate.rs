@@ -38,7 +38,7 @@ pub struct ImportedMember {
 }
 
 /// Why a row cannot be imported: which column, which field, why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RowError {
     pub line: u64,
     pub column: String,

@@ -140,6 +140,9 @@ pub struct MemberFieldArgs {
     seat_type: Option<String>,
     #[arg(long)]
     external: Option<bool>,
+    /// Only when adding: the team the new member joins.
+    #[arg(long)]
+    team: Option<i64>,
 }
 
 impl MemberFieldArgs {
@@ -155,6 +158,7 @@ impl MemberFieldArgs {
             role: self.role,
             seat_type: self.seat_type,
             external: self.external,
+            team_id: self.team,
             ..Default::default()
         }
     }
@@ -210,6 +214,8 @@ pub enum MemberCommand {
         #[arg(long)]
         transfer_to: Option<i64>,
     },
+    /// Change many members at once: a role, a seat type, a team, or removal.
+    Bulk(crate::member_bulk::BulkArgs),
 }
 
 #[derive(Subcommand)]
@@ -335,21 +341,14 @@ pub async fn org(settings: &Settings, json: bool, cmd: OrgCommand) -> anyhow::Re
             println!("updated {}", org.slug);
         }
         OrgCommand::List => {
-            let mut conn = svc.store().conn().await?;
-            let orgs = roster_service::store::list_orgs(&mut conn).await?;
+            let orgs = svc.all_orgs().await?;
             if json {
                 return print_json(&json!({"items": orgs}));
             }
             print_table(
                 &["slug", "name", "created"],
                 orgs.iter()
-                    .map(|o| {
-                        vec![
-                            o.slug.clone(),
-                            o.name.clone(),
-                            roster_domain::format_rfc3339(o.created_at),
-                        ]
-                    })
+                    .map(|o| vec![o.slug.clone(), o.name.clone(), o.created_at.to_string()])
                     .collect(),
             );
         }
@@ -439,7 +438,7 @@ pub async fn token(settings: &Settings, json: bool, cmd: TokenCommand) -> anyhow
             }
             println!("{}", created.token);
             let expiry = match created.record.expires_at {
-                Some(at) => format!("expires {}", roster_domain::format_rfc3339(at)),
+                Some(at) => format!("expires {at}"),
                 None => "does not expire".into(),
             };
             eprintln!(
@@ -453,7 +452,7 @@ pub async fn token(settings: &Settings, json: bool, cmd: TokenCommand) -> anyhow
             if json {
                 return print_json(&json!({"items": tokens}));
             }
-            let time = |t: Option<i64>| t.map(roster_domain::format_rfc3339).unwrap_or_default();
+            let time = |t: Option<roster_service::Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
             print_table(
                 &[
                     "id",
@@ -471,9 +470,9 @@ pub async fn token(settings: &Settings, json: bool, cmd: TokenCommand) -> anyhow
                         vec![
                             t.id.to_string(),
                             t.name.clone(),
-                            t.role.clone(),
+                            t.role.to_string(),
                             t.member_id.map_or_else(|| "(organization)".into(), |m| m.to_string()),
-                            roster_domain::format_rfc3339(t.created_at),
+                            t.created_at.to_string(),
                             time(t.last_used_at),
                             time(t.expires_at),
                             time(t.revoked_at),
@@ -516,17 +515,19 @@ fn parse_lifetime(raw: &str) -> Result<Lifetime, String> {
     Ok(Lifetime(Some(n.saturating_mul(days_per))))
 }
 
-fn member_rows(items: &[roster_service::store::MemberRecord]) -> Vec<Vec<String>> {
+/// Members as the table shows them: roles, seats and statuses by the values
+/// the commands take (`--role custom:auditor`), not by their labels.
+fn member_rows(items: &[roster_service::MemberView]) -> Vec<Vec<String>> {
     items
         .iter()
         .map(|m| {
             vec![
                 m.id.to_string(),
-                format!("{} {}", m.first_name, m.last_name),
+                m.name(),
                 m.email.clone(),
-                m.role.clone(),
-                m.seat_type.clone().unwrap_or_default(),
-                m.status.clone(),
+                m.role.to_string(),
+                m.seat_type.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                m.status.as_str().to_owned(),
             ]
         })
         .collect()
@@ -534,14 +535,14 @@ fn member_rows(items: &[roster_service::store::MemberRecord]) -> Vec<Vec<String>
 
 const MEMBER_HEADERS: [&str; 6] = ["id", "name", "email", "role", "seat", "status"];
 
-pub async fn member(settings: &Settings, json: bool, cmd: MemberCommand) -> anyhow::Result<()> {
+pub async fn member(settings: &Settings, json: bool, cmd: MemberCommand) -> anyhow::Result<u8> {
     let svc = open_service(settings).await?;
     match cmd {
         MemberCommand::Add { org, fields } => {
             let actor = svc.system_actor(&org.org).await?;
             let m = svc.create_member(svc.authorize(&actor).await?, fields.input()).await?;
             if json {
-                return print_json(&m);
+                return print_json(&m).map(|()| 0);
             }
             print_table(&MEMBER_HEADERS, member_rows(&[m]));
         }
@@ -570,7 +571,7 @@ pub async fn member(settings: &Settings, json: bool, cmd: MemberCommand) -> anyh
             };
             let page = svc.list_members(svc.authorize(&actor).await?, query).await?;
             if json {
-                return print_json(&page);
+                return print_json(&page).map(|()| 0);
             }
             print_table(&MEMBER_HEADERS, member_rows(&page.items));
             if let Some(next) = page.next_cursor {
@@ -588,7 +589,7 @@ pub async fn member(settings: &Settings, json: bool, cmd: MemberCommand) -> anyh
                 .update_member(svc.authorize(&actor).await?, id, fields.input())
                 .await?;
             if json {
-                return print_json(&m);
+                return print_json(&m).map(|()| 0);
             }
             print_table(&MEMBER_HEADERS, member_rows(&[m]));
         }
@@ -598,12 +599,13 @@ pub async fn member(settings: &Settings, json: bool, cmd: MemberCommand) -> anyh
                 .remove_member(svc.authorize(&actor).await?, id, RemoveMember { transfer_to })
                 .await?;
             if json {
-                return print_json(&m);
+                return print_json(&m).map(|()| 0);
             }
             println!("member {id} removed");
         }
+        MemberCommand::Bulk(args) => return crate::member_bulk::run(&svc, json, args).await,
     }
-    Ok(())
+    Ok(0)
 }
 
 pub async fn team(settings: &Settings, json: bool, cmd: TeamCommand) -> anyhow::Result<()> {

@@ -8,8 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use roster_service::imports::{
-    register_jobs, ColumnMapping, Existing, ImportOptions, Mapping, Preview, PreviewOrProgress, PreviewRows,
-    ReportFormat, ReportRequest,
+    register_jobs, ColumnMapping, Existing, ImportOptions, ImportStatus, ImportView, Preview, PreviewOrProgress,
+    PreviewRows, ReportFormat, ReportRequest,
 };
 use roster_service::jobs::Worker;
 use roster_service::{Service, ServiceError};
@@ -137,20 +137,13 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
     let import = svc.import(svc.authorize(&actor).await?, import.id).await?;
     if !json {
         let d = &import.detected;
-        let mapping: Option<Mapping> = serde_json::from_value(import.mapping.clone()).ok();
-        let unmapped = mapping.as_ref().map(Mapping::unmapped).unwrap_or_default();
+        let unmapped = import.mapping.unmapped();
         eprintln!(
             "{name}: {}, {}, delimiter {}{}",
-            d["format"].as_str().unwrap_or("-"),
-            d["encoding"].as_str().unwrap_or("-"),
-            d["delimiter"]
-                .as_str()
-                .map(|c| format!("{c:?}"))
-                .unwrap_or_else(|| "-".into()),
-            d["sheet"]
-                .as_str()
-                .map(|s| format!(", sheet {s:?}"))
-                .unwrap_or_default(),
+            d.format.label(),
+            d.encoding.map_or("-", |e| e.label()),
+            d.delimiter_name().unwrap_or_else(|| "-".into()),
+            d.sheet.as_deref().map(|s| format!(", sheet {s:?}")).unwrap_or_default(),
         );
         if !unmapped.is_empty() {
             eprintln!("columns not imported: {}", unmapped.join(", "));
@@ -168,7 +161,7 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
         for s in preview.seat_shortfall.iter().filter(|_| !json) {
             eprintln!(
                 "not enough {} seats: {} needed, {} available ({} short)",
-                s.seat_type, s.needed, s.available, s.shortfall
+                s.label, s.needed, s.available, s.shortfall
             );
         }
         let t = &preview.totals;
@@ -191,24 +184,30 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
         svc.apply_import(svc.authorize(&actor).await?, import.id, options)
             .await?;
         let record = wait_for_job(svc, &actor, import.id, json).await?;
-        let n = |k: &str| record.summary[k].as_u64().unwrap_or(0) as usize;
-        if let Some(error) = record.summary["error"].as_str() {
-            return Err(ServiceError::Invalid(roster_domain::InvalidInput::new("file", "import_failed", error)).into());
+        let summary = &record.summary;
+        if let Some(failure) = &summary.failure {
+            return Err(ServiceError::Invalid(roster_domain::InvalidInput::new(
+                "file",
+                "import_failed",
+                failure.clone(),
+            ))
+            .into());
         }
         // The first rows not taken, as a dry run lists them.
-        let failed_rows = if n("error") > 0 && !json {
+        let failed_rows = if summary.error > 0 && !json {
             svc.failed_import_rows(svc.authorize(&actor).await?, import.id, 20)
                 .await?
         } else {
             Vec::new()
         };
+        let n = |count: u64| count as usize;
         (
-            record.status.clone(),
-            n("rows"),
-            n("created"),
-            n("updated"),
-            n("unchanged"),
-            n("error"),
+            record.status.as_str().to_owned(),
+            n(summary.rows),
+            n(summary.created),
+            n(summary.updated),
+            n(summary.unchanged),
+            n(summary.error),
             failed_rows
                 .into_iter()
                 .map(|r| format!("line {}: {}", r.line, r.reason))
@@ -262,12 +261,7 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
 
 /// Runs the import's job here (another `roster serve` may take it first;
 /// either way this waits for it), with a progress bar on a terminal.
-async fn wait_for_job(
-    svc: &Service,
-    actor: &roster_service::Actor,
-    id: i64,
-    json: bool,
-) -> anyhow::Result<roster_service::store::ImportRecord> {
+async fn wait_for_job(svc: &Service, actor: &roster_service::Actor, id: i64, json: bool) -> anyhow::Result<ImportView> {
     let mut worker = Worker::new(svc.clone());
     register_jobs(&mut worker, svc.clone());
     let tty = !json && std::io::stderr().is_terminal();
@@ -293,7 +287,7 @@ async fn wait_for_job(
         let (ran, w) = ran;
         worker = w;
         let record = svc.import(svc.authorize(actor).await?, id).await?;
-        if record.status != "applying" {
+        if record.status != ImportStatus::Applying {
             if let Some(bar) = &bar {
                 bar.finish_and_clear();
             }

@@ -5,6 +5,7 @@
 mod admin;
 mod config;
 mod import;
+mod member_bulk;
 mod output;
 mod parse_upload;
 mod serve;
@@ -99,7 +100,7 @@ async fn run(cli: Cli) -> std::process::ExitCode {
         Command::Migrate => admin::migrate(&settings, cli.json).await.map(|()| 0),
         Command::Org(cmd) => admin::org(&settings, cli.json, cmd).await.map(|()| 0),
         Command::Token(cmd) => admin::token(&settings, cli.json, cmd).await.map(|()| 0),
-        Command::Member(cmd) => admin::member(&settings, cli.json, cmd).await.map(|()| 0),
+        Command::Member(cmd) => admin::member(&settings, cli.json, cmd).await,
         Command::Team(cmd) => admin::team(&settings, cli.json, cmd).await.map(|()| 0),
         Command::Import(args) => import::run(&settings, cli.json, args).await,
         Command::Config(ConfigCommand::Check) => settings::print(&settings, cli.json).map(|()| 0),

@@ -3,73 +3,76 @@ use std::fmt;
 
 use crate::InvalidInput;
 
-/// One thing a route may do. Routes check permissions, never role names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Permission {
-    ReadOrg,
-    ManageOrg,
-    ManageSeats,
-    ReadMembers,
-    ManageMembers,
-    ManageRoles,
-    ReadTeams,
-    ManageTeams,
-    ManageFields,
-    ManageTokens,
-    ManageContent,
-    ReadAudit,
-    Invite,
-    Import,
-    Export,
+/// Declares the permissions once: the `Permission` enum, its stored names,
+/// and one marker type per permission (`capability::ManageMembers`) for the
+/// service's capabilities (`Can<ManageMembers>`).
+macro_rules! permissions {
+    ($($name:ident = $text:literal),* $(,)?) => {
+        /// One thing a route may do. Routes check permissions, never role names.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Permission {
+            $($name),*
+        }
+
+        impl Permission {
+            pub const ALL: &'static [Permission] = &[$(Self::$name),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$name => $text),*
+                }
+            }
+        }
+
+        /// A permission as a type, so that a capability names what it allows.
+        pub trait Perm {
+            const PERMISSION: Permission;
+        }
+
+        /// The permissions as types.
+        pub mod capability {
+            $(
+                #[derive(Debug)]
+                pub struct $name;
+                impl super::Perm for $name {
+                    const PERMISSION: super::Permission = super::Permission::$name;
+                }
+            )*
+        }
+    };
 }
 
+permissions!(
+    ReadOrg = "org.read",
+    ManageOrg = "org.manage",
+    ManageSeats = "seats.manage",
+    ReadMembers = "members.read",
+    ManageMembers = "members.manage",
+    ManageRoles = "roles.manage",
+    ReadTeams = "teams.read",
+    ManageTeams = "teams.manage",
+    ManageFields = "fields.manage",
+    ManageTokens = "tokens.manage",
+    ManageContent = "content.manage",
+    ReadAudit = "audit.read",
+    Invite = "members.invite",
+    Import = "members.import",
+    Export = "members.export",
+);
+
 impl Permission {
-    pub const ALL: [Permission; 15] = [
-        Self::ReadOrg,
-        Self::ManageOrg,
-        Self::ManageSeats,
-        Self::ReadMembers,
-        Self::ManageMembers,
-        Self::ManageRoles,
-        Self::ReadTeams,
-        Self::ManageTeams,
-        Self::ManageFields,
-        Self::ManageTokens,
-        Self::ManageContent,
-        Self::ReadAudit,
-        Self::Invite,
-        Self::Import,
-        Self::Export,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ReadOrg => "org.read",
-            Self::ManageOrg => "org.manage",
-            Self::ManageSeats => "seats.manage",
-            Self::ReadMembers => "members.read",
-            Self::ManageMembers => "members.manage",
-            Self::ManageRoles => "roles.manage",
-            Self::ReadTeams => "teams.read",
-            Self::ManageTeams => "teams.manage",
-            Self::ManageFields => "fields.manage",
-            Self::ManageTokens => "tokens.manage",
-            Self::ManageContent => "content.manage",
-            Self::ReadAudit => "audit.read",
-            Self::Invite => "members.invite",
-            Self::Import => "members.import",
-            Self::Export => "members.export",
-        }
-    }
-
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
-        Self::ALL.into_iter().find(|p| p.as_str() == raw.trim()).ok_or_else(|| {
-            InvalidInput::new(
-                "permissions",
-                "invalid_permission",
-                format!("{raw:?} is not a permission"),
-            )
-        })
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|p| p.as_str() == raw.trim())
+            .ok_or_else(|| {
+                InvalidInput::new(
+                    "permissions",
+                    "invalid_permission",
+                    format!("{raw:?} is not a permission"),
+                )
+            })
     }
 }
 
@@ -145,7 +148,7 @@ impl BuiltinRole {
     pub fn permissions(self) -> PermissionSet {
         use Permission::*;
         match self {
-            Self::Owner | Self::Admin => PermissionSet::of(&Permission::ALL),
+            Self::Owner | Self::Admin => PermissionSet::of(Permission::ALL),
             // Scoped to the members of the divisions they administer.
             Self::DivisionAdmin => {
                 PermissionSet::of(&[ReadOrg, ReadMembers, ManageMembers, ReadTeams, ManageTeams, Invite])
@@ -193,6 +196,19 @@ impl Role {
     }
 }
 
+impl BuiltinRole {
+    /// How people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Owner => "Owner (primary admin)",
+            Self::Admin => "Admin",
+            Self::DivisionAdmin => "Division admin",
+            Self::Collaborator => "Collaborator",
+            Self::Reader => "Reader",
+        }
+    }
+}
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -201,6 +217,8 @@ impl fmt::Display for Role {
         }
     }
 }
+
+text_value!(Role);
 
 #[cfg(test)]
 mod tests {

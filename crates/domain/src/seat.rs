@@ -30,3 +30,5 @@ impl SeatType {
         }
     }
 }
+
+text_value!(SeatType, as_str);

@@ -88,6 +88,18 @@ impl MemberStatus {
         }
     }
 
+    /// How people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Added => "Added",
+            Self::Invited => "Invited",
+            Self::Active => "Active",
+            Self::InvitationExpired => "Invitation expired",
+            Self::ReassignPending => "Reassign pending",
+            Self::Removed => "Removed",
+        }
+    }
+
     pub fn parse(raw: &str) -> Result<Self, crate::InvalidInput> {
         Self::ALL.into_iter().find(|s| s.as_str() == raw.trim()).ok_or_else(|| {
             crate::InvalidInput::new(
@@ -98,6 +110,8 @@ impl MemberStatus {
         })
     }
 }
+
+text_value!(MemberStatus, as_str);
 
 #[cfg(test)]
 mod tests {

@@ -26,4 +26,14 @@ impl TeamRole {
             Self::Lead => "lead",
         }
     }
+
+    /// As people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Member => "Member",
+            Self::Lead => "Team lead",
+        }
+    }
 }
+
+text_value!(TeamRole, as_str);

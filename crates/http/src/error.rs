@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use roster_service::ServiceError;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -47,6 +48,38 @@ pub fn status_of(error: &ServiceError) -> StatusCode {
     }
 }
 
+/// The body of every error answer.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ErrorDetail {
+    /// A stable machine code; `docs/API.md` lists them with their meaning.
+    #[schemars(schema_with = "crate::error_codes::code_schema")]
+    pub code: &'static str,
+    /// What went wrong, for people.
+    pub message: String,
+    /// The request's field it is about (`email`, `custom_fields.start`,
+    /// `query`), when it is about one.
+    pub field: Option<String>,
+    /// On a 500 only: quote it to the operator; the server log has the cause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_id: Option<String>,
+    /// On `seats_exhausted`: which seats, and how many are missing.
+    #[serde(flatten)]
+    pub seats: Option<SeatShortfall>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SeatShortfall {
+    pub seat_type: String,
+    pub needed: i64,
+    pub available: i64,
+    pub shortfall: i64,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = status_of(&self.error);
@@ -55,23 +88,27 @@ impl IntoResponse for ApiError {
             ServiceError::Invalid(invalid) => invalid.message.clone(),
             other => other.to_string(),
         };
-        let mut body = json!({
-            "code": self.error.code(),
-            "message": message,
-            "field": self.error.field(),
-        });
-        if let ServiceError::SeatShortfall {
-            seat_type,
-            needed,
-            available,
-            shortfall,
-        } = &self.error
-        {
-            body["seat_type"] = json!(seat_type);
-            body["needed"] = json!(needed);
-            body["available"] = json!(available);
-            body["shortfall"] = json!(shortfall);
-        }
+        let seats = match &self.error {
+            ServiceError::SeatShortfall {
+                seat_type,
+                needed,
+                available,
+                shortfall,
+            } => Some(SeatShortfall {
+                seat_type: seat_type.clone(),
+                needed: *needed,
+                available: *available,
+                shortfall: *shortfall,
+            }),
+            _ => None,
+        };
+        let mut detail = ErrorDetail {
+            code: self.error.code(),
+            message,
+            field: self.error.field().map(str::to_owned),
+            error_id: None,
+            seats,
+        };
         let try_again = matches!(self.error, ServiceError::Busy | ServiceError::Overloaded(_));
         if status.is_server_error() && !try_again {
             let id = self
@@ -85,10 +122,10 @@ impl IntoResponse for ApiError {
                 source = err.source();
             }
             tracing::error!(error_id = %id, cause = %chain, "internal error");
-            body["message"] = json!(format!("something went wrong on our side; quote error id {id}"));
-            body["error_id"] = json!(id);
+            detail.message = format!("something went wrong on our side; quote error id {id}");
+            detail.error_id = Some(id);
         }
-        let mut response = (status, Json(json!({ "error": body }))).into_response();
+        let mut response = (status, Json(ErrorBody { error: detail })).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

@@ -64,7 +64,7 @@ impl Actor {
             org_id,
             org_slug: org_slug.to_owned(),
             role: Role::OWNER,
-            permissions: PermissionSet::of(&Permission::ALL),
+            permissions: PermissionSet::of(Permission::ALL),
             member_id: None,
             label: SYSTEM_LABEL.into(),
             context: RequestContext {
@@ -108,46 +108,25 @@ impl Actor {
     }
 }
 
-/// A permission as a type, so that a capability names what it allows.
-pub trait Perm {
-    const PERMISSION: Permission;
-}
-
-macro_rules! permissions {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[derive(Debug)]
-            pub struct $name;
-            impl Perm for $name {
-                const PERMISSION: Permission = Permission::$name;
-            }
-        )*
-    };
-}
-
-permissions!(
-    ReadOrg,
-    ManageOrg,
-    ManageSeats,
-    ReadMembers,
-    ManageMembers,
-    ManageRoles,
-    ReadTeams,
-    ManageTeams,
-    ManageFields,
-    ManageTokens,
-    ManageContent,
-    ReadAudit,
-    Import,
-);
+pub use roster_domain::capability::*;
+pub use roster_domain::Perm;
 
 /// Proof that `actor` holds permission `P`; only [`crate::Service::authorize`]
-/// makes one.
+/// (and [`crate::Service::allows`]) make one. Copying a proof proves nothing
+/// new, so it is `Copy`: a bulk change uses one check for every member.
 #[derive(Debug)]
 pub struct Can<'a, P: Perm> {
     actor: &'a Actor,
     _permission: PhantomData<P>,
 }
+
+impl<P: Perm> Clone for Can<'_, P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P: Perm> Copy for Can<'_, P> {}
 
 impl<'a, P: Perm> Can<'a, P> {
     pub(crate) fn new(actor: &'a Actor) -> Self {

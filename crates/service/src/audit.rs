@@ -1,10 +1,35 @@
 use roster_domain::now_millis;
-use roster_store::{insert_audit, list_audit, AuditQuery, AuditRecord, Conn, NewAuditEvent};
+use roster_domain::Timestamp;
+use roster_store::{insert_audit, list_audit, AuditQuery, Conn, NewAuditEvent};
+use serde::Serialize;
 
 use crate::deferred::{AuditRow, Deferred};
 use serde_json::Value;
 
-use crate::{Actor, Can, Perm, ReadAudit, Service, ServiceError, ServiceResult};
+use crate::{Actor, AuditEventView, Can, Perm, ReadAudit, Service, ServiceError, ServiceResult};
+
+/// Which events of the audit log to show (all filters optional).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    pub target_kind: Option<String>,
+    pub target_id: Option<String>,
+    pub outcome: Option<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    /// The page continues below this event id.
+    pub before: Option<i64>,
+    /// At most this many (default 100, at most 500).
+    pub limit: Option<i64>,
+}
+
+/// A page of the audit log, and where the next one starts.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct AuditPage {
+    pub items: Vec<AuditEventView>,
+    pub next_before: Option<i64>,
+}
 
 /// Writes an audit row on the caller's transaction, so the record exists
 /// exactly when the change does.
@@ -46,6 +71,13 @@ impl Service {
         )))
     }
 
+    /// Whether `actor` holds `P`, for pages that show or hide a part: asking
+    /// is not an attempt, so a "no" is not audited and nothing is written (a
+    /// GET never writes).
+    pub fn allows<'a, P: Perm>(&self, actor: &'a Actor) -> Option<Can<'a, P>> {
+        actor.permissions.contains(P::PERMISSION).then(|| Can::new(actor))
+    }
+
     /// Records a refused access or failed authentication. Never fails the
     /// request it is about (a refusal stays a refusal even if the log is
     /// down) and never makes it wait: the row is written in the background
@@ -68,11 +100,32 @@ impl Service {
         }
     }
 
+    /// A page of the audit log, newest first.
     #[tracing::instrument(skip_all, fields(org = can.actor().org_id))]
-    pub async fn audit_log(&self, can: Can<'_, ReadAudit>, mut query: AuditQuery) -> ServiceResult<Vec<AuditRecord>> {
-        query.org_id = can.actor().org_id;
-        query.limit = query.limit.clamp(1, 500);
+    pub async fn audit_log(&self, can: Can<'_, ReadAudit>, filter: AuditFilter) -> ServiceResult<AuditPage> {
+        let limit = filter.limit.unwrap_or(100).clamp(1, 500);
+        let query = AuditQuery {
+            org_id: can.actor().org_id,
+            action: filter.action,
+            actor: filter.actor,
+            target_kind: filter.target_kind,
+            target_id: filter.target_id,
+            outcome: filter.outcome,
+            since: filter.since.map(Timestamp::millis),
+            until: filter.until.map(Timestamp::millis),
+            before_id: filter.before,
+            limit,
+        };
         let mut conn = self.store().conn().await?;
-        Ok(list_audit(&mut conn, &query).await?)
+        let items: Vec<AuditEventView> = list_audit(&mut conn, &query)
+            .await?
+            .into_iter()
+            .map(AuditEventView::from)
+            .collect();
+        // A full page: there may be more below its last event.
+        let next_before = (items.len() as i64 == limit)
+            .then(|| items.last().map(|e| e.id))
+            .flatten();
+        Ok(AuditPage { items, next_before })
     }
 }

@@ -1,5 +1,5 @@
 use roster_domain::{now_millis, MemberStatus, SingleLine};
-use roster_store::{content_items_of, insert_content_item, ContentItemRecord};
+use roster_store::{content_items_of, insert_content_item};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -7,7 +7,7 @@ use crate::audit::record;
 use crate::{Can, ManageContent, Service, ServiceError, ServiceResult};
 
 /// An app registers an item a member owns, so it can be handed over later.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewContentItem {
     pub owner_member_id: i64,
@@ -21,7 +21,7 @@ impl Service {
         &self,
         can: Can<'_, ManageContent>,
         new: NewContentItem,
-    ) -> ServiceResult<ContentItemRecord> {
+    ) -> ServiceResult<crate::ContentItemView> {
         let actor = can.actor();
         let kind = SingleLine::parse_required("kind", &new.kind, 50)?;
         let external_ref = SingleLine::parse_required("external_ref", &new.external_ref, 200)?;
@@ -31,9 +31,9 @@ impl Service {
             .await?
             .filter(|m| m.status != MemberStatus::Removed.as_str())
             .ok_or_else(|| {
-                roster_domain::InvalidInput::new(
-                    "owner_member_id",
+                ServiceError::conflict(
                     "unknown_member",
+                    Some("owner_member_id"),
                     "is not a member of this organization",
                 )
             })?;
@@ -62,6 +62,6 @@ impl Service {
             .find(|i| i.id == id)
             .ok_or(ServiceError::NotFound("content item"))?;
         tx.commit().await?;
-        Ok(item)
+        Ok(item.into())
     }
 }

@@ -1,12 +1,14 @@
 use roster_domain::{now_millis, CustomFieldKind, FieldKey, SingleLine};
-use roster_store::{custom_fields, delete_custom_field, insert_custom_field, CustomFieldRecord};
+use roster_store::{custom_fields, delete_custom_field, insert_custom_field};
+
+use crate::{CustomFieldView, FieldKind};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::audit::record;
 use crate::{Can, ManageFields, ReadOrg, Service, ServiceError, ServiceResult};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCustomField {
     pub key: String,
@@ -37,16 +39,20 @@ const RESERVED: &[&str] = &[
 ];
 
 impl Service {
-    pub async fn custom_fields(&self, can: Can<'_, ReadOrg>) -> ServiceResult<Vec<CustomFieldRecord>> {
+    pub async fn custom_fields(&self, can: Can<'_, ReadOrg>) -> ServiceResult<Vec<CustomFieldView>> {
         let mut conn = self.store().conn().await?;
-        Ok(custom_fields(&mut conn, can.actor().org_id).await?)
+        custom_fields(&mut conn, can.actor().org_id)
+            .await?
+            .into_iter()
+            .map(CustomFieldView::new)
+            .collect()
     }
 
     pub async fn create_custom_field(
         &self,
         can: Can<'_, ManageFields>,
         new: NewCustomField,
-    ) -> ServiceResult<CustomFieldRecord> {
+    ) -> ServiceResult<CustomFieldView> {
         let actor = can.actor();
         let key = FieldKey::parse(&new.key)?;
         if RESERVED.contains(&key.as_str()) {
@@ -85,11 +91,11 @@ impl Service {
         )
         .await?;
         tx.commit().await?;
-        Ok(CustomFieldRecord {
+        Ok(CustomFieldView {
             id,
             key: key.as_str().to_owned(),
             label: label.into_string(),
-            kind: kind.name().to_owned(),
+            kind: FieldKind::of(&kind),
             choices,
         })
     }

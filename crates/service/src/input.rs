@@ -7,8 +7,10 @@ use roster_store::{CustomFieldRecord, MemberFields};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::ServiceError;
+
 /// A new member, or the changes to one (absent fields stay as they are).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberInput {
     pub first_name: Option<String>,
@@ -25,6 +27,10 @@ pub struct MemberInput {
     pub seat_type: Option<String>,
     pub external: Option<bool>,
     pub custom_fields: Option<Map<String, Value>>,
+    /// Only when adding: the team the new member joins, in the same
+    /// transaction (needs `teams.manage` too). Changes of teams go through
+    /// the team's members.
+    pub team_id: Option<i64>,
 }
 
 const NAME_MAX: usize = 100;
@@ -35,7 +41,7 @@ pub(crate) fn parse_member(
     base: Option<MemberFields>,
     input: &MemberInput,
     fields: &[CustomFieldRecord],
-) -> Result<(MemberFields, Role), InvalidInput> {
+) -> Result<(MemberFields, Role), ServiceError> {
     let creating = base.is_none();
     let mut f = base.unwrap_or_else(|| MemberFields::blank(&Role::READER.to_string()));
     let line = |field: &str, v: &Option<String>, max: usize, target: &mut String| -> Result<(), InvalidInput> {
@@ -60,7 +66,7 @@ pub(crate) fn parse_member(
     line("department", &input.department, TEXT_MAX, &mut f.department)?;
     for (field, value) in [("first_name", &f.first_name), ("last_name", &f.last_name)] {
         if value.is_empty() {
-            return Err(InvalidInput::new(field, "required", "is required"));
+            return Err(InvalidInput::new(field, "required", "is required").into());
         }
     }
     let old_email = f.email.clone();
@@ -69,7 +75,7 @@ pub(crate) fn parse_member(
         f.email = email.as_str().to_owned();
         f.email_normalized = email.normalized().to_owned();
     } else if creating {
-        return Err(InvalidInput::new("email", "required", "is required"));
+        return Err(InvalidInput::new("email", "required", "is required").into());
     }
     match &input.personal_id {
         Some(raw) => f.personal_id = SingleLine::parse("personal_id", raw, 200)?.into_string(),
@@ -100,10 +106,11 @@ pub(crate) fn parse_member(
         // (Stored custom fields are an object: the store checks at read.)
         let mut merged = f.custom_fields.as_object().cloned().unwrap_or_default();
         for (key, value) in values {
+            // Which fields exist is the organization's state, not a rule of the request.
             let def = fields.iter().find(|d| &d.key == key).ok_or_else(|| {
-                InvalidInput::new(
-                    format!("custom_fields.{key}"),
+                ServiceError::conflict(
                     "unknown_field",
+                    Some(&format!("custom_fields.{key}")),
                     "is not a custom field of this organization",
                 )
             })?;
@@ -119,7 +126,8 @@ pub(crate) fn parse_member(
                         format!("custom_fields.{key}"),
                         "invalid_value",
                         "must be a string, number or boolean",
-                    ))
+                    )
+                    .into())
                 }
             };
             let checked = kind.check(&format!("custom_fields.{key}"), &raw)?;
@@ -158,9 +166,9 @@ mod tests {
     #[test]
     fn missing_names_are_reported_by_field() {
         let err = parse_member(None, &input("", "Müller", "a@x.de"), &[]).unwrap_err();
-        assert_eq!((err.field.as_str(), err.code), ("first_name", "required"));
+        assert_eq!((err.field(), err.code()), (Some("first_name"), "required"));
         let err = parse_member(None, &input("Anna", "Müller", "nope"), &[]).unwrap_err();
-        assert_eq!(err.field, "email");
+        assert_eq!(err.field(), Some("email"));
     }
 
     #[test]
@@ -174,8 +182,11 @@ mod tests {
         }];
         let mut i = input("Anna", "Müller", "a@x.de");
         i.custom_fields = Some(serde_json::from_str(r#"{"start": "2026-13-01"}"#).unwrap());
-        assert_eq!(parse_member(None, &i, &defs).unwrap_err().field, "custom_fields.start");
+        assert_eq!(
+            parse_member(None, &i, &defs).unwrap_err().field(),
+            Some("custom_fields.start")
+        );
         i.custom_fields = Some(serde_json::from_str(r#"{"nope": "x"}"#).unwrap());
-        assert_eq!(parse_member(None, &i, &defs).unwrap_err().code, "unknown_field");
+        assert_eq!(parse_member(None, &i, &defs).unwrap_err().code(), "unknown_field");
     }
 }

@@ -291,14 +291,18 @@ async fn keep_lease(ctx: JobContext) {
 
 impl Service {
     /// The organization's jobs within its job history, newest first.
-    pub async fn jobs(&self, can: crate::Can<'_, crate::ReadOrg>) -> ServiceResult<Vec<JobRecord>> {
+    pub async fn jobs(&self, can: crate::Can<'_, crate::ReadOrg>) -> ServiceResult<Vec<crate::JobView>> {
         let actor = can.actor();
         let mut conn = self.store().conn().await?;
         let org = roster_store::org_by_id(&mut conn, actor.org_id)
             .await?
             .ok_or(ServiceError::NotFound("organization"))?;
         let since = now_millis() - org.job_history_days * 86_400_000;
-        Ok(roster_store::list_jobs(&mut conn, actor.org_id, since, 200).await?)
+        roster_store::list_jobs(&mut conn, actor.org_id, since, 200)
+            .await?
+            .into_iter()
+            .map(crate::JobView::new)
+            .collect()
     }
 }
 

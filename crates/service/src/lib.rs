@@ -19,6 +19,7 @@ pub mod imports;
 mod input;
 pub mod jobs;
 mod members;
+mod members_bulk;
 mod orgs;
 mod roles;
 mod sessions;
@@ -26,25 +27,30 @@ mod spooled;
 mod teams;
 mod tokens;
 mod uploads;
+mod views;
 
 use roster_store::Store;
 
 pub use actor::*;
+pub use audit::{AuditFilter, AuditPage};
 pub use auth::{hash_password, new_secret, sha256_hex, PasswordHasher};
 pub use content::NewContentItem;
 pub use demo::DemoSummary;
 pub use error::{ServiceError, ServiceResult};
 pub use fields::NewCustomField;
 pub use input::MemberInput;
-pub use members::{MemberDetail, MemberListQuery, MemberPage, RemoveMember};
+pub use members::{MemberListQuery, RemoveMember};
+pub use members_bulk::{BulkChange, BulkOutcome, BulkRefusal, BulkRequest, BULK_MAX_MEMBERS};
 pub use orgs::{NewOrg, OrgOverview, OrgSettingsPatch, SeatSummary};
 pub use roles::NewCustomRole;
-pub use roster_store as store;
+/// Values of the domain that the service's views and inputs carry.
+pub use roster_domain::{MemberStatus, Permission, Role, SeatType, TeamRole, Timestamp};
 pub use sessions::{ConsoleSession, SignedIn};
 pub use spooled::Spooled;
 pub use teams::{TeamDetail, TeamInput, TeamMemberInput, TeamMembersPage};
 pub use tokens::{NewToken, TokenCreated};
 pub use uploads::SandboxConfig;
+pub use views::*;
 
 /// Why the service could not be opened.
 #[derive(Debug, thiserror::Error)]

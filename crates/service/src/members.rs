@@ -1,19 +1,21 @@
-use roster_domain::{now_millis, MemberStatus, Role, StatusTransition};
+use roster_domain::{now_millis, InvalidInput, MemberStatus, Role, StatusTransition};
 use roster_store::{
     content_items_of, custom_fields, insert_member, link_account, list_members, member_by_email, member_by_id,
-    set_member_status, status_history, teams_of_member, transfer_content, Conn, ContentItemRecord, MemberQuery,
-    MemberRecord, MemberSort, MemberTeam, StatusChange,
+    set_member_status, status_history, teams_of_member, transfer_content, Conn, MemberQuery, MemberRecord, MemberSort,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::audit::record;
 use crate::input::parse_member;
 use crate::roles::Reach;
-use crate::{Actor, Can, ManageMembers, MemberInput, ReadMembers, Service, ServiceError, ServiceResult};
+use crate::{
+    Actor, Can, ManageMembers, ManageTeams, MemberDetail, MemberInput, MemberPage, MemberView, ReadMembers, Service,
+    ServiceError, ServiceResult, TeamMemberInput, Vocabulary,
+};
 
 /// Filters, sort and position of a member list, as a front door received them.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 pub struct MemberListQuery {
     pub q: Option<String>,
     pub status: Option<String>,
@@ -28,24 +30,6 @@ pub struct MemberListQuery {
     pub sort: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct MemberPage {
-    pub items: Vec<MemberRecord>,
-    pub next_cursor: Option<String>,
-}
-
-/// A member with everything their page shows.
-#[derive(Debug, Serialize)]
-pub struct MemberDetail {
-    #[serde(flatten)]
-    pub member: MemberRecord,
-    /// The connected account's own name, which may differ from the profile.
-    pub account_name: Option<String>,
-    pub teams: Vec<MemberTeam>,
-    pub status_history: Vec<StatusChange>,
-    pub content_items: Vec<ContentItemRecord>,
 }
 
 /// How to remove a member: who receives their content items, if anyone.
@@ -131,8 +115,12 @@ impl Service {
         } else {
             None
         };
+        let words = Vocabulary::of(&mut conn, actor.org_id).await?;
         Ok(MemberPage {
-            items: rows,
+            items: rows
+                .into_iter()
+                .map(|m| MemberView::new(m, &words, actor))
+                .collect::<ServiceResult<_>>()?,
             next_cursor,
         })
     }
@@ -141,15 +129,20 @@ impl Service {
         let actor = can.actor();
         let mut conn = self.store().conn().await?;
         let member = self.visible_member(&mut conn, actor, id).await?;
-        detail_of(&mut conn, actor.org_id, member).await
+        detail_of(&mut conn, actor, member).await
     }
 
     /// Adds a member with the status `added` (nobody is invited here). Adding
     /// the e-mail of a removed member restores that membership, with its
     /// content items.
     #[tracing::instrument(skip_all, fields(org = can.actor().org_id, request_id = %can.actor().context.request_id))]
-    pub async fn create_member(&self, can: Can<'_, ManageMembers>, input: MemberInput) -> ServiceResult<MemberRecord> {
+    pub async fn create_member(&self, can: Can<'_, ManageMembers>, input: MemberInput) -> ServiceResult<MemberView> {
         let actor = can.actor();
+        // Placing the new member in a team is managing that team.
+        let teams = match input.team_id {
+            Some(team) => Some((team, self.authorize::<ManageTeams>(actor).await?)),
+            None => None,
+        };
         let mut tx = self.store().begin().await?;
         refuse_if_managed_by_idp(&mut tx, actor.org_id).await?;
         let defs = custom_fields(&mut tx, actor.org_id).await?;
@@ -206,9 +199,17 @@ impl Service {
                 id
             }
         };
-        let member = member_by_id(&mut tx, actor.org_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound("member"))?;
+        if let Some((team_id, can_teams)) = teams {
+            let placing = TeamMemberInput {
+                member_id: id,
+                team_role: None,
+                core_member: None,
+            };
+            self.place_in_team(&mut tx, can_teams, team_id, &placing)
+                .await
+                .map_err(crate::teams::unknown_team("team_id"))?;
+        }
+        let member = view_of(&mut tx, actor, id).await?;
         tx.commit().await?;
         Ok(member)
     }
@@ -219,8 +220,16 @@ impl Service {
         can: Can<'_, ManageMembers>,
         id: i64,
         input: MemberInput,
-    ) -> ServiceResult<MemberRecord> {
+    ) -> ServiceResult<MemberView> {
         let actor = can.actor();
+        if input.team_id.is_some() {
+            return Err(InvalidInput::new(
+                "team_id",
+                "only_when_adding",
+                "a team is chosen only when adding a member; change teams through the team's members",
+            )
+            .into());
+        }
         let mut tx = self.store().begin().await?;
         let old = self.visible_member(&mut tx, actor, id).await?;
         if old.status == MemberStatus::Removed.as_str() {
@@ -263,9 +272,7 @@ impl Service {
             }
         }
         record(&mut tx, actor, "member.update", "member", id, changes(&old, &fields)).await?;
-        let member = member_by_id(&mut tx, actor.org_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound("member"))?;
+        let member = view_of(&mut tx, actor, id).await?;
         tx.commit().await?;
         Ok(member)
     }
@@ -279,14 +286,12 @@ impl Service {
         can: Can<'_, ManageMembers>,
         id: i64,
         how: RemoveMember,
-    ) -> ServiceResult<MemberRecord> {
+    ) -> ServiceResult<MemberView> {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
         let member = self.visible_member(&mut tx, actor, id).await?;
         self.remove_in_tx(&mut tx, actor, member, how, "member.remove").await?;
-        let member = member_by_id(&mut tx, actor.org_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound("member"))?;
+        let member = view_of(&mut tx, actor, id).await?;
         tx.commit().await?;
         Ok(member)
     }
@@ -328,21 +333,19 @@ impl Service {
         if let Some(receiver) = how.transfer_to {
             let receiver = self.visible_member(conn, actor, receiver).await.map_err(|e| match e {
                 // Only "not found" is an unknown member; a database error stays one.
-                ServiceError::NotFound(_) => roster_domain::InvalidInput::new(
-                    "transfer_to",
+                ServiceError::NotFound(_) => ServiceError::conflict(
                     "unknown_member",
+                    Some("transfer_to"),
                     "is not a member of this organization",
-                )
-                .into(),
+                ),
                 other => other,
             })?;
             if receiver.id == member.id || receiver.status == MemberStatus::Removed.as_str() {
-                return Err(roster_domain::InvalidInput::new(
-                    "transfer_to",
+                return Err(ServiceError::conflict(
                     "invalid_receiver",
+                    Some("transfer_to"),
                     "must be another member who is not removed",
-                )
-                .into());
+                ));
             }
             moved = transfer_content(conn, actor.org_id, member.id, receiver.id).await?;
         }
@@ -505,36 +508,48 @@ impl Service {
         let member = member_by_id(&mut conn, actor.org_id, id)
             .await?
             .ok_or(ServiceError::NotFound("member"))?;
-        detail_of(&mut conn, actor.org_id, member).await
+        detail_of(&mut conn, actor, member).await
     }
 
     /// The member of this organization with an e-mail (the console names
     /// people by e-mail where a list of a million would not fit).
-    pub async fn member_by_email(&self, can: Can<'_, ReadMembers>, email: &str) -> ServiceResult<MemberRecord> {
+    pub async fn member_by_email(&self, can: Can<'_, ReadMembers>, email: &str) -> ServiceResult<MemberView> {
         let actor = can.actor();
         let email = roster_domain::Email::parse(email)?;
         let mut conn = self.store().conn().await?;
         let member = member_by_email(&mut conn, actor.org_id, email.normalized())
             .await?
             .ok_or(ServiceError::NotFound("member"))?;
-        self.visible_member(&mut conn, actor, member.id).await
+        let member = self.visible_member(&mut conn, actor, member.id).await?;
+        let words = Vocabulary::of(&mut conn, actor.org_id).await?;
+        MemberView::new(member, &words, actor)
     }
 }
 
 /// A member with their account's name, teams, status history and content.
-async fn detail_of(conn: &mut Conn, org_id: i64, member: MemberRecord) -> ServiceResult<MemberDetail> {
-    let id = member.id;
+async fn detail_of(conn: &mut Conn, actor: &Actor, member: MemberRecord) -> ServiceResult<MemberDetail> {
+    let (org_id, id) = (actor.org_id, member.id);
     let account_name = match member.account_id {
         Some(account) => roster_store::account_name(conn, account).await?,
         None => None,
     };
-    Ok(MemberDetail {
-        teams: teams_of_member(conn, org_id, id).await?,
-        status_history: status_history(conn, org_id, id).await?,
-        content_items: content_items_of(conn, org_id, id).await?,
+    let words = Vocabulary::of(conn, org_id).await?;
+    MemberDetail::new(
+        MemberView::new(member, &words, actor)?,
         account_name,
-        member,
-    })
+        teams_of_member(conn, org_id, id).await?,
+        status_history(conn, org_id, id).await?,
+        content_items_of(conn, org_id, id).await?,
+    )
+}
+
+/// The member `id` as the actor sees them.
+pub(crate) async fn view_of(conn: &mut Conn, actor: &Actor, id: i64) -> ServiceResult<MemberView> {
+    let member = member_by_id(conn, actor.org_id, id)
+        .await?
+        .ok_or(ServiceError::NotFound("member"))?;
+    let words = Vocabulary::of(conn, actor.org_id).await?;
+    MemberView::new(member, &words, actor)
 }
 
 /// 409 when the organization's members come from its identity provider:

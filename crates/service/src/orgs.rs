@@ -2,12 +2,14 @@ use roster_domain::{now_millis, AccentColor, Description, Email, MemberStatus, O
 use roster_store::{
     count_orgs, ensure_account, insert_member, insert_org, insert_setup_token, member_counts, org_by_id, record_status,
     seat_allocations, set_password_hash, team_size, update_org, upsert_seat_allocation, used_seats, Conn, CountBy,
-    MemberFields, OrgRecord,
+    MemberFields,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::BTreeMap;
 
 use crate::audit::record;
+use crate::OrgView;
 use crate::{sha256_hex, Actor, Can, ManageOrg, ManageSeats, ReadOrg, Service, ServiceError, ServiceResult};
 
 /// A new organization and its primary admin (the owner).
@@ -22,7 +24,7 @@ pub struct NewOrg {
 }
 
 /// Settings to change; absent ones stay.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgSettingsPatch {
     pub name: Option<String>,
@@ -38,22 +40,24 @@ pub struct OrgSettingsPatch {
     pub signup_enabled: Option<bool>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SeatSummary {
-    pub seat_type: String,
+    pub seat_type: SeatType,
     pub label: String,
     pub purchased: i64,
     pub used: i64,
     pub available: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct OrgOverview {
-    pub organization: OrgRecord,
+    pub organization: OrgView,
     pub team_size: i64,
     pub seats: Vec<SeatSummary>,
-    pub members_by_status: serde_json::Map<String, serde_json::Value>,
-    pub members_by_role: serde_json::Map<String, serde_json::Value>,
+    /// Members per status (`active`: 12, …).
+    pub members_by_status: BTreeMap<String, i64>,
+    /// Members per role (`admin`: 2, `custom:auditor`: 1, …).
+    pub members_by_role: BTreeMap<String, i64>,
 }
 
 const DEFAULT_SEATS: i64 = 25;
@@ -69,7 +73,7 @@ fn range(field: &str, value: i64, min: i64, max: i64) -> ServiceResult<i64> {
 impl Service {
     /// Creates an organization with its owner, who can sign in at once.
     #[tracing::instrument(skip_all, fields(slug = %new.slug))]
-    pub async fn create_org(&self, new: NewOrg, created_by: &str) -> ServiceResult<OrgRecord> {
+    pub async fn create_org(&self, new: NewOrg, created_by: &str) -> ServiceResult<OrgView> {
         let slug = OrgSlug::parse(&new.slug)?;
         let name = SingleLine::parse_required("name", &new.name, 100)?;
         let email = Email::parse(&new.owner_email).map_err(|e| e.for_field("owner_email"))?;
@@ -140,13 +144,25 @@ impl Service {
         )
         .await?;
         tx.commit().await?;
-        Ok(org)
+        Ok(org.into())
     }
 
-    pub async fn org(&self, can: Can<'_, ReadOrg>) -> ServiceResult<OrgRecord> {
+    /// Every organization, for the operator's command line (like
+    /// [`Service::system_actor`], no door for members reaches it).
+    pub async fn all_orgs(&self) -> ServiceResult<Vec<OrgView>> {
+        let mut conn = self.store().conn().await?;
+        Ok(roster_store::list_orgs(&mut conn)
+            .await?
+            .into_iter()
+            .map(OrgView::from)
+            .collect())
+    }
+
+    pub async fn org(&self, can: Can<'_, ReadOrg>) -> ServiceResult<OrgView> {
         let mut conn = self.store().conn().await?;
         org_by_id(&mut conn, can.actor().org_id)
             .await?
+            .map(OrgView::from)
             .ok_or(ServiceError::NotFound("organization"))
     }
 
@@ -154,7 +170,7 @@ impl Service {
         let org_id = can.actor().org_id;
         let organization = self.org(can).await?;
         let mut conn = self.store().conn().await?;
-        let counts = |pairs: Vec<(String, i64)>| pairs.into_iter().map(|(k, n)| (k, json!(n))).collect();
+        let counts = |pairs: Vec<(String, i64)>| pairs.into_iter().collect();
         Ok(OrgOverview {
             team_size: team_size(&mut conn, org_id).await?,
             seats: self.seat_summary(&mut conn, org_id).await?,
@@ -165,7 +181,7 @@ impl Service {
     }
 
     #[tracing::instrument(skip_all, fields(org = can.actor().org_id))]
-    pub async fn update_settings(&self, can: Can<'_, ManageOrg>, patch: OrgSettingsPatch) -> ServiceResult<OrgRecord> {
+    pub async fn update_settings(&self, can: Can<'_, ManageOrg>, patch: OrgSettingsPatch) -> ServiceResult<OrgView> {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
         let mut org = org_by_id(&mut tx, actor.org_id)
@@ -222,7 +238,7 @@ impl Service {
         )
         .await?;
         tx.commit().await?;
-        Ok(org)
+        Ok(org.into())
     }
 
     pub(crate) async fn seat_summary(&self, conn: &mut Conn, org_id: i64) -> ServiceResult<Vec<SeatSummary>> {
@@ -231,7 +247,7 @@ impl Service {
             let used = used_seats(conn, org_id, &alloc.seat_type).await?;
             out.push(SeatSummary {
                 available: alloc.purchased - used,
-                seat_type: alloc.seat_type,
+                seat_type: SeatType::parse(&alloc.seat_type)?,
                 label: alloc.label,
                 purchased: alloc.purchased,
                 used,

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::audit::record;
-use crate::{Actor, Can, ManageRoles, ReadOrg, Service, ServiceError, ServiceResult};
+use crate::{Actor, Can, CustomRoleView, ManageRoles, ReadOrg, Service, ServiceError, ServiceResult, Vocabulary};
 
 /// Why a change of a member of this role is refused.
 fn rank_refusal(role: &Role, reach: Reach) -> String {
@@ -24,7 +24,7 @@ fn rank_refusal(role: &Role, reach: Reach) -> String {
     format!("you cannot {what} a member whose role ({role}) is equal to or above your own")
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCustomRole {
     pub key: String,
@@ -77,12 +77,11 @@ impl Service {
         }
         if let Role::Custom(key) = role {
             if custom_role(conn, actor.org_id, key).await?.is_none() {
-                return Err(roster_domain::InvalidInput::new(
-                    "role",
+                return Err(ServiceError::conflict(
                     "unknown_role",
+                    Some("role"),
                     format!("there is no custom role {key:?}"),
-                )
-                .into());
+                ));
             }
         }
         if *role != Role::READER && !actor.permissions.contains(roster_domain::Permission::ManageRoles) {
@@ -124,16 +123,27 @@ impl Service {
         Ok(verdict)
     }
 
-    pub async fn custom_roles(&self, can: Can<'_, ReadOrg>) -> ServiceResult<Vec<CustomRoleRecord>> {
+    pub async fn custom_roles(&self, can: Can<'_, ReadOrg>) -> ServiceResult<Vec<CustomRoleView>> {
         let mut conn = self.store().conn().await?;
-        Ok(custom_roles(&mut conn, can.actor().org_id).await?)
+        Ok(custom_roles(&mut conn, can.actor().org_id)
+            .await?
+            .into_iter()
+            .map(CustomRoleView::from)
+            .collect())
+    }
+
+    /// The organization's words for roles, seats and statuses, and what
+    /// `actor` may grant: for filters and forms.
+    pub async fn vocabulary(&self, can: Can<'_, ReadOrg>) -> ServiceResult<Vocabulary> {
+        let mut conn = self.store().conn().await?;
+        Vocabulary::of(&mut conn, can.actor().org_id).await
     }
 
     pub async fn create_custom_role(
         &self,
         can: Can<'_, ManageRoles>,
         new: NewCustomRole,
-    ) -> ServiceResult<CustomRoleRecord> {
+    ) -> ServiceResult<CustomRoleView> {
         let actor = can.actor();
         let key = FieldKey::parse(&new.key)?;
         let name = SingleLine::parse_required("name", &new.name, 100)?;
@@ -168,7 +178,8 @@ impl Service {
             key: key.as_str().to_owned(),
             name: name.into_string(),
             permissions: permissions.to_csv(),
-        })
+        }
+        .into())
     }
 
     pub async fn delete_custom_role(&self, can: Can<'_, ManageRoles>, key: &str) -> ServiceResult<()> {

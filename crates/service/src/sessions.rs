@@ -4,7 +4,7 @@
 use roster_domain::{now_millis, Email, MemberStatus};
 use roster_store::{
     account_by_email, clear_login_failures, delete_session, insert_session, login_failures_since, member_by_account,
-    memberships_of_account, org_by_slug, record_login_failure, session_by_hash, Membership,
+    memberships_of_account, org_by_slug, record_login_failure, session_by_hash,
 };
 use serde_json::json;
 
@@ -122,9 +122,13 @@ impl Service {
     }
 
     /// The organizations an account belongs to.
-    pub async fn memberships(&self, account_id: i64) -> ServiceResult<Vec<Membership>> {
+    pub async fn memberships(&self, account_id: i64) -> ServiceResult<Vec<crate::MembershipView>> {
         let mut conn = self.store().conn().await?;
-        Ok(memberships_of_account(&mut conn, account_id).await?)
+        memberships_of_account(&mut conn, account_id)
+            .await?
+            .into_iter()
+            .map(crate::MembershipView::new)
+            .collect()
     }
 
     /// The signed-in member acting in organization `slug`. An organization
@@ -147,7 +151,7 @@ impl Service {
     }
 
     /// Creates the first organization from the one-time setup link.
-    pub async fn setup_first_org(&self, token: &str, new: crate::NewOrg) -> ServiceResult<roster_store::OrgRecord> {
+    pub async fn setup_first_org(&self, token: &str, new: crate::NewOrg) -> ServiceResult<crate::OrgView> {
         let hash = sha256_hex(token);
         let mut conn = self.store().conn().await?;
         let valid = roster_store::setup_token_unused(&mut conn, &hash).await?;

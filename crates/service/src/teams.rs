@@ -2,33 +2,46 @@ use roster_domain::{now_millis, MemberStatus, SingleLine, TeamRole};
 use roster_store::{
     add_division_admin, child_team_count, delete_team, division_admins, insert_team, list_teams, remove_division_admin,
     remove_team_member, team_by_id, team_in_division_scope, team_member, team_member_count, team_members, update_team,
-    upsert_team_member, Conn, TeamFields, TeamMemberCursor, TeamMemberRecord, TeamRecord,
+    upsert_team_member, Conn, TeamFields, TeamMemberCursor, TeamRecord,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::record;
 use crate::{Actor, Can, ManageRoles, ManageTeams, ReadTeams, Service, ServiceError, ServiceResult};
+use crate::{TeamMemberView, TeamView};
 
 /// A new team, or changes to one. `parent_id: null` in a change moves the
 /// team to the top level; leaving it out keeps the parent.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamInput {
     pub name: Option<String>,
     pub purpose: Option<String>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, deserialize_with = "double_option::deserialize")]
+    #[schemars(with = "Option<i64>")]
     pub parent_id: Option<Option<i64>>,
     pub external_key: Option<String>,
     pub is_division: Option<bool>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamMemberInput {
     pub member_id: i64,
     pub team_role: Option<String>,
     pub core_member: Option<bool>,
+}
+
+/// A team named in a request that does not exist (for this actor): the
+/// organization's state refuses the request, under the field that named it.
+pub(crate) fn unknown_team(field: &'static str) -> impl FnOnce(ServiceError) -> ServiceError {
+    move |e| match e {
+        ServiceError::NotFound(_) => {
+            ServiceError::conflict("unknown_team", Some(field), "no team of this organization has this id")
+        }
+        other => other,
+    }
 }
 
 mod double_option {
@@ -40,7 +53,7 @@ mod double_option {
 }
 
 /// Which page of a team's members to show: a team may have a million.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamMembersPage {
     pub cursor: Option<String>,
@@ -54,12 +67,12 @@ impl TeamMembersPage {
 }
 
 /// A team, a page of its members, and its division admins.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct TeamDetail {
     #[serde(flatten)]
-    pub team: TeamRecord,
+    pub team: TeamView,
     /// The page of members asked for, by name.
-    pub members: Vec<TeamMemberRecord>,
+    pub members: Vec<TeamMemberView>,
     /// Where the next page of members starts, if one follows.
     pub next_cursor: Option<String>,
     /// Members in all.
@@ -68,7 +81,7 @@ pub struct TeamDetail {
 }
 
 impl Service {
-    async fn visible_team(&self, conn: &mut Conn, actor: &Actor, id: i64) -> ServiceResult<TeamRecord> {
+    pub(crate) async fn visible_team(&self, conn: &mut Conn, actor: &Actor, id: i64) -> ServiceResult<TeamRecord> {
         let team = team_by_id(conn, actor.org_id, id)
             .await?
             .ok_or(ServiceError::NotFound("team"))?;
@@ -80,7 +93,7 @@ impl Service {
         Ok(team)
     }
 
-    pub async fn teams(&self, can: Can<'_, ReadTeams>) -> ServiceResult<Vec<TeamRecord>> {
+    pub async fn teams(&self, can: Can<'_, ReadTeams>) -> ServiceResult<Vec<TeamView>> {
         let actor = can.actor();
         let mut conn = self.store().conn().await?;
         let mut teams = list_teams(&mut conn, actor.org_id).await?;
@@ -93,7 +106,7 @@ impl Service {
             }
             teams = visible;
         }
-        Ok(teams)
+        Ok(teams.into_iter().map(TeamView::from).collect())
     }
 
     /// A team with a page of its members (by name) and its division admins.
@@ -122,8 +135,11 @@ impl Service {
         Ok(TeamDetail {
             member_count: team_member_count(&mut conn, actor.org_id, id).await?,
             division_admins: division_admins(&mut conn, actor.org_id, id).await?,
-            team,
-            members,
+            team: team.into(),
+            members: members
+                .into_iter()
+                .map(TeamMemberView::new)
+                .collect::<ServiceResult<_>>()?,
             next_cursor,
         })
     }
@@ -146,37 +162,34 @@ impl Service {
             return Ok(());
         };
         if f.is_division {
-            return Err(roster_domain::InvalidInput::new(
-                "is_division",
+            return Err(ServiceError::conflict(
                 "division_not_top_level",
+                Some("is_division"),
                 "only a top-level team can be a division",
-            )
-            .into());
+            ));
         }
         let mut cursor = Some(parent);
         let mut depth = 0;
         while let Some(current) = cursor {
             if Some(current) == id {
-                return Err(roster_domain::InvalidInput::new(
-                    "parent_id",
+                return Err(ServiceError::conflict(
                     "cycle",
+                    Some("parent_id"),
                     "a team cannot be moved below itself",
-                )
-                .into());
+                ));
             }
-            let team = self.visible_team(conn, actor, current).await.map_err(|e| match e {
-                ServiceError::NotFound(_) => {
-                    roster_domain::InvalidInput::new("parent_id", "unknown_team", "is not a team of this organization")
-                        .into()
-                }
-                other => other,
-            })?;
+            let team = self
+                .visible_team(conn, actor, current)
+                .await
+                .map_err(unknown_team("parent_id"))?;
             cursor = team.parent_id;
             depth += 1;
             if depth > 64 {
-                return Err(
-                    roster_domain::InvalidInput::new("parent_id", "too_deep", "teams nest at most 64 levels").into(),
-                );
+                return Err(ServiceError::conflict(
+                    "too_deep",
+                    Some("parent_id"),
+                    "teams nest at most 64 levels",
+                ));
             }
         }
         Ok(())
@@ -220,7 +233,7 @@ impl Service {
         Ok(f)
     }
 
-    pub async fn create_team(&self, can: Can<'_, ManageTeams>, input: TeamInput) -> ServiceResult<TeamRecord> {
+    pub async fn create_team(&self, can: Can<'_, ManageTeams>, input: TeamInput) -> ServiceResult<TeamView> {
         let actor = can.actor();
         let f = Self::team_fields(None, &input)?;
         let mut tx = self.store().begin().await?;
@@ -239,11 +252,11 @@ impl Service {
             .await?
             .ok_or(ServiceError::NotFound("team"))?;
         tx.commit().await?;
-        Ok(team)
+        Ok(team.into())
     }
 
     /// Renames, moves or otherwise changes a team.
-    pub async fn update_team(&self, can: Can<'_, ManageTeams>, id: i64, input: TeamInput) -> ServiceResult<TeamRecord> {
+    pub async fn update_team(&self, can: Can<'_, ManageTeams>, id: i64, input: TeamInput) -> ServiceResult<TeamView> {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
         let old = self.visible_team(&mut tx, actor, id).await?;
@@ -265,7 +278,7 @@ impl Service {
             .await?
             .ok_or(ServiceError::NotFound("team"))?;
         tx.commit().await?;
-        Ok(team)
+        Ok(team.into())
     }
 
     /// Deletes a team without sub-teams; its members stay in the organization.
@@ -292,19 +305,38 @@ impl Service {
         can: Can<'_, ManageTeams>,
         team_id: i64,
         input: TeamMemberInput,
-    ) -> ServiceResult<TeamMemberRecord> {
+    ) -> ServiceResult<TeamMemberView> {
+        let mut tx = self.store().begin().await?;
+        let placed = self.place_in_team(&mut tx, can, team_id, &input).await?;
+        tx.commit().await?;
+        Ok(placed)
+    }
+
+    /// Puts a member in a team (or changes their place in it) on the
+    /// caller's transaction: a new member joins their first team in the
+    /// same transaction that adds them.
+    pub(crate) async fn place_in_team(
+        &self,
+        tx: &mut Conn,
+        can: Can<'_, ManageTeams>,
+        team_id: i64,
+        input: &TeamMemberInput,
+    ) -> ServiceResult<TeamMemberView> {
         let actor = can.actor();
         let team_role = TeamRole::parse(input.team_role.as_deref().unwrap_or("member"))?;
-        let mut tx = self.store().begin().await?;
-        self.visible_team(&mut tx, actor, team_id).await?;
-        let member = roster_store::member_by_id(&mut tx, actor.org_id, input.member_id)
+        self.visible_team(tx, actor, team_id).await?;
+        let member = roster_store::member_by_id(tx, actor.org_id, input.member_id)
             .await?
             .filter(|m| m.status != MemberStatus::Removed.as_str())
             .ok_or_else(|| {
-                roster_domain::InvalidInput::new("member_id", "unknown_member", "is not a member of this organization")
+                ServiceError::conflict(
+                    "unknown_member",
+                    Some("member_id"),
+                    "is not a member of this organization",
+                )
             })?;
         upsert_team_member(
-            &mut tx,
+            tx,
             actor.org_id,
             team_id,
             member.id,
@@ -313,7 +345,7 @@ impl Service {
         )
         .await?;
         record(
-            &mut tx,
+            tx,
             actor,
             "team.add_member",
             "team",
@@ -321,11 +353,10 @@ impl Service {
             json!({"member_id": member.id, "team_role": team_role.as_str()}),
         )
         .await?;
-        let placed = team_member(&mut tx, actor.org_id, team_id, member.id)
+        let placed = team_member(tx, actor.org_id, team_id, member.id)
             .await?
             .ok_or(ServiceError::NotFound("team member"))?;
-        tx.commit().await?;
-        Ok(placed)
+        TeamMemberView::new(placed)
     }
 
     pub async fn remove_team_member(
@@ -376,7 +407,11 @@ impl Service {
             .await?
             .filter(|m| m.status != MemberStatus::Removed.as_str())
             .ok_or_else(|| {
-                roster_domain::InvalidInput::new("member_id", "unknown_member", "is not a member of this organization")
+                ServiceError::conflict(
+                    "unknown_member",
+                    Some("member_id"),
+                    "is not a member of this organization",
+                )
             })?;
         add_division_admin(&mut tx, actor.org_id, team_id, member.id).await?;
         record(

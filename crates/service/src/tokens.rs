@@ -1,12 +1,17 @@
 use roster_domain::{now_millis, Role, SingleLine};
-use roster_store::{insert_token, list_tokens, revoke_token, NewTokenRow, TokenRecord};
+use roster_store::{insert_token, list_tokens, revoke_token, Conn, NewTokenRow, TokenRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::record;
-use crate::{new_secret, sha256_hex, Can, ManageTokens, Service, ServiceError, ServiceResult};
+use crate::{new_secret, sha256_hex, Can, ManageTokens, Service, ServiceError, ServiceResult, TokenView, Vocabulary};
 
-#[derive(Debug, Clone, Deserialize)]
+async fn views(conn: &mut Conn, org_id: i64, tokens: Vec<TokenRecord>) -> ServiceResult<Vec<TokenView>> {
+    let words = Vocabulary::of(conn, org_id).await?;
+    tokens.into_iter().map(|t| TokenView::new(t, &words)).collect()
+}
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     pub name: String,
@@ -34,11 +39,11 @@ impl NewToken {
 }
 
 /// A token as created: the secret is shown this once and never stored.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct TokenCreated {
     pub token: String,
     #[serde(flatten)]
-    pub record: TokenRecord,
+    pub record: TokenView,
 }
 
 const MEMBER_TOKEN_DAYS: i64 = 90;
@@ -115,22 +120,28 @@ impl Service {
             json!({"name": name.as_str(), "role": role.to_string(), "member_id": member_id, "expires_in_days": days}),
         )
         .await?;
+        let words = Vocabulary::of(&mut tx, actor.org_id).await?;
         tx.commit().await?;
-        Ok(TokenCreated { token, record: record_ })
+        Ok(TokenCreated {
+            token,
+            record: TokenView::new(record_, &words)?,
+        })
     }
 
-    pub async fn tokens(&self, can: Can<'_, ManageTokens>) -> ServiceResult<Vec<TokenRecord>> {
+    pub async fn tokens(&self, can: Can<'_, ManageTokens>) -> ServiceResult<Vec<TokenView>> {
         let mut conn = self.store().conn().await?;
-        Ok(list_tokens(&mut conn, can.actor().org_id).await?)
+        let tokens = list_tokens(&mut conn, can.actor().org_id).await?;
+        views(&mut conn, can.actor().org_id, tokens).await
     }
 
     /// The signed-in member's own tokens (anyone may see and revoke their own).
-    pub async fn own_tokens(&self, actor: &crate::Actor) -> ServiceResult<Vec<TokenRecord>> {
+    pub async fn own_tokens(&self, actor: &crate::Actor) -> ServiceResult<Vec<TokenView>> {
         let Some(member) = actor.member_id else {
             return Ok(Vec::new());
         };
         let mut conn = self.store().conn().await?;
-        Ok(roster_store::tokens_of_member(&mut conn, actor.org_id, member).await?)
+        let tokens = roster_store::tokens_of_member(&mut conn, actor.org_id, member).await?;
+        views(&mut conn, actor.org_id, tokens).await
     }
 
     /// Revokes one of the member's own tokens (no permission needed: a

@@ -53,7 +53,7 @@ fn from_row(r: &AnyRow) -> Result<ImportRecord, sqlx::Error> {
         };
         if let Some(why) = gave_up {
             status = "failed".to_owned();
-            summary = serde_json::json!({"error": format!("applying stopped, nothing was imported: {why}")});
+            summary = serde_json::json!({"failure": format!("applying stopped, nothing was imported: {why}")});
         }
     }
     Ok(ImportRecord {

@@ -270,7 +270,10 @@ async fn without_json_the_summary_is_a_sentence_and_the_detected_format_is_shown
         "{text}"
     );
     let err = stderr(&out);
-    assert!(err.contains("members.csv: csv, utf8, delimiter \",\""), "{err}");
+    assert!(
+        err.contains("members.csv: CSV (text), UTF-8, delimiter comma (,)"),
+        "{err}"
+    );
     assert!(err.contains("columns not imported: shoe size"), "{err}");
 }
 

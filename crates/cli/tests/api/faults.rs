@@ -306,14 +306,19 @@ async fn a_postgresql_outage_in_the_middle_of_an_import_is_retried_and_nothing_i
     let started = Instant::now();
     let done = loop {
         if let Ok(done) = svc.import(svc.authorize(&actor).await.unwrap(), import.id).await {
-            if done.status != "applying" {
+            if done.status != roster_service::imports::ImportStatus::Applying {
                 break done;
             }
         }
         assert!(started.elapsed() < Duration::from_secs(120), "the import never ended");
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert_eq!(done.status, "applied", "{:?}", done.summary);
+    assert_eq!(
+        done.status,
+        roster_service::imports::ImportStatus::Applied,
+        "{:?}",
+        done.summary
+    );
     stop.send_replace(true);
     let _ = worker.await;
     let (members, distinct) = member_counts(&db).await;

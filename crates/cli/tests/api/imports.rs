@@ -181,7 +181,7 @@ async fn bad_rows_are_reported_with_line_column_and_reason_and_the_rest_applied(
     let done = app.apply_import(&org, id, json!({})).await;
     assert_eq!(
         done["summary"],
-        json!({"rows": 7, "created": 1, "updated": 1, "unchanged": 0, "error": 5})
+        json!({"rows": 7, "created": 1, "updated": 1, "unchanged": 0, "error": 5, "all_or_nothing": false, "failure": null})
     );
     assert_eq!(
         member_by_email(&app, &org, "taken@acme.de").await.unwrap()["first_name"],
@@ -665,7 +665,7 @@ async fn an_import_whose_job_gives_up_is_failed_with_its_reason_and_changed_noth
     }
     assert_eq!(import["status"], "failed", "{import}");
     assert_eq!(
-        import["summary"]["error"],
+        import["summary"]["failure"],
         "applying stopped, nothing was imported: internal error"
     );
     assert!(member_by_email(&app, &org, "anna@acme.de").await.is_none());

@@ -162,13 +162,13 @@ async fn an_import_that_needs_more_seats_than_are_free_says_how_many_and_changes
     let (id, preview) = app.upload_and_preview(&org, "seats.csv", csv.as_bytes().to_vec()).await;
     assert_eq!(
         preview["seat_shortfall"],
-        json!([{"seat_type": "casual", "needed": 3, "available": 1, "shortfall": 2}]),
+        json!([{"seat_type": "casual", "label": "Casual", "needed": 3, "available": 1, "shortfall": 2}]),
         "a new member (d@) is added and takes no seat yet"
     );
 
     let done = app.apply_import(&org, id, json!({})).await;
     assert_eq!(done["status"], "failed", "{done}");
-    assert_eq!(done["summary"]["error"], "not enough seats");
+    assert_eq!(done["summary"]["failure"], "not enough seats");
     for member in active {
         let m = app.get(&org, &format!("/members/{member}")).await.expect(200);
         assert_eq!(m.body["seat_type"], Value::Null, "nothing changed: {}", m.body);

@@ -30,7 +30,7 @@ async fn teams_nest_move_and_refuse_cycles() {
     let res = app
         .patch(&org, &format!("/teams/{top}"), json!({"parent_id": subsub}))
         .await
-        .expect(422);
+        .expect(409);
     assert!(["cycle", "division_not_top_level"].contains(&res.error_code()));
     app.patch(
         &org,
@@ -53,7 +53,7 @@ async fn teams_nest_move_and_refuse_cycles() {
         json!({"name": "Sub-division", "parent_id": top, "is_division": true}),
     )
     .await
-    .expect(422);
+    .expect(409);
 }
 
 #[tokio::test]
@@ -69,7 +69,7 @@ async fn a_team_cannot_be_moved_below_itself() {
     let res = app
         .patch(&org, &format!("/teams/{a}"), json!({"parent_id": b}))
         .await
-        .expect(422);
+        .expect(409);
     assert_eq!(res.error_code(), "cycle");
 }
 

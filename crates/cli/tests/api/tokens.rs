@@ -249,7 +249,7 @@ async fn a_job_acts_with_its_starters_rights_when_it_runs_and_fails_closed_witho
     let done = app.get(&org, &format!("/imports/{}", import.id)).await.expect(200);
     assert_eq!(done.body["status"], "failed");
     assert!(
-        done.body["summary"]["error"]
+        done.body["summary"]["failure"]
             .as_str()
             .unwrap()
             .contains("no longer acts"),

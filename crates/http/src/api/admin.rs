@@ -4,13 +4,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::Json;
-use roster_service::store::{
-    AuditQuery, AuditRecord, ContentItemRecord, CustomFieldRecord, CustomRoleRecord, JobRecord, TokenRecord,
+use roster_service::{
+    AuditFilter, AuditPage, ContentItemView, CustomFieldView, CustomRoleView, JobView, NewContentItem, NewCustomField,
+    NewCustomRole, NewToken, ReadAudit, Timestamp, TokenCreated, TokenView,
 };
-use roster_service::{NewContentItem, NewCustomField, NewCustomRole, NewToken, ReadAudit, TokenCreated};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{ApiJson, ApiQuery, Authed, Endpoint, Ids};
+use super::{json, schematic, ApiJson, ApiQuery, Authed, Body, Endpoint, Ids, Items};
 use crate::{ApiError, AppState};
 
 pub const ENDPOINTS: &[Endpoint] = &[
@@ -19,8 +20,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/roles",
         summary: "Built-in and custom roles with their permissions",
         permission: "org.read",
-        request: None,
-        response: (200, Some("RoleList")),
+        query: None,
+        request: Body::Empty,
+        response: (200, json::<Items<RoleView>>()),
+        also: &[],
         handler: || get(roles).post(create_role),
     },
     Endpoint {
@@ -28,8 +31,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/roles",
         summary: "Create a custom role (a named set of permissions you hold)",
         permission: "roles.manage",
-        request: Some("NewCustomRole"),
-        response: (201, Some("CustomRole")),
+        query: None,
+        request: json::<NewCustomRole>(),
+        response: (201, json::<CustomRoleView>()),
+        also: &[],
         handler: || get(roles).post(create_role),
     },
     Endpoint {
@@ -37,8 +42,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/roles/{key}",
         summary: "Delete a custom role nobody holds",
         permission: "roles.manage",
-        request: None,
-        response: (204, None),
+        query: None,
+        request: Body::Empty,
+        response: (204, Body::Empty),
+        also: &[],
         handler: || delete(delete_role),
     },
     Endpoint {
@@ -46,8 +53,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/custom-fields",
         summary: "The organization's custom member fields",
         permission: "org.read",
-        request: None,
-        response: (200, Some("CustomFieldList")),
+        query: None,
+        request: Body::Empty,
+        response: (200, json::<Items<CustomFieldView>>()),
+        also: &[],
         handler: || get(fields).post(create_field),
     },
     Endpoint {
@@ -55,8 +64,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/custom-fields",
         summary: "Create a custom field (text, number, date, yes_no, choice)",
         permission: "fields.manage",
-        request: Some("NewCustomField"),
-        response: (201, Some("CustomField")),
+        query: None,
+        request: json::<NewCustomField>(),
+        response: (201, json::<CustomFieldView>()),
+        also: &[],
         handler: || get(fields).post(create_field),
     },
     Endpoint {
@@ -64,8 +75,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/custom-fields/{key}",
         summary: "Delete a custom field",
         permission: "fields.manage",
-        request: None,
-        response: (204, None),
+        query: None,
+        request: Body::Empty,
+        response: (204, Body::Empty),
+        also: &[],
         handler: || delete(delete_field),
     },
     Endpoint {
@@ -73,8 +86,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/tokens",
         summary: "API tokens (never their secrets)",
         permission: "tokens.manage",
-        request: None,
-        response: (200, Some("TokenList")),
+        query: None,
+        request: Body::Empty,
+        response: (200, json::<Items<TokenView>>()),
+        also: &[],
         handler: || get(tokens).post(create_token),
     },
     Endpoint {
@@ -82,8 +97,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/tokens",
         summary: "Create an API token; the secret is in this response only",
         permission: "tokens.manage",
-        request: Some("NewToken"),
-        response: (201, Some("TokenCreated")),
+        query: None,
+        request: json::<NewToken>(),
+        response: (201, json::<TokenCreated>()),
+        also: &[],
         handler: || get(tokens).post(create_token),
     },
     Endpoint {
@@ -91,8 +108,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/tokens/{id}",
         summary: "Revoke an API token",
         permission: "tokens.manage",
-        request: None,
-        response: (204, None),
+        query: None,
+        request: Body::Empty,
+        response: (204, Body::Empty),
+        also: &[],
         handler: || delete(revoke_token),
     },
     Endpoint {
@@ -100,8 +119,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/content-items",
         summary: "Register an item a member owns, so it is handed over when they leave",
         permission: "content.manage",
-        request: Some("NewContentItem"),
-        response: (201, Some("ContentItem")),
+        query: None,
+        request: json::<NewContentItem>(),
+        response: (201, json::<ContentItemView>()),
+        also: &[],
         handler: || post(register_content),
     },
     Endpoint {
@@ -109,8 +130,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/audit",
         summary: "Audit log, newest first; filters action, actor, target_kind, target_id, outcome, since, until; page with before",
         permission: "audit.read",
-        request: None,
-        response: (200, Some("AuditPage")),
+        query: Some(schematic::<AuditParams>()),
+        request: Body::Empty,
+        response: (200, json::<AuditPage>()),
+        also: &[],
         handler: || get(audit),
     },
     Endpoint {
@@ -118,18 +141,17 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/jobs",
         summary: "Jobs of the last job-history days, newest first",
         permission: "org.read",
-        request: None,
-        response: (200, Some("JobList")),
+        query: None,
+        request: Body::Empty,
+        response: (200, json::<Items<JobView>>()),
+        also: &[],
         handler: || get(jobs),
     },
 ];
 
-#[derive(Serialize)]
-struct Items<T> {
-    items: Vec<T>,
-}
-
-#[derive(Serialize)]
+/// A role: built-in or custom, with what it allows.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "RoleDefinition")]
 struct RoleView {
     key: String,
     name: String,
@@ -149,12 +171,7 @@ async fn roles(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<
         key: format!("custom:{}", r.key),
         name: r.name,
         builtin: false,
-        permissions: r
-            .permissions
-            .split(',')
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        permissions: r.permissions,
     });
     Ok(Json(Items {
         items: builtin.chain(custom).collect(),
@@ -165,7 +182,7 @@ async fn create_role(
     State(s): State<AppState>,
     Authed(actor): Authed,
     ApiJson(new): ApiJson<NewCustomRole>,
-) -> Result<(StatusCode, Json<CustomRoleRecord>), ApiError> {
+) -> Result<(StatusCode, Json<CustomRoleView>), ApiError> {
     Ok((
         StatusCode::CREATED,
         Json(
@@ -188,7 +205,7 @@ async fn delete_role(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn fields(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<Items<CustomFieldRecord>>, ApiError> {
+async fn fields(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<Items<CustomFieldView>>, ApiError> {
     Ok(Json(Items {
         items: s.service.custom_fields(s.service.authorize(&actor).await?).await?,
     }))
@@ -198,7 +215,7 @@ async fn create_field(
     State(s): State<AppState>,
     Authed(actor): Authed,
     ApiJson(new): ApiJson<NewCustomField>,
-) -> Result<(StatusCode, Json<CustomFieldRecord>), ApiError> {
+) -> Result<(StatusCode, Json<CustomFieldView>), ApiError> {
     Ok((
         StatusCode::CREATED,
         Json(
@@ -220,7 +237,7 @@ async fn delete_field(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn tokens(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<Items<TokenRecord>>, ApiError> {
+async fn tokens(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<Items<TokenView>>, ApiError> {
     Ok(Json(Items {
         items: s.service.tokens(s.service.authorize(&actor).await?).await?,
     }))
@@ -250,7 +267,7 @@ async fn register_content(
     State(s): State<AppState>,
     Authed(actor): Authed,
     ApiJson(new): ApiJson<NewContentItem>,
-) -> Result<(StatusCode, Json<ContentItemRecord>), ApiError> {
+) -> Result<(StatusCode, Json<ContentItemView>), ApiError> {
     Ok((
         StatusCode::CREATED,
         Json(
@@ -261,7 +278,7 @@ async fn register_content(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct AuditParams {
     action: Option<String>,
@@ -276,17 +293,10 @@ struct AuditParams {
     limit: Option<i64>,
 }
 
-#[derive(Serialize)]
-struct AuditPage {
-    items: Vec<AuditRecord>,
-    next_before: Option<i64>,
-}
-
-fn parse_time(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
+fn parse_time(field: &str, raw: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
     raw.map(|r| {
-        time::OffsetDateTime::parse(r, &time::format_description::well_known::Rfc3339)
-            .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-            .map_err(|_| crate::error::bad_request(field, "invalid_time", format!("{r:?} is not an RFC 3339 time")))
+        Timestamp::parse_rfc3339(r)
+            .ok_or_else(|| crate::error::bad_request(field, "invalid_time", format!("{r:?} is not an RFC 3339 time")))
     })
     .transpose()
 }
@@ -296,9 +306,7 @@ async fn audit(
     Authed(actor): Authed,
     ApiQuery(p): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditPage>, ApiError> {
-    let limit = p.limit.unwrap_or(100).clamp(1, 500);
-    let query = AuditQuery {
-        org_id: actor.org_id,
+    let filter = AuditFilter {
         action: p.action,
         actor: p.actor,
         target_kind: p.target_kind,
@@ -306,20 +314,14 @@ async fn audit(
         outcome: p.outcome,
         since: parse_time("since", p.since.as_deref())?,
         until: parse_time("until", p.until.as_deref())?,
-        before_id: p.before,
-        limit,
+        before: p.before,
+        limit: p.limit,
     };
     let can = s.service.authorize::<ReadAudit>(&actor).await?;
-    let items = s.service.audit_log(can, query).await?;
-    let next_before = if items.len() as i64 == limit {
-        items.last().map(|e| e.id)
-    } else {
-        None
-    };
-    Ok(Json(AuditPage { items, next_before }))
+    Ok(Json(s.service.audit_log(can, filter).await?))
 }
 
-async fn jobs(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<Items<JobRecord>>, ApiError> {
+async fn jobs(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<Items<JobView>>, ApiError> {
     Ok(Json(Items {
         items: s.service.jobs(s.service.authorize(&actor).await?).await?,
     }))

@@ -1,20 +1,21 @@
 //! Imports: upload a CSV file, read and change its mapping, preview, apply
 //! (a background job), report, undo.
 
-use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::Json;
 use roster_service::imports::{
-    Existing, ImportOptions, Preview, PreviewOrProgress, PreviewRows, ReportFormat, ReportRequest, UndoReport,
+    ColumnMapping, Existing, ImportOptions, ImportView, Preview, PreviewOrProgress, PreviewRows, ReportFormat,
+    ReportRequest, UndoReport,
 };
-use roster_service::store::ImportRecord;
+use roster_service::SavedMappingView;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{ApiJson, ApiQuery, Authed, Endpoint, Ids};
+use super::{json, schematic, ApiJson, ApiQuery, Authed, Body, Endpoint, Ids, Items};
 use crate::{ApiError, AppState};
 
 use crate::files::{spool_upload, upload_too_large_message, UploadError};
@@ -25,8 +26,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/imports",
         summary: "Imports, newest first",
         permission: "members.import",
-        request: None,
-        response: (200, Some("ImportList")),
+        query: None,
+        request: Body::Empty,
+        response: (200, json::<Items<ImportView>>()),
+        also: &[],
         handler: || get(list).post(upload).layer(DefaultBodyLimit::disable()),
     },
     Endpoint {
@@ -34,8 +37,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/imports",
         summary: "Upload a CSV file or Excel workbook (the request body; `?file_name=`; for a workbook `?sheet=NAME`, else its first sheet with cells is read); detects format, encoding and delimiter and maps columns by header",
         permission: "members.import",
-        request: Some("ImportFile"),
-        response: (201, Some("Import")),
+        query: Some(schematic::<UploadQuery>()),
+        request: Body::File {
+            name: "ImportFile",
+            media_types: UPLOAD_MEDIA_TYPES,
+        },
+        response: (201, json::<ImportView>()),
+        also: &[],
         handler: || get(list).post(upload).layer(DefaultBodyLimit::disable()),
     },
     Endpoint {
@@ -43,8 +51,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/imports/{id}",
         summary: "An import: detected format, mapping, status, summary",
         permission: "members.import",
-        request: None,
-        response: (200, Some("Import")),
+        query: None,
+        request: Body::Empty,
+        response: (200, json::<ImportWithProgress>()),
+        also: &[],
         handler: || get(show),
     },
     Endpoint {
@@ -52,8 +62,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/imports/{id}/mapping",
         summary: "Change the mapping: one entry per column, target a field, a custom field or skip",
         permission: "members.import",
-        request: Some("MappingInput"),
-        response: (200, Some("Import")),
+        query: None,
+        request: json::<MappingInput>(),
+        response: (200, json::<ImportView>()),
+        also: &[],
         handler: || put(set_mapping),
     },
     Endpoint {
@@ -61,8 +73,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/imports/{id}/sheet",
         summary: "Read a workbook from another of its sheets (one of detected.sheets); its columns are mapped afresh from that sheet's header",
         permission: "members.import",
-        request: Some("SheetInput"),
-        response: (200, Some("Import")),
+        query: None,
+        request: json::<SheetInput>(),
+        response: (200, json::<ImportView>()),
+        also: &[],
         handler: || put(choose_sheet),
     },
     Endpoint {
@@ -70,8 +84,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/imports/{id}/mapping/save",
         summary: "Save the import's mapping under a name, by header, to reuse with the next file",
         permission: "members.import",
-        request: Some("SavedMappingName"),
-        response: (200, Some("SavedMapping")),
+        query: None,
+        request: json::<SavedMappingName>(),
+        response: (200, json::<SavedMappingView>()),
+        also: &[],
         handler: || post(save_mapping),
     },
     Endpoint {
@@ -79,8 +95,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/imports/{id}/mapping/use",
         summary: "Apply a saved mapping to this import (columns matched by header)",
         permission: "members.import",
-        request: Some("SavedMappingName"),
-        response: (200, Some("Import")),
+        query: None,
+        request: json::<SavedMappingName>(),
+        response: (200, json::<ImportView>()),
+        also: &[],
         handler: || post(use_mapping),
     },
     Endpoint {
@@ -88,8 +106,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/import-mappings",
         summary: "Saved import mappings",
         permission: "members.import",
-        request: None,
-        response: (200, Some("SavedMappingList")),
+        query: None,
+        request: Body::Empty,
+        response: (200, json::<Items<SavedMappingView>>()),
+        also: &[],
         handler: || get(saved_mappings),
     },
     Endpoint {
@@ -97,8 +117,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/imports/{id}/preview",
         summary: "Dry run: per row create, update, unchanged or error with reasons; totals; seat shortfall. Rows come a page at a time: ?offset=0&limit=1000 (at most 10000), ?errors=true for rows with errors only; page.next_offset says where the next page starts. Pages come from one planning of the file (planned_at), kept until anything in the organization, the mapping or the options changes; for every row at once, read report.csv, which before applying is the preview as a file. With ?wait=SECONDS (at most 30) a large file is planned in the background: 202 {status: planning, done, total} with Retry-After until the preview is ready, then 200",
         permission: "members.import",
-        request: Some("ImportOptions"),
-        response: (200, Some("ImportPreview")),
+        query: Some(schematic::<PreviewQuery>()),
+        request: json::<ImportOptions>(),
+        response: (200, json::<Preview>()),
+        also: &[(202, json::<Planning>())],
         handler: || post(preview),
     },
     Endpoint {
@@ -106,8 +128,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/imports/{id}/apply",
         summary: "Apply as a background job (see the import's job_id); never sends invitations",
         permission: "members.import",
-        request: Some("ImportOptions"),
-        response: (202, Some("Import")),
+        query: None,
+        request: json::<ImportOptions>(),
+        response: (202, json::<ImportView>()),
+        also: &[],
         handler: || post(apply),
     },
     Endpoint {
@@ -115,8 +139,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/imports/{id}/report.csv",
         summary: "The per-row report: the uploaded columns plus status and reason (?errors=true: only the rows with errors, the file to fix and upload again). Before applying it is the preview as a file, planned with the preview's options given as query parameters (?existing=skip&all_or_nothing=true); after applying, what was done",
         permission: "members.import",
-        request: None,
-        response: (200, None),
+        query: Some(schematic::<ReportQuery>()),
+        request: Body::Empty,
+        response: (200, Body::File { name: "ImportReportCsv", media_types: &["text/csv"] }),
+        also: &[],
         handler: || get(report),
     },
     Endpoint {
@@ -124,8 +150,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/imports/{id}/report.xlsx",
         summary: "The per-row report as an Excel workbook (every cell a string, never a formula); the same query parameters as report.csv",
         permission: "members.import",
-        request: None,
-        response: (200, None),
+        query: Some(schematic::<ReportQuery>()),
+        request: Body::Empty,
+        response: (200, Body::File { name: "ImportReportXlsx", media_types: &["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"] }),
+        also: &[],
         handler: || get(report_xlsx),
     },
     Endpoint {
@@ -133,26 +161,33 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/imports/{id}/undo",
         summary: "Undo an applied import; members edited or connected since are kept and named",
         permission: "members.import",
-        request: None,
-        response: (200, Some("UndoReport")),
+        query: None,
+        request: Body::Empty,
+        response: (200, json::<UndoReport>()),
+        also: &[],
         handler: || post(undo),
     },
 ];
 
-#[derive(Serialize)]
-struct ImportList {
-    items: Vec<ImportRecord>,
-}
+/// What an upload may be: a CSV or TSV text, or an Excel workbook.
+const UPLOAD_MEDIA_TYPES: &[&str] = &[
+    "text/csv",
+    "text/tab-separated-values",
+    "text/plain",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/octet-stream",
+];
 
-async fn list(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<ImportList>, ApiError> {
-    Ok(Json(ImportList {
+async fn list(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<Items<ImportView>>, ApiError> {
+    Ok(Json(Items {
         items: s.service.imports(s.service.authorize(&actor).await?).await?,
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct UploadQuery {
+    /// The file's name, shown in the import history (default `upload.csv`).
     file_name: Option<String>,
     /// The workbook's sheet to read.
     sheet: Option<String>,
@@ -161,8 +196,8 @@ struct UploadQuery {
 async fn upload(
     State(s): State<AppState>,
     Authed(actor): Authed,
-    Query(q): Query<UploadQuery>,
-    body: Body,
+    ApiQuery(q): ApiQuery<UploadQuery>,
+    body: axum::body::Body,
 ) -> Result<axum::response::Response, ApiError> {
     let can = s.service.authorize(&actor).await?;
     // The body goes to a spool file as it arrives; the sandbox reads it there.
@@ -171,9 +206,15 @@ async fn upload(
         Ok(upload) => upload,
         // Said like every other API error, not as the framework's plain text.
         Err(UploadError::TooLarge) => {
-            let error = serde_json::json!({"error": {
-                "code": "file_too_large", "field": "file", "message": upload_too_large_message(limit),
-            }});
+            let error = crate::error::ErrorBody {
+                error: crate::error::ErrorDetail {
+                    code: "file_too_large",
+                    message: upload_too_large_message(limit),
+                    field: Some("file".into()),
+                    error_id: None,
+                    seats: None,
+                },
+            };
             return Ok((StatusCode::PAYLOAD_TOO_LARGE, Json(error)).into_response());
         }
         Err(UploadError::Body(why)) => return Err(crate::error::bad_request("file", "unreadable_upload", why)),
@@ -188,15 +229,16 @@ async fn upload(
 }
 
 /// An import with how far applying it has come.
-#[derive(Serialize)]
-struct ImportStatus {
+#[derive(Serialize, JsonSchema)]
+struct ImportWithProgress {
     #[serde(flatten)]
-    import: ImportRecord,
+    import: ImportView,
     /// Rows done of all rows, while and after the import's job runs.
     progress: Option<ImportProgress>,
 }
 
-#[derive(Serialize)]
+/// Rows applied so far while the job runs; all rows once it is done.
+#[derive(Serialize, JsonSchema)]
 struct ImportProgress {
     done: i64,
     total: Option<i64>,
@@ -206,19 +248,20 @@ async fn show(
     State(s): State<AppState>,
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
-) -> Result<Json<ImportStatus>, ApiError> {
+) -> Result<Json<ImportWithProgress>, ApiError> {
     let import = s.service.import(s.service.authorize(&actor).await?, id).await?;
     let progress = s
         .service
         .import_progress(s.service.authorize(&actor).await?, &import)
         .await?
         .map(|(done, total)| ImportProgress { done, total });
-    Ok(Json(ImportStatus { import, progress }))
+    Ok(Json(ImportWithProgress { import, progress }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SheetInput {
+    /// One of the workbook's sheets (`detected.sheets`).
     sheet: String,
 }
 
@@ -227,7 +270,7 @@ async fn choose_sheet(
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
     ApiJson(input): ApiJson<SheetInput>,
-) -> Result<Json<ImportRecord>, ApiError> {
+) -> Result<Json<ImportView>, ApiError> {
     Ok(Json(
         s.service
             .choose_import_sheet(s.service.authorize(&actor).await?, id, &input.sheet)
@@ -235,10 +278,11 @@ async fn choose_sheet(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct MappingInput {
-    columns: Vec<roster_service::imports::ColumnMapping>,
+    /// One entry per column of the file.
+    columns: Vec<ColumnMapping>,
 }
 
 async fn set_mapping(
@@ -246,7 +290,7 @@ async fn set_mapping(
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
     ApiJson(input): ApiJson<MappingInput>,
-) -> Result<Json<ImportRecord>, ApiError> {
+) -> Result<Json<ImportView>, ApiError> {
     Ok(Json(
         s.service
             .set_import_mapping(s.service.authorize(&actor).await?, id, input.columns)
@@ -255,7 +299,8 @@ async fn set_mapping(
 }
 
 /// Which rows of the preview to return (`PreviewRows`).
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct PreviewQuery {
     #[serde(default)]
     offset: usize,
@@ -298,11 +343,29 @@ async fn preview(
             PreviewOrProgress::Planning { done, total } => (
                 StatusCode::ACCEPTED,
                 [(axum::http::header::RETRY_AFTER, "1")],
-                Json(serde_json::json!({"status": "planning", "done": done, "total": total})),
+                Json(Planning {
+                    status: "planning",
+                    done,
+                    total,
+                }),
             )
                 .into_response(),
         },
     )
+}
+
+/// The file is still being checked: rows checked of all rows (0 of 0
+/// until they are counted). Ask again after Retry-After.
+#[derive(Serialize, JsonSchema)]
+struct Planning {
+    #[schemars(schema_with = "planning_status")]
+    status: &'static str,
+    done: usize,
+    total: usize,
+}
+
+fn planning_status(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"const": "planning"})
 }
 
 async fn apply(
@@ -310,7 +373,7 @@ async fn apply(
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
     ApiJson(options): ApiJson<ImportOptions>,
-) -> Result<(StatusCode, Json<ImportRecord>), ApiError> {
+) -> Result<(StatusCode, Json<ImportView>), ApiError> {
     Ok((
         StatusCode::ACCEPTED,
         Json(
@@ -322,7 +385,7 @@ async fn apply(
 }
 
 /// The report's query: the preview's options, and which rows.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ReportQuery {
     #[serde(default)]
@@ -418,16 +481,10 @@ async fn undo(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SavedMappingName {
     name: String,
-}
-
-#[derive(Serialize)]
-struct SavedMapping {
-    name: String,
-    targets: Vec<roster_service::imports::SavedTarget>,
 }
 
 async fn save_mapping(
@@ -435,15 +492,12 @@ async fn save_mapping(
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
     ApiJson(input): ApiJson<SavedMappingName>,
-) -> Result<Json<SavedMapping>, ApiError> {
-    let targets = s
-        .service
-        .save_import_mapping(s.service.authorize(&actor).await?, id, &input.name)
-        .await?;
-    Ok(Json(SavedMapping {
-        name: input.name,
-        targets,
-    }))
+) -> Result<Json<SavedMappingView>, ApiError> {
+    Ok(Json(
+        s.service
+            .save_import_mapping(s.service.authorize(&actor).await?, id, &input.name)
+            .await?,
+    ))
 }
 
 async fn use_mapping(
@@ -451,7 +505,7 @@ async fn use_mapping(
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
     ApiJson(input): ApiJson<SavedMappingName>,
-) -> Result<Json<ImportRecord>, ApiError> {
+) -> Result<Json<ImportView>, ApiError> {
     Ok(Json(
         s.service
             .use_saved_mapping(s.service.authorize(&actor).await?, id, &input.name)
@@ -459,13 +513,11 @@ async fn use_mapping(
     ))
 }
 
-#[derive(Serialize)]
-struct SavedMappingList {
-    items: Vec<roster_service::store::SavedMappingRecord>,
-}
-
-async fn saved_mappings(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<SavedMappingList>, ApiError> {
-    Ok(Json(SavedMappingList {
+async fn saved_mappings(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+) -> Result<Json<Items<SavedMappingView>>, ApiError> {
+    Ok(Json(Items {
         items: s
             .service
             .saved_import_mappings(s.service.authorize(&actor).await?)

@@ -1,12 +1,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Json;
-use roster_service::store::MemberRecord;
-use roster_service::{MemberDetail, MemberInput, MemberListQuery, MemberPage, RemoveMember};
+use roster_service::{
+    BulkOutcome, BulkRequest, MemberDetail, MemberInput, MemberListQuery, MemberPage, MemberView, RemoveMember,
+};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Deserialize;
 
-use super::{ApiJson, ApiQuery, Authed, Endpoint, Ids};
+use super::{json, schematic, ApiJson, ApiQuery, Authed, Body, Endpoint, Ids};
 use crate::{ApiError, AppState};
 
 pub const ENDPOINTS: &[Endpoint] = &[
@@ -15,8 +17,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/members",
         summary: "List members: search `q`, filters, sort, cursor pages",
         permission: "members.read",
-        request: None,
-        response: (200, Some("MemberPage")),
+        query: Some(schematic::<MemberListQuery>()),
+        request: Body::Empty,
+        response: (200, json::<MemberPage>()),
+        also: &[],
         handler: || get(list).post(create),
     },
     Endpoint {
@@ -24,8 +28,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/members",
         summary: "Add a member (status added; nobody is invited)",
         permission: "members.manage",
-        request: Some("MemberInput"),
-        response: (201, Some("Member")),
+        query: None,
+        request: json::<NewMember>(),
+        response: (201, json::<MemberView>()),
+        also: &[],
         handler: || get(list).post(create),
     },
     Endpoint {
@@ -33,8 +39,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/members/{id}",
         summary: "A member with teams, status history and content items",
         permission: "members.read",
-        request: None,
-        response: (200, Some("MemberDetail")),
+        query: None,
+        request: Body::Empty,
+        response: (200, json::<MemberDetail>()),
+        also: &[],
         handler: || get(show).patch(update).delete(remove),
     },
     Endpoint {
@@ -42,8 +50,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/members/{id}",
         summary: "Change a member; absent fields stay",
         permission: "members.manage",
-        request: Some("MemberInput"),
-        response: (200, Some("Member")),
+        query: None,
+        request: json::<MemberInput>(),
+        response: (200, json::<MemberView>()),
+        also: &[],
         handler: || get(show).patch(update).delete(remove),
     },
     Endpoint {
@@ -51,11 +61,53 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/members/{id}",
         summary: "Remove a member; `?transfer_to=ID` hands their content items over",
         permission: "members.manage",
-        request: None,
-        response: (200, Some("Member")),
+        query: Some(schematic::<RemoveQuery>()),
+        request: Body::Empty,
+        response: (200, json::<MemberView>()),
+        also: &[],
         handler: || get(show).patch(update).delete(remove),
     },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/orgs/{slug}/members/bulk",
+        summary: "Change many members at once (a role, a seat type, a team — which needs teams.manage instead —, or removal); each member is changed on its own, and the answer says for each what happened",
+        permission: "members.manage",
+        query: None,
+        request: json::<BulkRequest>(),
+        response: (200, json::<BulkOutcome>()),
+        also: &[],
+        handler: || post(bulk),
+    },
 ];
+
+/// A member to add: the fields of [`MemberInput`], with the names and the
+/// e-mail required.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct NewMember(MemberInput);
+
+impl JsonSchema for NewMember {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "NewMember".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let mut schema = MemberInput::json_schema(generator);
+        schema.insert(
+            "required".into(),
+            serde_json::json!(["first_name", "last_name", "email"]),
+        );
+        // Required means present and not null.
+        if let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) {
+            for name in ["first_name", "last_name", "email"] {
+                if let Some(property) = properties.get_mut(name) {
+                    property["type"] = "string".into();
+                }
+            }
+        }
+        schema
+    }
+}
 
 async fn list(
     State(s): State<AppState>,
@@ -70,8 +122,8 @@ async fn list(
 async fn create(
     State(s): State<AppState>,
     Authed(actor): Authed,
-    ApiJson(input): ApiJson<MemberInput>,
-) -> Result<(StatusCode, Json<MemberRecord>), ApiError> {
+    ApiJson(NewMember(input)): ApiJson<NewMember>,
+) -> Result<(StatusCode, Json<MemberView>), ApiError> {
     let member = s
         .service
         .create_member(s.service.authorize(&actor).await?, input)
@@ -94,7 +146,7 @@ async fn update(
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
     ApiJson(input): ApiJson<MemberInput>,
-) -> Result<Json<MemberRecord>, ApiError> {
+) -> Result<Json<MemberView>, ApiError> {
     Ok(Json(
         s.service
             .update_member(s.service.authorize(&actor).await?, id, input)
@@ -102,9 +154,10 @@ async fn update(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RemoveQuery {
+    /// The member who receives the removed member's content items.
     transfer_to: Option<i64>,
 }
 
@@ -113,7 +166,7 @@ async fn remove(
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
     ApiQuery(q): ApiQuery<RemoveQuery>,
-) -> Result<Json<MemberRecord>, ApiError> {
+) -> Result<Json<MemberView>, ApiError> {
     let how = RemoveMember {
         transfer_to: q.transfer_to,
     };
@@ -122,4 +175,12 @@ async fn remove(
             .remove_member(s.service.authorize(&actor).await?, id, how)
             .await?,
     ))
+}
+
+async fn bulk(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    ApiJson(request): ApiJson<BulkRequest>,
+) -> Result<Json<BulkOutcome>, ApiError> {
+    Ok(Json(s.service.bulk_change_members(&actor, request).await?))
 }

@@ -2,11 +2,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::Json;
-use roster_service::store::OrgRecord;
-use roster_service::{OrgOverview, OrgSettingsPatch, RemoveMember, SeatSummary};
+use roster_service::{OrgOverview, OrgSettingsPatch, OrgView, RemoveMember, SeatSummary};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{ApiJson, Authed, Endpoint};
+use super::{json, ApiJson, Authed, Body, Endpoint, Items};
 use crate::{ApiError, AppState};
 
 pub const ENDPOINTS: &[Endpoint] = &[
@@ -15,8 +15,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}",
         summary: "The organization's settings",
         permission: "org.read",
-        request: None,
-        response: (200, Some("Organization")),
+        query: None,
+        request: Body::Empty,
+        response: (200, json::<OrgView>()),
+        also: &[],
         handler: || get(show).patch(update),
     },
     Endpoint {
@@ -25,8 +27,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         summary:
             "Change settings (name, slug, description ≤ 250 characters, accent colour, lifetimes, import row limit, …)",
         permission: "org.manage",
-        request: Some("OrgSettingsPatch"),
-        response: (200, Some("Organization")),
+        query: None,
+        request: json::<OrgSettingsPatch>(),
+        response: (200, json::<OrgView>()),
+        also: &[],
         handler: || get(show).patch(update),
     },
     Endpoint {
@@ -34,8 +38,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/overview",
         summary: "Team size, seats, members by status and role",
         permission: "org.read",
-        request: None,
-        response: (200, Some("OrgOverview")),
+        query: None,
+        request: Body::Empty,
+        response: (200, json::<OrgOverview>()),
+        also: &[],
         handler: || get(overview),
     },
     Endpoint {
@@ -43,8 +49,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/seats",
         summary: "Purchased, used and available seats per seat type",
         permission: "org.read",
-        request: None,
-        response: (200, Some("SeatList")),
+        query: None,
+        request: Body::Empty,
+        response: (200, json::<Items<SeatSummary>>()),
+        also: &[],
         handler: || get(seats),
     },
     Endpoint {
@@ -52,8 +60,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/seats/{seat_type}",
         summary: "Set the purchased seats (and label) of a seat type",
         permission: "seats.manage",
-        request: Some("SeatInput"),
-        response: (200, Some("SeatList")),
+        query: None,
+        request: json::<SeatInput>(),
+        response: (200, json::<Items<SeatSummary>>()),
+        also: &[],
         handler: || put(set_seats),
     },
     Endpoint {
@@ -61,8 +71,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/ownership",
         summary: "Transfer ownership to another member (owner only)",
         permission: "owner",
-        request: Some("OwnershipInput"),
-        response: (204, None),
+        query: None,
+        request: json::<OwnershipInput>(),
+        response: (204, Body::Empty),
+        also: &[],
         handler: || post(transfer_ownership),
     },
     Endpoint {
@@ -70,13 +82,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/leave",
         summary: "The signed-in member leaves the organization",
         permission: "member",
-        request: None,
-        response: (204, None),
+        query: None,
+        request: Body::Empty,
+        response: (204, Body::Empty),
+        also: &[],
         handler: || post(leave),
     },
 ];
 
-async fn show(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<OrgRecord>, ApiError> {
+async fn show(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<OrgView>, ApiError> {
     Ok(Json(s.service.org(s.service.authorize(&actor).await?).await?))
 }
 
@@ -84,7 +98,7 @@ async fn update(
     State(s): State<AppState>,
     Authed(actor): Authed,
     ApiJson(patch): ApiJson<OrgSettingsPatch>,
-) -> Result<Json<OrgRecord>, ApiError> {
+) -> Result<Json<OrgView>, ApiError> {
     Ok(Json(
         s.service
             .update_settings(s.service.authorize(&actor).await?, patch)
@@ -96,18 +110,13 @@ async fn overview(State(s): State<AppState>, Authed(actor): Authed) -> Result<Js
     Ok(Json(s.service.overview(s.service.authorize(&actor).await?).await?))
 }
 
-#[derive(serde::Serialize)]
-struct SeatList {
-    items: Vec<SeatSummary>,
-}
-
-async fn seats(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<SeatList>, ApiError> {
-    Ok(Json(SeatList {
+async fn seats(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<Items<SeatSummary>>, ApiError> {
+    Ok(Json(Items {
         items: s.service.seats(s.service.authorize(&actor).await?).await?,
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SeatInput {
     purchased: i64,
@@ -119,7 +128,7 @@ async fn set_seats(
     Authed(actor): Authed,
     Path((_slug, seat_type)): Path<(String, String)>,
     ApiJson(input): ApiJson<SeatInput>,
-) -> Result<Json<SeatList>, ApiError> {
+) -> Result<Json<Items<SeatSummary>>, ApiError> {
     let items = s
         .service
         .set_seats(
@@ -129,10 +138,10 @@ async fn set_seats(
             input.label,
         )
         .await?;
-    Ok(Json(SeatList { items }))
+    Ok(Json(Items { items }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct OwnershipInput {
     member_id: i64,

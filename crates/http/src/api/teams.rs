@@ -2,11 +2,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::Json;
-use roster_service::store::{TeamMemberRecord, TeamRecord};
-use roster_service::{TeamDetail, TeamInput, TeamMemberInput, TeamMembersPage};
-use serde::{Deserialize, Serialize};
+use roster_service::{TeamDetail, TeamInput, TeamMemberInput, TeamMemberView, TeamMembersPage, TeamView};
+use schemars::JsonSchema;
+use serde::Deserialize;
 
-use super::{ApiJson, ApiQuery, Authed, Endpoint, Ids};
+use super::{json, schematic, ApiJson, ApiQuery, Authed, Body, Endpoint, Ids, Items};
 use crate::{ApiError, AppState};
 
 pub const ENDPOINTS: &[Endpoint] = &[
@@ -15,8 +15,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/teams",
         summary: "All teams (a flat list; parent_id gives the tree)",
         permission: "teams.read",
-        request: None,
-        response: (200, Some("TeamList")),
+        query: None,
+        request: Body::Empty,
+        response: (200, json::<Items<TeamView>>()),
+        also: &[],
         handler: || get(list).post(create),
     },
     Endpoint {
@@ -24,8 +26,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/teams",
         summary: "Create a team, nested under parent_id; a top-level team can be a division",
         permission: "teams.manage",
-        request: Some("TeamInput"),
-        response: (201, Some("Team")),
+        query: None,
+        request: json::<TeamInput>(),
+        response: (201, json::<TeamView>()),
+        also: &[],
         handler: || get(list).post(create),
     },
     Endpoint {
@@ -33,8 +37,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/teams/{id}",
         summary: "A team with a page of its members (by name: ?limit= at most 500, default 100; next_cursor for the next page as ?cursor=), member_count and its division admins",
         permission: "teams.read",
-        request: None,
-        response: (200, Some("TeamDetail")),
+        query: Some(schematic::<TeamMembersPage>()),
+        request: Body::Empty,
+        response: (200, json::<TeamDetail>()),
+        also: &[],
         handler: || get(show).patch(update).delete(remove),
     },
     Endpoint {
@@ -42,8 +48,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/teams/{id}",
         summary: "Rename, move (parent_id) or change a team",
         permission: "teams.manage",
-        request: Some("TeamInput"),
-        response: (200, Some("Team")),
+        query: None,
+        request: json::<TeamInput>(),
+        response: (200, json::<TeamView>()),
+        also: &[],
         handler: || get(show).patch(update).delete(remove),
     },
     Endpoint {
@@ -51,8 +59,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/teams/{id}",
         summary: "Delete a team that has no sub-teams",
         permission: "teams.manage",
-        request: None,
-        response: (204, None),
+        query: None,
+        request: Body::Empty,
+        response: (204, Body::Empty),
+        also: &[],
         handler: || get(show).patch(update).delete(remove),
     },
     Endpoint {
@@ -60,8 +70,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/teams/{id}/members",
         summary: "Add a member to a team, or change their team role and core-member flag; answers with that member's place in the team",
         permission: "teams.manage",
-        request: Some("TeamMemberInput"),
-        response: (200, Some("TeamMember")),
+        query: None,
+        request: json::<TeamMemberInput>(),
+        response: (200, json::<TeamMemberView>()),
+        also: &[],
         handler: || post(add_member),
     },
     Endpoint {
@@ -69,8 +81,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/teams/{id}/members/{member_id}",
         summary: "Take a member out of a team",
         permission: "teams.manage",
-        request: None,
-        response: (204, None),
+        query: None,
+        request: Body::Empty,
+        response: (204, Body::Empty),
+        also: &[],
         handler: || delete(remove_member),
     },
     Endpoint {
@@ -78,8 +92,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/teams/{id}/admins",
         summary: "Make a member an admin of a division",
         permission: "teams.manage + roles.manage",
-        request: Some("DivisionAdminInput"),
-        response: (204, None),
+        query: None,
+        request: json::<DivisionAdminInput>(),
+        response: (204, Body::Empty),
+        also: &[],
         handler: || post(add_admin),
     },
     Endpoint {
@@ -87,19 +103,16 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/orgs/{slug}/teams/{id}/admins/{member_id}",
         summary: "Remove a division admin",
         permission: "teams.manage + roles.manage",
-        request: None,
-        response: (204, None),
+        query: None,
+        request: Body::Empty,
+        response: (204, Body::Empty),
+        also: &[],
         handler: || delete(remove_admin),
     },
 ];
 
-#[derive(Serialize)]
-struct TeamList {
-    items: Vec<TeamRecord>,
-}
-
-async fn list(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<TeamList>, ApiError> {
-    Ok(Json(TeamList {
+async fn list(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<Items<TeamView>>, ApiError> {
+    Ok(Json(Items {
         items: s.service.teams(s.service.authorize(&actor).await?).await?,
     }))
 }
@@ -108,7 +121,7 @@ async fn create(
     State(s): State<AppState>,
     Authed(actor): Authed,
     ApiJson(input): ApiJson<TeamInput>,
-) -> Result<(StatusCode, Json<TeamRecord>), ApiError> {
+) -> Result<(StatusCode, Json<TeamView>), ApiError> {
     Ok((
         StatusCode::CREATED,
         Json(s.service.create_team(s.service.authorize(&actor).await?, input).await?),
@@ -131,7 +144,7 @@ async fn update(
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
     ApiJson(input): ApiJson<TeamInput>,
-) -> Result<Json<TeamRecord>, ApiError> {
+) -> Result<Json<TeamView>, ApiError> {
     Ok(Json(
         s.service
             .update_team(s.service.authorize(&actor).await?, id, input)
@@ -149,7 +162,7 @@ async fn add_member(
     Authed(actor): Authed,
     Ids([id]): Ids<1>,
     ApiJson(input): ApiJson<TeamMemberInput>,
-) -> Result<Json<TeamMemberRecord>, ApiError> {
+) -> Result<Json<TeamMemberView>, ApiError> {
     Ok(Json(
         s.service
             .add_team_member(s.service.authorize(&actor).await?, id, input)
@@ -168,7 +181,7 @@ async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct DivisionAdminInput {
     member_id: i64,

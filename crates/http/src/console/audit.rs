@@ -5,7 +5,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use roster_service::store::{AuditQuery, AuditRecord};
+use roster_service::{AuditEventView, AuditFilter};
 
 use super::session::Member;
 use super::{render, ConsoleError, Layout};
@@ -29,7 +29,7 @@ struct Filters {
 struct AuditPage {
     layout: Layout,
     filters: Filters,
-    events: Vec<AuditRecord>,
+    events: Vec<AuditEventView>,
     older: Option<String>,
 }
 
@@ -53,21 +53,18 @@ async fn list(
         }
     }
     let some = |s: &String| (!s.is_empty()).then(|| s.clone());
-    let query = AuditQuery {
-        org_id: 0,
+    let filter = AuditFilter {
         action: some(&f.action),
         actor: some(&f.actor),
         target_kind: some(&f.target_kind),
         target_id: some(&f.target_id),
         outcome: some(&f.outcome),
-        since: None,
-        until: None,
-        before_id: before,
-        limit: 100,
+        before,
+        ..AuditFilter::default()
     };
     let svc = &state.service;
-    let events = svc.audit_log(svc.authorize(&member.actor).await?, query).await?;
-    let older = (events.len() == 100).then(|| {
+    let page = svc.audit_log(svc.authorize(&member.actor).await?, filter).await?;
+    let older = page.next_before.map(|before| {
         let mut s = form_urlencoded::Serializer::new(String::new());
         for (k, v) in [
             ("action", &f.action),
@@ -80,13 +77,13 @@ async fn list(
                 s.append_pair(k, v);
             }
         }
-        s.append_pair("before", &events.last().map(|e| e.id).unwrap_or(0).to_string());
+        s.append_pair("before", &before.to_string());
         s.finish()
     });
     render(&AuditPage {
         layout: Layout::new(&state, &member, "audit").await?,
         filters: f,
-        events,
+        events: page.items,
         older,
     })
 }

@@ -32,7 +32,7 @@ struct LoginPage {
 #[derive(Template)]
 #[template(path = "choose_org.html")]
 struct ChooseOrg {
-    orgs: Vec<roster_service::store::Membership>,
+    orgs: Vec<roster_service::MembershipView>,
     csrf: String,
 }
 

@@ -6,8 +6,9 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use roster_service::store::{ContentItemRecord, MemberTeam, OrgRecord, TokenRecord};
-use roster_service::{OrgOverview, RemoveMember, SeatSummary};
+use roster_service::{
+    ContentItemView, MemberTeamView, MemberView, OrgOverview, OrgView, RemoveMember, SeatSummary, TokenView,
+};
 
 use super::session::{Member, MemberPost};
 use super::{render, ConsoleError, Layout};
@@ -67,16 +68,12 @@ fn chart(series: &[(i64, i64)]) -> Chart {
 #[template(path = "home.html")]
 struct HomePage {
     layout: Layout,
-    org: OrgRecord,
+    org: OrgView,
     team_size: i64,
     seats: Vec<SeatSummary>,
     by_status: Vec<(String, i64)>,
     by_role: Vec<(String, i64)>,
     chart: Chart,
-}
-
-fn counts(map: &serde_json::Map<String, serde_json::Value>) -> Vec<(String, i64)> {
-    map.iter().map(|(k, v)| (k.clone(), v.as_i64().unwrap_or(0))).collect()
 }
 
 async fn home(State(state): State<AppState>, member: Member) -> Result<Response, ConsoleError> {
@@ -94,8 +91,8 @@ async fn home(State(state): State<AppState>, member: Member) -> Result<Response,
         org: organization,
         team_size,
         seats,
-        by_status: counts(&members_by_status),
-        by_role: counts(&members_by_role),
+        by_status: members_by_status.into_iter().collect(),
+        by_role: members_by_role.into_iter().collect(),
         chart: chart(&series),
     };
     render(&page)
@@ -118,12 +115,12 @@ async fn theme(State(state): State<AppState>, member: Member) -> Result<Response
 #[template(path = "profile.html")]
 pub(super) struct ProfilePage {
     pub(super) layout: Layout,
-    pub(super) member: roster_service::store::MemberRecord,
-    pub(super) teams: Vec<MemberTeam>,
-    pub(super) content_items: Vec<ContentItemRecord>,
+    pub(super) member: MemberView,
+    pub(super) teams: Vec<MemberTeamView>,
+    pub(super) content_items: Vec<ContentItemView>,
     pub(super) is_owner: bool,
     /// The member's own API tokens, and whether they may make new ones.
-    pub(super) tokens: Vec<TokenRecord>,
+    pub(super) tokens: Vec<TokenView>,
     pub(super) can_make_tokens: bool,
     /// A token just made: its secret, shown this once.
     pub(super) new_token: Option<String>,

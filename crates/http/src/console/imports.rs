@@ -9,10 +9,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use roster_service::imports::{
-    ColumnMapping, Existing, FailedRow, ImportOptions, Preview, PreviewOrProgress, PreviewRows, ReportFormat,
-    ReportRequest, RowPreview, Target, UndoReport,
+    ColumnMapping, Existing, FailedRow, ImportOptions, ImportStatus, ImportView, Preview, PreviewOrProgress,
+    PreviewRows, ReportFormat, ReportRequest, RowPreview, Target, UndoReport,
 };
-use roster_service::store::ImportRecord;
 use roster_service::ServiceError;
 
 use super::session::{check_csrf_value, refuse_cross_site, Member, MemberPost};
@@ -40,7 +39,7 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "imports.html")]
 struct HistoryPage {
     layout: Layout,
-    imports: Vec<ImportRecord>,
+    imports: Vec<ImportView>,
     error: Option<String>,
 }
 
@@ -168,16 +167,6 @@ struct TargetOption {
     label: String,
 }
 
-/// A value the import stored, read back: one that does not read is damage,
-/// said loudly — never shown as an empty mapping or default options.
-fn stored<T: serde::de::DeserializeOwned>(value: &serde_json::Value, what: &str) -> Result<T, ConsoleError> {
-    serde_json::from_value(value.clone()).map_err(|e| {
-        ConsoleError::Service(ServiceError::Internal(
-            format!("the import's stored {what} is unreadable: {e}").into(),
-        ))
-    })
-}
-
 fn target_value(t: &Target) -> String {
     match t {
         Target::Custom(key) => format!("custom:{key}"),
@@ -199,7 +188,7 @@ fn parse_target(raw: &str) -> Option<Target> {
 #[template(path = "import.html")]
 struct ImportPage {
     layout: Layout,
-    import: ImportRecord,
+    import: ImportView,
     /// The detected encoding as people name it ("Windows-1252").
     encoding: Option<&'static str>,
     /// A workbook's sheets, to read another (empty for CSV), and whether
@@ -254,10 +243,9 @@ async fn import_page(
     let svc = &state.service;
     let actor = &member.actor;
     let import = svc.import(svc.authorize(actor).await?, id).await?;
-    let mapping: Vec<ColumnMapping> = stored(&import.mapping["columns"], "mapping")?;
-    let options: ImportOptions = stored(&import.options, "options")?;
-    let detected: roster_service::imports::Detected = stored(&import.detected, "detected format")?;
-    let (mut preview, planning) = if import.status == "uploaded" {
+    let mapping = import.mapping.columns.clone();
+    let options = import.options;
+    let (mut preview, planning) = if import.status == ImportStatus::Uploaded {
         let can = svc.authorize(actor).await?;
         match svc
             .preview_import_or_progress(can, id, options, wanted, state.config.planning_wait)
@@ -304,7 +292,7 @@ async fn import_page(
             (c, v)
         })
         .collect();
-    let failed_in_file = import.summary["error"].as_u64().unwrap_or(0);
+    let failed_in_file = import.summary.error;
     // The summary counts rows with errors once the import has been applied.
     let failed_rows = if failed_in_file > 0 {
         svc.failed_import_rows(svc.authorize(actor).await?, id, FAILED_ROWS)
@@ -314,9 +302,12 @@ async fn import_page(
     };
     let failed_in_all = Some(failed_in_file).filter(|n| *n > failed_rows.len() as u64);
     let progress = match import.job_id {
-        Some(job) if import.status == "applying" => svc.job_progress(svc.authorize(actor).await?, job).await?,
+        Some(job) if import.status == ImportStatus::Applying => {
+            svc.job_progress(svc.authorize(actor).await?, job).await?
+        }
         _ => None,
     };
+    let detected = &import.detected;
     let sheets = detected
         .sheets
         .iter()
@@ -349,7 +340,7 @@ async fn import_page(
         layout: Layout::new(state, member, "imports").await?,
         encoding,
         sheets,
-        applying: import.status == "applying",
+        applying: import.status == ImportStatus::Applying,
         planning,
         import,
         columns,
@@ -394,7 +385,7 @@ async fn save_mapping(
     let svc = &state.service;
     let actor = &post.member.actor;
     let import = svc.import(svc.authorize(actor).await?, id).await?;
-    let mut columns: Vec<ColumnMapping> = stored(&import.mapping["columns"], "mapping")?;
+    let mut columns = import.mapping.columns;
     for column in &mut columns {
         if let Some(target) = post.form.get(&format!("col{}", column.column)).and_then(parse_target) {
             column.target = target;

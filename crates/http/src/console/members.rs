@@ -7,8 +7,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use roster_service::store::{CustomFieldRecord, MemberRecord, TeamRecord};
-use roster_service::{MemberDetail, MemberInput, MemberListQuery, RemoveMember, ServiceError, TeamMemberInput};
+use roster_service::{
+    BulkChange, BulkRequest, Choice, CustomFieldView, FieldKind, MemberActions, MemberDetail, MemberInput,
+    MemberListQuery, MemberView, ReadTeams, RemoveMember, ServiceError, TeamView, Vocabulary,
+};
 
 use super::session::{FormData, Member, MemberPost};
 use super::{render, ConsoleError, Layout};
@@ -23,16 +25,6 @@ pub fn routes() -> Router<AppState> {
         .route("/o/{slug}/members/{id}/edit", get(edit_form).post(update))
         .route("/o/{slug}/members/{id}/remove", get(remove_form).post(remove))
 }
-
-const STATUSES: [&str; 6] = [
-    "added",
-    "invited",
-    "active",
-    "invitation_expired",
-    "reassign_pending",
-    "removed",
-];
-const SEATS: [&str; 2] = ["power", "casual"];
 
 /// The list's filters as the form sent them (blank means "any").
 #[derive(Default, Clone)]
@@ -119,12 +111,15 @@ struct ListPage {
     slug: String,
     can_manage: bool,
     filters: Filters,
-    members: Vec<MemberRecord>,
+    members: Vec<MemberView>,
     next: Option<String>,
-    roles: Vec<String>,
-    teams: Vec<TeamRecord>,
-    statuses: [&'static str; 6],
-    seats: [&'static str; 2],
+    /// Every role, for the filter; the roles the viewer may grant, for the
+    /// bulk action.
+    roles: Vec<Choice>,
+    grantable: Vec<Choice>,
+    teams: Vec<TeamView>,
+    statuses: Vec<Choice>,
+    seats: Vec<Choice>,
     notice: Option<String>,
 }
 
@@ -132,28 +127,22 @@ struct ListPage {
 #[template(path = "members_rows.html")]
 struct Rows {
     slug: String,
-    members: Vec<MemberRecord>,
+    members: Vec<MemberView>,
     next: Option<String>,
     can_manage: bool,
 }
 
-async fn role_names(state: &AppState, member: &Member) -> Result<Vec<String>, ConsoleError> {
-    let custom = state
-        .service
-        .custom_roles(state.service.authorize(&member.actor).await?)
-        .await?;
-    let mut roles: Vec<String> = roster_domain::BuiltinRole::ALL
-        .iter()
-        .map(|r| r.as_str().to_owned())
-        .collect();
-    roles.extend(custom.into_iter().map(|r| format!("custom:{}", r.key)));
-    Ok(roles)
+async fn vocabulary(state: &AppState, member: &Member) -> Result<Vocabulary, ConsoleError> {
+    let svc = &state.service;
+    Ok(svc.vocabulary(svc.authorize(&member.actor).await?).await?)
 }
 
-async fn team_list(state: &AppState, member: &Member) -> Result<Vec<TeamRecord>, ConsoleError> {
-    match state.service.authorize(&member.actor).await {
-        Ok(can) => Ok(state.service.teams(can).await?),
-        Err(_) => Ok(Vec::new()),
+/// The teams, for a select; none for a viewer who may not see teams (asked
+/// without a refusal: the page shows less, nobody was refused anything).
+async fn team_list(state: &AppState, member: &Member) -> Result<Vec<TeamView>, ConsoleError> {
+    match state.service.allows::<ReadTeams>(&member.actor) {
+        Some(can) => Ok(state.service.teams(can).await?),
+        None => Ok(Vec::new()),
     }
 }
 
@@ -191,20 +180,22 @@ async fn list(
             .find(|(k, _)| k == "notice")
             .map(|(_, v)| v.into_owned())
     });
+    let words = vocabulary(&state, &member).await?;
     let list = ListPage {
         slug: member.actor.org_slug.clone(),
         can_manage: member
             .actor
             .permissions
             .contains(roster_domain::Permission::ManageMembers),
-        roles: role_names(&state, &member).await?,
+        roles: words.roles(),
+        grantable: words.grantable_roles(&member.actor),
         teams: team_list(&state, &member).await?,
         layout: Layout::new(&state, &member, "members").await?,
         filters,
         members: page.items,
         next,
-        statuses: STATUSES,
-        seats: SEATS,
+        statuses: words.statuses(),
+        seats: words.seats(),
         notice,
     };
     render(&list)
@@ -214,20 +205,33 @@ async fn list(
 #[template(path = "members_confirm.html")]
 struct ConfirmBulkRemove {
     layout: Layout,
-    members: Vec<MemberRecord>,
+    members: Vec<MemberView>,
 }
 
-/// Applies an action to the selected members, one service call each; says
-/// how many succeeded and why the others did not.
+/// Applies an action to the selected members (the service changes each in
+/// its own transaction); says how many succeeded and why the others did not.
 async fn bulk(State(state): State<AppState>, post: MemberPost) -> Result<Response, ConsoleError> {
     let MemberPost { member, form } = post;
     let svc = &state.service;
     let ids: Vec<i64> = form.all("ids").iter().filter_map(|v| v.parse().ok()).collect();
-    let action = form.get("action").unwrap_or("");
     if ids.is_empty() {
         return Ok(redirect_notice(&member, "Select at least one member first."));
     }
-    if action == "remove" && !form.checked("confirmed") {
+    let change = match form.get("action").unwrap_or("") {
+        "role" => BulkChange::SetRole {
+            role: form.text("role").unwrap_or_default(),
+        },
+        "seat" => BulkChange::SetSeat {
+            seat_type: form.text("seat_type").unwrap_or_default(),
+        },
+        "team" => match form.get("team").and_then(|t| t.parse().ok()) {
+            Some(team_id) => BulkChange::AddToTeam { team_id },
+            None => return Ok(redirect_notice(&member, "Choose a team.")),
+        },
+        "remove" => BulkChange::Remove,
+        _ => return Ok(redirect_notice(&member, "Choose an action.")),
+    };
+    if change == BulkChange::Remove && !form.checked("confirmed") {
         let mut members = Vec::new();
         for id in &ids {
             members.push(
@@ -242,53 +246,29 @@ async fn bulk(State(state): State<AppState>, post: MemberPost) -> Result<Respons
         };
         return render(&page);
     }
-    let mut done = 0;
-    let mut failures = Vec::new();
-    for id in &ids {
-        let result = match action {
-            "role" => {
-                let input = MemberInput {
-                    role: form.text("role"),
-                    ..Default::default()
-                };
-                svc.update_member(svc.authorize(&member.actor).await?, *id, input)
-                    .await
-                    .map(|_| ())
-            }
-            "seat" => {
-                let input = MemberInput {
-                    seat_type: form.text("seat_type"),
-                    ..Default::default()
-                };
-                svc.update_member(svc.authorize(&member.actor).await?, *id, input)
-                    .await
-                    .map(|_| ())
-            }
-            "team" => {
-                let team: i64 = form.get("team").and_then(|t| t.parse().ok()).unwrap_or(-1);
-                let input = TeamMemberInput {
-                    member_id: *id,
-                    team_role: None,
-                    core_member: None,
-                };
-                svc.add_team_member(svc.authorize(&member.actor).await?, team, input)
-                    .await
-                    .map(|_| ())
-            }
-            "remove" => svc
-                .remove_member(svc.authorize(&member.actor).await?, *id, RemoveMember::default())
-                .await
-                .map(|_| ()),
-            _ => return Ok(redirect_notice(&member, "Choose an action.")),
-        };
-        match result {
-            Ok(()) => done += 1,
-            Err(e) => failures.push(format!("member {id}: {e}")),
-        }
+    let request = BulkRequest {
+        member_ids: ids,
+        change,
+    };
+    let outcome = match svc.bulk_change_members(&member.actor, request).await {
+        Ok(outcome) => outcome,
+        Err(ServiceError::Invalid(e)) => return Ok(redirect_notice(&member, &e.message)),
+        Err(e) => return Err(e.into()),
+    };
+    let mut notice = outcome.summary();
+    if !outcome.refused.is_empty() {
+        let why: Vec<String> = outcome
+            .refused
+            .iter()
+            .map(|r| format!("member {}: {}", r.member_id, r.message))
+            .collect();
+        notice.push_str(&format!(" Not changed: {}", why.join("; ")));
     }
-    let mut notice = format!("Done for {done} of {} selected members.", ids.len());
-    if !failures.is_empty() {
-        notice.push_str(&format!(" Not changed: {}", failures.join("; ")));
+    if let Some(stopped) = &outcome.stopped {
+        notice.push_str(&format!(
+            " Stopped before {} members: {stopped}",
+            outcome.not_attempted.len()
+        ));
     }
     Ok(redirect_notice(&member, &notice))
 }
@@ -327,17 +307,11 @@ async fn show(
         .iter()
         .map(|d| FieldValue {
             label: d.label.clone(),
-            value: detail
-                .member
-                .custom_fields
-                .get(&d.key)
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_owned(),
+            value: detail.member.custom_field(&d.key),
         })
         .collect();
-    let profile_name = format!("{} {}", detail.member.first_name, detail.member.last_name);
-    let account_name_differs = detail.account_name.as_ref().is_some_and(|n| *n != profile_name);
+    let profile_name = detail.member.name();
+    let account_name_differs = detail.account_name.as_ref().is_some_and(|n| n.trim() != profile_name);
     render(&ShowPage {
         layout: Layout::new(&state, &member, "members").await?,
         detail,
@@ -350,7 +324,7 @@ async fn show(
 struct FieldInput {
     key: String,
     label: String,
-    kind: String,
+    kind: FieldKind,
     choices: Vec<String>,
     value: String,
 }
@@ -362,8 +336,13 @@ struct FormPage {
     editing: Option<i64>,
     values: FormValues,
     fields: Vec<FieldInput>,
-    roles: Vec<String>,
-    teams: Vec<TeamRecord>,
+    /// The roles the viewer may grant, and the member's own when it is not
+    /// one of them (shown, not offered).
+    roles: Vec<Choice>,
+    seats: Vec<Choice>,
+    /// What the viewer may change of this member (all, for a new one).
+    may: MemberActions,
+    teams: Vec<TeamView>,
     error_field: String,
     error: Option<String>,
 }
@@ -382,22 +361,44 @@ struct FormValues {
     team: String,
 }
 
-fn field_inputs(defs: &[CustomFieldRecord], value: impl Fn(&str) -> String) -> Vec<FieldInput> {
+fn field_inputs(defs: &[CustomFieldView], value: impl Fn(&str) -> String) -> Vec<FieldInput> {
     defs.iter()
         .map(|d| FieldInput {
             key: d.key.clone(),
             label: d.label.clone(),
-            kind: d.kind.clone(),
+            kind: d.kind,
             choices: d.choices.clone(),
             value: value(&d.key),
         })
         .collect()
 }
 
+/// The member being edited: their id, what the viewer may change of them,
+/// and their role as a choice (so the form shows it even when the viewer
+/// may not grant it).
+struct Editing {
+    id: i64,
+    may: MemberActions,
+    role: Choice,
+}
+
+impl Editing {
+    fn of(m: &MemberView) -> Self {
+        Self {
+            id: m.id,
+            may: m.may,
+            role: Choice {
+                value: m.role.to_string(),
+                label: m.role_label.clone(),
+            },
+        }
+    }
+}
+
 async fn form_page(
     state: &AppState,
     member: &Member,
-    editing: Option<i64>,
+    editing: Option<Editing>,
     values: FormValues,
     field_value: impl Fn(&str) -> String,
     error: Option<(String, String)>,
@@ -410,12 +411,30 @@ async fn form_page(
         Some((f, m)) => (f, Some(m)),
         None => (String::new(), None),
     };
+    let words = vocabulary(state, member).await?;
+    let mut roles = words.grantable_roles(&member.actor);
+    let may = match &editing {
+        Some(e) => {
+            if !roles.contains(&e.role) {
+                roles.insert(0, e.role.clone());
+            }
+            e.may
+        }
+        None => MemberActions {
+            edit: true,
+            change_role: true,
+            change_seat: true,
+            remove: false,
+        },
+    };
     Ok(FormPage {
         layout: Layout::new(state, member, "members").await?,
-        editing,
+        editing: editing.map(|e| e.id),
         values,
         fields: field_inputs(&defs, field_value),
-        roles: role_names(state, member).await?,
+        roles,
+        seats: words.seats(),
+        may,
         teams: team_list(state, member).await?,
         error_field,
         error,
@@ -453,6 +472,7 @@ fn input_from(form: &FormData, defs_keys: &[String]) -> MemberInput {
         role: form.text("role"),
         seat_type: form.text("seat_type"),
         custom_fields: Some(custom),
+        team_id: form.get("team").and_then(|t| t.parse().ok()),
         ..Default::default()
     }
 }
@@ -479,6 +499,7 @@ fn field_error(err: ServiceError) -> Result<(String, String), ConsoleError> {
         ServiceError::Invalid(e) => Ok((e.field.trim_start_matches("custom_fields.").to_owned(), e.message)),
         ServiceError::Conflict { field, message, .. } => Ok((field.unwrap_or_default(), message)),
         ServiceError::SeatShortfall { .. } => Ok(("seat_type".into(), err.to_string())),
+        ServiceError::MissingPermission(m) if m.contains("teams.manage") => Ok(("team_id".into(), m)),
         ServiceError::Forbidden(m) | ServiceError::MissingPermission(m) => Ok(("role".into(), m)),
         other => Err(other.into()),
     }
@@ -494,15 +515,6 @@ async fn create(State(state): State<AppState>, post: MemberPost) -> Result<Respo
         .await;
     match result {
         Ok(created) => {
-            if let Some(team) = form.get("team").and_then(|t| t.parse::<i64>().ok()) {
-                let input = TeamMemberInput {
-                    member_id: created.id,
-                    team_role: None,
-                    core_member: None,
-                };
-                svc.add_team_member(svc.authorize(&member.actor).await?, team, input)
-                    .await?;
-            }
             Ok(Redirect::to(&format!("/o/{}/members/{}", member.actor.org_slug, created.id)).into_response())
         }
         Err(err) => {
@@ -537,17 +549,16 @@ async fn edit_form(
         comment: m.comment.clone(),
         phone: m.phone.clone(),
         location: m.location.clone(),
-        role: m.role.clone(),
-        seat_type: m.seat_type.clone().unwrap_or_default(),
+        role: m.role.to_string(),
+        seat_type: m.seat_type.map(|s| s.as_str().to_owned()).unwrap_or_default(),
         team: String::new(),
     };
-    let custom = m.custom_fields.clone();
     let page = form_page(
         &state,
         &member,
-        Some(id),
+        Some(Editing::of(&m)),
         values,
-        |k| custom.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned(),
+        |k| m.custom_field(k),
         None,
     )
     .await?;
@@ -570,10 +581,11 @@ async fn update(
         Ok(_) => Ok(Redirect::to(&format!("/o/{}/members/{id}", member.actor.org_slug)).into_response()),
         Err(err) => {
             let error = field_error(err)?;
+            let editing = svc.member_detail(svc.authorize(&member.actor).await?, id).await?.member;
             let page = form_page(
                 &state,
                 &member,
-                Some(id),
+                Some(Editing::of(&editing)),
                 values_from(&form),
                 |k| form.get(&format!("cf_{k}")).unwrap_or("").to_owned(),
                 Some(error),
@@ -588,7 +600,7 @@ async fn update(
 #[template(path = "member_remove.html")]
 struct RemovePage {
     layout: Layout,
-    member: MemberRecord,
+    member: MemberView,
     content_count: usize,
     receiver: String,
     error: Option<String>,

@@ -21,7 +21,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use roster_domain::Permission;
-use roster_service::store::Membership;
+use roster_service::MembershipView;
 
 pub use error::ConsoleError;
 use session::Member;
@@ -88,7 +88,7 @@ pub struct Layout {
     pub csrf: String,
     pub user_name: String,
     pub active: &'static str,
-    pub orgs: Vec<Membership>,
+    pub orgs: Vec<MembershipView>,
     pub can_manage_members: bool,
     pub can_manage_org: bool,
     pub can_read_audit: bool,

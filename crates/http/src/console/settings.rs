@@ -6,8 +6,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use roster_domain::Permission;
-use roster_service::store::{CustomFieldRecord, CustomRoleRecord, OrgRecord};
-use roster_service::{NewCustomField, NewCustomRole, OrgSettingsPatch, SeatSummary, ServiceError};
+use roster_service::{
+    CustomFieldView, CustomRoleView, NewCustomField, NewCustomRole, OrgSettingsPatch, OrgView, SeatSummary,
+    ServiceError,
+};
 
 use super::session::{Member, MemberPost};
 use super::{render, ConsoleError, Layout};
@@ -27,10 +29,10 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "settings.html")]
 struct SettingsPage {
     layout: Layout,
-    org: OrgRecord,
+    org: OrgView,
     seats: Vec<SeatSummary>,
-    roles: Vec<CustomRoleRecord>,
-    fields: Vec<CustomFieldRecord>,
+    roles: Vec<CustomRoleView>,
+    fields: Vec<CustomFieldView>,
     permissions: Vec<&'static str>,
     error: Option<String>,
     saved: bool,

@@ -5,8 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use roster_service::store::{TeamMemberRecord, TeamRecord};
-use roster_service::{ServiceError, TeamInput, TeamMemberInput, TeamMembersPage};
+use roster_service::{ServiceError, TeamInput, TeamMemberInput, TeamMemberView, TeamMembersPage, TeamView};
 
 use super::session::{Member, MemberPost};
 use super::{render, ConsoleError, Layout};
@@ -25,12 +24,12 @@ pub fn routes() -> Router<AppState> {
 
 /// A team in the tree, with its depth for indentation.
 struct Node {
-    team: TeamRecord,
+    team: TeamView,
     depth: usize,
 }
 
-fn flatten(teams: &[TeamRecord]) -> Vec<Node> {
-    fn walk(teams: &[TeamRecord], parent: Option<i64>, depth: usize, out: &mut Vec<Node>) {
+fn flatten(teams: &[TeamView]) -> Vec<Node> {
+    fn walk(teams: &[TeamView], parent: Option<i64>, depth: usize, out: &mut Vec<Node>) {
         for t in teams.iter().filter(|t| t.parent_id == parent) {
             out.push(Node { team: t.clone(), depth });
             if depth < 64 {
@@ -111,13 +110,13 @@ async fn create(State(state): State<AppState>, post: MemberPost) -> Result<Respo
 #[template(path = "team.html")]
 struct TeamPage {
     layout: Layout,
-    team: TeamRecord,
-    members: Vec<TeamMemberRecord>,
+    team: TeamView,
+    members: Vec<TeamMemberView>,
     member_count: i64,
     /// The link to the next page of members, if one follows.
     next_page: Option<String>,
     admins: Vec<i64>,
-    others: Vec<TeamRecord>,
+    others: Vec<TeamView>,
     can_manage: bool,
     error: Option<String>,
 }

@@ -63,7 +63,7 @@ impl Service {
                 id,
                 "failed",
                 None,
-                Some(&json!({"error": why})),
+                Some(&ImportSummary::failed(why).stored()),
                 None,
                 now_millis(),
             )
@@ -73,7 +73,7 @@ impl Service {
         }
         .await;
         result.map_err(|e| e.to_string())?;
-        Ok(json!({"failed": why}).to_string())
+        Ok(ImportSummary::failed(why).stored().to_string())
     }
 
     /// Plans the file chunk by chunk and writes each planned chunk, in one
@@ -161,7 +161,7 @@ impl Service {
         } = writer;
         if let Some(s) = self.seat_shortfall(&mut tx, actor.org_id, &seats).await?.first() {
             return Err(ServiceError::SeatShortfall {
-                seat_type: s.seat_type.clone(),
+                seat_type: s.seat_type.as_str().to_owned(),
                 needed: s.needed,
                 available: s.available,
                 shortfall: s.shortfall,
@@ -170,12 +170,24 @@ impl Service {
         if options.all_or_nothing && totals.error > 0 {
             drop(tx);
             let mut tx = self.store().begin().await?;
-            let summary = json!({"rows": total, "error": totals.error, "created": 0, "updated": 0, "unchanged": 0, "all_or_nothing": true});
+            let summary = ImportSummary {
+                rows: total as u64,
+                error: totals.error as u64,
+                all_or_nothing: true,
+                ..ImportSummary::default()
+            }
+            .stored();
             let rows: Vec<ImportRowRecord> = refused
                 .into_iter()
                 .map(|(line, reason)| ImportRowRecord {
                     line: line as i64,
-                    action: if reason.is_empty() { "skipped" } else { "error" }.into(),
+                    action: if reason.is_empty() {
+                        RowAction::Skipped
+                    } else {
+                        RowAction::Error
+                    }
+                    .stored()
+                    .into(),
                     member_id: None,
                     reason,
                     before: None,
@@ -186,7 +198,15 @@ impl Service {
             tx.commit().await?;
             return Ok(summary);
         }
-        let summary = json!({"rows": totals.rows, "created": totals.create, "updated": totals.update, "unchanged": totals.unchanged, "error": totals.error});
+        let summary = ImportSummary {
+            rows: totals.rows as u64,
+            created: totals.create as u64,
+            updated: totals.update as u64,
+            unchanged: totals.unchanged as u64,
+            error: totals.error as u64,
+            ..ImportSummary::default()
+        }
+        .stored();
         set_import_state(&mut tx, id, "applied", None, Some(&summary), None, now_millis()).await?;
         record(&mut tx, actor, "import.applied", "import", id, summary.clone()).await?;
         ctx.fence(&mut tx)
@@ -226,7 +246,7 @@ impl Service {
     ) -> ServiceResult<()> {
         let creates: Vec<MemberFields> = planned
             .iter()
-            .filter(|p| p.preview.action == "create")
+            .filter(|p| p.preview.action == RowAction::Create)
             .filter_map(|p| p.member.as_ref().map(|m| merged_fields(None, m)))
             .collect();
         let created_ids = roster_store::bulk::insert_members(
@@ -243,24 +263,19 @@ impl Service {
         let mut updates = Vec::new();
         for p in planned {
             // The report says what happened: created, updated, unchanged or error.
-            let done = match p.preview.action {
-                "create" => "created",
-                "update" => "updated",
-                other => other,
-            };
             let mut row = ImportRowRecord {
                 line: p.preview.line as i64,
-                action: done.into(),
+                action: p.preview.action.stored().into(),
                 member_id: p.preview.member_id,
                 reason: String::new(),
                 before: None,
             };
             match (p.preview.action, &p.member) {
-                ("create", Some(m)) => {
+                (RowAction::Create, Some(m)) => {
                     row.member_id = created_ids.get(&m.email_normalized).copied();
                     totals.create += 1;
                 }
-                ("update", Some(m)) => {
+                (RowAction::Update, Some(m)) => {
                     let Some(existing) = &p.existing else { continue };
                     let before = existing.fields();
                     row.before = Some(json!({"fields": fields_json(&before), "status": existing.status}).to_string());
@@ -284,16 +299,17 @@ impl Service {
                     }
                     totals.update += 1;
                 }
-                ("unchanged", _) => totals.unchanged += 1,
+                (RowAction::Unchanged, _) => totals.unchanged += 1,
                 _ => {
                     row.reason = p.preview.reason();
                     totals.error += 1;
                 }
             }
-            if let (Some(team), Some(member), false) = (p.team_id, row.member_id, row.action == "error") {
+            let failed = p.preview.action == RowAction::Error;
+            if let (Some(team), Some(member), false) = (p.team_id, row.member_id, failed) {
                 team_pairs.push((team, member));
             }
-            if let (Some(division), Some(member), false) = (p.division_id, row.member_id, row.action == "error") {
+            if let (Some(division), Some(member), false) = (p.division_id, row.member_id, failed) {
                 roster_store::add_division_admin(tx, actor.org_id, division, member).await?;
             }
             rows.push(row);
@@ -356,7 +372,7 @@ impl<'a> ChunkWriter<'a> {
         if self.options.all_or_nothing {
             self.refused
                 .extend(planned.iter().map(|p| (p.preview.line, p.preview.reason())));
-            self.totals.error += planned.iter().filter(|p| p.preview.action == "error").count();
+            self.totals.error += planned.iter().filter(|p| p.preview.action == RowAction::Error).count();
         }
         if self.totals.error == 0 || !self.options.all_or_nothing {
             let at = std::time::Instant::now();

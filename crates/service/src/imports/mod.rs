@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use roster_bulk::{auto_map, validate_row, FieldDef, ImportedMember, RowError};
 pub use roster_bulk::{ColumnMapping, Detected, Mapping, Target, TextEncoding};
-use roster_domain::{now_millis, CustomFieldKind, MemberStatus, Role};
+use roster_domain::{now_millis, CustomFieldKind, MemberStatus, Role, SeatType, Timestamp};
 use roster_store::{
     custom_fields, import_by_id, import_rows, insert_import, list_imports, member_by_id, org_by_id,
     set_import_detected, set_import_mapping, set_import_state, team_by_key, Conn, ImportPart, ImportRecord,
@@ -27,6 +27,7 @@ mod report;
 mod saved;
 mod snapshots;
 mod source;
+mod view;
 
 use plan::{Planned, Planner};
 pub use saved::SavedTarget;
@@ -34,11 +35,12 @@ pub(crate) use snapshots::PlanSnapshots;
 use snapshots::{PlanKey, PlanSnapshot, Planning};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+pub use view::{ImportStatus, ImportSummary, ImportView, RowAction};
 
 pub const IMPORT_JOB: &str = "import.apply";
 
 /// What to do with members who exist already, and whether one bad row stops all.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Existing {
     #[default]
@@ -46,7 +48,7 @@ pub enum Existing {
     Skip,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportOptions {
     #[serde(default)]
@@ -67,7 +69,7 @@ pub struct ReportRequest {
 }
 
 /// A row applying did not take, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FailedRow {
     pub line: i64,
     pub reason: String,
@@ -81,11 +83,11 @@ pub enum ReportFormat {
 }
 
 /// One row of a preview: what applying would do, or why it cannot.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RowPreview {
     pub line: u64,
     /// create, update, unchanged or error.
-    pub action: &'static str,
+    pub action: RowAction,
     pub member_id: Option<i64>,
     pub email: String,
     /// The first and last name split from a whole-name column, to check.
@@ -95,7 +97,7 @@ pub struct RowPreview {
 }
 
 /// A whole name as the import splits it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SplitName {
     pub first_name: String,
     pub last_name: String,
@@ -118,7 +120,7 @@ impl RowPreview {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Totals {
     pub rows: usize,
     pub create: usize,
@@ -127,15 +129,17 @@ pub struct Totals {
     pub error: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SeatNeed {
-    pub seat_type: String,
+    pub seat_type: SeatType,
+    /// The seat type as the organization names it.
+    pub label: String,
     pub needed: i64,
     pub available: i64,
     pub shortfall: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Preview {
     pub import_id: i64,
     pub detected: Detected,
@@ -146,15 +150,14 @@ pub struct Preview {
     /// When the file was checked against the organization: pages of one
     /// preview come from one planning, made again as soon as anything in
     /// the organization changes.
-    #[serde(serialize_with = "roster_store::serialize_time")]
-    pub planned_at: i64,
+    pub planned_at: Timestamp,
     /// The rows of `page`.
     pub rows: Vec<RowPreview>,
     pub page: PreviewPage,
 }
 
 /// Which rows of a preview `rows` holds: a file may have 150,000 of them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PreviewPage {
     pub offset: usize,
     pub limit: usize,
@@ -204,7 +207,7 @@ impl PreviewRows {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct UndoReport {
     pub import_id: i64,
     pub removed: usize,
@@ -212,7 +215,7 @@ pub struct UndoReport {
     pub kept: Vec<KeptRow>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct KeptRow {
     pub line: i64,
     pub member_id: Option<i64>,
@@ -280,7 +283,7 @@ impl Service {
         file_name: &str,
         upload: &std::path::Path,
         sheet: Option<&str>,
-    ) -> ServiceResult<ImportRecord> {
+    ) -> ServiceResult<ImportView> {
         let actor = can.actor();
         let mut conn = self.store().conn().await?;
         let limit = row_limit(&mut conn, actor.org_id).await?;
@@ -314,7 +317,7 @@ impl Service {
         .await?;
         let import = import_in_org(&mut tx, actor.org_id, id).await?;
         tx.commit().await?;
-        Ok(import)
+        ImportView::new(import)
     }
 
     /// Makes the normalized table of an import uploaded before tables were
@@ -366,16 +369,16 @@ impl Service {
         Ok(spool)
     }
 
-    pub async fn import(&self, can: Can<'_, Import>, id: i64) -> ServiceResult<ImportRecord> {
+    pub async fn import(&self, can: Can<'_, Import>, id: i64) -> ServiceResult<ImportView> {
         let mut conn = self.store().conn().await?;
-        import_in_org(&mut conn, can.actor().org_id, id).await
+        ImportView::new(import_in_org(&mut conn, can.actor().org_id, id).await?)
     }
 
     /// How far applying an import has come: (rows done, rows in all).
     pub async fn import_progress(
         &self,
         can: Can<'_, Import>,
-        import: &ImportRecord,
+        import: &ImportView,
     ) -> ServiceResult<Option<(i64, Option<i64>)>> {
         match import.job_id {
             Some(job) => self.progress_of(can.actor().org_id, job).await,
@@ -383,14 +386,18 @@ impl Service {
         }
     }
 
-    pub async fn imports(&self, can: Can<'_, Import>) -> ServiceResult<Vec<ImportRecord>> {
+    pub async fn imports(&self, can: Can<'_, Import>) -> ServiceResult<Vec<ImportView>> {
         let mut conn = self.store().conn().await?;
-        Ok(list_imports(&mut conn, can.actor().org_id, 100).await?)
+        list_imports(&mut conn, can.actor().org_id, 100)
+            .await?
+            .into_iter()
+            .map(ImportView::new)
+            .collect()
     }
 
     /// Reads the import's workbook from another of its sheets (in the
     /// sandbox): the columns are mapped afresh from that sheet's header.
-    pub async fn choose_import_sheet(&self, can: Can<'_, Import>, id: i64, sheet: &str) -> ServiceResult<ImportRecord> {
+    pub async fn choose_import_sheet(&self, can: Can<'_, Import>, id: i64, sheet: &str) -> ServiceResult<ImportView> {
         let actor = can.actor();
         // The file is read outside the transaction: on SQLite a write
         // transaction would hold every other writer off for as long.
@@ -426,7 +433,7 @@ impl Service {
         .await?;
         let import = import_in_org(&mut tx, actor.org_id, id).await?;
         tx.commit().await?;
-        Ok(import)
+        ImportView::new(import)
     }
 
     /// Replaces the mapping (the admin's choices, "skip" included).
@@ -435,7 +442,7 @@ impl Service {
         can: Can<'_, Import>,
         id: i64,
         columns: Vec<ColumnMapping>,
-    ) -> ServiceResult<ImportRecord> {
+    ) -> ServiceResult<ImportView> {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
         let import = editable_import(&mut tx, actor.org_id, id).await?;
@@ -455,7 +462,7 @@ impl Service {
         set_import_mapping(&mut tx, actor.org_id, id, &json!(mapping)).await?;
         let import = import_in_org(&mut tx, actor.org_id, id).await?;
         tx.commit().await?;
-        Ok(import)
+        ImportView::new(import)
     }
 
     /// What applying would do: totals of every row and the rows `wanted`.
@@ -605,7 +612,7 @@ impl Service {
         can: Can<'_, Import>,
         id: i64,
         options: ImportOptions,
-    ) -> ServiceResult<ImportRecord> {
+    ) -> ServiceResult<ImportView> {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
         editable_import(&mut tx, actor.org_id, id).await?;
@@ -638,7 +645,7 @@ impl Service {
         .await?;
         let import = import_in_org(&mut tx, actor.org_id, id).await?;
         tx.commit().await?;
-        Ok(import)
+        ImportView::new(import)
     }
 }
 
@@ -679,9 +686,9 @@ fn summarize(
     };
     for (p, _) in &plan.previews {
         match p.action {
-            "create" => totals.create += 1,
-            "update" => totals.update += 1,
-            "unchanged" => totals.unchanged += 1,
+            RowAction::Create => totals.create += 1,
+            RowAction::Update => totals.update += 1,
+            RowAction::Unchanged => totals.unchanged += 1,
             _ => totals.error += 1,
         }
     }
@@ -690,7 +697,7 @@ fn summarize(
         .previews
         .iter()
         .map(|(p, _)| p)
-        .filter(|p| !wanted.errors_only || p.action == "error")
+        .filter(|p| !wanted.errors_only || p.action == RowAction::Error)
         .skip(wanted.offset)
         .take(limit)
         .cloned()
@@ -703,7 +710,7 @@ fn summarize(
         mapping: plan.mapping.clone(),
         totals,
         seat_shortfall,
-        planned_at: plan.planned_at,
+        planned_at: Timestamp::from_millis(plan.planned_at),
         rows,
         page: PreviewPage {
             offset: wanted.offset,

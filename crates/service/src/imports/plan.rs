@@ -192,7 +192,7 @@ impl<'a> Planner<'a> {
             let mut p = Planned {
                 preview: RowPreview {
                     line,
-                    action: "error",
+                    action: RowAction::Error,
                     member_id: None,
                     email: String::new(),
                     split_name: None,
@@ -422,19 +422,19 @@ impl<'a> Planner<'a> {
                 continue;
             }
             p.preview.action = match &p.existing {
-                None => "create",
+                None => RowAction::Create,
                 // A member of another company keeps their shared profile: the
                 // row adds a membership only (HOSTILE 10) — restoring a
                 // removed one, placing them in the row's team.
-                Some(e) if e.external && e.status == MemberStatus::Removed.as_str() => "update",
-                Some(e) if e.external => "unchanged",
-                Some(e) if e.status == MemberStatus::Removed.as_str() => "update",
-                Some(_) if self.options.existing == Existing::Skip => "unchanged",
-                Some(e) if same(&e.fields(), &fields) => "unchanged",
-                Some(_) => "update",
+                Some(e) if e.external && e.status == MemberStatus::Removed.as_str() => RowAction::Update,
+                Some(e) if e.external => RowAction::Unchanged,
+                Some(e) if e.status == MemberStatus::Removed.as_str() => RowAction::Update,
+                Some(_) if self.options.existing == Existing::Skip => RowAction::Unchanged,
+                Some(e) if same(&e.fields(), &fields) => RowAction::Unchanged,
+                Some(_) => RowAction::Update,
             };
             p.preview.member_id = p.existing.as_ref().map(|e| e.id);
-            if p.preview.action == "create" && self.managed_by_idp {
+            if p.preview.action == RowAction::Create && self.managed_by_idp {
                 let error = row_error(
                     p.preview.line,
                     &self.header_of(Target::Email),
@@ -446,7 +446,7 @@ impl<'a> Planner<'a> {
                 );
                 p.preview.errors.push(error);
             }
-            if let (Some(e), "update") = (&p.existing, p.preview.action) {
+            if let (Some(e), RowAction::Update) = (&p.existing, p.preview.action) {
                 let reach = if e.role != fields.role || e.seat_type != fields.seat_type {
                     Reach::RoleOrSeat
                 } else {
@@ -474,7 +474,7 @@ impl<'a> Planner<'a> {
             }
         }
         for p in planned.iter_mut().filter(|p| !p.preview.errors.is_empty()) {
-            p.preview.action = "error";
+            p.preview.action = RowAction::Error;
             p.member = None;
         }
         Ok(())
@@ -485,7 +485,7 @@ impl Planned {
     /// The seat type this row moves a seat-holding member to, if any
     /// (new members are `added` and hold none).
     pub(super) fn seat_taken(&self) -> Option<&'static str> {
-        if self.preview.action != "update" {
+        if self.preview.action != RowAction::Update {
             return None;
         }
         let (Some(m), Some(e)) = (&self.member, &self.existing) else {
@@ -520,6 +520,7 @@ impl Service {
                 if *n > summary.available {
                     out.push(SeatNeed {
                         seat_type: summary.seat_type,
+                        label: summary.label,
                         needed: *n,
                         available: summary.available.max(0),
                         shortfall: n - summary.available.max(0),

@@ -21,17 +21,18 @@ impl Service {
         let mut conn = self.store().conn().await?;
         let import = import_in_org(&mut conn, actor.org_id, id).await?;
         let applied = import_rows(&mut conn, id).await?;
-        let outcomes: HashMap<u64, (String, String)> = if applied.is_empty() {
+        let done = !applied.is_empty();
+        let outcomes: HashMap<u64, (RowAction, String)> = if done {
+            applied
+                .into_iter()
+                .map(|r| Ok((r.line as u64, (RowAction::from_stored(&r.action)?, r.reason))))
+                .collect::<ServiceResult<_>>()?
+        } else {
             // Not applied yet: the report is the preview.
             let plan = self.plan_all(&mut conn, actor, &import, options).await?;
             plan.previews
                 .iter()
-                .map(|(p, reason)| (p.line, (p.action.to_owned(), reason.clone())))
-                .collect()
-        } else {
-            applied
-                .into_iter()
-                .map(|r| (r.line as u64, (r.action, r.reason)))
+                .map(|(p, reason)| (p.line, (p.action, reason.clone())))
                 .collect()
         };
         drop(conn);
@@ -43,16 +44,16 @@ impl Service {
         tokio::task::spawn_blocking(move || {
             let table = source.open(runtime)?;
             let headers = table.headers().to_vec();
-            let outcome = |line: u64| {
-                outcomes
-                    .get(&line)
-                    .cloned()
-                    .unwrap_or_else(|| ("unknown".into(), String::new()))
+            let outcome = |line: u64| match outcomes.get(&line) {
+                Some((action, reason)) => (action.label(done).to_owned(), reason.clone()),
+                None => ("unknown".into(), String::new()),
             };
             let rows = table.filter(|row| {
                 !failed_only
                     || row.as_ref().map_or(true, |r| {
-                        outcomes.get(&r.line).is_some_and(|(action, _)| action == "error")
+                        outcomes
+                            .get(&r.line)
+                            .is_some_and(|(action, _)| *action == RowAction::Error)
                     })
             });
             let out = std::io::BufWriter::new(out);
@@ -110,7 +111,8 @@ impl Service {
         };
         for row in import_rows(&mut tx, id).await? {
             let Some(member_id) = row.member_id else { continue };
-            if row.action != "created" && row.action != "updated" {
+            let action = RowAction::from_stored(&row.action)?;
+            if action != RowAction::Create && action != RowAction::Update {
                 continue;
             }
             let keep = |why: &str| KeptRow {
@@ -130,7 +132,7 @@ impl Service {
                 report.kept.push(keep("was edited after the import"));
                 continue;
             }
-            if row.action == "created" {
+            if action == RowAction::Create {
                 roster_store::delete_member(&mut tx, actor.org_id, member_id).await?;
                 report.removed += 1;
             } else {

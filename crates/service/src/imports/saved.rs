@@ -1,9 +1,10 @@
 //! Saved mappings: a name and, per header, the field it feeds.
 
 use super::*;
+use crate::SavedMappingView;
 
 /// A header and the target a saved mapping gives it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SavedTarget {
     pub header: String,
     pub target: Target,
@@ -17,7 +18,7 @@ impl Service {
         can: Can<'_, Import>,
         id: i64,
         name: &str,
-    ) -> ServiceResult<Vec<SavedTarget>> {
+    ) -> ServiceResult<SavedMappingView> {
         let actor = can.actor();
         let name = roster_domain::SingleLine::parse_required("name", name, 100)?.into_string();
         let mut tx = self.store().begin().await?;
@@ -32,15 +33,8 @@ impl Service {
                 target: c.target,
             })
             .collect();
-        roster_store::upsert_saved_mapping(
-            &mut tx,
-            actor.org_id,
-            &name,
-            &json!(targets),
-            &actor.label,
-            now_millis(),
-        )
-        .await?;
+        let now = now_millis();
+        roster_store::upsert_saved_mapping(&mut tx, actor.org_id, &name, &json!(targets), &actor.label, now).await?;
         record(
             &mut tx,
             actor,
@@ -51,20 +45,26 @@ impl Service {
         )
         .await?;
         tx.commit().await?;
-        Ok(targets)
+        Ok(SavedMappingView {
+            name,
+            targets,
+            created_by: actor.label.clone(),
+            created_at: roster_domain::Timestamp::from_millis(now),
+        })
     }
 
-    pub async fn saved_import_mappings(
-        &self,
-        can: Can<'_, Import>,
-    ) -> ServiceResult<Vec<roster_store::SavedMappingRecord>> {
+    pub async fn saved_import_mappings(&self, can: Can<'_, Import>) -> ServiceResult<Vec<crate::SavedMappingView>> {
         let mut conn = self.store().conn().await?;
-        Ok(roster_store::saved_mappings(&mut conn, can.actor().org_id).await?)
+        roster_store::saved_mappings(&mut conn, can.actor().org_id)
+            .await?
+            .into_iter()
+            .map(crate::SavedMappingView::new)
+            .collect()
     }
 
     /// Applies a saved mapping to an import: columns whose header the saved
     /// mapping knows (ignoring case) get its target; the others keep theirs.
-    pub async fn use_saved_mapping(&self, can: Can<'_, Import>, id: i64, name: &str) -> ServiceResult<ImportRecord> {
+    pub async fn use_saved_mapping(&self, can: Can<'_, Import>, id: i64, name: &str) -> ServiceResult<ImportView> {
         let actor = can.actor();
         let mut conn = self.store().conn().await?;
         let saved = roster_store::saved_mappings(&mut conn, actor.org_id)

@@ -193,7 +193,7 @@ mod tests {
     fn plan(rows: usize) -> Arc<PlanSnapshot> {
         let preview = RowPreview {
             line: 2,
-            action: "create",
+            action: crate::imports::RowAction::Create,
             member_id: None,
             email: "a@example.com".into(),
             split_name: None,
