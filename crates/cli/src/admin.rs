@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use roster_service::{
-    MemberInput, MemberListQuery, NewOrg, NewToken, OrgSettingsPatch, RemoveMember, Service, TeamInput, TeamMemberInput,
+    MemberInput, MemberListQuery, MemberStatus, NewMember, NewOrg, NewToken, OrgSettingsPatch, RemoveMember, Role,
+    SeatType, Service, TeamInput, TeamMemberInput,
 };
 use serde_json::json;
 
@@ -158,8 +159,15 @@ impl MemberFieldArgs {
             role: self.role,
             seat_type: self.seat_type,
             external: self.external,
-            team_id: self.team,
             ..Default::default()
+        }
+    }
+
+    fn new_member(self) -> NewMember {
+        let team_id = self.team;
+        NewMember {
+            member: self.input(),
+            team_id,
         }
     }
 }
@@ -540,7 +548,9 @@ pub async fn member(settings: &Settings, json: bool, cmd: MemberCommand) -> anyh
     match cmd {
         MemberCommand::Add { org, fields } => {
             let actor = svc.system_actor(&org.org).await?;
-            let m = svc.create_member(svc.authorize(&actor).await?, fields.input()).await?;
+            let m = svc
+                .create_member(svc.authorize(&actor).await?, fields.new_member())
+                .await?;
             if json {
                 return print_json(&m).map(|()| 0);
             }
@@ -558,11 +568,17 @@ pub async fn member(settings: &Settings, json: bool, cmd: MemberCommand) -> anyh
             limit,
         } => {
             let actor = svc.system_actor(&org.org).await?;
+            // A value that is no status, role or seat type is refused input.
+            let refused = roster_service::ServiceError::from;
             let query = MemberListQuery {
                 q,
-                status,
-                role,
-                seat_type,
+                status: status
+                    .as_deref()
+                    .map(MemberStatus::parse)
+                    .transpose()
+                    .map_err(refused)?,
+                role: role.as_deref().map(Role::parse).transpose().map_err(refused)?,
+                seat_type: seat_type.as_deref().map(SeatType::parse).transpose().map_err(refused)?,
                 comment,
                 sort,
                 cursor,
@@ -665,7 +681,11 @@ pub async fn team(settings: &Settings, json: bool, cmd: TeamCommand) -> anyhow::
             let actor = svc.system_actor(&org.org).await?;
             let input = TeamMemberInput {
                 member_id: member,
-                team_role: Some(if lead { "lead" } else { "member" }.into()),
+                team_role: Some(if lead {
+                    roster_service::TeamRole::Lead
+                } else {
+                    roster_service::TeamRole::Member
+                }),
                 core_member: Some(core),
             };
             let members = svc.add_team_member(svc.authorize(&actor).await?, team, input).await?;

@@ -219,6 +219,7 @@ impl fmt::Display for Role {
 }
 
 text_value!(Role);
+text_value!(Permission, as_str);
 
 #[cfg(test)]
 mod tests {

@@ -58,15 +58,49 @@ pub const FREE_TEXT: &str = concat!(
     "]*$"
 );
 
-/// An e-mail address as the document promises it: ASCII, one `@`, dots only
-/// between characters, a domain of at least two labels. (Roster also takes
-/// internationalized addresses, `jürgen@müller.de`, that this leaves out.)
-pub const EMAIL: &str = concat!(
+/// An organization's description: lines, no other control characters.
+pub const DESCRIPTION: &str = concat!(
     "^[",
     space!(),
-    r"]*(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+[",
+    r"]*[^\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]*[",
     space!(),
     "]*$"
+);
+
+/// A seat type as requests name it (any case), or nothing for no seat.
+pub const SEAT_OR_NONE: &str = concat!(
+    "^[",
+    space!(),
+    "]*([Pp][Oo][Ww][Ee][Rr]|[Cc][Aa][Ss][Uu][Aa][Ll])?[",
+    space!(),
+    "]*$"
+);
+
+/// An organization's slug: 2 to 63 of a-z, 0-9 and `-`, starting with a
+/// letter, not ending with `-`.
+pub const SLUG: &str = concat!("^[", space!(), "]*[a-z][a-z0-9-]{0,61}[a-z0-9][", space!(), "]*$");
+
+/// A colour like `#1f6feb`.
+pub const COLOR: &str = concat!("^[", space!(), "]*#[0-9A-Fa-f]{6}[", space!(), "]*$");
+
+/// An https:// URL or a path on this server, or nothing.
+pub const LOGO_URL: &str = concat!(
+    "^[",
+    space!(),
+    "]*((https://|/)[^",
+    forbidden!(),
+    "]*)?[",
+    space!(),
+    "]*$"
+);
+
+/// An e-mail address as the document promises it: ASCII, one `@`, at most
+/// three dot-separated words before it and two to four labels after it.
+/// Roster takes more (longer local parts, internationalized addresses like
+/// `jürgen@müller.de`, spaces around); what this allows it always takes.
+pub const EMAIL: &str = concat!(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}){0,2}",
+    r"@[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?){1,3}$"
 );
 
 /// A custom field's or custom role's key.

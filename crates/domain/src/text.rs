@@ -36,13 +36,15 @@ fn describe(c: char) -> String {
 pub struct SingleLine(String);
 
 impl SingleLine {
-    /// `max_chars` counts Unicode scalar values, as people count characters.
+    /// `max_chars` counts Unicode scalar values, as people count characters,
+    /// of the text as it was given (spaces around it too): the limit a
+    /// client can check before sending, as the API's document states it.
     pub fn parse(field: &str, raw: &str, max_chars: usize) -> Result<Self, InvalidInput> {
+        check_length(field, raw, max_chars)?;
         let value = raw.trim();
         if let Some(c) = value.chars().find(|c| forbidden_char(*c)) {
             return Err(InvalidInput::new(field, "forbidden_character", describe(c)));
         }
-        check_length(field, value, max_chars)?;
         Ok(Self(value.to_owned()))
     }
 
@@ -86,6 +88,8 @@ pub struct FreeText(String);
 
 impl FreeText {
     pub fn parse(field: &str, raw: &str, max_chars: usize) -> Result<Self, InvalidInput> {
+        // The length as given, like `SingleLine`'s.
+        check_length(field, raw, max_chars)?;
         let value = raw.trim().replace("\r\n", "\n").replace('\r', "\n");
         if let Some(c) = value
             .chars()
@@ -94,7 +98,6 @@ impl FreeText {
             return Err(InvalidInput::new(field, "forbidden_character", describe(c)));
         }
         let value = value.replace(['\u{2028}', '\u{2029}'], "\n");
-        check_length(field, &value, max_chars)?;
         Ok(Self(value))
     }
 
@@ -123,7 +126,8 @@ impl Description {
                 "must not contain control characters",
             ));
         }
-        let count = value.chars().count();
+        // The length as given, like `SingleLine`'s.
+        let count = raw.chars().count();
         if count > Self::MAX_CHARS {
             return Err(InvalidInput::new(
                 "description",

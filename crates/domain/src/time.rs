@@ -33,9 +33,14 @@ impl Timestamp {
         Self::from_millis(now_millis())
     }
 
-    /// Reads an RFC 3339 time (`2026-11-26T14:07:17Z`, any offset).
+    /// Reads an RFC 3339 time (`2026-11-26T14:07:17Z`, any offset), as the
+    /// RFC allows it: `t` and `z` in lower case, a leap second (read as the
+    /// second before it).
     pub fn parse_rfc3339(text: &str) -> Option<Self> {
-        let time = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+        let upper = text.to_ascii_uppercase();
+        let time = OffsetDateTime::parse(&upper, &Rfc3339)
+            .or_else(|_| OffsetDateTime::parse(&upper.replacen(":60", ":59", 1), &Rfc3339))
+            .ok()?;
         Some(Self::from_millis((time.unix_timestamp_nanos() / 1_000_000) as i64))
     }
 

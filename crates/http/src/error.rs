@@ -36,7 +36,7 @@ pub const BUSY_RETRY_AFTER: &str = "5";
 pub fn status_of(error: &ServiceError) -> StatusCode {
     match error {
         ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+        ServiceError::NotFound(_) | ServiceError::UnknownCursor => StatusCode::NOT_FOUND,
         ServiceError::Conflict { .. } | ServiceError::SeatShortfall { .. } | ServiceError::Transition(_) => {
             StatusCode::CONFLICT
         }

@@ -71,6 +71,13 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         "the organization has no custom field with this key",
     ),
     code("cycle", 409, "a team cannot be inside itself"),
+    code("invalid_mapping", 409, "the mapping does not fit the file's columns"),
+    code("unknown_sheet", 409, "the workbook has no sheet of that name"),
+    code(
+        "invalid_receiver",
+        409,
+        "the content cannot go to the member being removed",
+    ),
     code("too_deep", 409, "teams nest at most so deep"),
     code("division_not_top_level", 409, "a division is a top-level team"),
     code("file_too_large", 413, "the file is larger than the server takes"),
@@ -105,14 +112,12 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     code("invalid_color", 422, "not a colour like #1f6feb"),
     code("invalid_url", 422, "not an https:// URL"),
     code("invalid_value", 422, "the value does not fit the custom field's kind"),
-    code("invalid_cursor", 422, "the cursor is not one this list gave"),
-    code("invalid_sort", 422, "not a sort order of this list"),
     code(
-        "invalid_receiver",
-        422,
-        "the content cannot go to the member being removed",
+        "invalid_cursor",
+        404,
+        "the cursor is not one this list gave: no such page",
     ),
-    code("invalid_mapping", 422, "the mapping does not fit the file's columns"),
+    code("invalid_sort", 422, "not a sort order of this list"),
     code("invalid_time", 422, "not an RFC 3339 time"),
     code("invalid_body", 422, "the body is not the JSON this endpoint takes"),
     code(
@@ -123,6 +128,7 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     code("invalid_path", 422, "the path is not one this endpoint takes"),
     code("reserved_key", 422, "the key is a built-in field's name"),
     code("only_when_adding", 422, "the field is taken only when adding"),
+    code("not_a_workbook", 422, "a sheet was asked of a CSV file"),
     code(
         "file_refused",
         422,
@@ -220,6 +226,15 @@ mod tests {
                 let text = std::fs::read_to_string(&file).unwrap_or_default();
                 // Tests use whatever codes they like.
                 let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+                // An error type's `fn code(&self)`: its arms' literals.
+                for body in text.split("fn code(&self)").skip(1) {
+                    let body = body.split("\n    }\n").next().unwrap_or_default();
+                    for arm in body.split("=> ").skip(1) {
+                        if let Some(code) = literal(arm.split([',', '\n']).next().unwrap_or_default()) {
+                            found.insert(code);
+                        }
+                    }
+                }
                 for (opening, skip) in patterns {
                     for piece in text.split(opening).skip(1) {
                         if let Some(code) = nth_argument(piece, skip) {
@@ -291,10 +306,19 @@ mod tests {
     }
 
     #[test]
+    fn every_code_is_listed_once() {
+        let mut seen = BTreeSet::new();
+        for c in ERROR_CODES.iter().chain(ROW_CODES) {
+            assert!(seen.insert(c.code), "{} is listed twice", c.code);
+        }
+    }
+
+    #[test]
     fn the_service_errors_codes_are_listed_with_their_status() {
         use roster_service::ServiceError;
         let errors = [
             ServiceError::NotFound("x"),
+            ServiceError::UnknownCursor,
             ServiceError::MissingPermission(String::new()),
             ServiceError::Forbidden(String::new()),
             ServiceError::Unauthenticated,

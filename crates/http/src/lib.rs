@@ -19,7 +19,7 @@ use roster_service::Service;
 
 pub use context::RequestId;
 pub use error::ApiError;
-pub use openapi::openapi_document;
+pub use openapi::{document_path, openapi_document};
 
 /// One documented endpoint, for tests that walk every route.
 #[derive(Debug, Clone)]

@@ -12,6 +12,21 @@ use serde_json::{json, Map, Value};
 use crate::api::{Body, Endpoint, ENDPOINTS};
 use crate::error::ErrorBody;
 
+/// Every endpoint lives inside one organization: the document's server is
+/// the organization (`{slug}` a server variable, as an API token belongs to
+/// one), and its paths are relative to it.
+pub const ORG_PREFIX: &str = "/api/v1/orgs/{slug}";
+
+/// An endpoint's path in the document: `/members/{id}`, `/` for the
+/// organization itself.
+pub fn document_path(path: &str) -> &str {
+    match path.strip_prefix(ORG_PREFIX) {
+        Some("") => "/",
+        Some(rest) => rest,
+        None => path,
+    }
+}
+
 /// The error answers an endpoint can give, with what they mean here.
 fn errors_of(endpoint: &Endpoint) -> Vec<(u16, &'static str)> {
     let mut errors =
@@ -75,11 +90,14 @@ fn content(body: &Body, generator: &mut SchemaGenerator) -> Option<Value> {
 /// The parameters of the path (`{slug}`, `{id}`, …) and of the query type.
 fn parameters(endpoint: &Endpoint, generator: &mut SchemaGenerator) -> Vec<Value> {
     let mut parameters = Vec::new();
-    for segment in endpoint.path.split('/').filter(|s| s.starts_with('{')) {
+    for segment in document_path(endpoint.path).split('/').filter(|s| s.starts_with('{')) {
         let name = segment.trim_matches(|c| c == '{' || c == '}');
         let schema = match name {
-            "slug" => json!({"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"}),
             "seat_type" => generator.subschema_for::<roster_service::SeatType>().to_value(),
+            // A custom role is named with its prefix or without.
+            "key" if endpoint.path.contains("/roles/") => {
+                json!({"type": "string", "pattern": "^(custom:)?[a-z][a-z0-9_]{0,39}$"})
+            }
             "key" => json!({"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}),
             _ => json!({"type": "integer", "format": "int64"}),
         };
@@ -112,8 +130,58 @@ fn parameters(endpoint: &Endpoint, generator: &mut SchemaGenerator) -> Vec<Value
     parameters
 }
 
+/// A stable name of an operation: `get_members_by_id`.
+fn operation_id(endpoint: &Endpoint) -> String {
+    let mut id = endpoint.method.to_owned();
+    for segment in document_path(endpoint.path).split('/').filter(|s| !s.is_empty()) {
+        id.push('_');
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => {
+                id.push_str("by_");
+                id.push_str(name);
+            }
+            None => id.extend(segment.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })),
+        }
+    }
+    if id == endpoint.method {
+        id.push_str("_organization");
+    }
+    id
+}
+
+/// What a creation leads to: `POST /members` answers a member whose `id`
+/// is the `{id}` of `/members/{id}`, `/members/{id}/…` (OpenAPI links, so a
+/// client, or a fuzzer, can follow them).
+fn links(endpoint: &Endpoint, answer: &Value) -> Map<String, Value> {
+    let mut links = Map::new();
+    if endpoint.method != "post" || endpoint.response.0 != 201 {
+        return links;
+    }
+    let base = document_path(endpoint.path);
+    for other in ENDPOINTS.iter().flat_map(|g| g.iter()) {
+        let path = document_path(other.path);
+        let Some(rest) = path.strip_prefix(base).and_then(|r| r.strip_prefix("/{")) else {
+            continue;
+        };
+        let Some((name, _)) = rest.split_once('}') else {
+            continue;
+        };
+        // The created thing's field that names it in paths.
+        let field = if name == "key" { "key" } else { "id" };
+        if answer.get(field).is_none() {
+            continue;
+        }
+        links.insert(
+            operation_id(other),
+            json!({"operationId": operation_id(other), "parameters": {name: format!("$response.body#/{field}")}}),
+        );
+    }
+    links
+}
+
 fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator, error: &Value) -> Value {
     let mut op = Map::new();
+    op.insert("operationId".into(), json!(operation_id(endpoint)));
     op.insert("summary".into(), json!(endpoint.summary));
     op.insert(
         "description".into(),
@@ -127,6 +195,14 @@ fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator, error: &Value
     let mut ok = json!({"description": "Success"});
     if let Some(content) = content(body, generator) {
         ok["content"] = content;
+    }
+    if let Body::Json(t) = body {
+        // The fields of the answer, to see which one names the created thing.
+        let answer = (t.inline)(generator).to_value();
+        let links = links(endpoint, &answer["properties"]);
+        if !links.is_empty() {
+            ok["links"] = Value::Object(links);
+        }
     }
     let mut responses = Map::new();
     responses.insert(status.to_string(), ok);
@@ -155,7 +231,9 @@ pub fn openapi_document() -> Value {
     let mut paths = Map::new();
     for endpoint in ENDPOINTS.iter().flat_map(|g| g.iter()) {
         let op = operation(endpoint, &mut generator, &error);
-        let entry = paths.entry(endpoint.path.to_owned()).or_insert_with(|| json!({}));
+        let entry = paths
+            .entry(document_path(endpoint.path).to_owned())
+            .or_insert_with(|| json!({}));
         entry[endpoint.method] = op;
     }
     let schemas = generator.take_definitions(true);
@@ -166,6 +244,11 @@ pub fn openapi_document() -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Organizations, members, roles, seats and teams. Every request carries `Authorization: Bearer <API token>`; a token belongs to one organization and acts with its role. Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`: 422 when the request breaks a rule this document states, 409 when it is well formed but the organization's current state refuses it."
         },
+        "servers": [{
+            "url": ORG_PREFIX,
+            "description": "Your organization: its slug is in the console's address (/o/<slug>)",
+            "variables": {"slug": {"default": "demo", "description": "The organization's slug"}}
+        }],
         "paths": paths,
         "components": {
             "schemas": schemas,

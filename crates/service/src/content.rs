@@ -11,8 +11,11 @@ use crate::{Can, ManageContent, Service, ServiceError, ServiceResult};
 #[serde(deny_unknown_fields)]
 pub struct NewContentItem {
     pub owner_member_id: i64,
+    #[schemars(regex(pattern = roster_domain::schema::REQUIRED_LINE), length(max = 50))]
     pub kind: String,
+    #[schemars(regex(pattern = roster_domain::schema::REQUIRED_LINE), length(max = 200))]
     pub external_ref: String,
+    #[schemars(regex(pattern = roster_domain::schema::REQUIRED_LINE), length(max = 200))]
     pub title: String,
 }
 

@@ -2,12 +2,12 @@
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use roster_domain::StatusTransition;
+use roster_domain::{Permission, StatusTransition, TeamRole};
 use serde_json::json;
 
 use crate::{
-    Actor, MemberInput, NewCustomField, NewCustomRole, NewOrg, RemoveMember, Service, ServiceResult, TeamInput,
-    TeamMemberInput,
+    Actor, FieldKind, MemberInput, NewCustomField, NewCustomRole, NewOrg, RemoveMember, Service, ServiceResult,
+    TeamInput, TeamMemberInput,
 };
 
 pub struct DemoSummary {
@@ -160,20 +160,20 @@ impl Service {
         )
         .await?;
         for (key, label, kind, choices) in [
-            ("start_date", "Eintrittsdatum", "date", vec![]),
-            ("cost_center", "Kostenstelle", "number", vec![]),
+            ("start_date", "Eintrittsdatum", FieldKind::Date, vec![]),
+            ("cost_center", "Kostenstelle", FieldKind::Number, vec![]),
             (
                 "office",
                 "Standort",
-                "choice",
+                FieldKind::Choice,
                 LOCATIONS.iter().map(|s| s.to_string()).collect(),
             ),
-            ("first_aider", "Ersthelfer", "yes_no", vec![]),
+            ("first_aider", "Ersthelfer", FieldKind::YesNo, vec![]),
         ] {
             let field = NewCustomField {
                 key: key.into(),
                 label: label.into(),
-                kind: kind.into(),
+                kind,
                 choices,
             };
             self.create_custom_field(self.authorize(&actor).await?, field).await?;
@@ -183,7 +183,7 @@ impl Service {
             NewCustomRole {
                 key: "auditor".into(),
                 name: "Auditor".into(),
-                permissions: vec!["org.read".into(), "members.read".into(), "audit.read".into()],
+                permissions: vec![Permission::ReadOrg, Permission::ReadMembers, Permission::ReadAudit],
             },
         )
         .await?;
@@ -256,12 +256,12 @@ impl Service {
                 ),
                 ..Default::default()
             };
-            let member = self.create_member(self.authorize(&actor).await?, input).await?;
+            let member = self.create_member(self.authorize(&actor).await?, input.into()).await?;
             let team_id = teams[i % teams.len()];
             let lead = i % 23 == 0;
             let add = TeamMemberInput {
                 member_id: member.id,
-                team_role: Some(if lead { "lead" } else { "member" }.into()),
+                team_role: Some(if lead { TeamRole::Lead } else { TeamRole::Member }),
                 core_member: Some(i % 4 == 0),
             };
             self.add_team_member(self.authorize(&actor).await?, team_id, add)

@@ -10,6 +10,10 @@ pub enum ServiceError {
     Invalid(#[from] InvalidInput),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A page cursor this list never gave (or gave for another order): the
+    /// page it names does not exist.
+    #[error("is not a cursor this list returned")]
+    UnknownCursor,
     #[error("{message}")]
     Conflict {
         code: &'static str,
@@ -54,6 +58,7 @@ impl ServiceError {
         match self {
             Self::Invalid(e) => e.code,
             Self::NotFound(_) => "not_found",
+            Self::UnknownCursor => "invalid_cursor",
             Self::Conflict { code, .. } => code,
             Self::MissingPermission(_) => "missing_permission",
             Self::Forbidden(_) => "forbidden",
@@ -72,6 +77,7 @@ impl ServiceError {
             Self::Invalid(e) => Some(&e.field),
             Self::Conflict { field, .. } => field.as_deref(),
             Self::SeatShortfall { .. } => Some("seat_type"),
+            Self::UnknownCursor => Some("cursor"),
             _ => None,
         }
     }

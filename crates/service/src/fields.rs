@@ -10,13 +10,29 @@ use crate::{Can, ManageFields, ReadOrg, Service, ServiceError, ServiceResult};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = choices_for_a_choice)]
 pub struct NewCustomField {
+    #[schemars(regex(pattern = roster_domain::schema::KEY))]
     pub key: String,
+    #[schemars(regex(pattern = roster_domain::schema::REQUIRED_LINE), length(max = 100))]
     pub label: String,
-    /// text, number, date, yes_no or choice.
-    pub kind: String,
+    pub kind: FieldKind,
+    /// The values a `choice` field allows (at least one).
     #[serde(default)]
+    #[schemars(inner(regex(pattern = roster_domain::schema::REQUIRED_LINE), length(max = 100)))]
     pub choices: Vec<String>,
+}
+
+/// A `choice` field needs its choices: the schema says so.
+fn choices_for_a_choice(schema: &mut schemars::Schema) {
+    schema.insert(
+        "if".into(),
+        json!({"properties": {"kind": {"const": "choice"}}, "required": ["kind"]}),
+    );
+    schema.insert(
+        "then".into(),
+        json!({"properties": {"choices": {"minItems": 1}}, "required": ["choices"]}),
+    );
 }
 
 /// Member columns a custom field key may not shadow (imports map by key).
@@ -69,7 +85,7 @@ impl Service {
             .iter()
             .map(|c| SingleLine::parse_required("choices", c, 100).map(SingleLine::into_string))
             .collect::<Result<Vec<_>, _>>()?;
-        let kind = CustomFieldKind::parse(&new.kind, &choices)?;
+        let kind = CustomFieldKind::parse(new.kind.as_str(), &choices)?;
         let mut tx = self.store().begin().await?;
         let id = insert_custom_field(
             &mut tx,

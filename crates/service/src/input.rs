@@ -13,24 +13,78 @@ use crate::ServiceError;
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberInput {
+    #[schemars(regex(pattern = roster_domain::schema::REQUIRED_LINE), length(max = 100))]
     pub first_name: Option<String>,
+    #[schemars(regex(pattern = roster_domain::schema::REQUIRED_LINE), length(max = 100))]
     pub last_name: Option<String>,
+    #[schemars(regex(pattern = roster_domain::schema::EMAIL), length(max = 254))]
     pub email: Option<String>,
+    #[schemars(regex(pattern = roster_domain::schema::SINGLE_LINE), length(max = 200))]
     pub personal_id: Option<String>,
+    #[schemars(regex(pattern = roster_domain::schema::FREE_TEXT), length(max = 500))]
     pub comment: Option<String>,
+    #[schemars(regex(pattern = roster_domain::schema::SINGLE_LINE), length(max = 100))]
     pub phone: Option<String>,
+    #[schemars(regex(pattern = roster_domain::schema::FREE_TEXT), length(max = 500))]
     pub location: Option<String>,
+    #[schemars(regex(pattern = roster_domain::schema::FREE_TEXT), length(max = 500))]
     pub skills: Option<String>,
+    #[schemars(regex(pattern = roster_domain::schema::SINGLE_LINE), length(max = 500))]
     pub department: Option<String>,
+    #[schemars(regex(pattern = roster_domain::schema::ROLE))]
     pub role: Option<String>,
     /// `power`, `casual`, or an empty string for no seat.
+    #[schemars(regex(pattern = roster_domain::schema::SEAT_OR_NONE))]
     pub seat_type: Option<String>,
     pub external: Option<bool>,
     pub custom_fields: Option<Map<String, Value>>,
-    /// Only when adding: the team the new member joins, in the same
-    /// transaction (needs `teams.manage` too). Changes of teams go through
-    /// the team's members.
+}
+
+/// A member to add: their fields (the names and the e-mail required), and
+/// the team they join first.
+#[derive(Debug, Clone, Default, schemars::JsonSchema)]
+#[schemars(transform = names_and_email_required)]
+pub struct NewMember {
+    #[serde(flatten)]
+    pub member: MemberInput,
+    /// The team the new member joins, in the same transaction (needs
+    /// `teams.manage` too).
     pub team_id: Option<i64>,
+}
+
+// By hand: serde's `flatten` would let unknown fields through, and a typo
+// must be refused like everywhere else.
+impl<'de> Deserialize<'de> for NewMember {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut fields = Map::<String, Value>::deserialize(d)?;
+        let team_id = match fields.remove("team_id") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(i64::deserialize(v).map_err(D::Error::custom)?),
+        };
+        let member = MemberInput::deserialize(Value::Object(fields)).map_err(D::Error::custom)?;
+        Ok(Self { member, team_id })
+    }
+}
+
+impl From<MemberInput> for NewMember {
+    fn from(member: MemberInput) -> Self {
+        Self { member, team_id: None }
+    }
+}
+
+fn names_and_email_required(schema: &mut schemars::Schema) {
+    const REQUIRED: [&str; 3] = ["first_name", "last_name", "email"];
+    schema.insert("required".into(), serde_json::json!(REQUIRED));
+    schema.insert("additionalProperties".into(), false.into());
+    // Required means present, and not null.
+    if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        for name in REQUIRED {
+            if let Some(property) = properties.get_mut(name) {
+                property["type"] = "string".into();
+            }
+        }
+    }
 }
 
 const NAME_MAX: usize = 100;

@@ -38,7 +38,7 @@ pub use content::NewContentItem;
 pub use demo::DemoSummary;
 pub use error::{ServiceError, ServiceResult};
 pub use fields::NewCustomField;
-pub use input::MemberInput;
+pub use input::{MemberInput, NewMember};
 pub use members::{MemberListQuery, RemoveMember};
 pub use members_bulk::{BulkChange, BulkOutcome, BulkRefusal, BulkRequest, BULK_MAX_MEMBERS};
 pub use orgs::{NewOrg, OrgOverview, OrgSettingsPatch, SeatSummary};

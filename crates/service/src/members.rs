@@ -1,4 +1,4 @@
-use roster_domain::{now_millis, InvalidInput, MemberStatus, Role, StatusTransition};
+use roster_domain::{now_millis, MemberStatus, Role, SeatType, StatusTransition};
 use roster_store::{
     content_items_of, custom_fields, insert_member, link_account, list_members, member_by_email, member_by_id,
     set_member_status, status_history, teams_of_member, transfer_content, Conn, MemberQuery, MemberRecord, MemberSort,
@@ -10,25 +10,33 @@ use crate::audit::record;
 use crate::input::parse_member;
 use crate::roles::Reach;
 use crate::{
-    Actor, Can, ManageMembers, ManageTeams, MemberDetail, MemberInput, MemberPage, MemberView, ReadMembers, Service,
-    ServiceError, ServiceResult, TeamMemberInput, Vocabulary,
+    Actor, Can, ManageMembers, ManageTeams, MemberDetail, MemberInput, MemberPage, MemberView, NewMember, ReadMembers,
+    Service, ServiceError, ServiceResult, TeamMemberInput, Vocabulary,
 };
 
 /// Filters, sort and position of a member list, as a front door received them.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MemberListQuery {
+    /// Words to find in names, e-mail, personal id and comment.
     pub q: Option<String>,
-    pub status: Option<String>,
-    pub role: Option<String>,
-    pub seat_type: Option<String>,
+    pub status: Option<MemberStatus>,
+    pub role: Option<Role>,
+    pub seat_type: Option<SeatType>,
+    /// Members of this team (by id).
     pub team: Option<i64>,
+    /// Members whose comment is exactly this.
     pub comment: Option<String>,
     pub external: Option<bool>,
     /// `name` (default), `email`, `created` or `id`; a leading `-` sorts
     /// descending. With `q` the default is `id`: matches in the order members
     /// were added, which the full-text index delivers without sorting.
+    #[schemars(regex(pattern = "^(-?(name|email|created|id))?$"))]
     pub sort: Option<String>,
+    /// Where the page starts: a `next_cursor` this list returned.
+    #[schemars(regex(pattern = crate::cursor::CURSOR_PATTERN), length(max = 4096))]
     pub cursor: Option<String>,
+    /// At most this many (default 50; more than 500 are 500).
     pub limit: Option<i64>,
 }
 
@@ -82,31 +90,28 @@ impl Service {
                 .into())
             }
         };
-        if let Some(s) = &query.status {
-            roster_domain::MemberStatus::parse(s)?;
-        }
         let limit = query.limit.unwrap_or(50).clamp(1, 500);
         let store_query = MemberQuery {
             org_id: actor.org_id,
             q: query.q.clone(),
-            status: query.status.clone(),
-            role: query.role.clone(),
-            seat_type: query.seat_type.clone(),
+            status: query.status.map(|s| s.as_str().to_owned()),
+            role: query.role.as_ref().map(ToString::to_string),
+            seat_type: query.seat_type.map(|s| s.as_str().to_owned()),
             team_id: query.team,
             comment: query.comment.clone(),
             external: query.external,
             sort,
             descending,
-            after: query.cursor.as_deref().map(crate::cursor::decode).transpose()?,
+            after: crate::cursor::given(query.cursor.as_deref())
+                .map(crate::cursor::decode)
+                .transpose()?,
             // One more than asked tells whether another page follows, without counting.
             limit: limit + 1,
             division_admin: actor.division_scope(),
         };
         let mut conn = self.store().conn().await?;
         let mut rows = list_members(&mut conn, &store_query).await.map_err(|e| match e {
-            roster_store::StoreError::Corrupt(_) => {
-                roster_domain::InvalidInput::new("cursor", "invalid_cursor", "does not fit this sort order").into()
-            }
+            roster_store::StoreError::Corrupt(_) => ServiceError::UnknownCursor,
             other => ServiceError::from(other),
         })?;
         let next_cursor = if rows.len() as i64 > limit {
@@ -136,10 +141,11 @@ impl Service {
     /// the e-mail of a removed member restores that membership, with its
     /// content items.
     #[tracing::instrument(skip_all, fields(org = can.actor().org_id, request_id = %can.actor().context.request_id))]
-    pub async fn create_member(&self, can: Can<'_, ManageMembers>, input: MemberInput) -> ServiceResult<MemberView> {
+    pub async fn create_member(&self, can: Can<'_, ManageMembers>, new: NewMember) -> ServiceResult<MemberView> {
         let actor = can.actor();
+        let NewMember { member: input, team_id } = new;
         // Placing the new member in a team is managing that team.
-        let teams = match input.team_id {
+        let teams = match team_id {
             Some(team) => Some((team, self.authorize::<ManageTeams>(actor).await?)),
             None => None,
         };
@@ -222,14 +228,6 @@ impl Service {
         input: MemberInput,
     ) -> ServiceResult<MemberView> {
         let actor = can.actor();
-        if input.team_id.is_some() {
-            return Err(InvalidInput::new(
-                "team_id",
-                "only_when_adding",
-                "a team is chosen only when adding a member; change teams through the team's members",
-            )
-            .into());
-        }
         let mut tx = self.store().begin().await?;
         let old = self.visible_member(&mut tx, actor, id).await?;
         if old.status == MemberStatus::Removed.as_str() {

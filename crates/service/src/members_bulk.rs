@@ -20,9 +20,15 @@ pub const BULK_MAX_MEMBERS: usize = 1000;
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum BulkChange {
     /// Give them this role (`reader`, `custom:auditor`, …).
-    SetRole { role: String },
+    SetRole {
+        #[schemars(regex(pattern = roster_domain::schema::ROLE))]
+        role: String,
+    },
     /// Give them this seat type; an empty one takes their seat away.
-    SetSeat { seat_type: String },
+    SetSeat {
+        #[schemars(regex(pattern = roster_domain::schema::SEAT_OR_NONE))]
+        seat_type: String,
+    },
     /// Add them to this team as plain members.
     AddToTeam { team_id: i64 },
     /// Remove them; their content stays with their removed memberships.
@@ -33,6 +39,8 @@ pub enum BulkChange {
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkRequest {
+    /// The members, by id (the same one twice counts once).
+    #[schemars(length(min = 1, max = 1000))]
     pub member_ids: Vec<i64>,
     pub change: BulkChange,
 }

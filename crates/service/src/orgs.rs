@@ -27,14 +27,23 @@ pub struct NewOrg {
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgSettingsPatch {
+    #[schemars(regex(pattern = roster_domain::schema::REQUIRED_LINE), length(max = 100))]
     pub name: Option<String>,
+    #[schemars(regex(pattern = roster_domain::schema::SLUG))]
     pub slug: Option<String>,
+    #[schemars(regex(pattern = roster_domain::schema::DESCRIPTION), length(max = 250))]
     pub description: Option<String>,
+    #[schemars(regex(pattern = roster_domain::schema::COLOR))]
     pub accent_color: Option<String>,
+    #[schemars(regex(pattern = roster_domain::schema::LOGO_URL), length(max = 2000))]
     pub logo_url: Option<String>,
+    #[schemars(range(min = 1, max = 365))]
     pub invitation_lifetime_days: Option<i64>,
+    #[schemars(range(min = 1, max = 90))]
     pub export_retention_days: Option<i64>,
+    #[schemars(range(min = 1, max = 365))]
     pub job_history_days: Option<i64>,
+    #[schemars(range(min = 1, max = 10_000_000))]
     pub import_row_limit: Option<i64>,
     pub managed_by_identity_provider: Option<bool>,
     pub signup_enabled: Option<bool>,

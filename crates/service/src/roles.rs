@@ -27,9 +27,11 @@ fn rank_refusal(role: &Role, reach: Reach) -> String {
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCustomRole {
+    #[schemars(regex(pattern = roster_domain::schema::KEY))]
     pub key: String,
+    #[schemars(regex(pattern = roster_domain::schema::REQUIRED_LINE), length(max = 100))]
     pub name: String,
-    pub permissions: Vec<String>,
+    pub permissions: Vec<roster_domain::Permission>,
 }
 
 /// How far a change reaches into a member, for the rule of ranks.
@@ -147,7 +149,7 @@ impl Service {
         let actor = can.actor();
         let key = FieldKey::parse(&new.key)?;
         let name = SingleLine::parse_required("name", &new.name, 100)?;
-        let permissions = PermissionSet::parse_csv(&new.permissions.join(","))?;
+        let permissions = PermissionSet::of(&new.permissions);
         if !permissions.is_subset(&actor.permissions) {
             return Err(ServiceError::forbidden(
                 "a custom role cannot hold permissions you do not hold",

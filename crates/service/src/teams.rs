@@ -16,11 +16,14 @@ use crate::{TeamMemberView, TeamView};
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamInput {
+    #[schemars(regex(pattern = roster_domain::schema::REQUIRED_LINE), length(max = 100))]
     pub name: Option<String>,
+    #[schemars(regex(pattern = roster_domain::schema::SINGLE_LINE), length(max = 500))]
     pub purpose: Option<String>,
     #[serde(default, deserialize_with = "double_option::deserialize")]
     #[schemars(with = "Option<i64>")]
     pub parent_id: Option<Option<i64>>,
+    #[schemars(regex(pattern = roster_domain::schema::SINGLE_LINE), length(max = 100))]
     pub external_key: Option<String>,
     pub is_division: Option<bool>,
 }
@@ -29,7 +32,8 @@ pub struct TeamInput {
 #[serde(deny_unknown_fields)]
 pub struct TeamMemberInput {
     pub member_id: i64,
-    pub team_role: Option<String>,
+    /// `member` (default) or `lead`.
+    pub team_role: Option<TeamRole>,
     pub core_member: Option<bool>,
 }
 
@@ -56,8 +60,11 @@ mod double_option {
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamMembersPage {
+    /// Where the page starts: a `next_cursor` this team returned.
+    #[schemars(regex(pattern = crate::cursor::CURSOR_PATTERN), length(max = 4096))]
     pub cursor: Option<String>,
     /// At most this many (default 100, at most 500).
+    #[schemars(range(min = 1, max = 500))]
     pub limit: Option<i64>,
 }
 
@@ -121,7 +128,9 @@ impl Service {
             )
             .into());
         }
-        let after: Option<TeamMemberCursor> = page.cursor.as_deref().map(crate::cursor::decode).transpose()?;
+        let after: Option<TeamMemberCursor> = crate::cursor::given(page.cursor.as_deref())
+            .map(crate::cursor::decode)
+            .transpose()?;
         let mut conn = self.store().conn().await?;
         let team = self.visible_team(&mut conn, actor, id).await?;
         // One more than asked tells whether another page follows.
@@ -323,7 +332,7 @@ impl Service {
         input: &TeamMemberInput,
     ) -> ServiceResult<TeamMemberView> {
         let actor = can.actor();
-        let team_role = TeamRole::parse(input.team_role.as_deref().unwrap_or("member"))?;
+        let team_role = input.team_role.unwrap_or(TeamRole::Member);
         self.visible_team(tx, actor, team_id).await?;
         let member = roster_store::member_by_id(tx, actor.org_id, input.member_id)
             .await?

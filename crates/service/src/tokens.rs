@@ -14,12 +14,15 @@ async fn views(conn: &mut Conn, org_id: i64, tokens: Vec<TokenRecord>) -> Servic
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
+    #[schemars(regex(pattern = roster_domain::schema::REQUIRED_LINE), length(max = 100))]
     pub name: String,
+    #[schemars(regex(pattern = roster_domain::schema::ROLE))]
     pub role: String,
     /// Days until the token expires. A member's token lives 90 days unless
     /// told otherwise, at most a year; an organization token lives for ever
     /// unless told otherwise.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 36_500))]
     pub expires_in_days: Option<i64>,
     /// An organization token, not a member's: it outlives its creator.
     /// Only the owner makes one (the command line makes nothing else).
@@ -70,15 +73,14 @@ impl Service {
             (None, true) => None,
         };
         let days = match (new.expires_in_days, member_id) {
-            (Some(days), Some(_)) if !(1..=MAX_MEMBER_TOKEN_DAYS).contains(&days) => {
-                return Err(roster_domain::InvalidInput::new(
-                    "expires_in_days",
-                    "out_of_range",
-                    format!("a member's token lives 1 to {MAX_MEMBER_TOKEN_DAYS} days"),
-                )
-                .into())
+            // Within the document's range, but longer than a member's token
+            // may live: a rule of who asks, like a permission.
+            (Some(days), Some(_)) if (1..=36_500).contains(&days) && days > MAX_MEMBER_TOKEN_DAYS => {
+                return Err(ServiceError::forbidden(format!(
+                    "a member's token lives at most {MAX_MEMBER_TOKEN_DAYS} days; only the owner makes longer-lived organization tokens"
+                )))
             }
-            (Some(days), None) if !(1..=36_500).contains(&days) => {
+            (Some(days), _) if !(1..=36_500).contains(&days) => {
                 return Err(roster_domain::InvalidInput::new(
                     "expires_in_days",
                     "out_of_range",

@@ -63,13 +63,13 @@ async fn another_sheet_of_a_workbook_can_be_chosen_at_upload_or_afterwards() {
     let id = first.id();
     let path = format!("/imports/{id}/sheet");
     let sheet = |name: &str| app.put(&org, &path, json!({ "sheet": name }));
-    let missing = sheet("Members").await.expect(422);
-    assert_eq!(missing.error_field(), "file");
+    let missing = sheet("Members").await.expect(409);
+    assert_eq!(missing.error_field(), "sheet");
     assert!(
         missing.body["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("its sheets are Deckblatt, Mitglieder"),
+            .contains("sheets are Deckblatt, Mitglieder"),
         "{}",
         missing.body
     );
@@ -122,8 +122,8 @@ async fn another_sheet_of_a_workbook_can_be_chosen_at_upload_or_afterwards() {
     let refused = app
         .put(&org, &format!("/imports/{csv}/sheet"), json!({"sheet": "Mitglieder"}))
         .await
-        .expect(422);
-    assert_eq!(refused.error_code(), "not_a_workbook");
+        .expect(409);
+    assert_eq!(refused.error_code(), "unknown_sheet");
     app.apply_import(&org, id, json!({})).await;
     sheet("Mitglieder").await.expect(409);
 }

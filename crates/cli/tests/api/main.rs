@@ -13,6 +13,7 @@ mod busy_writer;
 mod cli;
 mod cli_import;
 mod console_auth;
+mod contract;
 mod damage;
 mod faults;
 mod imports;

@@ -243,5 +243,5 @@ async fn a_teams_members_come_a_page_at_a_time_by_name() {
     sorted.sort();
     assert_eq!(seen, sorted, "every member once, by name");
     app.get(&org, &format!("/teams/{team}?limit=501")).await.expect(422);
-    app.get(&org, &format!("/teams/{team}?cursor=zz")).await.expect(422);
+    app.get(&org, &format!("/teams/{team}?cursor=zz")).await.expect(404);
 }

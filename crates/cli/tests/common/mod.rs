@@ -1,5 +1,7 @@
 #![allow(dead_code)]
 
+pub mod contract;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -191,6 +193,24 @@ pub fn sandbox() -> roster_service::SandboxConfig {
     }
 }
 
+/// An answer as the tests read it, held to the API's document first.
+async fn answer(method: &Method, path: &str, res: reqwest::Response) -> Response {
+    let status = res.status();
+    let content_type = res
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let text = res.text().await.unwrap_or_default();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    contract::check(method, path, status.as_u16(), content_type.as_deref(), &body);
+    Response { status, body }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_at(None).await
 }
@@ -332,16 +352,14 @@ impl TestApp {
     pub async fn call(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Response {
         let mut req = self
             .client
-            .request(method, format!("{}{path}", self.base))
+            .request(method.clone(), format!("{}{path}", self.base))
             .bearer_auth(token);
         if let Some(body) = body {
             req = req.json(&body);
         }
         let res = req.send().await.expect("request");
-        let status = res.status();
-        let text = res.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Response { status, body }
+        let (method, path) = (method, path.to_owned());
+        answer(&method, &path, res).await
     }
 
     /// `path` is relative to the organization: `/members` → `/api/v1/orgs/{slug}/members`.
@@ -358,12 +376,34 @@ impl TestApp {
     /// A file from the organization's API (a report, an export), as the
     /// raw HTTP response: its headers and bytes rather than JSON.
     pub async fn download(&self, org: &TestOrg, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}/api/v1/orgs/{}{path}", self.base, org.slug))
+        let path = format!("/api/v1/orgs/{}{path}", org.slug);
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
             .bearer_auth(&org.token)
             .send()
             .await
-            .expect("request")
+            .expect("request");
+        let content_type = res
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        // A file's status and media type against the document (its bytes
+        // are the caller's to read).
+        if content_type
+            .as_deref()
+            .is_some_and(|c| !c.starts_with("application/json"))
+        {
+            contract::check(
+                &Method::GET,
+                &path,
+                res.status().as_u16(),
+                content_type.as_deref(),
+                &Value::Null,
+            );
+        }
+        res
     }
 
     pub async fn post(&self, org: &TestOrg, path: &str, body: Value) -> Response {
@@ -494,12 +534,12 @@ impl TestApp {
             .send()
             .await
             .expect("upload");
-        let status = res.status();
-        let text = res.text().await.unwrap_or_default();
-        Response {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        }
+        answer(
+            &Method::POST,
+            &format!("/api/v1/orgs/{}/imports?{query}", org.slug),
+            res,
+        )
+        .await
     }
 
     /// Uploads a file and previews it with the default options: the

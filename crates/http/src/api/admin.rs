@@ -281,15 +281,23 @@ async fn register_content(
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct AuditParams {
+    /// Events of this action (`member.update`).
     action: Option<String>,
+    /// Events by this actor (`member:12`, `token:3`).
     actor: Option<String>,
     target_kind: Option<String>,
     target_id: Option<String>,
+    /// `success` or `refused`.
     outcome: Option<String>,
-    /// RFC 3339 times.
+    /// Events at or after this time (RFC 3339).
+    #[schemars(extend("format" = "date-time"))]
     since: Option<String>,
+    /// Events before this time (RFC 3339).
+    #[schemars(extend("format" = "date-time"))]
     until: Option<String>,
+    /// The page continues below this event id (`next_before`).
     before: Option<i64>,
+    /// At most this many (default 100; more than 500 are 500).
     limit: Option<i64>,
 }
 

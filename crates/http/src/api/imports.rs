@@ -302,9 +302,13 @@ async fn set_mapping(
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PreviewQuery {
+    /// How many of the matching rows to pass over.
     #[serde(default)]
     offset: usize,
+    /// At most this many rows (default 1000, at most 10000).
+    #[schemars(range(min = 1, max = 10_000))]
     limit: Option<usize>,
+    /// Only the rows with errors.
     #[serde(default)]
     errors: bool,
     /// Seconds to wait for the file to be planned; without it the request
@@ -484,6 +488,7 @@ async fn undo(
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SavedMappingName {
+    #[schemars(regex(pattern = roster_domain::schema::REQUIRED_LINE), length(max = 100))]
     name: String,
 }
 

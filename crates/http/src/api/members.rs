@@ -3,9 +3,10 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Json;
 use roster_service::{
-    BulkOutcome, BulkRequest, MemberDetail, MemberInput, MemberListQuery, MemberPage, MemberView, RemoveMember,
+    BulkOutcome, BulkRequest, MemberDetail, MemberInput, MemberListQuery, MemberPage, MemberView, NewMember,
+    RemoveMember,
 };
-use schemars::{JsonSchema, Schema, SchemaGenerator};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{json, schematic, ApiJson, ApiQuery, Authed, Body, Endpoint, Ids};
@@ -80,35 +81,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
 ];
 
-/// A member to add: the fields of [`MemberInput`], with the names and the
-/// e-mail required.
-#[derive(Deserialize)]
-#[serde(transparent)]
-struct NewMember(MemberInput);
-
-impl JsonSchema for NewMember {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "NewMember".into()
-    }
-
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        let mut schema = MemberInput::json_schema(generator);
-        schema.insert(
-            "required".into(),
-            serde_json::json!(["first_name", "last_name", "email"]),
-        );
-        // Required means present and not null.
-        if let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) {
-            for name in ["first_name", "last_name", "email"] {
-                if let Some(property) = properties.get_mut(name) {
-                    property["type"] = "string".into();
-                }
-            }
-        }
-        schema
-    }
-}
-
 async fn list(
     State(s): State<AppState>,
     Authed(actor): Authed,
@@ -122,7 +94,7 @@ async fn list(
 async fn create(
     State(s): State<AppState>,
     Authed(actor): Authed,
-    ApiJson(NewMember(input)): ApiJson<NewMember>,
+    ApiJson(input): ApiJson<NewMember>,
 ) -> Result<(StatusCode, Json<MemberView>), ApiError> {
     let member = s
         .service

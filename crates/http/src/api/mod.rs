@@ -100,6 +100,11 @@ pub fn routes() -> Router<AppState> {
     for endpoint in ENDPOINTS.iter().flat_map(|group| group.iter()) {
         if seen.insert(endpoint.path) {
             router = router.route(endpoint.path, (endpoint.handler)());
+            // The document's path of the organization itself is `/` below
+            // its server (`/api/v1/orgs/{slug}`): that URL answers too.
+            if endpoint.path == crate::openapi::ORG_PREFIX {
+                router = router.route(&format!("{}/", endpoint.path), (endpoint.handler)());
+            }
         }
     }
     router

@@ -119,7 +119,10 @@ async fn seats(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SeatInput {
+    #[schemars(range(min = 0, max = 100_000_000))]
     purchased: i64,
+    /// What people call these seats (`Power`, `Vollzugriff`).
+    #[schemars(regex(pattern = roster_domain::schema::REQUIRED_LINE), length(max = 40))]
     label: Option<String>,
 }
 

@@ -9,7 +9,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use roster_service::{
     BulkChange, BulkRequest, Choice, CustomFieldView, FieldKind, MemberActions, MemberDetail, MemberInput,
-    MemberListQuery, MemberView, ReadTeams, RemoveMember, ServiceError, TeamView, Vocabulary,
+    MemberListQuery, MemberStatus, MemberView, NewMember, ReadTeams, RemoveMember, Role, SeatType, ServiceError,
+    TeamView, Vocabulary,
 };
 
 use super::session::{FormData, Member, MemberPost};
@@ -61,13 +62,15 @@ impl Filters {
         f
     }
 
-    fn query(&self) -> MemberListQuery {
+    /// The service's query; a hand-made URL with a value no select offers
+    /// is refused, naming the filter.
+    fn query(&self) -> Result<MemberListQuery, roster_domain::InvalidInput> {
         let some = |s: &String| (!s.trim().is_empty()).then(|| s.trim().to_owned());
-        MemberListQuery {
+        Ok(MemberListQuery {
             q: some(&self.q),
-            status: some(&self.status),
-            role: some(&self.role),
-            seat_type: some(&self.seat_type),
+            status: some(&self.status).as_deref().map(MemberStatus::parse).transpose()?,
+            role: some(&self.role).as_deref().map(Role::parse).transpose()?,
+            seat_type: some(&self.seat_type).as_deref().map(SeatType::parse).transpose()?,
             team: self.team.parse().ok(),
             comment: some(&self.comment),
             external: match self.external.as_str() {
@@ -78,7 +81,7 @@ impl Filters {
             sort: some(&self.sort),
             cursor: some(&self.cursor),
             limit: Some(50),
-        }
+        })
     }
 
     /// The query string of the next page: these filters and a cursor.
@@ -155,7 +158,10 @@ async fn list(
     let partial = raw.as_deref().is_some_and(|q| q.split('&').any(|kv| kv == "partial=1"));
     let svc = &state.service;
     let page = match svc
-        .list_members(svc.authorize(&member.actor).await?, filters.query())
+        .list_members(
+            svc.authorize(&member.actor).await?,
+            filters.query().map_err(ServiceError::from)?,
+        )
         .await
     {
         Ok(page) => page,
@@ -472,7 +478,6 @@ fn input_from(form: &FormData, defs_keys: &[String]) -> MemberInput {
         role: form.text("role"),
         seat_type: form.text("seat_type"),
         custom_fields: Some(custom),
-        team_id: form.get("team").and_then(|t| t.parse().ok()),
         ..Default::default()
     }
 }
@@ -511,7 +516,13 @@ async fn create(State(state): State<AppState>, post: MemberPost) -> Result<Respo
     let defs = svc.custom_fields(svc.authorize(&member.actor).await?).await?;
     let keys: Vec<String> = defs.iter().map(|d| d.key.clone()).collect();
     let result = svc
-        .create_member(svc.authorize(&member.actor).await?, input_from(&form, &keys))
+        .create_member(
+            svc.authorize(&member.actor).await?,
+            NewMember {
+                member: input_from(&form, &keys),
+                team_id: form.get("team").and_then(|t| t.parse().ok()),
+            },
+        )
         .await;
     match result {
         Ok(created) => {

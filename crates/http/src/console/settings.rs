@@ -130,10 +130,20 @@ async fn seats(State(state): State<AppState>, post: MemberPost) -> Result<Respon
 
 async fn create_role(State(state): State<AppState>, post: MemberPost) -> Result<Response, ConsoleError> {
     let svc = &state.service;
-    let new = NewCustomRole {
+    let permissions = post
+        .form
+        .all("permissions")
+        .into_iter()
+        .map(roster_domain::Permission::parse)
+        .collect::<Result<Vec<_>, _>>();
+    let new = permissions.map(|permissions| NewCustomRole {
         key: post.form.text("key").unwrap_or_default(),
         name: post.form.text("name").unwrap_or_default(),
-        permissions: post.form.all("permissions").into_iter().map(str::to_owned).collect(),
+        permissions,
+    });
+    let new = match new {
+        Ok(new) => new,
+        Err(e) => return after(&state, &post, Err(e.into())).await,
     };
     let result = match svc
         .create_custom_role(svc.authorize(&post.member.actor).await?, new)
@@ -173,10 +183,14 @@ async fn create_field(State(state): State<AppState>, post: MemberPost) -> Result
         .filter(|c| !c.is_empty())
         .map(str::to_owned)
         .collect();
+    let kind = match roster_service::FieldKind::parse(post.form.get("kind").unwrap_or_default()) {
+        Ok(kind) => kind,
+        Err(e) => return after(&state, &post, Err(e.into())).await,
+    };
     let new = NewCustomField {
         key: post.form.text("key").unwrap_or_default(),
         label: post.form.text("label").unwrap_or_default(),
-        kind: post.form.text("kind").unwrap_or_default(),
+        kind,
         choices,
     };
     let result = svc

@@ -250,7 +250,12 @@ async fn add_member(
         let member_id = member_id(&state, &post).await?;
         let input = TeamMemberInput {
             member_id,
-            team_role: post.form.text("team_role"),
+            team_role: post
+                .form
+                .get("team_role")
+                .filter(|r| !r.is_empty())
+                .map(roster_domain::TeamRole::parse)
+                .transpose()?,
             core_member: Some(post.form.checked("core_member")),
         };
         svc.add_team_member(svc.authorize(&post.member.actor).await?, id, input)

@@ -402,7 +402,20 @@ impl Service {
         // The file is read outside the transaction: on SQLite a write
         // transaction would hold every other writer off for as long.
         let mut conn = self.store().conn().await?;
-        editable_import(&mut conn, actor.org_id, id).await?;
+        let import = editable_import(&mut conn, actor.org_id, id).await?;
+        let detected: roster_bulk::Detected =
+            serde_json::from_value(import.detected).map_err(|e| ServiceError::Internal(Box::new(e)))?;
+        if !detected.sheets.iter().any(|s| s == sheet) {
+            return Err(ServiceError::conflict(
+                "unknown_sheet",
+                Some("sheet"),
+                if detected.sheets.is_empty() {
+                    "the file is CSV: only an Excel workbook has sheets".to_owned()
+                } else {
+                    format!("the workbook's sheets are {}", detected.sheets.join(", "))
+                },
+            ));
+        }
         let limit = row_limit(&mut conn, actor.org_id).await?;
         let upload = self.spool_import_file(&mut conn, id).await?;
         drop(conn);
@@ -451,12 +464,13 @@ impl Service {
         if columns.len() != current.columns.len()
             || columns.iter().zip(&current.columns).any(|(a, b)| a.column != b.column)
         {
-            return Err(roster_domain::InvalidInput::new(
-                "columns",
+            // The file decides its columns: a mapping for other columns
+            // conflicts with the import as it is.
+            return Err(ServiceError::conflict(
                 "invalid_mapping",
+                Some("columns"),
                 format!("give one entry per column, {} in all, in order", current.columns.len()),
-            )
-            .into());
+            ));
         }
         let mapping = Mapping { columns };
         set_import_mapping(&mut tx, actor.org_id, id, &json!(mapping)).await?;

@@ -292,7 +292,7 @@ pub struct CustomFieldView {
 }
 
 /// What a custom field holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     Text,
@@ -303,6 +303,22 @@ pub enum FieldKind {
 }
 
 impl FieldKind {
+    /// Reads a kind by its name (`yes_no`).
+    pub fn parse(raw: &str) -> Result<Self, roster_domain::InvalidInput> {
+        let kind = roster_domain::CustomFieldKind::parse(raw, &[String::new()])?;
+        Ok(Self::of(&kind))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Number => "number",
+            Self::Date => "date",
+            Self::YesNo => "yes_no",
+            Self::Choice => "choice",
+        }
+    }
+
     /// As people read it.
     pub fn label(self) -> &'static str {
         match self {

@@ -1,0 +1,115 @@
+//! Every operation of the API's document, called for real and answered as
+//! documented (the suite's `call` holds every answer to the document; this
+//! test makes sure no operation is left out, and that each can succeed).
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value};
+
+use crate::helpers::contract;
+use crate::helpers::{spawn_app, TestApp, TestOrg};
+use crate::permissions::{example_body, fixtures, method, Fixtures};
+
+/// Operations that a test token cannot make succeed: the owner's and a
+/// member's own acts, and those that need an applied import or a workbook.
+const NO_SUCCESS_HERE: &[&str] = &["post /ownership", "post /leave", "put /imports/{id}/sheet"];
+
+/// The concrete request path of an endpoint, in fresh fixtures.
+fn concrete(path: &str, org: &TestOrg, f: &Fixtures, import: i64) -> String {
+    let id = if path.contains("/imports/{id}") {
+        import
+    } else if path.contains("/teams/{id}") {
+        f.team
+    } else if path.contains("/tokens/{id}") {
+        f.token
+    } else {
+        f.member
+    };
+    let key = if path.contains("/roles/") {
+        "custom:auditor"
+    } else {
+        "office"
+    };
+    path.replace("{slug}", &org.slug)
+        .replace("{id}", &id.to_string())
+        .replace("{member_id}", &f.member.to_string())
+        .replace("{key}", key)
+        .replace("{seat_type}", "power")
+}
+
+/// A body that fits the fixtures (the import's own mapping, a team member).
+async fn body_for(app: &TestApp, org: &TestOrg, schema: &str, f: &Fixtures, import: i64, n: usize) -> Value {
+    match schema {
+        "MappingInput" => {
+            let current = app.get(org, &format!("/imports/{import}")).await.expect(200);
+            json!({"columns": current.body["mapping"]["columns"]})
+        }
+        "SheetInput" => json!({"sheet": "Sheet1"}),
+        _ => example_body(schema, f, n),
+    }
+}
+
+#[tokio::test]
+async fn every_operation_answers_as_documented_and_can_succeed() {
+    let app = spawn_app().await;
+    let mut called = BTreeSet::new();
+    let mut failed_to_succeed = Vec::new();
+    for (n, endpoint) in roster_http::endpoints().into_iter().enumerate() {
+        // Fresh fixtures for each: deleting one must not starve the next.
+        let org = app.create_org(&format!("c{n}")).await;
+        let f = fixtures(&app, &org).await;
+        let csv = format!("firstname,lastname,email\nAda,Lovelace,ada{n}@x.de\n");
+        let import = app.upload(&org, "c.csv", csv.into_bytes()).await.expect(201).id();
+        // What the operation acts on, where the fixtures do not hold it yet.
+        let member = json!({"member_id": f.member});
+        if endpoint.path.ends_with("/undo") {
+            app.apply_import(&org, import, json!({})).await;
+        } else if endpoint.path.ends_with("/members/{member_id}") {
+            app.post(&org, &format!("/teams/{}/members", f.team), member)
+                .await
+                .expect(200);
+        } else if endpoint.path.ends_with("/admins/{member_id}") {
+            app.post(&org, &format!("/teams/{}/admins", f.team), member)
+                .await
+                .expect(204);
+        } else if endpoint.path.ends_with("/mapping/use") {
+            let name = json!({"name": format!("m{n}")});
+            app.post(&org, &format!("/imports/{import}/mapping/save"), name)
+                .await
+                .expect(200);
+        }
+        let path = concrete(endpoint.path, &org, &f, import);
+        let label = format!("{} {}", endpoint.method, roster_http::document_path(endpoint.path));
+        let res = match endpoint.request.as_deref() {
+            Some("ImportFile") => {
+                app.upload(&org, "x.csv", b"firstname,lastname,email\nB,C,b@x.de\n".to_vec())
+                    .await
+            }
+            Some(schema) => {
+                let body = body_for(&app, &org, schema, &f, import, n).await;
+                app.call(method(endpoint.method), &path, &org.token, Some(body)).await
+            }
+            None if path.ends_with(".csv") || path.ends_with(".xlsx") => {
+                let res = app
+                    .download(&org, path.trim_start_matches(&format!("/api/v1/orgs/{}", org.slug)))
+                    .await;
+                crate::helpers::Response {
+                    status: res.status(),
+                    body: Value::Null,
+                }
+            }
+            None => app.call(method(endpoint.method), &path, &org.token, None).await,
+        };
+        called.insert(label.clone());
+        if !res.status.is_success() && !NO_SUCCESS_HERE.contains(&label.as_str()) {
+            failed_to_succeed.push(format!("{label}: {} {}", res.status, res.body));
+        }
+    }
+    let missing: Vec<String> = contract::operations().difference(&called).cloned().collect();
+    assert!(missing.is_empty(), "operations not called: {missing:?}");
+    assert!(
+        failed_to_succeed.is_empty(),
+        "operations that did not succeed:\n{}",
+        failed_to_succeed.join("\n")
+    );
+}
