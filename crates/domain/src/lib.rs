@@ -30,6 +30,7 @@ macro_rules! text_value {
     };
 }
 
+mod color;
 mod email;
 mod error;
 mod field;

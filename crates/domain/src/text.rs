@@ -161,6 +161,10 @@ impl AccentColor {
         Ok(Self(value.to_ascii_lowercase()))
     }
 
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub fn into_string(self) -> String {
         self.0
     }

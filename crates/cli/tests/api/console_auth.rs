@@ -201,3 +201,37 @@ async fn a_burst_of_sign_ins_gets_429_instead_of_unbounded_hashing() {
     assert!(statuses.contains(&429), "{statuses:?}");
     assert!(statuses.contains(&401), "{statuses:?}");
 }
+
+/// Pages ask what the viewer may do to show or hide a part (the member
+/// list's team filter, a member's buttons); asking is no attempt: a GET
+/// writes no refusal row, and shows no more than the viewer may see.
+#[tokio::test]
+async fn rendering_a_page_asks_permissions_without_writing_refusals() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    app.post(
+        &org,
+        "/roles",
+        serde_json::json!({"key": "auditor", "name": "Auditor", "permissions": ["org.read", "members.read", "audit.read"]}),
+    )
+    .await
+    .expect(201);
+    let ada = app
+        .member_with_login(&org, "Ada", "ada@acme.example", "custom:auditor")
+        .await;
+    app.post(&org, "/teams", serde_json::json!({"name": "Geheimteam"}))
+        .await
+        .expect(201);
+    let cookie = app.console_sign_in("ada@acme.example").await;
+    let list = app.console_html(&cookie, "/o/acme/members").await;
+    assert!(!list.contains("Geheimteam"), "no teams for a viewer without teams.read");
+    assert!(
+        !list.contains("Apply to selected"),
+        "no bulk actions without members.manage"
+    );
+    let page = app.console_html(&cookie, &format!("/o/acme/members/{ada}")).await;
+    assert!(!page.contains("/edit\""), "no edit button without members.manage");
+    app.service.flush_deferred_writes().await;
+    let refused = app.get(&org, "/audit?outcome=refused").await.expect(200);
+    assert_eq!(refused.body["items"], serde_json::json!([]), "{}", refused.body);
+}

@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod helpers;
 
+mod bulk;
 mod busy_writer;
 mod cli;
 mod cli_import;

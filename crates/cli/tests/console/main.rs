@@ -55,6 +55,7 @@ async fn first_setup_creates_the_organization_and_signs_the_owner_in() {
         .expect("an empty database offers setup");
     let browser = Browser::start().await;
     browser.goto(&format!("{}/setup?token={token}", app.base)).await;
+    browser.assert_accessible("setup").await;
     browser.fill("#name", "Bäckerei Schmidt GmbH").await;
     browser.fill("#slug", "baeckerei").await;
     browser.fill("#first_name", "Greta").await;
@@ -273,12 +274,14 @@ async fn a_reader_cannot_reach_admin_pages() {
         browser.goto(&format!("{}/o/acme/{page}", app.base)).await;
         browser.wait_for_text("Not allowed").await;
     }
+    browser.assert_accessible("not allowed").await;
     browser.goto(&format!("{}/o/acme/profile", app.base)).await;
     browser.wait_for_text("Leave acme GmbH").await;
     // Another organization's pages do not exist for her.
     app.create_org("other").await;
     browser.goto(&format!("{}/o/other", app.base)).await;
     browser.wait_for_text("Not found").await;
+    browser.assert_accessible("not found").await;
 }
 
 #[tokio::test]
@@ -379,6 +382,7 @@ async fn a_member_switches_between_organizations_and_leaves_one_from_their_profi
     browser.fill("#password", PASSWORD).await;
     browser.click("button[type=submit]").await;
     browser.wait_for_text("Your organizations").await;
+    browser.assert_accessible("choose an organization").await;
     browser.click("a[href='/o/acme']").await;
     browser.wait_for_text("Switch organization").await;
     browser.click("details.switch summary").await;
@@ -516,4 +520,63 @@ async fn the_wizard_shows_progress_while_a_file_is_checked_then_the_preview() {
         .await;
     assert!(!browser.text("body").await.contains("Checking the file"));
     std::fs::remove_file(&file).ok();
+}
+
+/// Every page of the console, held to WCAG 2 A and AA by axe-core, in an
+/// organization whose accent colour (bright yellow) would be unreadable as
+/// text: the console derives readable text colours from it.
+#[tokio::test]
+async fn every_console_page_passes_axe_core_whatever_the_accent_colour() {
+    let app = spawn_app().await;
+    let org = demo_org(&app).await;
+    app.patch(&org, "", json!({"accent_color": "#ffff00"}))
+        .await
+        .expect(200);
+    let member = app.add_member(&org, "Zoë", "Zimmermann", "zoe@acme.example").await;
+    let team = app
+        .post(&org, "/teams", json!({"name": "Vertrieb", "is_division": true}))
+        .await
+        .expect(201)
+        .id();
+    let csv = b"Vorname;Nachname;E-Mail\nEva;Engel;eva@acme.example\nKein;Mail;\n".to_vec();
+    let import = app.upload(&org, "mitglieder.csv", csv).await.expect(201).id();
+    let applied = app
+        .upload(
+            &org,
+            "fertig.csv",
+            b"firstname,lastname,email\nOtto,Ost,otto@acme.example\n".to_vec(),
+        )
+        .await
+        .expect(201)
+        .id();
+    app.apply_import(&org, applied, json!({})).await;
+
+    let browser = Browser::start().await;
+    browser.goto(&format!("{}/login", app.base)).await;
+    browser.assert_accessible("sign-in").await;
+    sign_in(&app, &browser, "owner@acme.example").await;
+    for page in [
+        String::new(),
+        "/members".into(),
+        "/members?q=zimmer&status=added".into(),
+        "/members/new".into(),
+        format!("/members/{member}"),
+        format!("/members/{member}/edit"),
+        format!("/members/{member}/remove"),
+        "/members/999999".into(),
+        "/imports".into(),
+        format!("/imports/{import}"),
+        format!("/imports/{import}?errors=1"),
+        format!("/imports/{applied}"),
+        "/teams".into(),
+        format!("/teams/{team}"),
+        "/settings".into(),
+        "/audit".into(),
+        "/profile".into(),
+    ] {
+        browser.goto(&format!("{}/o/acme{page}", app.base)).await;
+        // Every page, the error pages too, begins with its skip link.
+        browser.wait_for_text("Skip to content").await;
+        browser.assert_accessible(&format!("/o/acme{page}")).await;
+    }
 }

@@ -29,6 +29,22 @@ impl Drop for TempDir {
     }
 }
 
+/// axe-core's script, installed by `scripts/ensure-axe` (npm; run here, it
+/// is idempotent): fails, never skips, when it cannot be had.
+fn axe_source() -> &'static str {
+    static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SOURCE.get_or_init(|| {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/ensure-axe");
+        let out = Command::new(script)
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run scripts/ensure-axe (it needs npm)");
+        assert!(out.status.success(), "scripts/ensure-axe failed: axe-core is needed");
+        let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+    })
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -204,6 +220,35 @@ impl Browser {
         .await
     }
 
+    /// Runs axe-core's WCAG 2 A and AA rules (2.0 and 2.1) on the page and
+    /// fails, naming each rule and element, on any violation.
+    #[track_caller]
+    pub async fn assert_accessible(&self, page: &str) {
+        let axe = axe_source();
+        self.execute(&format!("{axe}\n;return true;"), json!([])).await;
+        let script = "const done = arguments[arguments.length - 1];
+            axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+              .then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.help + ' — '
+                + v.nodes.map(n => n.target.join(' ') + ' ' + n.failureSummary.replace(/\\s+/g, ' ')).join('; '))))
+              .catch(e => done(['axe failed: ' + e]));";
+        let violations = self
+            .cmd(
+                reqwest::Method::POST,
+                "/execute/async",
+                Some(json!({"script": script, "args": []})),
+            )
+            .await;
+        let violations: Vec<String> = violations
+            .as_array()
+            .map(|v| v.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+            .unwrap_or_else(|| vec![format!("axe answered {violations}")]);
+        assert!(
+            violations.is_empty(),
+            "{page} fails WCAG 2 A/AA (axe-core):\n  {}",
+            violations.join("\n  ")
+        );
+    }
+
     /// Waits until the page's text contains `needle` (5 s). Errors while a
     /// page is being replaced are part of waiting, not failures.
     pub async fn wait_for_text(&self, needle: &str) {
@@ -237,7 +282,10 @@ impl Browser {
     }
 
     /// Saves a PNG of the viewport to `docs/screenshots/NAME.png`.
+    /// Saves a screenshot of a main page for the docs, and holds the page
+    /// to WCAG 2 A/AA on the way.
     pub async fn screenshot(&self, name: &str) {
+        self.assert_accessible(name).await;
         let data = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
         let bytes = base64_decode(data.as_str().unwrap_or(""));
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");

@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use roster_service::{
-    ContentItemView, MemberTeamView, MemberView, OrgOverview, OrgView, RemoveMember, SeatSummary, TokenView,
+    ContentItemView, MemberTeamView, MemberView, OrgOverview, OrgView, RemoveMember, SeatSummary, ServiceError,
+    TokenView,
 };
 
 use super::session::{Member, MemberPost};
@@ -102,8 +103,15 @@ async fn home(State(state): State<AppState>, member: Member) -> Result<Response,
 /// content security policy can forbid inline styles).
 async fn theme(State(state): State<AppState>, member: Member) -> Result<Response, ConsoleError> {
     let org = state.service.org(state.service.authorize(&member.actor).await?).await?;
-    // The colour was validated as #rrggbb when it was saved.
-    let css = format!(":root {{ --accent: {}; }}\n", org.accent_color);
+    // The colour was validated as #rrggbb when it was saved; the colours of
+    // text are derived from it so that any choice stays readable.
+    let accent = roster_domain::AccentColor::parse(&org.accent_color).map_err(ServiceError::from)?;
+    let css = format!(
+        ":root {{ --accent: {}; --accent-text: {}; --on-accent: {}; }}\n",
+        accent.as_str(),
+        accent.as_text(),
+        accent.ink()
+    );
     Ok((
         [(CONTENT_TYPE, "text/css"), (CACHE_CONTROL, "private, max-age=60")],
         css,
