@@ -222,7 +222,6 @@ impl Browser {
 
     /// Runs axe-core's WCAG 2 A and AA rules (2.0 and 2.1) on the page and
     /// fails, naming each rule and element, on any violation.
-    #[track_caller]
     pub async fn assert_accessible(&self, page: &str) {
         let axe = axe_source();
         self.execute(&format!("{axe}\n;return true;"), json!([])).await;
