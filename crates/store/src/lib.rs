@@ -4,11 +4,13 @@
 //! Both backends run the same SQL through sqlx's `Any` driver: the schema is
 //! written so that one dialect serves both (`$n` placeholders, BIGINT times
 //! and flags, `RETURNING`, `ON CONFLICT`). The few places that differ — job
-//! claiming, substring search, write transactions — ask [`Backend`]. Each
-//! backend keeps its own migrations under `migrations/`.
+//! claiming, substring search, write transactions, bulk statements — ask the
+//! [`Conn`]'s [`Backend`]; nothing above this crate does. Migrations are one
+//! ordered list with a file per backend (`migrate.rs`).
 //!
-//! Every function takes the organization id of the caller and filters on it:
-//! a row of another organization is simply not found.
+//! Functions that read an organization's rows take its id and filter on it:
+//! a row of another organization is simply not found. (Accounts, sessions
+//! and the job queue belong to no organization.)
 
 mod accounts;
 mod audit;
