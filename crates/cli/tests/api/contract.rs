@@ -8,33 +8,21 @@ use serde_json::{json, Value};
 
 use crate::helpers::contract;
 use crate::helpers::{spawn_app, TestApp, TestOrg};
-use crate::permissions::{example_body, fixtures, method, Fixtures};
+use crate::permissions::{concrete_path, example_body, fixtures, method, Fixtures};
 
 /// Operations that a test token cannot make succeed: the owner's and a
 /// member's own acts, and those that need an applied import or a workbook.
 const NO_SUCCESS_HERE: &[&str] = &["post /ownership", "post /leave", "put /imports/{id}/sheet"];
 
-/// The concrete request path of an endpoint, in fresh fixtures.
+/// The concrete request path of an endpoint, in fresh fixtures (an import's
+/// paths name the fixture import).
 fn concrete(path: &str, org: &TestOrg, f: &Fixtures, import: i64) -> String {
-    let id = if path.contains("/imports/{id}") {
-        import
-    } else if path.contains("/teams/{id}") {
-        f.team
-    } else if path.contains("/tokens/{id}") {
-        f.token
+    let path = if path.contains("/imports/{id}") {
+        path.replace("{id}", &import.to_string())
     } else {
-        f.member
+        path.to_owned()
     };
-    let key = if path.contains("/roles/") {
-        "custom:auditor"
-    } else {
-        "office"
-    };
-    path.replace("{slug}", &org.slug)
-        .replace("{id}", &id.to_string())
-        .replace("{member_id}", &f.member.to_string())
-        .replace("{key}", key)
-        .replace("{seat_type}", "power")
+    concrete_path(&path, &org.slug, f)
 }
 
 /// A body that fits the fixtures (the import's own mapping, a team member).
