@@ -65,6 +65,12 @@ pub enum OrgCommand {
         managed_by_identity_provider: Option<bool>,
         #[arg(long)]
         signup_enabled: Option<bool>,
+        /// The language of the organization's mail: en, de, nl or fr.
+        #[arg(long)]
+        language: Option<String>,
+        /// The e-mail domains the sign-up page accepts, comma separated ("" for any).
+        #[arg(long)]
+        signup_domains: Option<String>,
     },
     /// List organizations.
     List,
@@ -327,8 +333,17 @@ pub async fn org(settings: &Settings, json: bool, cmd: OrgCommand) -> anyhow::Re
             import_row_limit,
             managed_by_identity_provider,
             signup_enabled,
+            language,
+            signup_domains,
         } => {
             let actor = svc.system_actor(&org.org).await?;
+            let language = language.as_deref().map(roster_service::Language::parse).transpose()?;
+            let signup_domains = signup_domains.map(|d| {
+                d.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            });
             let patch = OrgSettingsPatch {
                 name,
                 slug,
@@ -341,6 +356,8 @@ pub async fn org(settings: &Settings, json: bool, cmd: OrgCommand) -> anyhow::Re
                 import_row_limit,
                 managed_by_identity_provider,
                 signup_enabled,
+                language,
+                signup_domains,
             };
             let org = svc.update_settings(svc.authorize(&actor).await?, patch).await?;
             if json {

@@ -56,6 +56,7 @@ pub async fn open_service(settings: &Settings) -> anyhow::Result<Service> {
     let service = connect(settings).await?;
     service.migrate().await?;
     Ok(service
+        .with_mail(settings.mail(false)?)
         .with_upload_sandbox(settings.sandbox())
         .with_password_hasher(roster_service::PasswordHasher::new(
             settings.limits.sign_in_parallel,

@@ -5,6 +5,7 @@
 mod admin;
 mod config;
 mod import;
+mod invite;
 mod member_bulk;
 mod output;
 mod parse_upload;
@@ -53,6 +54,11 @@ enum Command {
     Team(admin::TeamCommand),
     /// Import members from a CSV file: preview, apply, report, undo.
     Import(import::ImportArgs),
+    /// Invite members (by e-mail, id, status or import); `resend`, `revoke`.
+    Invite(invite::InviteArgs),
+    /// Mail: `test --to ADDRESS` checks the SMTP settings; `deliver` sends what is due.
+    #[command(subcommand)]
+    Mail(invite::MailCommand),
     /// The settings: `roster config check` reads them (roster.toml,
     /// ROSTER_* environment, flags) and prints the effective ones, secrets masked.
     #[command(subcommand)]
@@ -103,6 +109,14 @@ async fn run(cli: Cli) -> std::process::ExitCode {
         Command::Member(cmd) => admin::member(&settings, cli.json, cmd).await,
         Command::Team(cmd) => admin::team(&settings, cli.json, cmd).await.map(|()| 0),
         Command::Import(args) => import::run(&settings, cli.json, args).await,
+        Command::Invite(args) => match config::open_service(&settings).await {
+            Ok(svc) => invite::run(&svc, cli.json, args).await,
+            Err(e) => Err(e),
+        },
+        Command::Mail(cmd) => match config::open_service(&settings).await {
+            Ok(svc) => invite::mail(&svc, cli.json, cmd).await,
+            Err(e) => Err(e),
+        },
         Command::Config(ConfigCommand::Check) => settings::print(&settings, cli.json).map(|()| 0),
         Command::ParseUpload(_) => Ok(1),
     };

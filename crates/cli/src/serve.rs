@@ -73,7 +73,9 @@ pub fn settings(db: &DbArgs, args: &ServeArgs) -> anyhow::Result<Settings> {
 }
 
 pub async fn run(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
-    let service = crate::config::open_service(&settings).await?;
+    let service = crate::config::open_service(&settings)
+        .await?
+        .with_mail(settings.mail(args.demo)?);
     let base_url = settings.server.base_url.clone();
     if settings.sso.issuer.is_some() || settings.sso.client_id.is_some() {
         tracing::warn!("the [sso] settings are read, but single sign-on comes with a later version of Roster");
@@ -93,7 +95,20 @@ pub async fn run(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut worker = Worker::new(service.clone()).with_lease(Duration::from_secs(settings.jobs.lease_seconds));
     roster_service::imports::register_jobs(&mut worker, service.clone());
+    let mail = roster_service::mail::MailWorker::new(service.clone());
+    let mail = tokio::spawn(mail.run(stop_rx.clone()));
     let worker = tokio::spawn(worker.run(stop_rx));
+    match &service.mail_config().delivery {
+        roster_service::mail::Delivery::Smtp(target) => {
+            tracing::info!(host = %target.host, port = target.port, tls = ?target.tls, "mail goes out over SMTP")
+        }
+        roster_service::mail::Delivery::Log => {
+            eprintln!("No SMTP server is configured: mail is written to this log (with its links) instead of sent.")
+        }
+        roster_service::mail::Delivery::Off => eprintln!(
+            "No SMTP server is configured ([smtp] url, ROSTER_SMTP_URL): invitations wait in the outbox until one is."
+        ),
+    }
     tracing::info!(%listen, "Roster is serving");
     eprintln!("Roster is listening on {base_url}");
     let mut http = roster_http::HttpConfig::new(base_url.clone());
@@ -106,6 +121,7 @@ pub async fn run(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
         .await?;
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), mail).await;
     // Refusals' audit rows and tokens' last use still queued go in now.
     let _ = tokio::time::timeout(Duration::from_secs(30), service.flush_deferred_writes()).await;
     service.store().close().await;

@@ -80,6 +80,8 @@ pub struct SmtpFile {
     pub url: Option<Secret>,
     pub url_file: Option<PathBuf>,
     pub from: Option<String>,
+    pub connections: Option<usize>,
+    pub per_org_per_hour: Option<i64>,
 }
 
 /// Single sign-on with the organization's identity provider (OIDC). Read and
@@ -160,6 +162,10 @@ pub struct Log {
 pub struct Smtp {
     pub url: Option<Secret>,
     pub from: Option<String>,
+    /// SMTP connections used at once.
+    pub connections: usize,
+    /// Messages one organization may send per hour.
+    pub per_org_per_hour: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -188,6 +194,8 @@ pub struct Given {
     pub log_format: Option<LogFormat>,
     pub smtp_url: Option<Secret>,
     pub smtp_url_file: Option<PathBuf>,
+    pub smtp_from: Option<String>,
+    pub smtp_connections: Option<usize>,
     pub sso_client_secret_file: Option<PathBuf>,
 }
 
@@ -230,6 +238,10 @@ impl Given {
         from_env!(upload_cpu_seconds, "ROSTER_UPLOAD_CPU_SECONDS");
         from_env!(upload_timeout_seconds, "ROSTER_UPLOAD_TIMEOUT_SECONDS");
         from_env!(upload_parallel, "ROSTER_UPLOAD_PARALLEL");
+        from_env!(smtp_connections, "ROSTER_SMTP_CONNECTIONS");
+        if self.smtp_from.is_none() {
+            self.smtp_from = env("ROSTER_SMTP_FROM");
+        }
         if self.base_url.is_none() {
             self.base_url = env("ROSTER_BASE_URL");
         }
@@ -348,13 +360,41 @@ impl Settings {
             },
             smtp: Smtp {
                 url: smtp_url,
-                from: file.smtp.from,
+                from: given.smtp_from.or(file.smtp.from),
+                connections: given
+                    .smtp_connections
+                    .or(file.smtp.connections)
+                    .unwrap_or(1)
+                    .clamp(1, 32),
+                per_org_per_hour: file.smtp.per_org_per_hour.unwrap_or(10_000).max(1),
             },
             sso: Sso {
                 issuer: file.sso.issuer,
                 client_id: file.sso.client_id,
                 client_secret,
             },
+        })
+    }
+
+    /// How the server sends mail: `[smtp]`, or (for `serve --demo` without
+    /// a server) to the log.
+    pub fn mail(&self, demo: bool) -> anyhow::Result<roster_service::mail::MailConfig> {
+        use roster_service::mail::{parse_from, Delivery, MailConfig, SmtpTarget};
+        let delivery = match &self.smtp.url {
+            Some(url) => Delivery::Smtp(SmtpTarget::parse(url.expose()).map_err(|e| anyhow::anyhow!("smtp.url: {e}"))?),
+            None if demo => Delivery::Log,
+            None => Delivery::Off,
+        };
+        let from = match &self.smtp.from {
+            Some(raw) => parse_from(raw).map_err(|e| anyhow::anyhow!("smtp.from: {e}"))?,
+            None => MailConfig::default().from,
+        };
+        Ok(MailConfig {
+            base_url: self.server.base_url.clone(),
+            from,
+            delivery,
+            connections: self.smtp.connections,
+            per_org_per_hour: self.smtp.per_org_per_hour,
         })
     }
 

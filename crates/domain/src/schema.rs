@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 
-use crate::{MemberStatus, Permission, Role, SeatType, TeamRole, Timestamp};
+use crate::{Language, MemberStatus, Permission, Role, SeatType, TeamRole, Timestamp};
 
 /// Characters a one-line text never holds: controls, line separators,
 /// bidirectional controls and zero-width characters (`forbidden_char`).
@@ -144,6 +144,11 @@ schema_of!(MemberStatus, "MemberStatus", |_g| {
 schema_of!(SeatType, "SeatType", |_g| {
     let names: Vec<&str> = SeatType::ALL.iter().map(|s| s.as_str()).collect();
     strings("SeatType", &names, "A kind of paid seat.").1
+});
+
+schema_of!(Language, "Language", |_g| {
+    let names: Vec<&str> = Language::ALL.iter().map(|l| l.as_str()).collect();
+    strings("Language", &names, "A language of Roster's mail and pages.").1
 });
 
 schema_of!(TeamRole, "TeamRole", |_g| {

@@ -19,6 +19,8 @@ pub enum MemberStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusTransition {
     Invite,
+    /// The invitation is revoked: back to the list, not invited.
+    Revoke,
     Accept,
     Expire,
     StartReassign,
@@ -62,10 +64,15 @@ impl MemberStatus {
         use StatusTransition::*;
         match (self, transition) {
             (Added | Invited | InvitationExpired, Invite) => Ok(Invited),
-            (Invited, Accept) => Ok(Active),
+            (Invited | InvitationExpired, Revoke) => Ok(Added),
+            // The person a seat is reassigned to accepts like any invitee.
+            (Invited | ReassignPending, Accept) => Ok(Active),
             (Invited, Expire) => Ok(InvitationExpired),
             (Active, StartReassign) => Ok(ReassignPending),
+            // The member whose seat was reassigned: done, or cancelled.
             (ReassignPending, CompleteReassign) => Ok(Active),
+            // The person it was reassigned to, when it is cancelled.
+            (ReassignPending, Revoke) => Ok(Added),
             (Added | Invited | Active | InvitationExpired | ReassignPending, Remove) => Ok(Removed),
             (Removed, Restore) => Ok(Added),
             (from, transition) => Err(TransitionError { from, transition }),
@@ -128,6 +135,13 @@ mod tests {
     #[test]
     fn an_expired_invitation_can_be_resent() {
         assert_eq!(Invited.apply(Expire).unwrap().apply(Invite).unwrap(), Invited);
+    }
+
+    #[test]
+    fn a_revoked_invitation_returns_the_member_to_added() {
+        assert_eq!(Invited.apply(Revoke).unwrap(), Added);
+        assert_eq!(InvitationExpired.apply(Revoke).unwrap(), Added);
+        assert!(Active.apply(Revoke).is_err());
     }
 
     #[test]

@@ -229,6 +229,7 @@ impl Worker {
     /// expired sessions and old sign-in failures.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let mut last_purge = 0;
+        let mut last_expiry = 0;
         loop {
             if *shutdown.borrow() {
                 return;
@@ -241,6 +242,13 @@ impl Worker {
                 }
             };
             let now = now_millis();
+            // Invitations expire on time: looked at every few seconds.
+            if now - last_expiry > 5_000 {
+                last_expiry = now;
+                if let Err(err) = self.service.expire_invitations().await {
+                    tracing::warn!(error = %err, "could not expire invitations");
+                }
+            }
             if now - last_purge > 3_600_000 {
                 last_purge = now;
                 if let Err(err) = self.purge().await {

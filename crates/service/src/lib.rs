@@ -17,12 +17,17 @@ mod error;
 mod fields;
 pub mod imports;
 mod input;
+mod invitations;
 pub mod jobs;
+pub mod mail;
 mod members;
 mod members_bulk;
 mod orgs;
+mod password_reset;
+mod reassign;
 mod roles;
 mod sessions;
+mod signup;
 mod spooled;
 mod teams;
 mod tokens;
@@ -39,13 +44,19 @@ pub use demo::DemoSummary;
 pub use error::{ServiceError, ServiceResult};
 pub use fields::NewCustomField;
 pub use input::{MemberInput, NewMember};
+pub use invitations::{
+    AcceptError, DeliveryProgress, InvitationLink, InvitationOutcome, InvitationRequest, InvitationSkip, Invitees,
+    SendWhen, MAX_INVITATIONS, MIN_PASSWORD_CHARS,
+};
 pub use members::{MemberListQuery, RemoveMember};
 pub use members_bulk::{BulkChange, BulkOutcome, BulkRefusal, BulkRequest, BULK_MAX_MEMBERS};
 pub use orgs::{NewOrg, OrgOverview, OrgSettingsPatch, SeatSummary};
+pub use reassign::ReassignSeat;
 pub use roles::NewCustomRole;
 /// Values of the domain that the service's views and inputs carry.
-pub use roster_domain::{MemberStatus, Permission, Role, SeatType, TeamRole, Timestamp};
+pub use roster_domain::{Language, MemberStatus, Permission, Role, SeatType, TeamRole, Timestamp};
 pub use sessions::{ConsoleSession, SignedIn};
+pub use signup::{SignupPage, SIGNUP_SEAT};
 pub use spooled::Spooled;
 pub use teams::{TeamDetail, TeamInput, TeamMemberInput, TeamMembersPage};
 pub use tokens::{NewToken, TokenCreated};
@@ -74,6 +85,8 @@ pub struct Service {
     uploads: uploads::UploadSandbox,
     /// Writes no request waits for (`deferred`).
     deferred: deferred::DeferredWrites,
+    /// How mail leaves (`mail`).
+    mail: std::sync::Arc<mail::MailConfig>,
 }
 
 impl Service {
@@ -85,6 +98,7 @@ impl Service {
             live_progress: jobs::LiveProgress::default(),
             plan_snapshots: imports::PlanSnapshots::default(),
             uploads: uploads::UploadSandbox::new(SandboxConfig::default()),
+            mail: std::sync::Arc::new(mail::MailConfig::default()),
         }
     }
 

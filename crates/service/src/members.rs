@@ -121,13 +121,12 @@ impl Service {
             None
         };
         let words = Vocabulary::of(&mut conn, actor.org_id).await?;
-        Ok(MemberPage {
-            items: rows
-                .into_iter()
-                .map(|m| MemberView::new(m, &words, actor))
-                .collect::<ServiceResult<_>>()?,
-            next_cursor,
-        })
+        let mut items = rows
+            .into_iter()
+            .map(|m| MemberView::new(m, &words, actor))
+            .collect::<ServiceResult<Vec<_>>>()?;
+        add_invitation_expiry(&mut conn, actor.org_id, &mut items).await?;
+        Ok(MemberPage { items, next_cursor })
     }
 
     pub async fn member_detail(&self, can: Can<'_, ReadMembers>, id: i64) -> ServiceResult<MemberDetail> {
@@ -532,13 +531,51 @@ async fn detail_of(conn: &mut Conn, actor: &Actor, member: MemberRecord) -> Serv
         None => None,
     };
     let words = Vocabulary::of(conn, org_id).await?;
-    MemberDetail::new(
-        MemberView::new(member, &words, actor)?,
+    let mut view = MemberView::new(member, &words, actor)?;
+    add_invitation_expiry(conn, org_id, std::slice::from_mut(&mut view)).await?;
+    let mut detail = MemberDetail::new(
+        view,
         account_name,
         teams_of_member(conn, org_id, id).await?,
         status_history(conn, org_id, id).await?,
         content_items_of(conn, org_id, id).await?,
-    )
+    )?;
+    let mut messages = roster_store::messages_of_member(conn, org_id, id).await?;
+    for invitation in roster_store::invitations_of_member(conn, org_id, id).await? {
+        let (own, rest) = messages
+            .into_iter()
+            .partition(|m| m.invitation_id == Some(invitation.id));
+        messages = rest;
+        let own: Vec<roster_store::MessageRecord> = own;
+        detail.invitations.push(crate::InvitationView::new(
+            invitation,
+            own.into_iter().map(crate::MessageView::from).collect(),
+        )?);
+    }
+    Ok(detail)
+}
+
+/// Fills in when each invited member's pending invitation expires.
+pub(crate) async fn add_invitation_expiry(
+    conn: &mut Conn,
+    org_id: i64,
+    members: &mut [MemberView],
+) -> ServiceResult<()> {
+    let invited: Vec<i64> = members
+        .iter()
+        .filter(|m| matches!(m.status, MemberStatus::Invited | MemberStatus::ReassignPending))
+        .map(|m| m.id)
+        .collect();
+    if invited.is_empty() {
+        return Ok(());
+    }
+    let pending = roster_store::pending_invitations_of(conn, org_id, &invited).await?;
+    for member in members.iter_mut() {
+        if let Some(i) = pending.iter().find(|i| i.member_id == member.id) {
+            member.invitation_expires_at = Some(roster_domain::Timestamp::from_millis(i.expires_at));
+        }
+    }
+    Ok(())
 }
 
 /// The member `id` as the actor sees them.
@@ -547,7 +584,9 @@ pub(crate) async fn view_of(conn: &mut Conn, actor: &Actor, id: i64) -> ServiceR
         .await?
         .ok_or(ServiceError::NotFound("member"))?;
     let words = Vocabulary::of(conn, actor.org_id).await?;
-    MemberView::new(member, &words, actor)
+    let mut view = MemberView::new(member, &words, actor)?;
+    add_invitation_expiry(conn, actor.org_id, std::slice::from_mut(&mut view)).await?;
+    Ok(view)
 }
 
 /// 409 when the organization's members come from its identity provider:

@@ -47,6 +47,11 @@ pub struct OrgSettingsPatch {
     pub import_row_limit: Option<i64>,
     pub managed_by_identity_provider: Option<bool>,
     pub signup_enabled: Option<bool>,
+    /// en, de, nl or fr.
+    pub language: Option<roster_domain::Language>,
+    /// The e-mail domains the sign-up page accepts (empty: any).
+    #[schemars(length(max = 50))]
+    pub signup_domains: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -234,6 +239,12 @@ impl Service {
         }
         if let Some(v) = patch.signup_enabled {
             org.signup_enabled = v;
+        }
+        if let Some(v) = patch.language {
+            org.language = v.as_str().to_owned();
+        }
+        if let Some(v) = &patch.signup_domains {
+            org.signup_domains = crate::signup::parse_domains(v)?;
         }
         update_org(&mut tx, &org, now_millis()).await?;
         let details = json!(format!("{patch:?}"));

@@ -71,17 +71,7 @@ impl Service {
             return Err(ServiceError::Unauthenticated);
         };
         clear_login_failures(&mut tx, &account_key).await?;
-        let session_id = new_secret("rsn_");
-        let csrf = new_secret("");
-        insert_session(
-            &mut tx,
-            &sha256_hex(&session_id),
-            account.id,
-            &csrf,
-            now,
-            now + SESSION_LIFETIME_MS,
-        )
-        .await?;
+        let signed_in = self.open_session(&mut tx, account.id).await?;
         let details = json!({});
         let event = roster_store::NewAuditEvent {
             org_id: None,
@@ -96,6 +86,23 @@ impl Service {
         };
         roster_store::insert_audit(&mut tx, &event, now).await?;
         tx.commit().await?;
+        Ok(signed_in)
+    }
+
+    /// A new session for an account (signing in, accepting an invitation,
+    /// choosing a new password), on the caller's transaction.
+    pub(crate) async fn open_session(&self, conn: &mut roster_store::Conn, account_id: i64) -> ServiceResult<SignedIn> {
+        let now = now_millis();
+        let session_id = new_secret("rsn_");
+        insert_session(
+            conn,
+            &sha256_hex(&session_id),
+            account_id,
+            &new_secret(""),
+            now,
+            now + SESSION_LIFETIME_MS,
+        )
+        .await?;
         Ok(SignedIn { session_id })
     }
 

@@ -10,6 +10,16 @@ pub struct AccountRecord {
     pub password_hash: Option<String>,
 }
 
+fn account_from_row(r: &sqlx::any::AnyRow) -> Result<AccountRecord, sqlx::Error> {
+    Ok(AccountRecord {
+        id: int(r, "id")?,
+        email: text(r, "email")?,
+        first_name: text(r, "first_name")?,
+        last_name: text(r, "last_name")?,
+        password_hash: opt_text(r, "password_hash")?,
+    })
+}
+
 /// Finds the account of a normalized e-mail, creating it if there is none.
 pub async fn ensure_account(
     conn: &mut Conn,
@@ -53,17 +63,7 @@ pub async fn account_by_email(conn: &mut Conn, email_normalized: &str) -> StoreR
             .bind(email_normalized)
             .fetch_optional(conn.raw())
             .await?;
-    Ok(row
-        .map(|r| -> Result<_, sqlx::Error> {
-            Ok(AccountRecord {
-                id: int(&r, "id")?,
-                email: text(&r, "email")?,
-                first_name: text(&r, "first_name")?,
-                last_name: text(&r, "last_name")?,
-                password_hash: opt_text(&r, "password_hash")?,
-            })
-        })
-        .transpose()?)
+    Ok(row.as_ref().map(account_from_row).transpose()?)
 }
 
 pub async fn insert_setup_token(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<()> {
@@ -106,4 +106,53 @@ pub async fn setup_token_unused(conn: &mut Conn, token_hash: &str) -> StoreResul
         .fetch_one(conn.raw())
         .await?;
     Ok(n == 1)
+}
+
+pub async fn account_by_id(conn: &mut Conn, account_id: i64) -> StoreResult<Option<AccountRecord>> {
+    let row = sqlx::query("SELECT id, email, first_name, last_name, password_hash FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_optional(conn.raw())
+        .await?;
+    Ok(row.as_ref().map(account_from_row).transpose()?)
+}
+
+pub async fn insert_password_reset(
+    conn: &mut Conn,
+    token_hash: &str,
+    account_id: i64,
+    expires_at: i64,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO password_resets (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash)
+        .bind(account_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(conn.raw())
+        .await?;
+    Ok(())
+}
+
+/// The account of an unused, unexpired reset link, if it is one.
+pub async fn password_reset_account(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT account_id FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(conn.raw())
+    .await?)
+}
+
+/// Uses a reset link; the account if it was unused and unexpired (of two
+/// uses at once, one wins).
+pub async fn consume_password_reset(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE password_resets SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
+         RETURNING account_id",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(conn.raw())
+    .await?)
 }

@@ -369,3 +369,14 @@ pub async fn saved_mappings(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<Sav
         })
         .collect()
 }
+
+/// The members an applied import added (its rows with the action `created`).
+pub async fn members_created_by_import(conn: &mut Conn, import_id: i64) -> StoreResult<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT member_id FROM import_rows WHERE import_id = $1 AND action = 'created' AND member_id IS NOT NULL \
+         ORDER BY line",
+    )
+    .bind(import_id)
+    .fetch_all(conn.raw())
+    .await?)
+}

@@ -18,6 +18,10 @@ pub struct OrgRecord {
     pub import_row_limit: i64,
     pub managed_by_identity_provider: bool,
     pub signup_enabled: bool,
+    /// The language of its mail and pages: en, de, nl or fr.
+    pub language: String,
+    /// The e-mail domains its sign-up page accepts, comma separated (empty: any).
+    pub signup_domains: String,
     #[serde(serialize_with = "crate::serialize_time")]
     pub created_at: i64,
     #[serde(serialize_with = "crate::serialize_time")]
@@ -25,7 +29,7 @@ pub struct OrgRecord {
 }
 
 const COLUMNS: &str = "id, slug, name, description, accent_color, logo_url, invitation_lifetime_days, \
-    export_retention_days, job_history_days, import_row_limit, managed_by_idp, signup_enabled, created_at, updated_at";
+    export_retention_days, job_history_days, import_row_limit, managed_by_idp, signup_enabled, language, signup_domains, created_at, updated_at";
 
 fn from_row(r: &AnyRow) -> Result<OrgRecord, sqlx::Error> {
     Ok(OrgRecord {
@@ -41,6 +45,8 @@ fn from_row(r: &AnyRow) -> Result<OrgRecord, sqlx::Error> {
         import_row_limit: int(r, "import_row_limit")?,
         managed_by_identity_provider: flag(r, "managed_by_idp")?,
         signup_enabled: flag(r, "signup_enabled")?,
+        language: text(r, "language")?,
+        signup_domains: text(r, "signup_domains")?,
         created_at: int(r, "created_at")?,
         updated_at: int(r, "updated_at")?,
     })
@@ -92,7 +98,7 @@ pub async fn update_org(conn: &mut Conn, org: &OrgRecord, now: i64) -> StoreResu
     sqlx::query(
         "UPDATE organizations SET slug = $2, name = $3, description = $4, accent_color = $5, logo_url = $6, \
          invitation_lifetime_days = $7, export_retention_days = $8, job_history_days = $9, import_row_limit = $10, \
-         managed_by_idp = $11, signup_enabled = $12, updated_at = $13 WHERE id = $1",
+         managed_by_idp = $11, signup_enabled = $12, language = $13, signup_domains = $14, updated_at = $15 WHERE id = $1",
     )
     .bind(org.id)
     .bind(&org.slug)
@@ -106,6 +112,8 @@ pub async fn update_org(conn: &mut Conn, org: &OrgRecord, now: i64) -> StoreResu
     .bind(org.import_row_limit)
     .bind(flag_value(org.managed_by_identity_provider))
     .bind(flag_value(org.signup_enabled))
+    .bind(&org.language)
+    .bind(&org.signup_domains)
     .bind(now)
     .execute(conn.raw())
     .await?;

@@ -66,12 +66,45 @@ async fn every_operation_answers_as_documented_and_can_succeed() {
                 .await
                 .expect(200);
         }
-        let path = concrete(endpoint.path, &org, &f, import);
+        let mut path = concrete(endpoint.path, &org, &f, import);
+        // Invitations, messages and seat reassignments need their state first.
+        let mut reassign_to = None;
+        if endpoint.path.ends_with("/invitations/revoke") || endpoint.path.contains("/messages/{id}") {
+            let sent = app
+                .post(&org, "/invitations", json!({"members": {"ids": [f.member]}}))
+                .await
+                .expect(200);
+            let message = sent.body["first_message_id"].as_i64().unwrap();
+            path = path.replace(&format!("/messages/{}", f.member), &format!("/messages/{message}"));
+        } else if endpoint.path.contains("/reassign") {
+            app.put(&org, "/seats/power", json!({"purchased": 10}))
+                .await
+                .expect(200);
+            app.patch(&org, &format!("/members/{}", f.member), json!({"seat_type": "power"}))
+                .await
+                .expect(200);
+            app.force_status(f.member, "active").await;
+            let to = app.add_member(&org, "Re", "Assign", &format!("reassign{n}@x.de")).await;
+            if endpoint.path.ends_with("/cancel") {
+                app.post(
+                    &org,
+                    &format!("/members/{}/reassign", f.member),
+                    json!({"to_member_id": to}),
+                )
+                .await
+                .expect(202);
+            }
+            reassign_to = Some(to);
+        }
         let label = format!("{} {}", endpoint.method, roster_http::document_path(endpoint.path));
         let res = match endpoint.request.as_deref() {
             Some("ImportFile") => {
                 app.upload(&org, "x.csv", b"firstname,lastname,email\nB,C,b@x.de\n".to_vec())
                     .await
+            }
+            Some("ReassignSeat") => {
+                let body = json!({"to_member_id": reassign_to.unwrap()});
+                app.call(method(endpoint.method), &path, &org.token, Some(body)).await
             }
             Some(schema) => {
                 let body = body_for(&app, &org, schema, &f, import, n).await;

@@ -89,6 +89,9 @@ pub fn example_body(schema: &str, f: &Fixtures, n: usize) -> Value {
         "ImportOptions" => json!({}),
         "SavedMappingName" => json!({"name": format!("m{n}")}),
         "SheetInput" => json!({"sheet": "Mitglieder"}),
+        "InvitationRequest" => json!({"members": {"ids": [f.member]}, "send": "later"}),
+        "MembersOnly" => json!({"members": {"ids": [f.member]}}),
+        "ReassignSeat" => json!({"to_member_id": f.member}),
         other => panic!("no example body for {other}; add one"),
     }
 }

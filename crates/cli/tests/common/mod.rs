@@ -1,6 +1,7 @@
 #![allow(dead_code)]
 
 pub mod contract;
+pub mod smtp;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -142,6 +143,8 @@ impl Drop for TestDb {
 /// The application on a real port, with typed helpers.
 pub struct TestApp {
     pub base: String,
+    /// The SMTP server mail goes to (`spawn_with_mail`).
+    pub sink: Option<smtp::SmtpSink>,
     pub client: reqwest::Client,
     pub service: Service,
     pub db: TestDb,
@@ -232,12 +235,18 @@ pub async fn spawn_configured(
     hasher: Option<roster_service::PasswordHasher>,
     configure: impl FnOnce(&mut roster_http::HttpConfig),
 ) -> TestApp {
-    spawn_full(base_url, hasher, configure, sandbox()).await
+    spawn_full(base_url, hasher, configure, sandbox(), false).await
+}
+
+/// An application whose mail goes to a real SMTP server (`app.sink`),
+/// delivered by a mail worker as `roster serve` runs one.
+pub async fn spawn_with_mail() -> TestApp {
+    spawn_full(None, None, |_| {}, sandbox(), true).await
 }
 
 /// An application that reads uploads under these limits.
 pub async fn spawn_sandboxed(limits: roster_service::SandboxConfig) -> TestApp {
-    spawn_full(None, None, |_| {}, limits).await
+    spawn_full(None, None, |_| {}, limits, false).await
 }
 
 async fn spawn_full(
@@ -245,15 +254,34 @@ async fn spawn_full(
     hasher: Option<roster_service::PasswordHasher>,
     configure: impl FnOnce(&mut roster_http::HttpConfig),
     limits: roster_service::SandboxConfig,
+    with_mail: bool,
 ) -> TestApp {
     let db = TestDb::new().await;
-    let mut service = Service::new(db.store().await).with_upload_sandbox(limits);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let public_url = base_url.map_or_else(|| format!("http://{addr}"), str::to_owned);
+    let sink = if with_mail {
+        Some(smtp::SmtpSink::start().await)
+    } else {
+        None
+    };
+    let mail = roster_service::mail::MailConfig {
+        base_url: public_url.clone(),
+        delivery: match &sink {
+            Some(sink) => {
+                roster_service::mail::Delivery::Smtp(roster_service::mail::SmtpTarget::parse(&sink.url()).unwrap())
+            }
+            None => roster_service::mail::Delivery::Off,
+        },
+        ..Default::default()
+    };
+    let mut service = Service::new(db.store().await)
+        .with_upload_sandbox(limits)
+        .with_mail(mail);
     if let Some(hasher) = hasher {
         service = service.with_password_hasher(hasher);
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut config = roster_http::HttpConfig::new(base_url.map_or_else(|| format!("http://{addr}"), str::to_owned));
+    let mut config = roster_http::HttpConfig::new(public_url);
     configure(&mut config);
     let app = roster_http::app(service.clone(), config).into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -269,8 +297,13 @@ async fn spawn_full(
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let mut worker = roster_service::jobs::Worker::new(service.clone()).with_poll_interval(Duration::from_millis(20));
     roster_service::imports::register_jobs(&mut worker, service.clone());
-    tokio::spawn(worker.run(stop_rx));
+    tokio::spawn(worker.run(stop_rx.clone()));
+    if sink.is_some() {
+        let mail = roster_service::mail::MailWorker::new(service.clone()).with_poll_interval(Duration::from_millis(20));
+        tokio::spawn(mail.run(stop_rx));
+    }
     TestApp {
+        sink,
         base,
         client,
         service,
@@ -633,4 +666,24 @@ pub fn session_cookie(res: &reqwest::Response) -> String {
         .next()
         .unwrap()
         .to_owned()
+}
+
+/// Posts a form from outside the console (no session, no redirects
+/// followed): the answer's status, body and the session cookie it set.
+pub async fn post_public_form(base: &str, path: &str, fields: &[(&str, &str)]) -> (u16, String, Option<String>) {
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{base}{path}"))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned());
+    (status, res.text().await.unwrap(), cookie)
 }

@@ -10,7 +10,8 @@ mod webdriver;
 
 use serde_json::json;
 
-use helpers::{spawn_app, TestApp, TestOrg, PASSWORD};
+use helpers::smtp::link;
+use helpers::{spawn_app, spawn_with_mail, TestApp, TestOrg, PASSWORD};
 use webdriver::Browser;
 
 async fn sign_in(app: &TestApp, browser: &Browser, email: &str) {
@@ -573,10 +574,120 @@ async fn every_console_page_passes_axe_core_whatever_the_accent_colour() {
         "/settings".into(),
         "/audit".into(),
         "/profile".into(),
+        format!("/invite?member={member}"),
+        format!("/invite?import={applied}"),
     ] {
         browser.goto(&format!("{}/o/acme{page}", app.base)).await;
         // Every page, the error pages too, begins with its skip link.
         browser.wait_for_text("Skip to content").await;
         browser.assert_accessible(&format!("/o/acme{page}")).await;
     }
+}
+
+/// Signs out from any console page.
+async fn sign_out(browser: &Browser) {
+    browser.click("form[action='/logout'] button").await;
+    browser.wait_for_text("Sign in to Roster").await;
+}
+
+/// The whole way in, in Chromium: an admin personalises and sends an
+/// invitation, the person follows the link from the mail a real SMTP server
+/// received and sets a password; later they reset it from the sign-in page;
+/// and someone else signs up on the organization's page.
+#[tokio::test]
+async fn a_person_is_invited_accepts_resets_their_password_and_another_signs_up() {
+    let app = spawn_with_mail().await;
+    let org = demo_org(&app).await;
+    app.patch(&org, "", json!({"accent_color": "#0b7a75"}))
+        .await
+        .expect(200);
+    let sink = app.sink.as_ref().unwrap();
+    let browser = Browser::start().await;
+    sign_in(&app, &browser, "owner@acme.example").await;
+
+    // The admin: member page → personalise → preview → send.
+    let page = app.get(&org, "/members?q=juergen").await.expect(200);
+    let juergen = page.body["items"][0]["id"].as_i64().unwrap();
+    browser.goto(&format!("{}/o/acme/members/{juergen}", app.base)).await;
+    browser.click("a[href*='/invite?member=']").await;
+    browser.wait_for_text("Send invitations").await;
+    browser.fill("#subject", "Willkommen im Team, Jürgen").await;
+    browser.fill("#message", "Wir freuen uns auf dich!\nDeine Olga").await;
+    browser.select("#language", "de").await;
+    browser.click("button[value=preview]").await;
+    browser.wait_for_text("Wir freuen uns auf dich!").await;
+    browser.screenshot("invite").await;
+    browser.click("button[value=send]").await;
+    browser.wait_for_text("Invited 1 members.").await;
+
+    // The mail as the person's mail program shows it.
+    let mail = sink.wait_for(1).await.remove(0);
+    assert_eq!(mail["rcpt_tos"], json!(["juergen@acme.example"]));
+    let file = tempfile::Builder::new().suffix(".html").tempfile().unwrap();
+    std::fs::write(file.path(), mail["html"].as_str().unwrap()).unwrap();
+    browser.goto(&format!("file://{}", file.path().display())).await;
+    browser.wait_for_text("Einladung annehmen").await;
+    browser.screenshot("invitation-email").await;
+
+    // The member page shows the invitation and its delivery.
+    browser.goto(&format!("{}/o/acme/members/{juergen}", app.base)).await;
+    browser.wait_for_text("Pending").await;
+    sign_out(&browser).await;
+
+    // The person: the link, a password, and in.
+    let accept = link(&mail, &app.base);
+    browser.goto(&accept).await;
+    browser.wait_for_text("Join acme GmbH").await;
+    browser.screenshot("accept").await;
+    browser.fill("#password", "mein sicheres Passwort").await;
+    browser.fill("#password_again", "mein sicheres Passwort").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("Sign out").await;
+    assert!(browser.url().await.ends_with("/o/acme"));
+    assert_eq!(
+        app.get(&org, &format!("/members/{juergen}")).await.expect(200).body["status"],
+        "active"
+    );
+    // The link is used up, and the page says so.
+    sign_out(&browser).await;
+    browser.goto(&accept).await;
+    browser.wait_for_text("This invitation has been used").await;
+    browser.assert_accessible("invitation used").await;
+
+    // "Forgot password?" from the sign-in page.
+    browser.goto(&format!("{}/login", app.base)).await;
+    browser.click("a[href='/forgot']").await;
+    browser.wait_for_text("Forgot your password?").await;
+    browser.assert_accessible("forgot password").await;
+    browser.fill("#email", "juergen@acme.example").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("is on its way").await;
+    let reset_mail = sink
+        .wait_for(2)
+        .await
+        .into_iter()
+        .find(|m| m["text"].as_str().unwrap().contains("/reset/"))
+        .unwrap();
+    browser.goto(&link(&reset_mail, &app.base)).await;
+    browser.wait_for_text("Choose a new password").await;
+    browser.assert_accessible("reset password").await;
+    browser.fill("#password", "ein neues Passwort 2").await;
+    browser.fill("#password_again", "ein neues Passwort 2").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("Sign out").await;
+    sign_out(&browser).await;
+
+    // Someone else signs up on the organization's page.
+    app.patch(&org, "", json!({"signup_enabled": true})).await.expect(200);
+    app.put(&org, "/seats/casual", json!({"purchased": 5}))
+        .await
+        .expect(200);
+    browser.goto(&format!("{}/join/acme", app.base)).await;
+    browser.wait_for_text("Join acme GmbH").await;
+    browser.screenshot("sign-up").await;
+    browser.fill("#email", "neu@acme.example").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("an invitation is on its way").await;
+    let invited = sink.wait_for(3).await;
+    assert!(invited.iter().any(|m| m["rcpt_tos"] == json!(["neu@acme.example"])));
 }

@@ -5,6 +5,7 @@
 mod admin;
 mod extract;
 mod imports;
+mod invitations;
 mod members;
 mod org;
 mod teams;
@@ -90,6 +91,7 @@ pub const ENDPOINTS: &[&[Endpoint]] = &[
     members::ENDPOINTS,
     teams::ENDPOINTS,
     imports::ENDPOINTS,
+    invitations::ENDPOINTS,
     admin::ENDPOINTS,
 ];
 

@@ -27,6 +27,21 @@ pub fn routes() -> Router<AppState> {
 struct LoginPage {
     email: String,
     error: Option<String>,
+    /// Where to go after signing in (a local path: an invitation's page).
+    next: String,
+}
+
+/// A local path to return to after signing in; anything else is `/`.
+pub(super) fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && p.len() < 300 => p.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
 }
 
 #[derive(Template)]
@@ -54,19 +69,21 @@ async fn root(
     })
 }
 
-async fn login_page() -> Result<Response, ConsoleError> {
+async fn login_page(Query(q): Query<LoginQuery>) -> Result<Response, ConsoleError> {
     render(&LoginPage {
         email: String::new(),
         error: None,
+        next: local_path(q.next.as_deref()),
     })
 }
 
 async fn login(State(state): State<AppState>, post: PublicPost) -> Result<Response, ConsoleError> {
     let email = post.form.text("email").unwrap_or_default();
     let password = post.form.text("password").unwrap_or_default();
+    let next = local_path(post.form.get("next"));
     match state.service.sign_in(&email, &password, &post.context).await {
         Ok(signed_in) => {
-            let mut res = Redirect::to("/").into_response();
+            let mut res = Redirect::to(&next).into_response();
             res.headers_mut()
                 .insert(SET_COOKIE, session_cookie(&state, &signed_in.session_id));
             Ok(res)
@@ -75,6 +92,7 @@ async fn login(State(state): State<AppState>, post: PublicPost) -> Result<Respon
             let page = LoginPage {
                 email,
                 error: Some("The e-mail or the password is not right.".into()),
+                next,
             };
             Ok((StatusCode::UNAUTHORIZED, render(&page)?).into_response())
         }
@@ -82,6 +100,7 @@ async fn login(State(state): State<AppState>, post: PublicPost) -> Result<Respon
             let page = LoginPage {
                 email,
                 error: Some("Too many attempts. Wait a few minutes and try again.".into()),
+                next,
             };
             Ok((StatusCode::TOO_MANY_REQUESTS, render(&page)?).into_response())
         }

@@ -103,20 +103,25 @@ async fn home(State(state): State<AppState>, member: Member) -> Result<Response,
 /// content security policy can forbid inline styles).
 async fn theme(State(state): State<AppState>, member: Member) -> Result<Response, ConsoleError> {
     let org = state.service.org(state.service.authorize(&member.actor).await?).await?;
-    // The colour was validated as #rrggbb when it was saved; the colours of
-    // text are derived from it so that any choice stays readable.
-    let accent = roster_domain::AccentColor::parse(&org.accent_color).map_err(ServiceError::from)?;
-    let css = format!(
-        ":root {{ --accent: {}; --accent-text: {}; --on-accent: {}; }}\n",
-        accent.as_str(),
-        accent.as_text(),
-        accent.ink()
-    );
+    let css = theme_css(&org.accent_color)?;
     Ok((
         [(CONTENT_TYPE, "text/css"), (CACHE_CONTROL, "private, max-age=60")],
         css,
     )
         .into_response())
+}
+
+/// The CSS of an accent colour. The colour was validated as #rrggbb when it
+/// was saved; the colours of text are derived from it so that any choice
+/// stays readable.
+pub(super) fn theme_css(accent_color: &str) -> Result<String, ConsoleError> {
+    let accent = roster_domain::AccentColor::parse(accent_color).map_err(ServiceError::from)?;
+    Ok(format!(
+        ":root {{ --accent: {}; --accent-text: {}; --on-accent: {}; }}\n",
+        accent.as_str(),
+        accent.as_text(),
+        accent.ink()
+    ))
 }
 
 #[derive(Template)]

@@ -29,7 +29,7 @@ pub fn routes() -> Router<AppState> {
 
 /// The list's filters as the form sent them (blank means "any").
 #[derive(Default, Clone)]
-struct Filters {
+pub(super) struct Filters {
     q: String,
     status: String,
     role: String,
@@ -42,7 +42,7 @@ struct Filters {
 }
 
 impl Filters {
-    fn parse(raw: Option<&str>) -> Filters {
+    pub(super) fn parse(raw: Option<&str>) -> Filters {
         let mut f = Filters::default();
         for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
             let v = v.into_owned();
@@ -64,7 +64,7 @@ impl Filters {
 
     /// The service's query; a hand-made URL with a value no select offers
     /// is refused, naming the filter.
-    fn query(&self) -> Result<MemberListQuery, roster_domain::InvalidInput> {
+    pub(super) fn query(&self) -> Result<MemberListQuery, roster_domain::InvalidInput> {
         let some = |s: &String| (!s.trim().is_empty()).then(|| s.trim().to_owned());
         Ok(MemberListQuery {
             q: some(&self.q),
@@ -82,6 +82,15 @@ impl Filters {
             cursor: some(&self.cursor),
             limit: Some(50),
         })
+    }
+
+    /// These filters as a query string (no cursor).
+    fn filter_query(&self) -> String {
+        let next = self.next_page("");
+        next.strip_suffix("cursor=")
+            .unwrap_or(&next)
+            .trim_end_matches('&')
+            .to_owned()
     }
 
     /// The query string of the next page: these filters and a cursor.
@@ -110,6 +119,8 @@ impl Filters {
 #[template(path = "members.html")]
 struct ListPage {
     layout: Layout,
+    /// The filters as a query string, for "Invite everyone matching".
+    filter_query: String,
     /// For the rows, which are also served alone (search as you type).
     slug: String,
     can_manage: bool,
@@ -197,6 +208,7 @@ async fn list(
         grantable: words.grantable_roles(&member.actor),
         teams: team_list(&state, &member).await?,
         layout: Layout::new(&state, &member, "members").await?,
+        filter_query: filters.filter_query(),
         filters,
         members: page.items,
         next,
@@ -235,6 +247,23 @@ async fn bulk(State(state): State<AppState>, post: MemberPost) -> Result<Respons
             None => return Ok(redirect_notice(&member, "Choose a team.")),
         },
         "remove" => BulkChange::Remove,
+        "invite" => {
+            let q = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(ids.iter().map(|id| ("member", id.to_string())))
+                .finish();
+            return Ok(Redirect::to(&format!("/o/{}/invite?{q}", member.actor.org_slug)).into_response());
+        }
+        "revoke" => {
+            let notice = match svc
+                .revoke_invitations(svc.authorize(&member.actor).await?, roster_service::Invitees::Ids(ids))
+                .await
+            {
+                Ok(revoked) => format!("Revoked {} invitations; their links no longer work.", revoked.len()),
+                Err(e @ ServiceError::Conflict { .. }) => e.to_string(),
+                Err(e) => return Err(e.into()),
+            };
+            return Ok(redirect_notice(&member, &notice));
+        }
         _ => return Ok(redirect_notice(&member, "Choose an action.")),
     };
     if change == BulkChange::Remove && !form.checked("confirmed") {
@@ -294,6 +323,7 @@ struct ShowPage {
     fields: Vec<FieldValue>,
     /// The account's own name is not the profile's name.
     account_name_differs: bool,
+    notice: Option<String>,
 }
 
 struct FieldValue {
@@ -305,7 +335,11 @@ async fn show(
     State(state): State<AppState>,
     member: Member,
     Path((_, id)): Path<(String, i64)>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ConsoleError> {
+    let notice = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "notice")
+        .map(|(_, v)| v.into_owned());
     let svc = &state.service;
     let detail = svc.member_detail(svc.authorize(&member.actor).await?, id).await?;
     let defs = svc.custom_fields(svc.authorize(&member.actor).await?).await?;
@@ -323,6 +357,7 @@ async fn show(
         detail,
         fields,
         account_name_differs,
+        notice,
     })
 }
 
@@ -430,7 +465,7 @@ async fn form_page(
             edit: true,
             change_role: true,
             change_seat: true,
-            remove: false,
+            ..MemberActions::default()
         },
     };
     Ok(FormPage {

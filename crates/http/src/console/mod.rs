@@ -8,11 +8,13 @@ mod auth;
 pub(crate) mod error;
 mod home;
 mod imports;
+mod invitations;
 mod members;
 mod session;
 mod settings;
 mod teams;
 mod tokens;
+mod way_in;
 
 use askama::Template;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -46,6 +48,8 @@ pub fn routes() -> Router<AppState> {
         .merge(audit::routes())
         .merge(imports::routes())
         .merge(tokens::routes())
+        .merge(way_in::routes())
+        .merge(invitations::routes())
         .layer(axum::middleware::from_fn(security_headers))
 }
 
@@ -62,10 +66,10 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(
-        "content-security-policy",
-        HeaderValue::from_static("default-src 'self'; img-src 'self' https: data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
-    );
+    // (A page may set a stricter one of its own: the mail preview.)
+    h.entry("content-security-policy").or_insert(HeaderValue::from_static(
+        "default-src 'self'; img-src 'self' https: data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    ));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.entry("referrer-policy")
@@ -95,6 +99,7 @@ pub struct Layout {
     pub can_read_members: bool,
     pub can_read_teams: bool,
     pub can_import: bool,
+    pub can_invite: bool,
 }
 
 impl Layout {
@@ -122,6 +127,7 @@ impl Layout {
             can_read_members: p(Permission::ReadMembers),
             can_read_teams: p(Permission::ReadTeams),
             can_import: p(Permission::Import),
+            can_invite: p(Permission::Invite),
             orgs,
         })
     }

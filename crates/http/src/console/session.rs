@@ -195,6 +195,7 @@ impl FromRequest<AppState> for MemberPost {
 pub struct SignedInPost {
     pub session: ConsoleSession,
     pub form: FormData,
+    pub context: RequestContext,
 }
 
 impl FromRequest<AppState> for SignedInPost {
@@ -205,7 +206,11 @@ impl FromRequest<AppState> for SignedInPost {
         let (mut parts, form) = read_form(req).await?;
         let SignedIn(session) = SignedIn::from_request_parts(&mut parts, state).await?;
         check_csrf(&session, &form)?;
-        Ok(SignedInPost { session, form })
+        Ok(SignedInPost {
+            session,
+            form,
+            context: crate::context::context_of(&parts),
+        })
     }
 }
 

@@ -36,6 +36,10 @@ struct SettingsPage {
     permissions: Vec<&'static str>,
     error: Option<String>,
     saved: bool,
+    languages: Vec<(&'static str, &'static str)>,
+    /// The sign-up page's shareable address.
+    signup_url: String,
+    mail_configured: bool,
 }
 
 async fn page(state: &AppState, member: &Member, error: Option<String>, saved: bool) -> Result<Response, ConsoleError> {
@@ -51,6 +55,16 @@ async fn page(state: &AppState, member: &Member, error: Option<String>, saved: b
         permissions: Permission::ALL.iter().map(|p| p.as_str()).collect(),
         error,
         saved,
+        languages: roster_domain::Language::ALL
+            .iter()
+            .map(|l| (l.as_str(), l.label()))
+            .collect(),
+        signup_url: format!(
+            "{}/join/{}",
+            state.config.base_url.trim_end_matches('/'),
+            actor.org_slug
+        ),
+        mail_configured: svc.mail_config().is_configured(),
     };
     render(&page)
 }
@@ -95,6 +109,17 @@ async fn save(State(state): State<AppState>, post: MemberPost) -> Result<Respons
         import_row_limit: number("import_row_limit"),
         managed_by_identity_provider: Some(f.checked("managed_by_identity_provider")),
         signup_enabled: Some(f.checked("signup_enabled")),
+        language: match f.text("language") {
+            Some(l) => Some(roster_domain::Language::parse(&l).map_err(ServiceError::from)?),
+            None => None,
+        },
+        signup_domains: f.get("signup_domains").map(|v| {
+            v.split([',', ' ', '\n'])
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned)
+                .collect()
+        }),
     };
     let svc = &state.service;
     let result = svc

@@ -36,6 +36,8 @@ pub struct MemberView {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub removed_at: Option<Timestamp>,
+    /// When the pending invitation's link stops working (invited members).
+    pub invitation_expires_at: Option<Timestamp>,
     /// What the viewer may do to this member.
     pub may: MemberActions,
 }
@@ -49,6 +51,14 @@ pub struct MemberActions {
     pub change_role: bool,
     pub change_seat: bool,
     pub remove: bool,
+    /// Send (or resend) their invitation.
+    pub invite: bool,
+    /// Revoke their pending or expired invitation.
+    pub revoke_invitation: bool,
+    /// Give their seat to another person.
+    pub reassign_seat: bool,
+    /// Cancel the pending reassignment of their seat.
+    pub cancel_reassignment: bool,
 }
 
 impl MemberView {
@@ -56,7 +66,7 @@ impl MemberView {
         let role = Role::parse(&record.role)?;
         let status = MemberStatus::parse(&record.status)?;
         let seat_type = record.seat_type.as_deref().map(SeatType::parse).transpose()?;
-        let may = actions(&role, status, record.id, words, viewer);
+        let may = actions(&role, status, seat_type.is_some(), record.id, words, viewer);
         let custom_fields = match record.custom_fields {
             serde_json::Value::Object(map) => map,
             _ => {
@@ -88,6 +98,7 @@ impl MemberView {
             created_at: Timestamp::from_millis(record.created_at),
             updated_at: Timestamp::from_millis(record.updated_at),
             removed_at: record.removed_at.map(Timestamp::from_millis),
+            invitation_expires_at: None,
             may,
         })
     }
@@ -106,16 +117,29 @@ impl MemberView {
     }
 }
 
-fn actions(role: &Role, status: MemberStatus, id: i64, words: &Vocabulary, viewer: &Actor) -> MemberActions {
+fn actions(
+    role: &Role,
+    status: MemberStatus,
+    has_seat: bool,
+    id: i64,
+    words: &Vocabulary,
+    viewer: &Actor,
+) -> MemberActions {
     if status == MemberStatus::Removed || !viewer.permissions.contains(Permission::ManageMembers) {
         return MemberActions::default();
     }
     let above = viewer.outranks(role, &words.permissions(role));
+    let inviter = viewer.permissions.contains(Permission::Invite);
+    use MemberStatus::*;
     MemberActions {
         edit: above || viewer.member_id == Some(id),
         change_role: above,
         change_seat: above,
         remove: above,
+        invite: inviter && matches!(status, Added | Invited | InvitationExpired),
+        revoke_invitation: inviter && matches!(status, Invited | InvitationExpired),
+        reassign_seat: inviter && above && status == Active && has_seat,
+        cancel_reassignment: inviter && above && status == ReassignPending,
     }
 }
 
@@ -136,6 +160,8 @@ pub struct MemberDetail {
     pub teams: Vec<MemberTeamView>,
     pub status_history: Vec<StatusChangeView>,
     pub content_items: Vec<ContentItemView>,
+    /// Their invitations, newest first, each with its messages' delivery.
+    pub invitations: Vec<super::InvitationView>,
 }
 
 impl MemberDetail {
@@ -158,6 +184,7 @@ impl MemberDetail {
                 .map(StatusChangeView::new)
                 .collect::<ServiceResult<_>>()?,
             content_items: content.into_iter().map(ContentItemView::from).collect(),
+            invitations: Vec::new(),
         })
     }
 

@@ -26,6 +26,10 @@ pub struct OrgView {
     pub import_row_limit: i64,
     pub managed_by_identity_provider: bool,
     pub signup_enabled: bool,
+    /// The language of the organization's mail and pages.
+    pub language: roster_domain::Language,
+    /// The e-mail domains the sign-up page accepts (empty: any).
+    pub signup_domains: Vec<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -45,6 +49,8 @@ impl From<OrgRecord> for OrgView {
             import_row_limit: r.import_row_limit,
             managed_by_identity_provider: r.managed_by_identity_provider,
             signup_enabled: r.signup_enabled,
+            language: roster_domain::Language::parse(&r.language).unwrap_or_default(),
+            signup_domains: crate::signup::domains_of(&r.signup_domains),
             created_at: Timestamp::from_millis(r.created_at),
             updated_at: Timestamp::from_millis(r.updated_at),
         }

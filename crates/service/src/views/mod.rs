@@ -4,10 +4,12 @@
 //! and a view of something the viewer may act on says what they may do
 //! (`may`), so that no door or template decides by a role or status name.
 
+mod invitations;
 mod members;
 mod misc;
 mod vocabulary;
 
+pub use invitations::{InvitationPage, InvitationView, MessageView};
 pub use members::{MemberActions, MemberDetail, MemberPage, MemberTeamView, MemberView, StatusChangeView};
 pub use misc::{
     AuditEventView, ContentItemView, CustomFieldView, CustomRoleView, FieldKind, JobStatus, JobView, MembershipView,

@@ -1,0 +1,1085 @@
+//! Invitations: sending them (one member, many, a filter's or an import's),
+//! resending, revoking, expiring, and the member's side — following the
+//! link to become active.
+//!
+//! An invitation is one link; a member has at most one pending. Sending
+//! replaces the pending one (its link dies), revoking ends it and returns
+//! the member to `added`. Links are 256 random bits, stored as SHA-256,
+//! and always built from the configured base URL.
+
+use std::collections::BTreeMap;
+
+use roster_domain::{now_millis, Email, Language, MemberStatus, Role, SeatType, StatusTransition};
+use roster_store::{
+    end_pending_invitation, insert_invitation, member_by_id, org_by_id, release_held_messages, set_member_status, Conn,
+    InvitationRecord, MemberRecord, NewInvitationRow, OrgRecord,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::audit::record;
+use crate::mail::templates::{self, Design, InvitationText};
+use crate::mail::{queue_message, Outgoing};
+use crate::{
+    new_secret, sha256_hex, Actor, Can, Invite, ManageMembers, MemberListQuery, ReadMembers, RequestContext, Service,
+    ServiceError, ServiceResult, SignedIn,
+};
+
+/// Members one request may invite (a filter or an import beyond it is refused).
+pub const MAX_INVITATIONS: usize = 100_000;
+
+/// Who to invite.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Invitees {
+    /// Members by id.
+    Ids(#[schemars(length(min = 1, max = 100000))] Vec<i64>),
+    /// Members by e-mail address.
+    Emails(#[schemars(length(min = 1, max = 100000))] Vec<String>),
+    /// Every member matching the members list's filter (`cursor`, `sort`
+    /// and `limit` are ignored).
+    Filter(MemberListQuery),
+    /// Every member an import added.
+    Import(i64),
+}
+
+/// Send now, or keep the members `added` to invite later.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SendWhen {
+    #[default]
+    Now,
+    Later,
+}
+
+/// An invitation request, on every door.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationRequest {
+    pub members: Invitees,
+    #[serde(default)]
+    pub send: SendWhen,
+    /// The role they get (default: the one they have).
+    pub role: Option<Role>,
+    /// The seat type they get (default: the one they have).
+    pub seat_type: Option<SeatType>,
+    /// The subject of the mail (default: "<you> invites you to <organization>").
+    #[schemars(regex(pattern = roster_domain::schema::SINGLE_LINE), length(max = 200))]
+    pub subject: Option<String>,
+    /// A message of your own, shown in the invitation.
+    #[schemars(regex(pattern = roster_domain::schema::FREE_TEXT), length(max = 5000))]
+    pub message: Option<String>,
+    /// The language of the mail (default: the organization's).
+    pub language: Option<Language>,
+}
+
+impl InvitationRequest {
+    pub fn new(members: Invitees) -> Self {
+        Self {
+            members,
+            send: SendWhen::Now,
+            role: None,
+            seat_type: None,
+            subject: None,
+            message: None,
+            language: None,
+        }
+    }
+}
+
+/// A member an invitation request left out, and why.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct InvitationSkip {
+    pub member_id: Option<i64>,
+    pub email: String,
+    pub reason: String,
+}
+
+/// What an invitation request did.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct InvitationOutcome {
+    /// Members now invited, with a fresh link each.
+    pub invited: Vec<i64>,
+    /// Members kept `added` to invite later (`send: later`).
+    pub kept: Vec<i64>,
+    pub skipped: Vec<InvitationSkip>,
+    /// The first outbox message this request wrote (its delivery can be followed from there).
+    pub first_message_id: Option<i64>,
+}
+
+/// A member to invite, with what the request gives them.
+pub(crate) struct Target {
+    pub member: MemberRecord,
+    pub status: MemberStatus,
+    pub role: String,
+    pub seat_type: Option<String>,
+}
+
+impl Service {
+    /// Invites members now, or keeps them `added` for later. Seats are
+    /// checked per seat type before anything is sent: a shortfall is named
+    /// and nothing changes. One transaction: every invitation of the request
+    /// and its message are written together, or none.
+    #[tracing::instrument(skip_all, fields(org = can.actor().org_id, request_id = %can.actor().context.request_id))]
+    pub async fn invite(&self, can: Can<'_, Invite>, request: InvitationRequest) -> ServiceResult<InvitationOutcome> {
+        let actor = can.actor();
+        let subject = request
+            .subject
+            .as_deref()
+            .map(|s| roster_domain::SingleLine::parse("subject", s, 200))
+            .transpose()?
+            .map(|s| s.into_string())
+            .unwrap_or_default();
+        let message = request
+            .message
+            .as_deref()
+            .map(|s| roster_domain::FreeText::parse("message", s, 5000))
+            .transpose()?
+            .map(|s| s.into_string())
+            .unwrap_or_default();
+        // Changing role or seat on the way is managing members.
+        let manage = if request.role.is_some() || request.seat_type.is_some() {
+            Some(self.authorize::<ManageMembers>(actor).await?)
+        } else {
+            None
+        };
+        let ids = self.invitee_ids(actor, &request.members).await?;
+        let mut tx = self.store().begin().await?;
+        let org = org_by_id(&mut tx, actor.org_id)
+            .await?
+            .ok_or(ServiceError::NotFound("organization"))?;
+        if let (Some(role), Some(_)) = (&request.role, manage) {
+            self.check_grant(&mut tx, actor, role).await?;
+        }
+        let (targets, mut skipped) = self.invitation_targets(&mut tx, actor, &ids, &request).await?;
+        skipped.extend(ids.unknown);
+        if targets.is_empty() {
+            if let Some(first) = skipped.first() {
+                return Err(ServiceError::conflict(
+                    "not_invitable",
+                    Some("members"),
+                    format!("nobody to invite: {} ({})", first.reason, first.email),
+                ));
+            }
+        }
+        self.check_invitation_seats(&mut tx, actor.org_id, &targets).await?;
+        let sender = Sender::of(&mut tx, actor, &org).await?;
+        let language = request
+            .language
+            .unwrap_or_else(|| Language::parse(&org.language).unwrap_or_default());
+        let now = now_millis();
+        let mut outcome = InvitationOutcome {
+            invited: Vec::new(),
+            kept: Vec::new(),
+            skipped,
+            first_message_id: None,
+        };
+        let design = Design::of(&org);
+        for target in targets {
+            self.apply_role_and_seat(&mut tx, actor, &target).await?;
+            if request.send == SendWhen::Later {
+                outcome.kept.push(target.member.id);
+                continue;
+            }
+            let letter = Letter {
+                org: &org,
+                design: &design,
+                sender: &sender,
+                subject: &subject,
+                message: &message,
+                language,
+                reassign_from: None,
+            };
+            let message_id = self.send_invitation(&mut tx, actor, &target, &letter, now).await?;
+            outcome.first_message_id.get_or_insert(message_id);
+            outcome.invited.push(target.member.id);
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Resends the invitations of these members (a fresh link and lifetime;
+    /// the old link dies): every `invitation_expired` one by default.
+    pub async fn resend_invitations(
+        &self,
+        can: Can<'_, Invite>,
+        members: Invitees,
+    ) -> ServiceResult<InvitationOutcome> {
+        self.invite(can, InvitationRequest::new(members)).await
+    }
+
+    /// Revokes the pending invitations of these members: their links die and
+    /// they return to `added`. Returns the members whose invitation ended.
+    pub async fn revoke_invitations(&self, can: Can<'_, Invite>, members: Invitees) -> ServiceResult<Vec<i64>> {
+        let actor = can.actor();
+        let ids = self.invitee_ids(actor, &members).await?;
+        let mut tx = self.store().begin().await?;
+        let mut revoked = Vec::new();
+        let now = now_millis();
+        for id in ids.found {
+            let member = self.visible_member(&mut tx, actor, id).await?;
+            let status = MemberStatus::parse(&member.status)?;
+            if !matches!(status, MemberStatus::Invited | MemberStatus::InvitationExpired) {
+                continue;
+            }
+            let ended = end_pending_invitation(&mut tx, actor.org_id, id, "revoked", now).await?;
+            let to = status.apply(StatusTransition::Revoke)?;
+            set_member_status(
+                &mut tx,
+                actor.org_id,
+                id,
+                Some(status.as_str()),
+                to.as_str(),
+                &actor.label,
+                now,
+            )
+            .await?;
+            record(
+                &mut tx,
+                actor,
+                "invitation.revoke",
+                "member",
+                id,
+                json!({"invitation": ended.map(|i| i.id), "email": member.email}),
+            )
+            .await?;
+            revoked.push(id);
+        }
+        if revoked.is_empty() {
+            return Err(ServiceError::conflict(
+                "not_invited",
+                Some("members"),
+                "none of these members has an invitation to revoke",
+            ));
+        }
+        tx.commit().await?;
+        Ok(revoked)
+    }
+
+    /// Writes one member's invitation and its message, ending the pending one.
+    pub(crate) async fn send_invitation(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        target: &Target,
+        letter: &Letter<'_>,
+        now: i64,
+    ) -> ServiceResult<i64> {
+        let member = &target.member;
+        let replaced = end_pending_invitation(conn, actor.org_id, member.id, "replaced", now).await?;
+        let token = new_secret("");
+        let expires_at = now + letter.org.invitation_lifetime_days * 86_400_000;
+        let invitation_id = insert_invitation(
+            conn,
+            &NewInvitationRow {
+                org_id: actor.org_id,
+                member_id: member.id,
+                token_hash: &sha256_hex(&token),
+                role: &target.role,
+                seat_type: target.seat_type.as_deref(),
+                sender_name: &letter.sender.name,
+                sender_email: &letter.sender.email,
+                subject: letter.subject,
+                body: letter.message,
+                language: letter.language.as_str(),
+                created_by: &actor.label,
+                expires_at,
+                reassign_from: letter.reassign_from,
+            },
+            now,
+        )
+        .await?;
+        let link = self.mail_config().link(&format!("/invite/{token}"));
+        let rendered = templates::invitation(
+            letter.design,
+            letter.language,
+            &InvitationText {
+                first_name: &member.first_name,
+                sender: &letter.sender.name,
+                subject: letter.subject,
+                message: letter.message,
+                link: &link,
+                expires_at,
+            },
+        )?;
+        let message_id = queue_message(
+            conn,
+            self.mail_config(),
+            &Outgoing {
+                org_id: Some(actor.org_id),
+                member_id: Some(member.id),
+                invitation_id: Some(invitation_id),
+                kind: "invitation",
+                to: &member.email,
+                from_name: &letter.sender.name,
+                reply_to: &letter.sender.email,
+                hold: false,
+                rendered: &rendered,
+            },
+        )
+        .await?;
+        // Messages held until this invitation go out after it.
+        release_held_messages(conn, actor.org_id, member.id, now).await?;
+        let to = if letter.reassign_from.is_some() {
+            MemberStatus::ReassignPending
+        } else {
+            target.status.apply(StatusTransition::Invite)?
+        };
+        if to != target.status {
+            set_member_status(
+                conn,
+                actor.org_id,
+                member.id,
+                Some(target.status.as_str()),
+                to.as_str(),
+                &actor.label,
+                now,
+            )
+            .await?;
+        }
+        let action = if replaced.is_some() {
+            "invitation.resend"
+        } else {
+            "invitation.send"
+        };
+        record(
+            conn,
+            actor,
+            action,
+            "member",
+            member.id,
+            json!({
+                "invitation": invitation_id,
+                "email": member.email,
+                "role": target.role,
+                "seat_type": target.seat_type,
+                "expires_at": roster_domain::format_rfc3339(expires_at),
+                "language": letter.language.as_str(),
+            }),
+        )
+        .await?;
+        Ok(message_id)
+    }
+
+    /// The members a request names, as ids the actor may see.
+    async fn invitee_ids(&self, actor: &Actor, who: &Invitees) -> ServiceResult<InviteeIds> {
+        let mut out = InviteeIds::default();
+        match who {
+            Invitees::Ids(ids) => out.found = ids.clone(),
+            Invitees::Emails(emails) => {
+                let mut conn = self.store().conn().await?;
+                for raw in emails {
+                    let email = Email::parse(raw)?;
+                    match roster_store::member_by_email(&mut conn, actor.org_id, email.normalized()).await? {
+                        Some(m) => out.found.push(m.id),
+                        None => out.unknown.push(InvitationSkip {
+                            member_id: None,
+                            email: raw.trim().to_owned(),
+                            reason: "no member has this e-mail".into(),
+                        }),
+                    }
+                }
+            }
+            Invitees::Filter(filter) => {
+                let read = self.authorize::<ReadMembers>(actor).await?;
+                let mut query = filter.clone();
+                query.cursor = None;
+                query.sort = Some("id".into());
+                query.limit = Some(500);
+                loop {
+                    let page = self.list_members(read, query.clone()).await?;
+                    out.found.extend(page.items.iter().map(|m| m.id));
+                    if out.found.len() > MAX_INVITATIONS {
+                        return Err(too_many());
+                    }
+                    match page.next_cursor {
+                        Some(next) => query.cursor = Some(next),
+                        None => break,
+                    }
+                }
+            }
+            Invitees::Import(import_id) => {
+                let mut conn = self.store().conn().await?;
+                roster_store::import_by_id(&mut conn, actor.org_id, *import_id)
+                    .await?
+                    .ok_or(ServiceError::NotFound("import"))?;
+                out.found = roster_store::members_created_by_import(&mut conn, *import_id).await?;
+            }
+        }
+        if out.found.len() > MAX_INVITATIONS {
+            return Err(too_many());
+        }
+        let mut seen = std::collections::HashSet::new();
+        out.found.retain(|id| seen.insert(*id));
+        Ok(out)
+    }
+
+    /// Loads the members to invite; those who cannot be invited are skipped with the reason.
+    async fn invitation_targets(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        ids: &InviteeIds,
+        request: &InvitationRequest,
+    ) -> ServiceResult<(Vec<Target>, Vec<InvitationSkip>)> {
+        let mut targets = Vec::new();
+        let mut skipped = Vec::new();
+        for &id in &ids.found {
+            let member = match self.visible_member(conn, actor, id).await {
+                Ok(m) => m,
+                Err(ServiceError::NotFound(_)) => {
+                    skipped.push(InvitationSkip {
+                        member_id: Some(id),
+                        email: String::new(),
+                        reason: "no such member".into(),
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let status = MemberStatus::parse(&member.status)?;
+            let refusal = match status {
+                MemberStatus::Added | MemberStatus::Invited | MemberStatus::InvitationExpired => None,
+                MemberStatus::Active => Some("is active already"),
+                MemberStatus::ReassignPending => Some("has a seat reassignment pending"),
+                MemberStatus::Removed => Some("is removed; add them again first"),
+            };
+            if let Some(reason) = refusal {
+                skipped.push(InvitationSkip {
+                    member_id: Some(id),
+                    email: member.email.clone(),
+                    reason: reason.into(),
+                });
+                continue;
+            }
+            let role = request.role.as_ref().map_or(member.role.clone(), ToString::to_string);
+            let seat_type = match request.seat_type {
+                Some(seat) => Some(seat.as_str().to_owned()),
+                None => member.seat_type.clone(),
+            };
+            if role != member.role || seat_type != member.seat_type {
+                // Changing a member's role or seat is for those who rank above them.
+                let old = member.clone();
+                self.check_rank(conn, actor, &old, crate::roles::Reach::RoleOrSeat)
+                    .await?;
+            }
+            targets.push(Target {
+                member,
+                status,
+                role,
+                seat_type,
+            });
+        }
+        Ok((targets, skipped))
+    }
+
+    /// Every seat type the invitations take must have the seats free.
+    async fn check_invitation_seats(&self, conn: &mut Conn, org_id: i64, targets: &[Target]) -> ServiceResult<()> {
+        let mut needed: BTreeMap<&str, i64> = BTreeMap::new();
+        for t in targets {
+            let Some(seat) = t.seat_type.as_deref() else { continue };
+            let holds_this_seat = t.status.uses_seat() && t.member.seat_type.as_deref() == Some(seat);
+            if !holds_this_seat {
+                *needed.entry(seat).or_default() += 1;
+            }
+        }
+        for (seat, n) in needed {
+            self.ensure_seats(conn, org_id, seat, n).await?;
+        }
+        Ok(())
+    }
+
+    async fn apply_role_and_seat(&self, conn: &mut Conn, actor: &Actor, target: &Target) -> ServiceResult<()> {
+        let member = &target.member;
+        if target.role == member.role && target.seat_type == member.seat_type {
+            return Ok(());
+        }
+        let mut fields = member.fields();
+        fields.role = target.role.clone();
+        fields.seat_type = target.seat_type.clone();
+        roster_store::update_member(conn, actor.org_id, member.id, &fields, now_millis()).await?;
+        record(
+            conn,
+            actor,
+            "member.update",
+            "member",
+            member.id,
+            json!({
+                "role": {"from": member.role, "to": target.role},
+                "seat_type": {"from": member.seat_type, "to": target.seat_type},
+            }),
+        )
+        .await
+    }
+}
+
+fn too_many() -> ServiceError {
+    ServiceError::conflict(
+        "too_many_members",
+        Some("members"),
+        format!("one request invites at most {MAX_INVITATIONS} members; narrow the filter"),
+    )
+}
+
+#[derive(Default)]
+struct InviteeIds {
+    found: Vec<i64>,
+    unknown: Vec<InvitationSkip>,
+}
+
+/// Who an invitation is from: a person's name and address (the reply-to),
+/// or the organization's name for tokens and the command line.
+pub(crate) struct Sender {
+    pub name: String,
+    pub email: String,
+}
+
+impl Sender {
+    pub(crate) async fn of(conn: &mut Conn, actor: &Actor, org: &OrgRecord) -> ServiceResult<Self> {
+        if let Some(id) = actor.member_id {
+            if let Some(m) = member_by_id(conn, actor.org_id, id).await? {
+                let name = format!("{} {}", m.first_name, m.last_name).trim().to_owned();
+                return Ok(Self {
+                    name: if name.is_empty() { m.email.clone() } else { name },
+                    email: m.email,
+                });
+            }
+        }
+        Ok(Self {
+            name: org.name.clone(),
+            email: String::new(),
+        })
+    }
+}
+
+/// What every invitation of one request says.
+pub(crate) struct Letter<'a> {
+    pub org: &'a OrgRecord,
+    pub design: &'a Design,
+    pub sender: &'a Sender,
+    pub subject: &'a str,
+    pub message: &'a str,
+    pub language: Language,
+    pub reassign_from: Option<i64>,
+}
+
+// ---------------------------------------------------------------------------
+// The member's side: the link.
+
+/// What an invitation link leads to.
+#[derive(Debug, Clone)]
+pub enum InvitationLink {
+    /// It works: who it is for, and whether they have an account already
+    /// (then they must sign in as it; the link never sets its password).
+    Open {
+        org: crate::OrgView,
+        email: String,
+        first_name: String,
+        account_exists: bool,
+        expires_at: roster_domain::Timestamp,
+    },
+    Expired {
+        org: crate::OrgView,
+    },
+    Revoked {
+        org: crate::OrgView,
+    },
+    Used {
+        org: crate::OrgView,
+    },
+    Unknown,
+}
+
+/// Why accepting did not work (each has its own page).
+#[derive(Debug, thiserror::Error)]
+pub enum AcceptError {
+    #[error("this invitation link is not valid")]
+    Unknown,
+    #[error("this invitation has expired")]
+    Expired,
+    #[error("this invitation was revoked")]
+    Revoked,
+    #[error("this invitation has been used already")]
+    Used,
+    /// The address has an account: sign in as it to accept.
+    #[error("an account with this e-mail exists: sign in as it to accept")]
+    AccountExists,
+    /// Signed in as another account than the invitation's.
+    #[error("this invitation is for {invited}, but you are signed in as {signed_in}")]
+    WrongAccount { invited: String, signed_in: String },
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<roster_store::StoreError> for AcceptError {
+    fn from(e: roster_store::StoreError) -> Self {
+        Self::Service(e.into())
+    }
+}
+
+/// Passwords are at least this long.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+pub(crate) fn check_password(password: &str) -> ServiceResult<()> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(roster_domain::InvalidInput::new(
+            "password",
+            "password_too_short",
+            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        )
+        .into());
+    }
+    if chars > 1000 {
+        return Err(roster_domain::InvalidInput::new("password", "too_long", "must be at most 1000 characters").into());
+    }
+    Ok(())
+}
+
+impl Service {
+    /// What an invitation link leads to (reading only).
+    pub async fn invitation_link(&self, token: &str) -> ServiceResult<InvitationLink> {
+        let mut conn = self.store().conn().await?;
+        let Some(invitation) = roster_store::invitation_by_hash(&mut conn, &sha256_hex(token)).await? else {
+            return Ok(InvitationLink::Unknown);
+        };
+        let Some(org) = org_by_id(&mut conn, invitation.org_id).await? else {
+            return Ok(InvitationLink::Unknown);
+        };
+        let org_view = crate::OrgView::from(org);
+        let now = now_millis();
+        Ok(match invitation.state.as_str() {
+            "pending" if invitation.expires_at > now => {
+                let member = member_by_id(&mut conn, invitation.org_id, invitation.member_id)
+                    .await?
+                    .ok_or(ServiceError::NotFound("member"))?;
+                let account_exists = roster_store::account_by_email(&mut conn, &member.email_normalized)
+                    .await?
+                    .is_some();
+                InvitationLink::Open {
+                    org: org_view,
+                    email: member.email,
+                    first_name: member.first_name,
+                    account_exists,
+                    expires_at: roster_domain::Timestamp::from_millis(invitation.expires_at),
+                }
+            }
+            "pending" | "expired" => InvitationLink::Expired { org: org_view },
+            "accepted" => InvitationLink::Used { org: org_view },
+            _ => InvitationLink::Revoked { org: org_view },
+        })
+    }
+
+    /// Accepts as a new person: their account is made with this password,
+    /// they are active and signed in. Refused when the address has an
+    /// account already (they sign in as it instead).
+    pub async fn accept_invitation_with_password(
+        &self,
+        token: &str,
+        password: &str,
+        context: &RequestContext,
+    ) -> Result<SignedIn, AcceptError> {
+        check_password(password)?;
+        let hash = self.passwords().hash(password.to_owned()).await?;
+        let mut tx = self.store().begin().await?;
+        let (invitation, member) = claim_invitation(&mut tx, token).await?;
+        if roster_store::account_by_email(&mut tx, &member.email_normalized)
+            .await?
+            .is_some()
+        {
+            return Err(AcceptError::AccountExists);
+        }
+        let account = roster_store::ensure_account(
+            &mut tx,
+            &member.email,
+            &member.email_normalized,
+            &member.first_name,
+            &member.last_name,
+            now_millis(),
+        )
+        .await?;
+        roster_store::set_password_hash(&mut tx, account, &hash).await?;
+        self.activate(&mut tx, &invitation, &member, account, context).await?;
+        let session = self.open_session(&mut tx, account).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    /// Accepts as the signed-in account, which must be the invitation's.
+    /// Returns the organization's slug.
+    pub async fn accept_invitation_signed_in(
+        &self,
+        token: &str,
+        session: &crate::ConsoleSession,
+        context: &RequestContext,
+    ) -> Result<String, AcceptError> {
+        let mut tx = self.store().begin().await?;
+        let (invitation, member) = claim_invitation(&mut tx, token).await?;
+        let account = roster_store::account_by_id(&mut tx, session.account_id)
+            .await?
+            .ok_or(AcceptError::Service(ServiceError::Unauthenticated))?;
+        let account_email = Email::parse(&account.email)
+            .map(|e| e.normalized().to_owned())
+            .unwrap_or_default();
+        if account_email != member.email_normalized {
+            drop(tx);
+            self.audit_refusal(
+                Some(invitation.org_id),
+                &format!("account:{}", account.id),
+                "invitation.accept",
+                context,
+            )
+            .await;
+            return Err(AcceptError::WrongAccount {
+                invited: member.email,
+                signed_in: account.email,
+            });
+        }
+        self.activate(&mut tx, &invitation, &member, account.id, context)
+            .await?;
+        let org = org_by_id(&mut tx, invitation.org_id)
+            .await?
+            .ok_or(ServiceError::NotFound("organization"))?;
+        tx.commit().await?;
+        Ok(org.slug)
+    }
+
+    /// The member becomes active with the account; a seat reassignment completes.
+    async fn activate(
+        &self,
+        conn: &mut Conn,
+        invitation: &InvitationRecord,
+        member: &MemberRecord,
+        account_id: i64,
+        context: &RequestContext,
+    ) -> ServiceResult<()> {
+        let now = now_millis();
+        let actor = Actor {
+            label: format!("account:{account_id}"),
+            context: context.clone(),
+            member_id: Some(member.id),
+            ..Actor::system(invitation.org_id, "")
+        };
+        roster_store::link_account(conn, invitation.org_id, member.id, account_id).await?;
+        if invitation.reassign_from.is_some() {
+            // The seat the reassignment gives.
+            let mut fields = member.fields();
+            fields.seat_type = invitation.seat_type.clone();
+            roster_store::update_member(conn, invitation.org_id, member.id, &fields, now).await?;
+        }
+        let from = MemberStatus::parse(&member.status)?;
+        let to = from.apply(StatusTransition::Accept)?;
+        set_member_status(
+            conn,
+            invitation.org_id,
+            member.id,
+            Some(from.as_str()),
+            to.as_str(),
+            &actor.label,
+            now,
+        )
+        .await?;
+        if let Some(previous) = invitation.reassign_from {
+            self.finish_reassignment(conn, &actor, previous, true).await?;
+        }
+        record(
+            conn,
+            &actor,
+            "invitation.accept",
+            "member",
+            member.id,
+            json!({"invitation": invitation.id, "email": member.email}),
+        )
+        .await
+    }
+
+    /// Ends pending invitations whose time is up: their members become
+    /// `invitation_expired` (a reassignment is cancelled). The worker calls
+    /// this every few seconds; returns how many ended.
+    pub async fn expire_invitations(&self) -> ServiceResult<usize> {
+        let mut total = 0;
+        loop {
+            let mut tx = self.store().begin().await?;
+            let now = now_millis();
+            let due = roster_store::expire_due_invitations(&mut tx, now, 500).await?;
+            let n = due.len();
+            for invitation in due {
+                let actor = Actor {
+                    label: "system".into(),
+                    ..Actor::system(invitation.org_id, "")
+                };
+                let Some(member) = member_by_id(&mut tx, invitation.org_id, invitation.member_id).await? else {
+                    continue;
+                };
+                let status = MemberStatus::parse(&member.status)?;
+                if let Some(previous) = invitation.reassign_from {
+                    self.finish_reassignment(&mut tx, &actor, previous, false).await?;
+                    if status == MemberStatus::ReassignPending {
+                        set_member_status(
+                            &mut tx,
+                            actor.org_id,
+                            member.id,
+                            Some(status.as_str()),
+                            "added",
+                            "system",
+                            now,
+                        )
+                        .await?;
+                    }
+                } else if status == MemberStatus::Invited {
+                    let to = status.apply(StatusTransition::Expire)?;
+                    set_member_status(
+                        &mut tx,
+                        actor.org_id,
+                        member.id,
+                        Some(status.as_str()),
+                        to.as_str(),
+                        "system",
+                        now,
+                    )
+                    .await?;
+                }
+                record(
+                    &mut tx,
+                    &actor,
+                    "invitation.expire",
+                    "member",
+                    member.id,
+                    json!({"invitation": invitation.id, "email": member.email}),
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            total += n;
+            if n < 500 {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+/// The pending invitation behind a link, marked accepted (of two accepts at
+/// once exactly one gets it), with its member.
+async fn claim_invitation(conn: &mut Conn, token: &str) -> Result<(InvitationRecord, MemberRecord), AcceptError> {
+    let invitation = roster_store::invitation_by_hash(conn, &sha256_hex(token))
+        .await?
+        .ok_or(AcceptError::Unknown)?;
+    let now = now_millis();
+    if !roster_store::accept_invitation(conn, invitation.id, now).await? {
+        // Read again: another accept may have just won.
+        let state = roster_store::invitation_by_hash(conn, &sha256_hex(token))
+            .await?
+            .map(|i| i.state)
+            .unwrap_or_default();
+        return Err(match state.as_str() {
+            "accepted" => AcceptError::Used,
+            "pending" | "expired" => AcceptError::Expired,
+            _ => AcceptError::Revoked,
+        });
+    }
+    let member = member_by_id(conn, invitation.org_id, invitation.member_id)
+        .await?
+        .ok_or(AcceptError::Unknown)?;
+    Ok((invitation, member))
+}
+
+impl Service {
+    /// The organization's invitations, newest first, optionally in one state.
+    pub async fn invitations(
+        &self,
+        can: Can<'_, ReadMembers>,
+        state: Option<&str>,
+        before: Option<i64>,
+        limit: Option<i64>,
+    ) -> ServiceResult<crate::InvitationPage> {
+        let actor = can.actor();
+        if let Some(s) = state {
+            if !["pending", "accepted", "revoked", "replaced", "expired"].contains(&s) {
+                return Err(roster_domain::InvalidInput::new(
+                    "state",
+                    "invalid_state",
+                    "must be pending, accepted, revoked, replaced or expired",
+                )
+                .into());
+            }
+        }
+        let limit = limit.unwrap_or(50).clamp(1, 500);
+        let mut conn = self.store().conn().await?;
+        let rows = roster_store::list_invitations(&mut conn, actor.org_id, state, before, limit + 1).await?;
+        let mut items = Vec::new();
+        for r in rows.into_iter().take(limit as usize + 1) {
+            // A division admin sees their divisions' members' invitations only.
+            if actor.division_scope().is_some() && self.visible_member(&mut conn, actor, r.member_id).await.is_err() {
+                continue;
+            }
+            let messages = roster_store::messages_of_member(&mut conn, actor.org_id, r.member_id)
+                .await?
+                .into_iter()
+                .filter(|m| m.invitation_id == Some(r.id))
+                .map(crate::MessageView::from)
+                .collect();
+            items.push(crate::InvitationView::new(r, messages)?);
+        }
+        let next_before = if items.len() as i64 > limit {
+            items.truncate(limit as usize);
+            items.last().map(|i| i.id)
+        } else {
+            None
+        };
+        Ok(crate::InvitationPage { items, next_before })
+    }
+
+    /// One outbox message of the organization, with its delivery state.
+    pub async fn message(&self, can: Can<'_, ReadMembers>, id: i64) -> ServiceResult<crate::MessageView> {
+        let actor = can.actor();
+        let mut conn = self.store().conn().await?;
+        let message = roster_store::message_by_id(&mut conn, actor.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("message"))?;
+        if let Some(member) = message.member_id {
+            self.visible_member(&mut conn, actor, member).await?;
+        }
+        Ok(message.into())
+    }
+
+    /// The invitation as the request would write it, for the console's
+    /// preview (with a sample link that leads nowhere).
+    pub async fn preview_invitation(
+        &self,
+        can: Can<'_, Invite>,
+        subject: &str,
+        message: &str,
+        language: Option<Language>,
+    ) -> ServiceResult<crate::mail::Rendered> {
+        let actor = can.actor();
+        let mut conn = self.store().conn().await?;
+        let org = org_by_id(&mut conn, actor.org_id)
+            .await?
+            .ok_or(ServiceError::NotFound("organization"))?;
+        let subject = roster_domain::SingleLine::parse("subject", subject, 200)?.into_string();
+        let message = roster_domain::FreeText::parse("message", message, 5000)?.into_string();
+        let sender = Sender::of(&mut conn, actor, &org).await?;
+        let language = language.unwrap_or_else(|| Language::parse(&org.language).unwrap_or_default());
+        templates::invitation(
+            &Design::of(&org),
+            language,
+            &InvitationText {
+                first_name: "Alex",
+                sender: &sender.name,
+                subject: &subject,
+                message: &message,
+                link: &self.mail_config().link("/invite/preview"),
+                expires_at: now_millis() + org.invitation_lifetime_days * 86_400_000,
+            },
+        )
+    }
+
+    /// Sends the preview to the signed-in admin's own address, through the outbox.
+    pub async fn send_test_invitation(
+        &self,
+        can: Can<'_, Invite>,
+        subject: &str,
+        message: &str,
+        language: Option<Language>,
+    ) -> ServiceResult<String> {
+        let actor = can.actor();
+        let rendered = self.preview_invitation(can, subject, message, language).await?;
+        let mut tx = self.store().begin().await?;
+        let me = actor
+            .member_id
+            .ok_or_else(|| ServiceError::forbidden("a test goes to a person's own address: sign in as one"))?;
+        let me = member_by_id(&mut tx, actor.org_id, me)
+            .await?
+            .ok_or(ServiceError::NotFound("member"))?;
+        queue_message(
+            &mut tx,
+            self.mail_config(),
+            &Outgoing {
+                org_id: Some(actor.org_id),
+                member_id: None,
+                invitation_id: None,
+                kind: "test",
+                to: &me.email,
+                from_name: "",
+                reply_to: "",
+                hold: false,
+                rendered: &rendered,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(me.email)
+    }
+
+    /// Sends a test message straight to `to` over the configured SMTP server
+    /// (not through the outbox), and says how it went: `roster mail test`.
+    pub async fn mail_test(&self, to: &str) -> Result<String, String> {
+        let crate::mail::Delivery::Smtp(target) = &self.mail_config().delivery else {
+            return Err("no SMTP server is configured ([smtp] url in roster.toml, or ROSTER_SMTP_URL)".into());
+        };
+        let design = Design::roster();
+        let rendered = templates::test_message(&design, Language::En).map_err(|e| e.to_string())?;
+        let record = roster_store::MessageRecord {
+            id: 0,
+            org_id: None,
+            member_id: None,
+            invitation_id: None,
+            kind: "test".into(),
+            state: "sending".into(),
+            to_address: to.trim().to_owned(),
+            from_name: String::new(),
+            reply_to: String::new(),
+            subject: rendered.subject,
+            body_text: rendered.text,
+            body_html: rendered.html,
+            message_id: format!("<{}@roster.localhost>", new_secret("t").get(..33).unwrap_or("t")),
+            attempts: 0,
+            next_attempt_at: 0,
+            sent_at: None,
+            last_error: None,
+            created_at: now_millis(),
+        };
+        let from = self.mail_config().from.clone();
+        let (address, bytes) = crate::mail::compose(&record, &from).map_err(|f| f.reason)?;
+        let mut connection = crate::mail::SmtpConnection::open(target).await.map_err(|f| f.reason)?;
+        connection
+            .send(&from.email, &address, &bytes)
+            .await
+            .map_err(|f| f.reason)?;
+        connection.quit().await;
+        Ok(format!(
+            "sent to {to} through {}:{} ({:?})",
+            target.host, target.port, target.tls
+        ))
+    }
+}
+
+/// How the messages of one request stand (from its first message on).
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
+pub struct DeliveryProgress {
+    pub sent: i64,
+    pub failed: i64,
+    /// Queued, being sent, or held.
+    pub waiting: i64,
+}
+
+impl Service {
+    /// The delivery of the organization's messages from `first_message` on
+    /// (a request's `first_message_id`): the command line's progress bar.
+    pub async fn delivery_progress(
+        &self,
+        can: Can<'_, ReadMembers>,
+        first_message: i64,
+    ) -> ServiceResult<DeliveryProgress> {
+        let mut conn = self.store().conn().await?;
+        let mut progress = DeliveryProgress::default();
+        for (state, n) in roster_store::outbox_counts(&mut conn, Some(can.actor().org_id), first_message).await? {
+            match state.as_str() {
+                "sent" => progress.sent += n,
+                "failed" => progress.failed += n,
+                _ => progress.waiting += n,
+            }
+        }
+        Ok(progress)
+    }
+}
