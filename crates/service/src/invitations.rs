@@ -175,6 +175,12 @@ impl Service {
             first_message_id: None,
         };
         let design = Design::of(&org);
+        // Thousands of invitations touch every index of five tables: give
+        // the transaction the page cache a bulk write gets (SQLite).
+        let bulk = targets.len() > 500;
+        if bulk {
+            roster_store::bulk::begin_bulk_write(&mut tx, 64).await?;
+        }
         for target in targets {
             self.apply_role_and_seat(&mut tx, actor, &target).await?;
             if request.send == SendWhen::Later {
@@ -194,7 +200,11 @@ impl Service {
             outcome.first_message_id.get_or_insert(message_id);
             outcome.invited.push(target.member.id);
         }
+        if bulk {
+            roster_store::bulk::end_bulk_write(&mut tx).await?;
+        }
         tx.commit().await?;
+        self.wake_mail();
         Ok(outcome)
     }
 
@@ -266,7 +276,12 @@ impl Service {
         now: i64,
     ) -> ServiceResult<i64> {
         let member = &target.member;
-        let replaced = end_pending_invitation(conn, actor.org_id, member.id, "replaced", now).await?;
+        // Only an invited member (or one whose seat reassignment is pending) has a pending link.
+        let replaced = if matches!(target.status, MemberStatus::Invited | MemberStatus::ReassignPending) {
+            end_pending_invitation(conn, actor.org_id, member.id, "replaced", now).await?
+        } else {
+            None
+        };
         let token = new_secret("");
         let expires_at = now + letter.org.invitation_lifetime_days * 86_400_000;
         let invitation_id = insert_invitation(
@@ -318,8 +333,11 @@ impl Service {
             },
         )
         .await?;
-        // Messages held until this invitation go out after it.
-        release_held_messages(conn, actor.org_id, member.id, now).await?;
+        // Messages held until this invitation go out after it (only an
+        // `added` member's messages are held).
+        if target.status == MemberStatus::Added {
+            release_held_messages(conn, actor.org_id, member.id, now).await?;
+        }
         let to = if letter.reassign_from.is_some() {
             MemberStatus::ReassignPending
         } else {

@@ -87,6 +87,8 @@ pub struct Service {
     deferred: deferred::DeferredWrites,
     /// How mail leaves (`mail`).
     mail: std::sync::Arc<mail::MailConfig>,
+    /// Wakes the mail senders after a commit that queued messages.
+    mail_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Service {
@@ -99,6 +101,7 @@ impl Service {
             plan_snapshots: imports::PlanSnapshots::default(),
             uploads: uploads::UploadSandbox::new(SandboxConfig::default()),
             mail: std::sync::Arc::new(mail::MailConfig::default()),
+            mail_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
         }
     }
 

@@ -90,6 +90,7 @@ impl Service {
         };
         roster_store::insert_audit(&mut tx, &event, now).await?;
         tx.commit().await?;
+        self.wake_mail();
         Ok(())
     }
 

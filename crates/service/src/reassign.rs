@@ -106,6 +106,7 @@ impl Service {
         )
         .await?;
         tx.commit().await?;
+        self.wake_mail();
         Ok(message)
     }
 

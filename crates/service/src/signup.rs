@@ -205,6 +205,7 @@ impl Service {
         };
         self.send_invitation(&mut tx, &actor, &target, &letter, now).await?;
         tx.commit().await?;
+        self.wake_mail();
         Ok(())
     }
 }

@@ -128,6 +128,7 @@ pub struct ClaimedMessage {
 impl Store {
     /// Claims up to `limit` due messages: queued and due, or sending under a
     /// lease that has run out (its worker died; it is sent once more).
+    /// Oldest first.
     pub async fn claim_messages(
         &self,
         lease_token: &str,
@@ -141,11 +142,20 @@ impl Store {
             // BEGIN IMMEDIATE already holds SQLite's single write lock.
             Backend::Sqlite => "",
         };
+        // Messages whose worker died go back to the queue first: then the
+        // claim is one range of the (state, next_attempt_at, id) index, in
+        // order. (One query with OR sorted every queued message per claim.)
+        sqlx::query(
+            "UPDATE outbox SET state = 'queued', lease_token = NULL, lease_expires_at = NULL \
+             WHERE state = 'sending' AND lease_expires_at < $1",
+        )
+        .bind(now)
+        .execute(tx.raw())
+        .await?;
         let rows = sqlx::query(&format!(
             "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_token = $1, lease_expires_at = $2 \
-             WHERE id IN (SELECT id FROM outbox WHERE (state = 'queued' AND next_attempt_at <= $3) \
-             OR (state = 'sending' AND lease_expires_at < $3) ORDER BY next_attempt_at, id LIMIT $4{lock}) \
-             RETURNING {COLUMNS}"
+             WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= $3 \
+             ORDER BY next_attempt_at, id LIMIT $4{lock}) RETURNING {COLUMNS}"
         ))
         .bind(lease_token)
         .bind(now + lease_millis)

@@ -8,7 +8,7 @@ use roster_service::mail::MailWorker;
 use serde_json::{json, Value};
 
 use crate::helpers::smtp::{header, link};
-use crate::helpers::{spawn_app, spawn_with_mail, TestApp, TestOrg, PASSWORD};
+use crate::helpers::{spawn_app, spawn_with_mail, spawn_with_mail_limit, TestApp, TestOrg, PASSWORD};
 
 fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
@@ -659,4 +659,87 @@ async fn without_smtp_messages_wait_in_the_outbox() {
         .await;
     assert!(settings.contains("Mail is not configured"));
     let _ = PASSWORD;
+}
+
+#[tokio::test]
+async fn an_organization_sends_at_most_its_hourly_limit_and_the_rest_waits() {
+    let app = spawn_with_mail_limit(2).await;
+    let org = app.create_org("acme").await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(
+            app.add_member(&org, &format!("L{i}"), "L", &format!("l{i}@acme.example"))
+                .await,
+        );
+    }
+    invite(&app, &org, json!({"members": {"ids": ids}})).await;
+    let sink = app.sink.as_ref().unwrap();
+    sink.wait_for(2).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sink.messages().len(), 2, "the third waits for the next hour");
+    let waiting = app.get(&org, &format!("/members/{}", ids[2])).await.expect(200).body;
+    let message = &waiting["invitations"][0]["messages"][0];
+    assert_eq!(message["state"], "queued");
+    assert_eq!(message["attempts"], 0, "waiting is not a failed attempt");
+}
+
+#[tokio::test]
+async fn a_resend_racing_an_accept_leaves_one_consistent_outcome() {
+    let app = spawn_with_mail().await;
+    let org = app.create_org("acme").await;
+    let id = app.add_member(&org, "Race", "R", "race@acme.example").await;
+    invite(&app, &org, json!({"members": {"ids": [id]}})).await;
+    let path = path_of(&link(&app.sink.as_ref().unwrap().wait_for(1).await[0], &app.base));
+    let (accepted, resent) = tokio::join!(
+        accept_with_password(&app, &path, "a long enough password"),
+        app.post(&org, "/invitations/resend", json!({"members": {"ids": [id]}})),
+    );
+    let detail = app.get(&org, &format!("/members/{id}")).await.expect(200).body;
+    match (accepted.0, resent.status.as_u16()) {
+        // The accept first: the member is active, the resend finds nobody to invite.
+        (303, 409) => {
+            assert_eq!(detail["status"], "active");
+            assert_eq!(resent.error_code(), "not_invitable");
+        }
+        // The resend first: the old link is dead, a new one pending.
+        (410, 200) => {
+            assert_eq!(detail["status"], "invited");
+            assert_eq!(detail["invitations"][0]["state"], "pending");
+            assert_eq!(detail["invitations"][1]["state"], "replaced");
+        }
+        other => panic!("inconsistent outcome {other:?}: {detail}"),
+    }
+}
+
+#[tokio::test]
+async fn re_inviting_with_another_seat_type_replaces_the_pending_invitation() {
+    let app = spawn_with_mail().await;
+    let org = app.create_org("acme").await;
+    app.put(&org, "/seats/casual", json!({"purchased": 5}))
+        .await
+        .expect(200);
+    app.put(&org, "/seats/power", json!({"purchased": 5})).await.expect(200);
+    let id = member_with_seat(&app, &org, "Sam", "sam@acme.example", "casual").await;
+    invite(&app, &org, json!({"members": {"ids": [id]}})).await;
+    invite(&app, &org, json!({"members": {"ids": [id]}, "seat_type": "power"})).await;
+    let detail = app.get(&org, &format!("/members/{id}")).await.expect(200).body;
+    assert_eq!(detail["seat_type"], "power");
+    assert_eq!(detail["invitations"][0]["state"], "pending");
+    assert_eq!(detail["invitations"][0]["seat_type"], "power");
+    assert_eq!(detail["invitations"][1]["state"], "replaced");
+    let seats = app.get(&org, "/seats").await.expect(200).body;
+    let used = |t: &str| {
+        seats["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["seat_type"] == t)
+            .unwrap()["used"]
+            .clone()
+    };
+    assert_eq!(
+        (used("casual"), used("power")),
+        (json!(0), json!(2)),
+        "the owner's power seat and Sam's"
+    );
 }

@@ -235,18 +235,23 @@ pub async fn spawn_configured(
     hasher: Option<roster_service::PasswordHasher>,
     configure: impl FnOnce(&mut roster_http::HttpConfig),
 ) -> TestApp {
-    spawn_full(base_url, hasher, configure, sandbox(), false).await
+    spawn_full(base_url, hasher, configure, sandbox(), None).await
 }
 
 /// An application whose mail goes to a real SMTP server (`app.sink`),
 /// delivered by a mail worker as `roster serve` runs one.
 pub async fn spawn_with_mail() -> TestApp {
-    spawn_full(None, None, |_| {}, sandbox(), true).await
+    spawn_full(None, None, |_| {}, sandbox(), Some(10_000)).await
+}
+
+/// Like [`spawn_with_mail`], an organization sending at most `per_hour` messages an hour.
+pub async fn spawn_with_mail_limit(per_hour: i64) -> TestApp {
+    spawn_full(None, None, |_| {}, sandbox(), Some(per_hour)).await
 }
 
 /// An application that reads uploads under these limits.
 pub async fn spawn_sandboxed(limits: roster_service::SandboxConfig) -> TestApp {
-    spawn_full(None, None, |_| {}, limits, false).await
+    spawn_full(None, None, |_| {}, limits, None).await
 }
 
 async fn spawn_full(
@@ -254,13 +259,14 @@ async fn spawn_full(
     hasher: Option<roster_service::PasswordHasher>,
     configure: impl FnOnce(&mut roster_http::HttpConfig),
     limits: roster_service::SandboxConfig,
-    with_mail: bool,
+    // With mail to an SMTP sink: organizations' hourly limit.
+    with_mail: Option<i64>,
 ) -> TestApp {
     let db = TestDb::new().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let public_url = base_url.map_or_else(|| format!("http://{addr}"), str::to_owned);
-    let sink = if with_mail {
+    let sink = if with_mail.is_some() {
         Some(smtp::SmtpSink::start().await)
     } else {
         None
@@ -273,6 +279,7 @@ async fn spawn_full(
             }
             None => roster_service::mail::Delivery::Off,
         },
+        per_org_per_hour: with_mail.unwrap_or(10_000),
         ..Default::default()
     };
     let mut service = Service::new(db.store().await)

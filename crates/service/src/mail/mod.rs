@@ -6,6 +6,7 @@
 //! `roster serve --demo`, go to the log with their links).
 
 mod compose;
+mod marks;
 pub(crate) use compose::compose;
 pub mod smtp;
 pub(crate) mod templates;
@@ -96,6 +97,12 @@ impl Service {
     pub fn mail_config(&self) -> &MailConfig {
         &self.mail
     }
+
+    /// Tells this process's mail senders that messages were committed, so
+    /// that they need not wait for their next look at the outbox.
+    pub(crate) fn wake_mail(&self) {
+        self.mail_wake.notify_waiters();
+    }
 }
 
 /// A message for the outbox.
@@ -107,7 +114,9 @@ pub(crate) struct Outgoing<'a> {
     pub to: &'a str,
     pub from_name: &'a str,
     pub reply_to: &'a str,
-    /// Held until the member is invited (nothing reaches an `added` member first).
+    /// Held until the member is invited, whatever the member's status
+    /// (`queue_message` holds any message but an invitation to an `added`
+    /// member by itself).
     pub hold: bool,
     pub rendered: &'a Rendered,
 }
@@ -119,12 +128,19 @@ pub(crate) async fn queue_message(conn: &mut Conn, config: &MailConfig, m: &Outg
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_else(|| "roster.localhost".into());
     let message_id = format!("<{}@{host}>", crate::new_secret("m").get(..33).unwrap_or("m"));
+    // Nothing reaches a member before their invitation: any other message to
+    // an `added` member waits until it is sent (`release_held_messages`).
+    let mut hold = m.hold;
+    if let (Some(org), Some(member), false) = (m.org_id, m.member_id, m.kind == "invitation") {
+        let status = roster_store::member_by_id(conn, org, member).await?.map(|r| r.status);
+        hold |= status.as_deref() == Some(roster_domain::MemberStatus::Added.as_str());
+    }
     let row = NewMessageRow {
         org_id: m.org_id,
         member_id: m.member_id,
         invitation_id: m.invitation_id,
         kind: m.kind,
-        state: if m.hold { "held" } else { "queued" },
+        state: if hold { "held" } else { "queued" },
         to_address: m.to,
         from_name: m.from_name,
         reply_to: m.reply_to,

@@ -33,6 +33,9 @@ pub struct SmtpTarget {
     pub credentials: Option<(String, Secret)>,
     /// The name the client gives in EHLO.
     pub hello_name: String,
+    /// TCP_NODELAY on the socket (default; `?nodelay=false` only to
+    /// measure what it saves: bench/invitations).
+    pub nodelay: bool,
 }
 
 impl std::fmt::Debug for SmtpTarget {
@@ -68,6 +71,7 @@ impl SmtpTarget {
             TlsMode::StartTls
         };
         let mut hello_name = "roster.localhost".to_owned();
+        let mut nodelay = true;
         for (key, value) in url.query_pairs() {
             match (key.as_ref(), value.as_ref()) {
                 ("tls", "starttls") => tls = TlsMode::StartTls,
@@ -75,7 +79,9 @@ impl SmtpTarget {
                 ("tls", "none") => tls = TlsMode::None,
                 ("tls", other) => return Err(format!("tls must be starttls, implicit or none, not {other:?}")),
                 ("hello", name) => hello_name = name.to_owned(),
-                (other, _) => return Err(format!("unknown parameter {other:?} (known: tls, hello)")),
+                ("nodelay", "true") => nodelay = true,
+                ("nodelay", "false") => nodelay = false,
+                (other, _) => return Err(format!("unknown parameter {other:?} (known: tls, hello, nodelay)")),
             }
         }
         let decode = |s: &str| {
@@ -100,6 +106,7 @@ impl SmtpTarget {
             tls,
             credentials,
             hello_name,
+            nodelay,
         })
     }
 }
@@ -165,7 +172,7 @@ impl SmtpConnection {
                 .await
                 .map_err(|_| connection_failure("timed out"))?
                 .map_err(connection_failure)?;
-                stream.set_nodelay(true).map_err(connection_failure)?;
+                stream.set_nodelay(target.nodelay).map_err(connection_failure)?;
                 let mut conn = AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello).await?;
                 if target.tls == TlsMode::StartTls {
                     let tls = TlsParameters::new(target.host.clone())?;

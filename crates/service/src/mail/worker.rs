@@ -1,17 +1,19 @@
 //! Delivers the outbox. Each of `connections` senders claims a few due
 //! messages under a lease, sends them over its own SMTP connection (kept
-//! open while there is work) and marks each right after the server's
-//! answer: a crash between the two sends that one message once more when
-//! its lease runs out, never more.
+//! open while there is work) and hands each server answer to its marker
+//! (`marks.rs`), which writes it while the next message goes: a crash
+//! between the answer and the mark sends that message once more when its
+//! lease runs out, never more.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use roster_domain::now_millis;
-use roster_store::{defer_message, mark_message_failed, mark_message_sent, messages_sent_since, ClaimedMessage};
+use roster_store::{defer_message, messages_sent_since, ClaimedMessage};
 use tokio::sync::watch;
 
 use super::compose::compose;
+use super::marks::{Mark, Marker};
 use super::smtp::{SendFailure, SmtpConnection, SmtpTarget};
 use super::Delivery;
 use crate::{new_secret, Service, ServiceResult};
@@ -32,7 +34,7 @@ impl MailWorker {
         Self {
             service,
             lease: Duration::from_secs(60),
-            batch: 20,
+            batch: 50,
             poll_interval: Duration::from_millis(250),
         }
     }
@@ -63,6 +65,7 @@ impl MailWorker {
                     poll_interval: self.poll_interval,
                     connection: None,
                     sent_this_hour: HashMap::new(),
+                    marker: Marker::start(self.service.clone()),
                 };
                 tokio::spawn(sender.run(shutdown.clone()))
             })
@@ -82,6 +85,7 @@ impl MailWorker {
             poll_interval: self.poll_interval,
             connection: None,
             sent_this_hour: HashMap::new(),
+            marker: Marker::start(self.service.clone()),
         };
         let mut total = 0;
         loop {
@@ -94,6 +98,7 @@ impl MailWorker {
         if let Some(c) = sender.connection.take() {
             c.quit().await;
         }
+        sender.marker.finish().await;
         Ok(total)
     }
 }
@@ -106,6 +111,8 @@ struct Sender {
     connection: Option<SmtpConnection>,
     /// Per organization: (messages sent in the last hour, when counted).
     sent_this_hour: HashMap<i64, (i64, i64)>,
+    /// Writes the marks of delivered messages beside the sending.
+    marker: Marker,
 }
 
 impl Sender {
@@ -126,8 +133,10 @@ impl Sender {
                 if let Some(c) = self.connection.take() {
                     c.quit().await;
                 }
+                let wake = self.service.mail_wake.clone();
                 tokio::select! {
                     _ = tokio::time::sleep(self.poll_interval) => {}
+                    _ = wake.notified() => {}
                     _ = shutdown.changed() => {}
                 }
             }
@@ -135,6 +144,7 @@ impl Sender {
         if let Some(c) = self.connection.take() {
             c.quit().await;
         }
+        self.marker.finish().await;
     }
 
     /// Claims and delivers one batch; returns how many were claimed.
@@ -172,32 +182,29 @@ impl Sender {
             Delivery::Off => return Ok(()),
         };
         let now = now_millis();
-        let mut tx = self.service.store().begin().await?;
-        let held = match &outcome {
+        let outcome = match outcome {
             Ok(()) => {
                 if let Some(org) = message.org_id {
                     if let Some((count, _)) = self.sent_this_hour.get_mut(&org) {
                         *count += 1;
                     }
                 }
-                mark_message_sent(&mut tx, message.id, &lease_token, now).await?
+                Ok(())
             }
             Err(failure) => {
                 let retry_at = (!failure.permanent && message.attempts < MAX_ATTEMPTS).then(|| {
                     // 30 s, 1 min, 2 min … capped at an hour.
                     now + (15_000 * (1i64 << message.attempts.clamp(1, 8))).min(HOUR)
                 });
-                mark_message_failed(&mut tx, message.id, &lease_token, &failure.reason, retry_at).await?
+                Err((failure.reason, retry_at))
             }
         };
-        tx.commit().await?;
-        match (&outcome, held) {
-            (_, false) => tracing::warn!(message = message.id, "lease lost before the message was marked"),
-            (Ok(()), true) => tracing::debug!(message = message.id, "message sent"),
-            (Err(f), true) => {
-                tracing::warn!(message = message.id, permanent = f.permanent, reason = %f.reason, "message not sent")
-            }
-        }
+        self.marker.mark(Mark {
+            id: message.id,
+            lease_token,
+            at: now,
+            outcome,
+        });
         Ok(())
     }
 
