@@ -33,33 +33,46 @@ impl SmtpSink {
             String::from_utf8_lossy(&ensure.stderr)
         );
         let python = String::from_utf8(ensure.stdout).unwrap().trim().to_owned();
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let mut process = tokio::process::Command::new(python)
-            .arg(root.join("scripts/smtp_sink.py"))
-            .arg("127.0.0.1")
-            .arg(port.to_string())
-            .arg(dir.path())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the SMTP sink starts");
-        let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
-        let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-            .await
-            .expect("the SMTP sink answers within 20 s")
-            .unwrap();
-        assert_eq!(ready.as_deref(), Some("ready"));
-        SmtpSink {
-            port,
-            dir,
-            _process: process,
+        // A free port is found by binding and letting go of it; another
+        // test may take it in between, so a sink that cannot listen is
+        // started again on another port.
+        let mut failures = Vec::new();
+        for _ in 0..5 {
+            let port = {
+                let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                l.local_addr().unwrap().port()
+            };
+            let dir = tempfile::tempdir().unwrap();
+            let mut process = tokio::process::Command::new(&python)
+                .arg(root.join("scripts/smtp_sink.py"))
+                .arg("127.0.0.1")
+                .arg(port.to_string())
+                .arg(dir.path())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .expect("the SMTP sink starts");
+            let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
+            let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+                .await
+                .expect("the SMTP sink answers within 20 s")
+                .unwrap();
+            if ready.as_deref() == Some("ready") {
+                return SmtpSink {
+                    port,
+                    dir,
+                    _process: process,
+                };
+            }
+            let mut why = String::new();
+            if let Some(mut err) = process.stderr.take() {
+                let _ = tokio::io::AsyncReadExt::read_to_string(&mut err, &mut why).await;
+            }
+            failures.push(format!("port {port}: {why}"));
         }
+        panic!("the SMTP sink did not start: {}", failures.join("\n"));
     }
-
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }

@@ -143,8 +143,14 @@ pub(crate) fn invitation(design: &Design, language: Language, i: &InvitationText
     let org = design.org_name.as_str();
     let expiry = date(i.expires_at);
     let f = |t: &str| fill(t, org, i.sender, i.first_name, &expiry);
+    // The organization inviting in its own name says so once, not twice.
+    let from_org = i.sender == org;
     let subject = if i.subject.trim().is_empty() {
-        f(w.invitation_subject)
+        f(if from_org {
+            w.invitation_subject_org
+        } else {
+            w.invitation_subject
+        })
     } else {
         i.subject.trim().to_owned()
     };
@@ -153,8 +159,8 @@ pub(crate) fn invitation(design: &Design, language: Language, i: &InvitationText
     } else {
         f(w.hello)
     };
-    let (invites_you, message_intro, expires, footer) =
-        (f(w.invites_you), f(w.personal_message), f(w.expires), f(w.footer));
+    let invites_you = f(if from_org { w.org_invites_you } else { w.invites_you });
+    let (message_intro, expires, footer) = (f(w.personal_message), f(w.expires), f(w.footer));
     let html = InvitationHtml {
         language: language.as_str(),
         subject: &subject,
@@ -293,6 +299,26 @@ mod tests {
         assert!(r.html.contains("Acme &#60;Labs&#62;") || r.html.contains("Acme &lt;Labs&gt;"));
         assert!(r.html.contains("Einladung annehmen"));
         assert!(r.text.contains("1970-01-01 00:00"));
+    }
+
+    #[test]
+    fn the_organization_inviting_in_its_own_name_is_named_once() {
+        let text = InvitationText {
+            first_name: "",
+            sender: "Acme <Labs>",
+            subject: "",
+            message: "",
+            link: "https://roster.example/invite/abc",
+            expires_at: 0,
+        };
+        let r = invitation(&design(), Language::En, &text).unwrap();
+        assert_eq!(r.subject, "You are invited to Acme <Labs>");
+        assert!(
+            r.text
+                .starts_with("Hello,\n\nYou are invited to join Acme <Labs> on Roster."),
+            "{}",
+            r.text
+        );
     }
 
     #[test]

@@ -5,9 +5,12 @@ use roster_domain::Language;
 
 pub(crate) struct Words {
     pub invitation_subject: &'static str,
+    /// When the organization itself invites (a token, the command line).
+    pub invitation_subject_org: &'static str,
     pub hello: &'static str,
     pub hello_nameless: &'static str,
     pub invites_you: &'static str,
+    pub org_invites_you: &'static str,
     pub accept: &'static str,
     pub expires: &'static str,
     pub not_expected: &'static str,
@@ -34,9 +37,11 @@ pub(crate) fn words(language: Language) -> &'static Words {
 
 static EN: Words = Words {
     invitation_subject: "{sender} invites you to {org}",
+    invitation_subject_org: "You are invited to {org}",
     hello: "Hello {name},",
     hello_nameless: "Hello,",
     invites_you: "{sender} invites you to join {org} on Roster.",
+    org_invites_you: "You are invited to join {org} on Roster.",
     accept: "Accept the invitation",
     expires: "The invitation is valid until {date} (UTC).",
     not_expected: "If you did not expect this invitation, you can ignore this message.",
@@ -54,9 +59,11 @@ static EN: Words = Words {
 
 static DE: Words = Words {
     invitation_subject: "{sender} lädt Sie zu {org} ein",
+    invitation_subject_org: "Einladung zu {org}",
     hello: "Hallo {name},",
     hello_nameless: "Hallo,",
     invites_you: "{sender} lädt Sie ein, {org} auf Roster beizutreten.",
+    org_invites_you: "Sie sind eingeladen, {org} auf Roster beizutreten.",
     accept: "Einladung annehmen",
     expires: "Die Einladung gilt bis {date} (UTC).",
     not_expected: "Wenn Sie diese Einladung nicht erwartet haben, können Sie diese Nachricht ignorieren.",
@@ -75,9 +82,11 @@ static DE: Words = Words {
 
 static NL: Words = Words {
     invitation_subject: "{sender} nodigt je uit voor {org}",
+    invitation_subject_org: "Je bent uitgenodigd voor {org}",
     hello: "Hallo {name},",
     hello_nameless: "Hallo,",
     invites_you: "{sender} nodigt je uit om lid te worden van {org} op Roster.",
+    org_invites_you: "Je bent uitgenodigd om lid te worden van {org} op Roster.",
     accept: "Uitnodiging accepteren",
     expires: "De uitnodiging is geldig tot {date} (UTC).",
     not_expected: "Als je deze uitnodiging niet verwachtte, kun je dit bericht negeren.",
@@ -96,9 +105,11 @@ static NL: Words = Words {
 
 static FR: Words = Words {
     invitation_subject: "{sender} vous invite à rejoindre {org}",
+    invitation_subject_org: "Vous êtes invité à rejoindre {org}",
     hello: "Bonjour {name},",
     hello_nameless: "Bonjour,",
     invites_you: "{sender} vous invite à rejoindre {org} sur Roster.",
+    org_invites_you: "Vous êtes invité à rejoindre {org} sur Roster.",
     accept: "Accepter l’invitation",
     expires: "L’invitation est valable jusqu’au {date} (UTC).",
     not_expected: "Si vous n’attendiez pas cette invitation, vous pouvez ignorer ce message.",
