@@ -382,12 +382,23 @@ impl Service {
     /// The members a request names, as ids the actor may see.
     async fn invitee_ids(&self, actor: &Actor, who: &Invitees) -> ServiceResult<InviteeIds> {
         let mut out = InviteeIds::default();
+        if matches!(who, Invitees::Ids(v) if v.is_empty()) || matches!(who, Invitees::Emails(v) if v.is_empty()) {
+            return Err(roster_domain::InvalidInput::new("members", "required", "name at least one member").into());
+        }
         match who {
             Invitees::Ids(ids) => out.found = ids.clone(),
             Invitees::Emails(emails) => {
                 let mut conn = self.store().conn().await?;
                 for raw in emails {
-                    let email = Email::parse(raw)?;
+                    // A list pasted from elsewhere: what is not an address is left out, with why.
+                    let Ok(email) = Email::parse(raw) else {
+                        out.unknown.push(InvitationSkip {
+                            member_id: None,
+                            email: raw.trim().to_owned(),
+                            reason: "is not an e-mail address".into(),
+                        });
+                        continue;
+                    };
                     match roster_store::member_by_email(&mut conn, actor.org_id, email.normalized()).await? {
                         Some(m) => out.found.push(m.id),
                         None => out.unknown.push(InvitationSkip {
@@ -400,6 +411,17 @@ impl Service {
             }
             Invitees::Filter(filter) => {
                 let read = self.authorize::<ReadMembers>(actor).await?;
+                // The filter as the members list takes it: a sort or cursor
+                // the list would refuse is refused here too (the members are
+                // then walked in Roster's own order, by id).
+                self.list_members(
+                    read,
+                    MemberListQuery {
+                        limit: Some(1),
+                        ..filter.clone()
+                    },
+                )
+                .await?;
                 let mut query = filter.clone();
                 query.cursor = None;
                 query.sort = Some("id".into());

@@ -95,8 +95,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
-    /// pending, accepted, revoked, replaced or expired.
-    #[schemars(regex(pattern = "^(pending|accepted|revoked|replaced|expired)$"))]
+    /// pending, accepted, revoked, replaced or expired (empty: any).
+    #[schemars(regex(pattern = "^(pending|accepted|revoked|replaced|expired)?$"))]
     state: Option<String>,
     /// Invitations older than this id (the `next_before` of the page before).
     before: Option<i64>,
