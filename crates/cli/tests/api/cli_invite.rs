@@ -131,3 +131,23 @@ async fn roster_mail_test_reports_what_the_server_said() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no SMTP server is configured"));
 }
+
+#[tokio::test]
+async fn messages_that_waited_for_smtp_go_out_with_roster_mail_deliver() {
+    // A server without SMTP: the invitation waits in the outbox.
+    let app = crate::helpers::spawn_app().await;
+    let org = app.create_org("acme").await;
+    let id = app.add_member(&org, "Wes", "W", "wes@acme.example").await;
+    app.post(&org, "/invitations", json!({"members": {"ids": [id]}}))
+        .await
+        .expect(200);
+    let sink = crate::helpers::smtp::SmtpSink::start().await;
+    let out = roster_with(&app, &["mail", "deliver", "--json"], &[("ROSTER_SMTP_URL", sink.url())]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["claimed"], 1);
+    let mail = sink.wait_for(1).await.remove(0);
+    assert_eq!(mail["rcpt_tos"], json!(["wes@acme.example"]));
+    assert!(link(&mail, &app.base).contains("/invite/"));
+    let detail = app.get(&org, &format!("/members/{id}")).await.expect(200).body;
+    assert_eq!(detail["invitations"][0]["messages"][0]["state"], "sent");
+}
