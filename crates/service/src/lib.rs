@@ -17,6 +17,8 @@ mod error;
 mod fields;
 pub mod imports;
 mod input;
+mod invitation_links;
+mod invitation_status;
 mod invitations;
 pub mod jobs;
 pub mod mail;
@@ -44,10 +46,9 @@ pub use demo::DemoSummary;
 pub use error::{ServiceError, ServiceResult};
 pub use fields::NewCustomField;
 pub use input::{MemberInput, NewMember};
-pub use invitations::{
-    AcceptError, DeliveryProgress, InvitationLink, InvitationOutcome, InvitationRequest, InvitationSkip, Invitees,
-    SendWhen, MAX_INVITATIONS, MIN_PASSWORD_CHARS,
-};
+pub use invitation_links::{AcceptError, InvitationLink, MIN_PASSWORD_CHARS};
+pub use invitation_status::DeliveryProgress;
+pub use invitations::{InvitationOutcome, InvitationRequest, InvitationSkip, Invitees, SendWhen, MAX_INVITATIONS};
 pub use members::{MemberListQuery, RemoveMember};
 pub use members_bulk::{BulkChange, BulkOutcome, BulkRefusal, BulkRequest, BULK_MAX_MEMBERS};
 pub use orgs::{NewOrg, OrgOverview, OrgSettingsPatch, SeatSummary};
