@@ -10,6 +10,7 @@
 //! them.
 
 mod detect;
+mod export;
 mod mapping;
 mod normal;
 mod report;
@@ -21,6 +22,7 @@ mod validate;
 mod xlsx;
 
 pub use detect::{detect, Detected, FileFormat, ImportError, TextEncoding};
+pub use export::{iso_time, CsvDialect, CsvSink, TableSink, Value, XlsxSink};
 pub use mapping::{auto_map, ColumnMapping, Mapping, Target};
 pub use normal::{normalize, DamagedTable, NormalReader, NormalRow, Normalized};
 pub use report::{neutralize, write_report_csv};

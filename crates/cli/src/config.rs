@@ -55,6 +55,11 @@ impl DbArgs {
 pub async fn open_service(settings: &Settings) -> anyhow::Result<Service> {
     let service = connect(settings).await?;
     service.migrate().await?;
+    // Exports are written in the upload spool directory before they are stored.
+    let service = match &settings.upload.spool_dir {
+        Some(dir) => service.with_export_dir(dir.clone()),
+        None => service,
+    };
     Ok(service
         .with_mail(settings.mail(false)?)
         .with_upload_sandbox(settings.sandbox())

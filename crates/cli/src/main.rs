@@ -4,6 +4,7 @@
 
 mod admin;
 mod config;
+mod export;
 mod import;
 mod invite;
 mod member_bulk;
@@ -56,6 +57,11 @@ enum Command {
     Import(import::ImportArgs),
     /// Invite members (by e-mail, id, status or import); `resend`, `revoke`.
     Invite(invite::InviteArgs),
+    /// Export members, teams, a team's members, invitations, the audit log,
+    /// content items, statistics or the whole organization to CSV or XLSX.
+    Export(export::ExportArgs),
+    /// The Imports/Exports dashboard: imports and exports of the job history.
+    Jobs(export::JobsArgs),
     /// Mail: `test --to ADDRESS` checks the SMTP settings; `deliver` sends what is due.
     #[command(subcommand)]
     Mail(invite::MailCommand),
@@ -111,6 +117,14 @@ async fn run(cli: Cli) -> std::process::ExitCode {
         Command::Import(args) => import::run(&settings, cli.json, args).await,
         Command::Invite(args) => match config::open_service(&settings).await {
             Ok(svc) => invite::run(&svc, cli.json, args).await,
+            Err(e) => Err(e),
+        },
+        Command::Export(args) => match config::open_service(&settings).await {
+            Ok(svc) => export::run(&svc, cli.json, args, settings.jobs.lease_seconds).await,
+            Err(e) => Err(e),
+        },
+        Command::Jobs(args) => match config::open_service(&settings).await {
+            Ok(svc) => export::jobs(&svc, cli.json, args).await,
             Err(e) => Err(e),
         },
         Command::Mail(cmd) => match config::open_service(&settings).await {

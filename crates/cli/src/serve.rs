@@ -95,6 +95,7 @@ pub async fn run(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut worker = Worker::new(service.clone()).with_lease(Duration::from_secs(settings.jobs.lease_seconds));
     roster_service::imports::register_jobs(&mut worker, service.clone());
+    roster_service::exports::register_jobs(&mut worker, service.clone());
     let mail = roster_service::mail::MailWorker::new(service.clone());
     let mail = tokio::spawn(mail.run(stop_rx.clone()));
     let worker = tokio::spawn(worker.run(stop_rx));

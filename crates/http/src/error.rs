@@ -44,6 +44,7 @@ pub fn status_of(error: &ServiceError) -> StatusCode {
         ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
         ServiceError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ServiceError::Busy | ServiceError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ServiceError::Gone { .. } => StatusCode::GONE,
         ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -53,6 +53,21 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     code("role_in_use", 409, "members or tokens hold the role"),
     code("seats_in_use", 409, "more seats are used than that"),
     code("seats_exhausted", 409, "not enough free seats of that type"),
+    code(
+        "export_not_ready",
+        409,
+        "the export's file is not written yet; its status says how far it is",
+    ),
+    code(
+        "export_failed",
+        409,
+        "the export failed (its error says why); no file was kept",
+    ),
+    code(
+        "export_expired",
+        410,
+        "the export's retention ended and its file was deleted; make it again",
+    ),
     code("team_has_subteams", 409, "move or delete the sub-teams first"),
     code("not_a_division", 409, "the team is not a division"),
     code("import_not_editable", 409, "the import was applied already"),
@@ -161,6 +176,17 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     code("reserved_key", 422, "the key is a built-in field's name"),
     code("only_when_adding", 422, "the field is taken only when adding"),
     code("not_a_workbook", 422, "a sheet was asked of a CSV file"),
+    code(
+        "workbook_only",
+        422,
+        "the whole organization is one workbook of several sheets: export it as xlsx",
+    ),
+    code("invalid_date", 422, "not a date as YYYY-MM-DD"),
+    code(
+        "invalid_period",
+        422,
+        "the period's first day is after its last, or it is too long",
+    ),
     code(
         "file_refused",
         422,

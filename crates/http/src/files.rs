@@ -68,3 +68,42 @@ pub fn stream_spooled(spooled: Spooled) -> std::io::Result<Body> {
     });
     Ok(Body::from_stream(pieces))
 }
+
+/// A ready export's file as a response body, a stored part at a time.
+pub fn stream_export(reader: roster_service::exports::ExportReader) -> Body {
+    let pieces = futures_util::stream::unfold(Some(reader), |state| async move {
+        let mut reader = state?;
+        match reader.next_part().await {
+            Ok(Some(part)) => Some((Ok(Bytes::from(part)), Some(reader))),
+            Ok(None) => None,
+            Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
+        }
+    });
+    Body::from_stream(pieces)
+}
+
+/// An RFC 6266 `Content-Disposition` for a name Roster made (letters,
+/// digits, dashes, dots): the ASCII form, and the UTF-8 form for the rest.
+pub fn attachment(file_name: &str) -> String {
+    let ascii: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}

@@ -58,4 +58,32 @@
       }
     });
   });
+  // Live progress: a table body with data-live is fetched again every
+  // second and a half while something in it runs, without reloading the page.
+  document.querySelectorAll("tbody[data-live]").forEach(function (body) {
+    var url = body.getAttribute("data-live");
+    var poll = function () {
+      if (!body.hasAttribute("data-running")) return;
+      fetch(url, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (html) {
+          body.innerHTML = html;
+          if (!body.querySelector("[data-running]")) body.removeAttribute("data-running");
+          setTimeout(poll, 1500);
+        })
+        .catch(function () { setTimeout(poll, 5000); });
+    };
+    setTimeout(poll, 1500);
+  });
+  // The members list's export takes the filters as they are now (search as
+  // you type changes them without reloading the page).
+  var exportForm = document.querySelector("form[data-export-filter]");
+  if (exportForm && form) {
+    exportForm.addEventListener("submit", function () {
+      new FormData(form).forEach(function (value, key) {
+        var hidden = exportForm.querySelector("input[name='filter_" + key + "']");
+        if (hidden) hidden.value = value;
+      });
+    });
+  }
 })();

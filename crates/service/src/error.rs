@@ -47,6 +47,9 @@ pub enum ServiceError {
     /// changed, and trying again in a moment works.
     #[error("{0}")]
     Overloaded(String),
+    /// It existed and is gone for good (an export past its retention).
+    #[error("{message}")]
+    Gone { code: &'static str, message: String },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -68,6 +71,7 @@ impl ServiceError {
             Self::RateLimited => "rate_limited",
             Self::Busy => "busy",
             Self::Overloaded(_) => "overloaded",
+            Self::Gone { code, .. } => code,
             Self::Internal(_) => "internal",
         }
     }

@@ -51,7 +51,7 @@ impl LiveProgress {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&job);
     }
 
-    fn get(&self, job: i64) -> Option<(i64, Option<i64>)> {
+    pub(crate) fn get(&self, job: i64) -> Option<(i64, Option<i64>)> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).get(&job).copied()
     }
 }
@@ -112,11 +112,25 @@ impl Service {
         payload: &serde_json::Value,
         created_by: &str,
     ) -> ServiceResult<i64> {
+        self.enqueue_job_with_attempts(conn, org_id, kind, payload, created_by, 3)
+            .await
+    }
+
+    /// Enqueues a job that gives up after `max_attempts`.
+    pub(crate) async fn enqueue_job_with_attempts(
+        &self,
+        conn: &mut Conn,
+        org_id: Option<i64>,
+        kind: &str,
+        payload: &serde_json::Value,
+        created_by: &str,
+        max_attempts: i64,
+    ) -> ServiceResult<i64> {
         let job = NewJob {
             org_id,
             kind,
             payload: &payload.to_string(),
-            max_attempts: 3,
+            max_attempts,
             created_by,
         };
         Ok(enqueue_job(conn, &job, now_millis()).await?)
@@ -230,6 +244,7 @@ impl Worker {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let mut last_purge = 0;
         let mut last_expiry = 0;
+        let mut last_export_purge = 0;
         loop {
             if *shutdown.borrow() {
                 return;
@@ -249,10 +264,20 @@ impl Worker {
                     tracing::warn!(error = %err, "could not expire invitations");
                 }
             }
+            // Exports past their retention are purged within a minute.
+            if now - last_export_purge > 60_000 {
+                last_export_purge = now;
+                if let Err(err) = self.service.expire_exports().await {
+                    tracing::warn!(error = %err, "could not purge expired exports");
+                }
+            }
             if now - last_purge > 3_600_000 {
                 last_purge = now;
                 if let Err(err) = self.purge().await {
                     tracing::warn!(error = %err, "could not purge old jobs");
+                }
+                if let Err(err) = self.service.record_daily_counts().await {
+                    tracing::warn!(error = %err, "could not count members for the statistics");
                 }
             }
             if !ran {
@@ -294,23 +319,6 @@ async fn keep_lease(ctx: JobContext) {
         if let Ok(false) = held {
             return;
         }
-    }
-}
-
-impl Service {
-    /// The organization's jobs within its job history, newest first.
-    pub async fn jobs(&self, can: crate::Can<'_, crate::ReadOrg>) -> ServiceResult<Vec<crate::JobView>> {
-        let actor = can.actor();
-        let mut conn = self.store().conn().await?;
-        let org = roster_store::org_by_id(&mut conn, actor.org_id)
-            .await?
-            .ok_or(ServiceError::NotFound("organization"))?;
-        let since = now_millis() - org.job_history_days * 86_400_000;
-        roster_store::list_jobs(&mut conn, actor.org_id, since, 200)
-            .await?
-            .into_iter()
-            .map(crate::JobView::new)
-            .collect()
     }
 }
 

@@ -6,6 +6,7 @@
 //! "manage members" takes a `Can<ManageMembers>`, which exists only when the
 //! check passed.
 
+mod activity;
 mod actor;
 mod audit;
 mod auth;
@@ -14,6 +15,7 @@ mod cursor;
 mod deferred;
 mod demo;
 mod error;
+pub mod exports;
 mod fields;
 pub mod imports;
 mod input;
@@ -38,6 +40,7 @@ mod views;
 
 use roster_store::Store;
 
+pub use activity::{ActivityFilter, ActivityKind, ActivityStatus, ActivityView};
 pub use actor::*;
 pub use audit::{AuditFilter, AuditPage};
 pub use auth::{hash_password, new_secret, sha256_hex, PasswordHasher};
@@ -90,6 +93,8 @@ pub struct Service {
     mail: std::sync::Arc<mail::MailConfig>,
     /// Wakes the mail senders after a commit that queued messages.
     mail_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// Where exports are written before they are stored (`exports`).
+    export_dir: Option<std::path::PathBuf>,
 }
 
 impl Service {
@@ -103,7 +108,19 @@ impl Service {
             uploads: uploads::UploadSandbox::new(SandboxConfig::default()),
             mail: std::sync::Arc::new(mail::MailConfig::default()),
             mail_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
+            export_dir: None,
         }
+    }
+
+    /// The same service, writing exports' files in `dir` before they are
+    /// stored (default: the system's temporary directory).
+    pub fn with_export_dir(mut self, dir: std::path::PathBuf) -> Self {
+        self.export_dir = Some(dir);
+        self
+    }
+
+    pub(crate) fn export_dir(&self) -> std::path::PathBuf {
+        self.export_dir.clone().unwrap_or_else(std::env::temp_dir)
     }
 
     /// The same service, reading uploads under these limits.

@@ -7,7 +7,7 @@ use crate::{Backend, Conn, StoreError, StoreResult};
 
 /// A membership as stored. `email` is as entered; comparisons use the
 /// normalized form, which is not shown.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct MemberRecord {
     pub id: i64,
     pub account_id: Option<i64>,

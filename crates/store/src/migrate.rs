@@ -44,6 +44,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_fewer_foreign_keys.sql"),
     migration!(9, "0009_upload_sandbox_and_token_owners.sql"),
     migration!(10, "0010_invitations_and_outbox.sql"),
+    migration!(11, "0011_exports.sql"),
 ];
 
 impl Migration {

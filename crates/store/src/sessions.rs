@@ -32,6 +32,12 @@ pub async fn insert_session(
     .bind(expires_at)
     .execute(conn.raw())
     .await?;
+    // A new session is a sign-in: the member export shows the last one.
+    sqlx::query("UPDATE accounts SET last_sign_in_at = $2 WHERE id = $1")
+        .bind(account_id)
+        .bind(now)
+        .execute(conn.raw())
+        .await?;
     Ok(())
 }
 

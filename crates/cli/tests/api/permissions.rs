@@ -92,6 +92,7 @@ pub fn example_body(schema: &str, f: &Fixtures, n: usize) -> Value {
         "InvitationRequest" => json!({"members": {"ids": [f.member]}, "send": "later"}),
         "MembersOnly" => json!({"members": {"ids": [f.member]}}),
         "ReassignSeat" => json!({"to_member_id": f.member}),
+        "ExportRequest" => json!({"kind": "members", "format": "csv"}),
         other => panic!("no example body for {other}; add one"),
     }
 }

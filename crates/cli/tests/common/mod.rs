@@ -304,6 +304,7 @@ async fn spawn_full(
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let mut worker = roster_service::jobs::Worker::new(service.clone()).with_poll_interval(Duration::from_millis(20));
     roster_service::imports::register_jobs(&mut worker, service.clone());
+    roster_service::exports::register_jobs(&mut worker, service.clone());
     tokio::spawn(worker.run(stop_rx.clone()));
     if sink.is_some() {
         let mail = roster_service::mail::MailWorker::new(service.clone()).with_poll_interval(Duration::from_millis(20));
@@ -647,6 +648,27 @@ impl TestApp {
     }
 
     /// Applies an import and waits for its job to finish.
+    /// Starts an export and waits until its job has finished; returns the export.
+    pub async fn export_and_wait(&self, org: &TestOrg, request: Value) -> Value {
+        let started = self.post(org, "/exports", request).await.expect(202);
+        let id = started.body["id"].as_str().unwrap().to_owned();
+        for _ in 0..600 {
+            let now = self.get(org, &format!("/exports/{id}")).await.expect(200);
+            if ["ready", "failed", "expired"].contains(&now.body["status"].as_str().unwrap()) {
+                return now.body;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("export {id} did not finish");
+    }
+
+    /// A ready export's file.
+    pub async fn export_file(&self, org: &TestOrg, id: &str) -> Vec<u8> {
+        let res = self.download(org, &format!("/exports/{id}/file")).await;
+        assert_eq!(res.status().as_u16(), 200, "export {id}");
+        res.bytes().await.unwrap().to_vec()
+    }
+
     pub async fn apply_import(&self, org: &TestOrg, id: i64, options: Value) -> Value {
         self.post(org, &format!("/imports/{id}/apply"), options)
             .await

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::Json;
 use roster_service::{
-    AuditFilter, AuditPage, ContentItemView, CustomFieldView, CustomRoleView, JobView, NewContentItem, NewCustomField,
+    AuditFilter, AuditPage, ContentItemView, CustomFieldView, CustomRoleView, NewContentItem, NewCustomField,
     NewCustomRole, NewToken, ReadAudit, Timestamp, TokenCreated, TokenView,
 };
 use schemars::JsonSchema;
@@ -135,17 +135,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
         response: (200, json::<AuditPage>()),
         also: &[],
         handler: || get(audit),
-    },
-    Endpoint {
-        method: "get",
-        path: "/api/v1/orgs/{slug}/jobs",
-        summary: "Jobs of the last job-history days, newest first",
-        permission: "org.read",
-        query: None,
-        request: Body::Empty,
-        response: (200, json::<Items<JobView>>()),
-        also: &[],
-        handler: || get(jobs),
     },
 ];
 
@@ -327,10 +316,4 @@ async fn audit(
     };
     let can = s.service.authorize::<ReadAudit>(&actor).await?;
     Ok(Json(s.service.audit_log(can, filter).await?))
-}
-
-async fn jobs(State(s): State<AppState>, Authed(actor): Authed) -> Result<Json<Items<JobView>>, ApiError> {
-    Ok(Json(Items {
-        items: s.service.jobs(s.service.authorize(&actor).await?).await?,
-    }))
 }

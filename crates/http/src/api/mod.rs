@@ -3,6 +3,7 @@
 //! they cannot disagree.
 
 mod admin;
+pub mod exports;
 mod extract;
 mod imports;
 mod invitations;
@@ -92,6 +93,7 @@ pub const ENDPOINTS: &[&[Endpoint]] = &[
     teams::ENDPOINTS,
     imports::ENDPOINTS,
     invitations::ENDPOINTS,
+    exports::ENDPOINTS,
     admin::ENDPOINTS,
 ];
 

@@ -6,6 +6,7 @@
 mod audit;
 mod auth;
 pub(crate) mod error;
+mod exports;
 mod home;
 mod imports;
 mod invitations;
@@ -50,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .merge(tokens::routes())
         .merge(way_in::routes())
         .merge(invitations::routes())
+        .merge(exports::routes())
         .layer(axum::middleware::from_fn(security_headers))
 }
 
@@ -100,6 +102,7 @@ pub struct Layout {
     pub can_read_teams: bool,
     pub can_import: bool,
     pub can_invite: bool,
+    pub can_export: bool,
 }
 
 impl Layout {
@@ -128,6 +131,7 @@ impl Layout {
             can_read_teams: p(Permission::ReadTeams),
             can_import: p(Permission::Import),
             can_invite: p(Permission::Invite),
+            can_export: p(Permission::Export),
             orgs,
         })
     }

@@ -22,6 +22,7 @@ use crate::jobs::{JobContext, JobFuture, Worker};
 use crate::{Actor, Can, Import, Service, ServiceError, ServiceResult};
 
 mod apply;
+mod labels;
 mod plan;
 mod report;
 mod saved;

@@ -103,6 +103,8 @@ pub(super) struct Planner<'a> {
     options: ImportOptions,
     mapping: Mapping,
     defs: Vec<FieldDef>,
+    /// Role and seat labels the file may use for keys.
+    labels: super::labels::Labels,
     duplicates: Duplicates,
     /// Verdicts per role, team id and division: a file names the same few many times.
     roles: HashMap<String, Result<(), String>>,
@@ -147,6 +149,7 @@ impl<'a> Planner<'a> {
                 Ok(FieldDef { key: f.key, kind })
             })
             .collect::<ServiceResult<_>>()?;
+        let labels = super::labels::Labels::of(conn, actor.org_id, &mapping).await?;
         let (duplicates, rows) = source.duplicates(&mapping).await?;
         let planner = Planner {
             service,
@@ -154,6 +157,7 @@ impl<'a> Planner<'a> {
             options,
             mapping,
             defs,
+            labels,
             duplicates,
             roles: HashMap::new(),
             ranks: HashMap::new(),
@@ -166,7 +170,7 @@ impl<'a> Planner<'a> {
 
     /// The file's rows, validated on the parser thread.
     pub(super) fn stream(&self, source: &Source) -> RowStream {
-        source.stream(self.mapping.clone(), self.defs.clone())
+        source.stream(self.mapping.clone(), self.defs.clone(), self.labels.clone())
     }
 
     pub(super) fn mapping(&self) -> &Mapping {
@@ -300,14 +304,21 @@ impl<'a> Planner<'a> {
                 };
                 self.roles.insert(key.clone(), verdict);
             }
-            if let Some(Err(why)) = self.roles.get(&key) {
-                errors.push(row_error(
-                    line,
-                    &self.header_of(Target::Role),
-                    "role",
-                    "role_not_allowed",
-                    why.clone(),
-                ));
+            if let Some(Err(why)) = self.roles.get(&key).cloned() {
+                // A member who holds the role already is granted nothing
+                // (an export of the organization, imported back).
+                let holds_it = roster_store::member_by_email(conn, self.actor.org_id, &m.email_normalized)
+                    .await?
+                    .is_some_and(|existing| existing.role == key);
+                if !holds_it {
+                    errors.push(row_error(
+                        line,
+                        &self.header_of(Target::Role),
+                        "role",
+                        "role_not_allowed",
+                        why,
+                    ));
+                }
             }
         }
         if let Some(key) = &m.team_key {

@@ -116,14 +116,19 @@ impl Source {
 
     /// Streams the data rows, validated against `mapping` and the custom
     /// fields, in chunks of [`CHUNK_ROWS`].
-    pub(super) fn stream(&self, mapping: Mapping, defs: Vec<FieldDef>) -> RowStream {
+    pub(super) fn stream(&self, mapping: Mapping, defs: Vec<FieldDef>, labels: super::labels::Labels) -> RowStream {
         let (sender, receiver) = mpsc::channel::<Rows>(2);
         let source = self.clone();
         let runtime = Handle::current();
         let done = tokio::task::spawn_blocking(move || {
             let mut chunk = Vec::with_capacity(CHUNK_ROWS);
             for row in source.open(runtime)? {
-                let NormalRow { line, cells, problem } = row.map_err(damaged)?;
+                let NormalRow {
+                    line,
+                    mut cells,
+                    problem,
+                } = row.map_err(damaged)?;
+                labels.apply(&mut cells);
                 let member = match problem {
                     Some(problem) => Err(vec![unreadable_row(line, problem)]),
                     None => validate_row(&mapping, line, &cells, &defs),

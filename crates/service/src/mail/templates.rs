@@ -251,6 +251,28 @@ pub(crate) fn password_reset(design: &Design, language: Language, link: &str) ->
     )
 }
 
+/// "Your export is ready": a link to it (a sign-in is needed to download).
+pub(crate) fn export_ready(
+    design: &Design,
+    language: Language,
+    file_name: &str,
+    link: &str,
+    until: &str,
+) -> ServiceResult<Rendered> {
+    let w = words(language);
+    notice(
+        design,
+        language,
+        &Notice {
+            subject: fill(w.export_subject, &design.org_name, "", file_name, ""),
+            paragraphs: vec![fill(w.export_intro, &design.org_name, "", file_name, "")],
+            link: Some(link),
+            button: w.export_button,
+            notes: vec![fill(w.export_until, &design.org_name, "", "", until)],
+        },
+    )
+}
+
 /// `roster mail test` and the console's "Send a test".
 pub(crate) fn test_message(design: &Design, language: Language) -> ServiceResult<Rendered> {
     let w = words(language);

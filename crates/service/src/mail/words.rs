@@ -22,6 +22,10 @@ pub(crate) struct Words {
     pub reset_not_you: &'static str,
     pub test_subject: &'static str,
     pub test_body: &'static str,
+    pub export_subject: &'static str,
+    pub export_intro: &'static str,
+    pub export_button: &'static str,
+    pub export_until: &'static str,
     pub footer: &'static str,
     pub link_fallback: &'static str,
 }
@@ -53,6 +57,10 @@ static EN: Words = Words {
     reset_not_you: "If you did not ask for this, ignore this message: your password stays as it is.",
     test_subject: "Roster test message",
     test_body: "This message shows that Roster can send mail with the current SMTP settings.",
+    export_subject: "Your export is ready: {name}",
+    export_intro: "The export you asked for in {org} is ready: {name}. You will be asked to sign in to download it.",
+    export_button: "Download the export",
+    export_until: "It can be downloaded until {date} (UTC); then it is deleted.",
     footer: "Sent by Roster on behalf of {org}.",
     link_fallback: "If the button does not work, open this address:",
 };
@@ -76,6 +84,11 @@ static DE: Words = Words {
         "Wenn Sie das nicht angefordert haben, ignorieren Sie diese Nachricht: Ihr Passwort bleibt unverändert.",
     test_subject: "Roster-Testnachricht",
     test_body: "Diese Nachricht zeigt, dass Roster mit den aktuellen SMTP-Einstellungen E-Mails senden kann.",
+    export_subject: "Ihr Export ist fertig: {name}",
+    export_intro:
+        "Der Export, den Sie in {org} angefordert haben, ist fertig: {name}. Zum Herunterladen melden Sie sich an.",
+    export_button: "Export herunterladen",
+    export_until: "Er kann bis {date} (UTC) heruntergeladen werden; danach wird er gelöscht.",
     footer: "Gesendet von Roster im Auftrag von {org}.",
     link_fallback: "Falls die Schaltfläche nicht funktioniert, öffnen Sie diese Adresse:",
 };
@@ -99,6 +112,10 @@ static NL: Words = Words {
     reset_not_you: "Heb je hier niet om gevraagd? Negeer dit bericht: je wachtwoord blijft hetzelfde.",
     test_subject: "Roster-testbericht",
     test_body: "Dit bericht laat zien dat Roster met de huidige SMTP-instellingen e-mail kan versturen.",
+    export_subject: "Uw export is klaar: {name}",
+    export_intro: "De export die u in {org} hebt aangevraagd is klaar: {name}. Om hem te downloaden meldt u zich aan.",
+    export_button: "Export downloaden",
+    export_until: "Hij kan tot {date} (UTC) worden gedownload; daarna wordt hij verwijderd.",
     footer: "Verstuurd door Roster namens {org}.",
     link_fallback: "Werkt de knop niet? Open dan dit adres:",
 };
@@ -123,6 +140,10 @@ static FR: Words = Words {
         "Si vous n’êtes pas à l’origine de cette demande, ignorez ce message : votre mot de passe reste inchangé.",
     test_subject: "Message de test de Roster",
     test_body: "Ce message montre que Roster peut envoyer des e-mails avec les réglages SMTP actuels.",
+    export_subject: "Votre export est prêt : {name}",
+    export_intro: "L’export que vous avez demandé dans {org} est prêt : {name}. Connectez-vous pour le télécharger.",
+    export_button: "Télécharger l’export",
+    export_until: "Il peut être téléchargé jusqu’au {date} (UTC) ; ensuite il est supprimé.",
     footer: "Envoyé par Roster pour le compte de {org}.",
     link_fallback: "Si le bouton ne fonctionne pas, ouvrez cette adresse :",
 };

@@ -3,8 +3,8 @@
 
 use roster_domain::{Role, TeamRole, Timestamp};
 use roster_store::{
-    AuditRecord, ContentItemRecord, CustomFieldRecord, CustomRoleRecord, JobRecord, Membership, OrgRecord,
-    SavedMappingRecord, TeamMemberRecord, TeamRecord, TokenRecord,
+    AuditRecord, ContentItemRecord, CustomFieldRecord, CustomRoleRecord, Membership, OrgRecord, SavedMappingRecord,
+    TeamMemberRecord, TeamRecord, TokenRecord,
 };
 use serde::Serialize;
 
@@ -199,64 +199,6 @@ impl From<AuditRecord> for AuditEventView {
             request_id: r.request_id,
             details: r.details,
         }
-    }
-}
-
-/// Where a job stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum JobStatus {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-}
-
-impl JobStatus {
-    fn parse(raw: &str) -> ServiceResult<Self> {
-        Ok(match raw {
-            "queued" => Self::Queued,
-            "running" => Self::Running,
-            "succeeded" => Self::Succeeded,
-            "failed" => Self::Failed,
-            other => return Err(crate::ServiceError::Internal(format!("a job is {other:?}").into())),
-        })
-    }
-}
-
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-#[schemars(rename = "Job")]
-pub struct JobView {
-    pub id: i64,
-    pub kind: String,
-    pub status: JobStatus,
-    pub attempts: i64,
-    pub max_attempts: i64,
-    pub progress_done: i64,
-    pub progress_total: Option<i64>,
-    pub result: Option<String>,
-    pub last_error: Option<String>,
-    pub created_by: String,
-    pub created_at: Timestamp,
-    pub finished_at: Option<Timestamp>,
-}
-
-impl JobView {
-    pub(crate) fn new(r: JobRecord) -> ServiceResult<Self> {
-        Ok(Self {
-            status: JobStatus::parse(&r.status)?,
-            id: r.id,
-            kind: r.kind,
-            attempts: r.attempts,
-            max_attempts: r.max_attempts,
-            progress_done: r.progress_done,
-            progress_total: r.progress_total,
-            result: r.result,
-            last_error: r.last_error,
-            created_by: r.created_by,
-            created_at: Timestamp::from_millis(r.created_at),
-            finished_at: r.finished_at.map(Timestamp::from_millis),
-        })
     }
 }
 

@@ -12,7 +12,7 @@ mod vocabulary;
 pub use invitations::{InvitationPage, InvitationView, MessageView};
 pub use members::{MemberActions, MemberDetail, MemberPage, MemberTeamView, MemberView, StatusChangeView};
 pub use misc::{
-    AuditEventView, ContentItemView, CustomFieldView, CustomRoleView, FieldKind, JobStatus, JobView, MembershipView,
-    OrgView, SavedMappingView, TeamMemberView, TeamView, TokenView,
+    AuditEventView, ContentItemView, CustomFieldView, CustomRoleView, FieldKind, MembershipView, OrgView,
+    SavedMappingView, TeamMemberView, TeamView, TokenView,
 };
 pub use vocabulary::{Choice, Vocabulary};
