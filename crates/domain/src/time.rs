@@ -57,6 +57,11 @@ impl Timestamp {
         let d = self.0.date();
         format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
     }
+
+    /// The day and minute, `2026-11-26 14:07`, for pages that list events.
+    pub fn minute(self) -> String {
+        format!("{} {:02}:{:02}", self.date(), self.0.hour(), self.0.minute())
+    }
 }
 
 impl fmt::Display for Timestamp {

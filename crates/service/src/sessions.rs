@@ -172,29 +172,4 @@ impl Service {
         tx.commit().await?;
         Ok(org)
     }
-
-    /// Members (not removed) at the end of each of the last `days` UTC days.
-    pub async fn member_chart(&self, can: crate::Can<'_, crate::ReadOrg>, days: i64) -> ServiceResult<Vec<(i64, i64)>> {
-        let mut conn = self.store().conn().await?;
-        let counts = roster_store::member_day_counts(&mut conn, can.actor().org_id).await?;
-        let today = now_millis() / 86_400_000;
-        let first = today - days + 1;
-        let mut total = 0;
-        let mut series = Vec::new();
-        let mut counts = counts.into_iter().peekable();
-        while let Some((_, added, removed)) = counts.next_if(|(day, _, _)| *day < first) {
-            total += added - removed;
-        }
-        for day in first..=today {
-            while let Some((d, added, removed)) = counts.peek().copied() {
-                if d > day {
-                    break;
-                }
-                total += added - removed;
-                counts.next();
-            }
-            series.push((day, total));
-        }
-        Ok(series)
-    }
 }

@@ -1,7 +1,7 @@
 //! Console sessions and sign-in throttling. Both live in the database, so
 //! that several instances behind a load balancer share them.
 
-use crate::rows::{int, opt_int, text};
+use crate::rows::{int, text};
 use crate::{Conn, StoreResult};
 
 #[derive(Debug, Clone)]
@@ -152,28 +152,6 @@ pub async fn memberships_of_account(conn: &mut Conn, account_id: i64) -> StoreRe
                 role: text(r, "role")?,
                 logo_url: text(r, "logo_url")?,
             })
-        })
-        .collect()
-}
-
-/// Members added and removed per UTC day (day number since the epoch), oldest first.
-pub async fn member_day_counts(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<(i64, i64, i64)>> {
-    let rows = sqlx::query(
-        "SELECT day, SUM(added) AS added, SUM(removed) AS removed FROM ( \
-           SELECT created_at / 86400000 AS day, 1 AS added, 0 AS removed FROM members WHERE org_id = $1 \
-           UNION ALL SELECT removed_at / 86400000, 0, 1 FROM members WHERE org_id = $1 AND removed_at IS NOT NULL \
-         ) d GROUP BY day ORDER BY day",
-    )
-    .bind(org_id)
-    .fetch_all(conn.raw())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                int(r, "day")?,
-                opt_int(r, "added")?.unwrap_or(0),
-                opt_int(r, "removed")?.unwrap_or(0),
-            ))
         })
         .collect()
 }

@@ -19,6 +19,7 @@ mod console_auth;
 mod contract;
 mod damage;
 mod exports;
+mod exports_console;
 mod exports_office;
 mod faults;
 mod imports;

@@ -647,7 +647,6 @@ impl TestApp {
             .expect("console post")
     }
 
-    /// Applies an import and waits for its job to finish.
     /// Starts an export and waits until its job has finished; returns the export.
     pub async fn export_and_wait(&self, org: &TestOrg, request: Value) -> Value {
         let started = self.post(org, "/exports", request).await.expect(202);
@@ -669,6 +668,7 @@ impl TestApp {
         res.bytes().await.unwrap().to_vec()
     }
 
+    /// Applies an import and waits for its job to finish.
     pub async fn apply_import(&self, org: &TestOrg, id: i64, options: Value) -> Value {
         self.post(org, &format!("/imports/{id}/apply"), options)
             .await

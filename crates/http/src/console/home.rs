@@ -1,7 +1,7 @@
 //! The organization's home page, its theme, and the member's own profile.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -75,9 +75,25 @@ struct HomePage {
     by_status: Vec<(String, i64)>,
     by_role: Vec<(String, i64)>,
     chart: Chart,
+    /// The chart's period in days (30, 90 or 365), and its first and last day.
+    days: i64,
+    since: String,
+    until: String,
 }
 
-async fn home(State(state): State<AppState>, member: Member) -> Result<Response, ConsoleError> {
+/// The periods the chart offers.
+const PERIODS: [i64; 3] = [30, 90, 365];
+
+async fn home(
+    State(state): State<AppState>,
+    member: Member,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ConsoleError> {
+    let days = form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "days")
+        .and_then(|(_, v)| v.parse::<i64>().ok())
+        .filter(|d| PERIODS.contains(d))
+        .unwrap_or(90);
     let svc = &state.service;
     let OrgOverview {
         organization,
@@ -86,7 +102,20 @@ async fn home(State(state): State<AppState>, member: Member) -> Result<Response,
         members_by_status,
         members_by_role,
     } = svc.overview(svc.authorize(&member.actor).await?).await?;
-    let series = svc.member_chart(svc.authorize(&member.actor).await?, 90).await?;
+    let last = roster_domain::now_millis() / 86_400_000;
+    let first = last - days + 1;
+    let series: Vec<(i64, i64)> = svc
+        .statistics(svc.authorize(&member.actor).await?, first, last)
+        .await?
+        .into_iter()
+        .map(|d| (d.day, d.members))
+        .collect();
+    let day = |d: i64| {
+        roster_domain::format_rfc3339(d * 86_400_000)
+            .get(..10)
+            .unwrap_or("")
+            .to_owned()
+    };
     let page = HomePage {
         layout: Layout::new(&state, &member, "home").await?,
         org: organization,
@@ -95,6 +124,9 @@ async fn home(State(state): State<AppState>, member: Member) -> Result<Response,
         by_status: members_by_status.into_iter().collect(),
         by_role: members_by_role.into_iter().collect(),
         chart: chart(&series),
+        days,
+        since: day(first),
+        until: day(last),
     };
     render(&page)
 }
