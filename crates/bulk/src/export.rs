@@ -143,7 +143,6 @@ pub struct CsvSink<W: Write> {
     out: Option<W>,
     writer: Option<csv::Writer<W>>,
     dialect: CsvDialect,
-    record: Vec<String>,
 }
 
 impl<W: Write> CsvSink<W> {
@@ -152,7 +151,6 @@ impl<W: Write> CsvSink<W> {
             out: Some(out),
             writer: None,
             dialect,
-            record: Vec::new(),
         }
     }
 }
@@ -179,9 +177,11 @@ impl<W: Write> TableSink for CsvSink<W> {
             .writer
             .as_mut()
             .ok_or_else(|| std::io::Error::other("no sheet begun"))?;
-        self.record.clear();
-        self.record.extend(cells.iter().map(|c| c.csv_text().into_owned()));
-        writer.write_record(&self.record)?;
+        // Field by field: no string is made for a cell written as it is.
+        for cell in cells {
+            writer.write_field(cell.csv_text().as_bytes())?;
+        }
+        writer.write_record(None::<&[u8]>)?;
         Ok(())
     }
 

@@ -117,15 +117,42 @@ impl Service {
             limit,
         };
         let mut conn = self.store().conn().await?;
-        let items: Vec<AuditEventView> = list_audit(&mut conn, &query)
-            .await?
-            .into_iter()
-            .map(AuditEventView::from)
-            .collect();
+        let mut records = list_audit(&mut conn, &query).await?;
+        hide_external_details(&mut conn, query.org_id, &mut records).await?;
+        let items: Vec<AuditEventView> = records.into_iter().map(AuditEventView::from).collect();
         // A full page: there may be more below its last event.
         let next_before = (items.len() as i64 == limit)
             .then(|| items.last().map(|e| e.id))
             .flatten();
         Ok(AuditPage { items, next_before })
     }
+}
+
+/// Audit entries about members of another company (external) never show
+/// their e-mail address or department: in the log and in its export.
+pub(crate) async fn hide_external_details(
+    conn: &mut Conn,
+    org_id: i64,
+    records: &mut [roster_store::AuditRecord],
+) -> ServiceResult<()> {
+    let about_members: Vec<i64> = records
+        .iter()
+        .filter(|r| r.target_kind == "member")
+        .filter_map(|r| r.target_id.parse().ok())
+        .collect();
+    let external = roster_store::external_member_ids(conn, org_id, &about_members).await?;
+    if external.is_empty() {
+        return Ok(());
+    }
+    for r in records.iter_mut() {
+        let hidden = r.target_kind == "member" && r.target_id.parse().is_ok_and(|id: i64| external.contains(&id));
+        if let (true, Some(details)) = (hidden, r.details.as_object_mut()) {
+            for key in ["email", "department"] {
+                if details.contains_key(key) {
+                    details.insert(key.to_owned(), serde_json::Value::String(String::new()));
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -278,3 +278,17 @@ pub async fn delivery_of_invitations(
         })
         .collect()
 }
+
+/// Which of some members are members of another company.
+pub async fn external_member_ids(conn: &mut Conn, org_id: i64, member_ids: &[i64]) -> StoreResult<Vec<i64>> {
+    if member_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT id FROM members WHERE org_id = $1 AND external = 1 AND id IN ({})",
+        id_list(member_ids)
+    ))
+    .bind(org_id)
+    .fetch_all(conn.raw())
+    .await?)
+}

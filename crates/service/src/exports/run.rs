@@ -112,6 +112,7 @@ impl Service {
             tx.commit().await?;
         }
         let now = now_millis();
+        let started = std::time::Instant::now();
         let mut conn = self.store().conn().await?;
         let words = Vocabulary::of(&mut conn, actor.org_id).await?;
         let fields: Vec<String> = roster_store::custom_fields(&mut conn, actor.org_id)
@@ -143,7 +144,15 @@ impl Service {
         };
         drop(conn);
         let (file, rows) = writer.finish(out, produced).await?;
+        let written = started.elapsed();
         self.store_export(ctx, export, &actor, file, rows).await?;
+        tracing::info!(
+            export = %export.id,
+            rows,
+            write_ms = written.as_millis() as u64,
+            store_ms = (started.elapsed() - written).as_millis() as u64,
+            "export ready"
+        );
         Ok(rows)
     }
 

@@ -15,8 +15,11 @@ use crate::jobs::JobContext;
 
 /// Rows per batch sent to the writer.
 const BATCH: usize = 500;
-/// Rows between two progress reports.
+/// Rows between two looks at the clock for progress.
 const PROGRESS_EVERY: i64 = 5_000;
+/// Progress goes to the database (a write transaction) at most this often;
+/// this process's memory has it after every batch.
+const PROGRESS_WRITE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub(super) enum Piece {
     Sheet(String, Vec<String>),
@@ -60,6 +63,7 @@ pub(super) struct Out<'a> {
     pub rows: i64,
     total: Option<i64>,
     last_report: i64,
+    last_write: std::time::Instant,
     ctx: Option<&'a JobContext>,
 }
 
@@ -84,9 +88,12 @@ impl<'a> Out<'a> {
         if self.rows - self.last_report >= PROGRESS_EVERY {
             self.last_report = self.rows;
             if let Some(ctx) = self.ctx {
-                ctx.progress(self.rows, self.total.map(|t| t.max(self.rows)))
-                    .await
-                    .map_err(|_| Stop::LeaseLost)?;
+                let total = self.total.map(|t| t.max(self.rows));
+                ctx.live_progress(self.rows, total);
+                if self.last_write.elapsed() >= PROGRESS_WRITE_EVERY {
+                    self.last_write = std::time::Instant::now();
+                    ctx.progress(self.rows, total).await.map_err(|_| Stop::LeaseLost)?;
+                }
             }
         }
         Ok(())
@@ -157,6 +164,7 @@ pub(super) fn start<'a>(
         rows: 0,
         total: None,
         last_report: 0,
+        last_write: std::time::Instant::now(),
         ctx,
     };
     Ok((out, Writer { handle }))

@@ -213,19 +213,28 @@ pub(super) async fn members(
             .into_iter()
             .map(|(m, state, expires)| (m, (state, expires)))
             .collect();
-        for m in &page {
-            let (email, department) = private_or_blank(m);
+        for m in page {
+            // The record is consumed: its strings move into the cells.
+            let custom: Vec<Value> = cx.fields.iter().map(|k| Value::text(custom_text(&m, k))).collect();
+            let role = role_label(cx.words, &m.role);
+            let seat = seat_label(cx.words, m.seat_type.as_deref());
+            let status = status_label(&m.status);
             let invitation = invitations.get(&m.id);
+            let (email, department) = if m.external {
+                (String::new(), String::new())
+            } else {
+                (m.email, m.department)
+            };
             let mut row = vec![
-                Value::text(&m.first_name),
-                Value::text(&m.last_name),
-                Value::text(email),
-                Value::text(&m.phone),
-                Value::text(&m.personal_id),
-                Value::text(&m.comment),
-                Value::text(role_label(cx.words, &m.role)),
-                Value::text(seat_label(cx.words, m.seat_type.as_deref())),
-                Value::text(status_label(&m.status)),
+                Value::Text(m.first_name),
+                Value::Text(m.last_name),
+                Value::Text(email),
+                Value::Text(m.phone),
+                Value::Text(m.personal_id),
+                Value::Text(m.comment),
+                Value::Text(role),
+                Value::Text(seat),
+                Value::Text(status),
                 invitation.map_or(Value::Empty, |(state, _)| Value::text(state)),
                 match invitation {
                     Some((state, expires)) if state == "pending" => Value::Time(*expires),
@@ -233,12 +242,12 @@ pub(super) async fn members(
                 },
                 Value::Time(m.created_at),
                 Value::time(sign_ins.get(&m.id).copied()),
-                Value::text(&m.location),
-                Value::text(&m.skills),
-                Value::text(department),
+                Value::Text(m.location),
+                Value::Text(m.skills),
+                Value::Text(department),
                 Value::Flag(m.external),
             ];
-            row.extend(cx.fields.iter().map(|k| Value::text(custom_text(m, k))));
+            row.extend(custom);
             row.push(Value::text(teams_of.remove(&m.id).unwrap_or_default().join("; ")));
             out.row(row).await?;
         }
@@ -554,9 +563,10 @@ pub(super) async fn audit(
         ..Default::default()
     };
     loop {
-        let page = roster_store::list_audit(conn, &query)
+        let mut page = roster_store::list_audit(conn, &query)
             .await
             .map_err(crate::ServiceError::from)?;
+        crate::audit::hide_external_details(conn, cx.actor.org_id, &mut page).await?;
         let Some(last) = page.last() else { break };
         query.before_id = Some(last.id);
         for e in &page {
