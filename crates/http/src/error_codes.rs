@@ -182,6 +182,8 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         "the whole organization is one workbook of several sheets: export it as xlsx",
     ),
     code("invalid_date", 422, "not a date as YYYY-MM-DD"),
+    code("invalid_format", 422, "an export's format is csv or xlsx"),
+    code("invalid_number", 422, "a form field that takes a number got something else"),
     code(
         "invalid_period",
         422,
