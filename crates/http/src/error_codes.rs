@@ -183,7 +183,11 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     ),
     code("invalid_date", 422, "not a date as YYYY-MM-DD"),
     code("invalid_format", 422, "an export's format is csv or xlsx"),
-    code("invalid_number", 422, "a form field that takes a number got something else"),
+    code(
+        "invalid_number",
+        422,
+        "a form field that takes a number got something else",
+    ),
     code(
         "invalid_period",
         422,
