@@ -784,8 +784,17 @@ async fn an_admin_exports_the_filtered_members_follows_the_dashboard_and_remakes
     browser.goto(&format!("{}/o/acme/exports/{waiting_id}", app.base)).await;
     browser.wait_for_text("This export has expired").await;
     browser.screenshot("export-expired").await;
+    let expired_url = browser.url().await;
     browser.click("form[action$='/again'] button").await;
-    browser.wait_for_text("Whole organization export").await;
+    // The new export's page (its job waits: the worker is stopped).
+    for _ in 0..100 {
+        if browser.url().await != expired_url {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_ne!(browser.url().await, expired_url, "a new export");
+    browser.wait_for_text("Waiting").await;
     run_export_jobs(&app).await;
     browser.goto(&browser.url().await).await;
     browser.wait_for_text("Download acme-organization-").await;
