@@ -131,7 +131,7 @@ impl ExportArgs {
             bail!("--q, --status, --role, --seat-type, --comment and --external filter a members export");
         }
         Ok(ExportRequest {
-            kind: Some(kind),
+            kind,
             format: Some(match self.format {
                 Format::Csv => ExportFormat::Csv,
                 Format::Xlsx => ExportFormat::Xlsx,

@@ -178,7 +178,7 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     code("not_a_workbook", 422, "a sheet was asked of a CSV file"),
     code(
         "workbook_only",
-        422,
+        409,
         "the whole organization is one workbook of several sheets: export it as xlsx",
     ),
     code("invalid_date", 422, "not a date as YYYY-MM-DD"),
@@ -190,7 +190,7 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     ),
     code(
         "invalid_period",
-        422,
+        409,
         "the period's first day is after its last, or it is too long",
     ),
     code(

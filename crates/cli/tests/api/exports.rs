@@ -279,7 +279,7 @@ async fn a_filtered_export_holds_exactly_the_filtered_members() {
     let res = app
         .post(&org, "/exports", json!({"kind": "organization", "format": "csv"}))
         .await
-        .expect(422);
+        .expect(409);
     assert_eq!(res.error_code(), "workbook_only");
 }
 
@@ -607,7 +607,7 @@ async fn a_full_disk_fails_the_export_and_keeps_no_file() {
         roster_service::exports::ExportFormat::Xlsx,
     ] {
         let request = roster_service::exports::ExportRequest {
-            kind: Some(roster_service::exports::ExportKind::Members),
+            kind: roster_service::exports::ExportKind::Members,
             format: Some(format),
             ..Default::default()
         };

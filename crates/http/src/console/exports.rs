@@ -115,15 +115,11 @@ async fn dashboard(
 /// members list's filter.
 fn request_of(form: &super::session::FormData) -> Result<ExportRequest, roster_domain::InvalidInput> {
     let some = |k: &str| form.get(k).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
-    let kind = match some("kind").as_deref() {
-        None => None,
-        Some(raw) => Some(
-            ExportKind::ALL
-                .into_iter()
-                .find(|k| k.as_str() == raw)
-                .ok_or_else(|| roster_domain::InvalidInput::new("kind", "invalid_kind", "is not a kind of export"))?,
-        ),
-    };
+    let raw_kind = some("kind").unwrap_or_default();
+    let kind = ExportKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == raw_kind)
+        .ok_or_else(|| roster_domain::InvalidInput::new("kind", "invalid_kind", "is not a kind of export"))?;
     let format = match some("format").as_deref() {
         Some("csv") => Some(ExportFormat::Csv),
         _ => Some(ExportFormat::Xlsx),

@@ -28,10 +28,11 @@ pub use run::register_jobs;
 pub const EXPORT_JOB: &str = "export";
 
 /// What an export holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ExportKind {
     /// Members: all, or those of `filter` (the members list's filters).
+    #[default]
     Members,
     /// The team tree with purpose, division admins and counts.
     Teams,
@@ -156,7 +157,7 @@ impl MemberFilter {
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExportRequest {
-    pub kind: Option<ExportKind>,
+    pub kind: ExportKind,
     /// `xlsx` (default) or `csv`.
     pub format: Option<ExportFormat>,
     /// For CSV: `excel` (default: UTF-8 with BOM, commas), `excel-de`,
@@ -167,10 +168,10 @@ pub struct ExportRequest {
     /// Team-members exports: the team's id.
     pub team: Option<i64>,
     /// Audit and statistics: the first day (`YYYY-MM-DD`, UTC).
-    #[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}$"))]
+    #[schemars(extend("format" = "date"))]
     pub since: Option<String>,
     /// Audit and statistics: the last day (`YYYY-MM-DD`, UTC), included.
-    #[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}$"))]
+    #[schemars(extend("format" = "date"))]
     pub until: Option<String>,
     /// Content exports: one app's items (the kind it registered them with).
     #[schemars(length(max = 100))]
@@ -308,7 +309,7 @@ fn parse_day(field: &str, raw: &str) -> ServiceResult<i64> {
         m.parse().map_err(|_| bad())?,
         d.parse().map_err(|_| bad())?,
     );
-    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    if !(0..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return Err(bad().into());
     }
     let day = days_from_civil(y, m, d);
@@ -338,9 +339,7 @@ impl Service {
     #[tracing::instrument(skip_all, fields(org = can.actor().org_id))]
     pub async fn create_export(&self, can: Can<'_, Export>, request: ExportRequest) -> ServiceResult<ExportView> {
         let actor = can.actor();
-        let kind = request
-            .kind
-            .ok_or_else(|| roster_domain::InvalidInput::new("kind", "required", "is required"))?;
+        let kind = request.kind;
         let format = request.format.unwrap_or_default();
         // What the export shows, the exporter must be allowed to read.
         match kind {
@@ -356,12 +355,11 @@ impl Service {
             }
         }
         if kind == ExportKind::Organization && format == ExportFormat::Csv {
-            return Err(roster_domain::InvalidInput::new(
-                "format",
+            return Err(ServiceError::conflict(
                 "workbook_only",
+                Some("format"),
                 "the whole organization is one workbook of several sheets: choose xlsx",
-            )
-            .into());
+            ));
         }
         let today = now_millis() / 86_400_000;
         let first_day = request.since.as_deref().map(|s| parse_day("since", s)).transpose()?;
@@ -478,7 +476,7 @@ impl Service {
         let kind = ExportKind::parse(&record.kind)?;
         let day = |d: Option<i64>| d.map(|d| roster_bulk::iso_time(d * 86_400_000)[..10].to_owned());
         let request = ExportRequest {
-            kind: Some(kind),
+            kind,
             format: Some(ExportFormat::parse(&record.format)?),
             csv_dialect: Some(params.csv_dialect),
             filter: (!params.filter.is_empty()).then_some(params.filter),
