@@ -600,12 +600,13 @@ async fn a_full_disk_fails_the_export_and_keeps_no_file() {
     many_members(&app, &org, 2_000).await;
     app.stop_worker().await;
     let disk = SmallDisk::mount();
-    let service = roster_service::Service::new(app.db.store().await).with_export_dir(disk.0.clone());
     let actor = app.system("acme").await;
     for format in [
         roster_service::exports::ExportFormat::Csv,
         roster_service::exports::ExportFormat::Xlsx,
     ] {
+        // A service of its own per format, writing its exports on the small disk.
+        let service = roster_service::Service::new(app.db.store().await).with_export_dir(disk.0.clone());
         let request = roster_service::exports::ExportRequest {
             kind: roster_service::exports::ExportKind::Members,
             format: Some(format),
