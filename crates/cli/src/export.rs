@@ -16,31 +16,9 @@ use roster_service::{ActivityFilter, ActivityKind, ActivityStatus, Actor, Member
 
 use crate::output::{print_json, print_table};
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Kind {
-    Members,
-    Teams,
-    TeamMembers,
-    Invitations,
-    Audit,
-    Content,
-    Organization,
-    Statistics,
-}
-
-impl Kind {
-    fn export_kind(self) -> ExportKind {
-        match self {
-            Self::Members => ExportKind::Members,
-            Self::Teams => ExportKind::Teams,
-            Self::TeamMembers => ExportKind::TeamMembers,
-            Self::Invitations => ExportKind::Invitations,
-            Self::Audit => ExportKind::Audit,
-            Self::Content => ExportKind::Content,
-            Self::Organization => ExportKind::Organization,
-            Self::Statistics => ExportKind::Statistics,
-        }
-    }
+/// The kinds of export, by the names the service gives them.
+fn kinds() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(ExportKind::ALL.map(ExportKind::as_str))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -66,8 +44,8 @@ enum Dialect {
 #[derive(Args)]
 pub struct ExportArgs {
     /// What to export.
-    #[arg(value_enum)]
-    kind: Kind,
+    #[arg(value_parser = kinds())]
+    kind: String,
     /// The organization's slug.
     #[arg(long)]
     org: String,
@@ -113,7 +91,7 @@ pub struct ExportArgs {
 
 impl ExportArgs {
     fn request(&self) -> anyhow::Result<ExportRequest> {
-        let kind = self.kind.export_kind();
+        let kind = ExportKind::parse(&self.kind)?;
         let filter = MemberFilter {
             q: self.q.clone(),
             status: self.status.as_deref().map(MemberStatus::parse).transpose()?,

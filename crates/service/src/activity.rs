@@ -197,17 +197,25 @@ impl Service {
             entries.retain(|e| e.status == status);
         }
         entries.sort_by_key(|e| std::cmp::Reverse(e.created_at));
-        // Who: the member's name where the label names a member.
+        // Who: the member's name where the label names a member (read once per person).
+        let mut names: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
         for e in &mut entries {
-            if let Some(crate::ActorRef::Member(id)) = crate::ActorRef::from_label(&e.created_by) {
-                if let Some(m) = roster_store::member_by_id(&mut conn, actor.org_id, id).await? {
-                    e.created_by_name = format!("{} {}", m.first_name, m.last_name).trim().to_owned();
-                }
-            } else if let Some(crate::ActorRef::Token(id)) = crate::ActorRef::from_label(&e.created_by) {
-                e.created_by_name = format!("API token {id}");
-            } else if e.created_by == "cli" {
-                e.created_by_name = "Command line".into();
-            }
+            e.created_by_name = match crate::ActorRef::from_label(&e.created_by) {
+                Some(crate::ActorRef::Member(id)) => match names.get(&id) {
+                    Some(name) => name.clone(),
+                    None => {
+                        let name = roster_store::member_by_id(&mut conn, actor.org_id, id)
+                            .await?
+                            .map(|m| format!("{} {}", m.first_name, m.last_name).trim().to_owned())
+                            .unwrap_or_default();
+                        names.insert(id, name.clone());
+                        name
+                    }
+                },
+                Some(crate::ActorRef::Token(id)) => format!("API token {id}"),
+                Some(crate::ActorRef::System) => "Command line".into(),
+                None => String::new(),
+            };
         }
         Ok(entries)
     }

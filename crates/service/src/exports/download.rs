@@ -6,7 +6,7 @@
 use roster_domain::now_millis;
 use roster_store::Store;
 
-use super::{visible_export, ExportView};
+use super::{visible_export, ExportStatus, ExportView};
 use crate::{Can, Export, Service, ServiceError, ServiceResult};
 
 /// A ready export's file, read a part at a time.
@@ -41,16 +41,16 @@ impl Service {
             code: "export_expired",
             message: "this export has expired and its file was deleted; make it again".into(),
         };
-        match view.status.as_str() {
-            "ready" if view.expires_at.is_some_and(|t| t.millis() <= now_millis()) => Err(expired()),
-            "ready" => Ok(ExportReader {
+        match view.status {
+            ExportStatus::Ready if view.expires_at.is_some_and(|t| t.millis() <= now_millis()) => Err(expired()),
+            ExportStatus::Ready => Ok(ExportReader {
                 store: self.store().clone(),
                 id: view.id.clone(),
                 part: 0,
                 view,
             }),
-            "expired" => Err(expired()),
-            "failed" => Err(ServiceError::conflict(
+            ExportStatus::Expired => Err(expired()),
+            ExportStatus::Failed => Err(ServiceError::conflict(
                 "export_failed",
                 None,
                 format!(
@@ -58,7 +58,7 @@ impl Service {
                     view.error.as_deref().unwrap_or("no reason given")
                 ),
             )),
-            _ => Err(ServiceError::conflict(
+            ExportStatus::Queued | ExportStatus::Running => Err(ServiceError::conflict(
                 "export_not_ready",
                 None,
                 "this export is not written yet; its status says how far it is",
