@@ -10,6 +10,7 @@ mod invite;
 mod member_bulk;
 mod output;
 mod parse_upload;
+mod scim;
 mod serve;
 mod settings;
 
@@ -47,6 +48,9 @@ enum Command {
     /// API tokens: create, list, revoke.
     #[command(subcommand)]
     Token(admin::TokenCommand),
+    /// SCIM for the identity provider: `roster scim token create|list|revoke`.
+    #[command(subcommand)]
+    Scim(scim::ScimCommand),
     /// Members: add, list, show, update, remove.
     #[command(subcommand)]
     Member(admin::MemberCommand),
@@ -112,6 +116,7 @@ async fn run(cli: Cli) -> std::process::ExitCode {
         Command::Migrate => admin::migrate(&settings, cli.json).await.map(|()| 0),
         Command::Org(cmd) => admin::org(&settings, cli.json, cmd).await.map(|()| 0),
         Command::Token(cmd) => admin::token(&settings, cli.json, cmd).await.map(|()| 0),
+        Command::Scim(cmd) => scim::run(&settings, cli.json, cmd).await.map(|()| 0),
         Command::Member(cmd) => admin::member(&settings, cli.json, cmd).await,
         Command::Team(cmd) => admin::team(&settings, cli.json, cmd).await.map(|()| 0),
         Command::Import(args) => import::run(&settings, cli.json, args).await,

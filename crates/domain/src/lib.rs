@@ -44,6 +44,7 @@ mod status;
 mod team;
 mod text;
 mod time;
+mod user_name;
 
 pub use email::{email_skeleton, looks_alike, Email};
 pub use error::InvalidInput;
@@ -57,3 +58,4 @@ pub use status::{MemberStatus, StatusTransition, TransitionError};
 pub use team::TeamRole;
 pub use text::{forbidden_char, AccentColor, Description, FreeText, SingleLine};
 pub use time::{format_rfc3339, now_millis, Timestamp};
+pub use user_name::UserName;

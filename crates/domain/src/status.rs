@@ -13,6 +13,9 @@ pub enum MemberStatus {
     ReassignPending,
     /// Gone; their content stays in the organization.
     Removed,
+    /// The directory says the person left or is suspended: no sign-in, no
+    /// seat; profile, teams and content kept until reactivation.
+    Deactivated,
 }
 
 /// Something that happens to a membership.
@@ -28,6 +31,11 @@ pub enum StatusTransition {
     Remove,
     /// Re-adding a removed member (same e-mail) restores the membership.
     Restore,
+    /// The identity provider deactivates the person (SCIM `active: false`).
+    Deactivate,
+    /// The identity provider activates them again: back to active when
+    /// they have an account (they had signed in), else back on the list.
+    Reactivate { has_account: bool },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,13 +58,14 @@ impl fmt::Display for TransitionError {
 impl std::error::Error for TransitionError {}
 
 impl MemberStatus {
-    pub const ALL: [MemberStatus; 6] = [
+    pub const ALL: [MemberStatus; 7] = [
         Self::Added,
         Self::Invited,
         Self::Active,
         Self::InvitationExpired,
         Self::ReassignPending,
         Self::Removed,
+        Self::Deactivated,
     ];
 
     pub fn apply(self, transition: StatusTransition) -> Result<MemberStatus, TransitionError> {
@@ -73,10 +82,19 @@ impl MemberStatus {
             (ReassignPending, CompleteReassign) => Ok(Active),
             // The person it was reassigned to, when it is cancelled.
             (ReassignPending, Revoke) => Ok(Added),
-            (Added | Invited | Active | InvitationExpired | ReassignPending, Remove) => Ok(Removed),
+            (Added | Invited | Active | InvitationExpired | ReassignPending | Deactivated, Remove) => Ok(Removed),
             (Removed, Restore) => Ok(Added),
+            (Added | Invited | Active | InvitationExpired | ReassignPending, Deactivate) => Ok(Deactivated),
+            (Deactivated, Reactivate { has_account: true }) => Ok(Active),
+            (Deactivated, Reactivate { has_account: false }) => Ok(Added),
             (from, transition) => Err(TransitionError { from, transition }),
         }
+    }
+
+    /// Whether the membership acts: signs in, its tokens work, its jobs
+    /// run. A removed or deactivated member does none of these.
+    pub fn acts(self) -> bool {
+        !matches!(self, Self::Removed | Self::Deactivated)
     }
 
     /// Whether a member in this status holds a seat of their seat type.
@@ -92,6 +110,7 @@ impl MemberStatus {
             Self::InvitationExpired => "invitation_expired",
             Self::ReassignPending => "reassign_pending",
             Self::Removed => "removed",
+            Self::Deactivated => "deactivated",
         }
     }
 
@@ -104,6 +123,7 @@ impl MemberStatus {
             Self::InvitationExpired => "Invitation expired",
             Self::ReassignPending => "Reassign pending",
             Self::Removed => "Removed",
+            Self::Deactivated => "Deactivated",
         }
     }
 
@@ -112,7 +132,7 @@ impl MemberStatus {
             crate::InvalidInput::new(
                 "status",
                 "invalid_status",
-                "must be added, invited, active, invitation_expired, reassign_pending or removed",
+                "must be added, invited, active, invitation_expired, reassign_pending, removed or deactivated",
             )
         })
     }
@@ -157,6 +177,20 @@ mod tests {
     fn only_invited_active_and_reassigning_members_use_seats() {
         let using: Vec<_> = MemberStatus::ALL.into_iter().filter(|s| s.uses_seat()).collect();
         assert_eq!(using, vec![Invited, Active, ReassignPending]);
+    }
+
+    #[test]
+    fn deactivation_keeps_the_membership_and_reactivation_restores_it() {
+        for from in [Added, Invited, Active, InvitationExpired, ReassignPending] {
+            assert_eq!(from.apply(Deactivate).unwrap(), Deactivated);
+        }
+        assert!(Removed.apply(Deactivate).is_err());
+        assert!(Deactivated.apply(Deactivate).is_err());
+        assert_eq!(Deactivated.apply(Reactivate { has_account: true }).unwrap(), Active);
+        assert_eq!(Deactivated.apply(Reactivate { has_account: false }).unwrap(), Added);
+        assert_eq!(Deactivated.apply(Remove).unwrap(), Removed);
+        assert!(!Deactivated.uses_seat());
+        assert!(Deactivated.apply(Invite).is_err());
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub fn status_of(error: &ServiceError) -> StatusCode {
         ServiceError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ServiceError::Busy | ServiceError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
         ServiceError::Gone { .. } => StatusCode::GONE,
+        ServiceError::Scim(e) => StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
         ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -11,6 +11,7 @@ mod files;
 mod metrics;
 mod openapi;
 mod ops;
+pub mod scim;
 
 use std::sync::Arc;
 
@@ -110,6 +111,7 @@ pub fn app(service: Service, config: HttpConfig) -> Router {
         .merge(ops::routes())
         .merge(api::routes())
         .merge(console::routes())
+        .merge(scim::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             context::request_context,

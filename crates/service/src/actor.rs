@@ -25,9 +25,13 @@ pub struct Actor {
     /// The member behind the action: the signed-in member, or the member a
     /// token belongs to (none for organization tokens and the CLI).
     pub member_id: Option<i64>,
-    /// How the audit log names the actor: `member:12`, `token:3`, `cli`.
+    /// How the audit log names the actor: `member:12`, `token:3`, `cli`,
+    /// `scim:2`.
     pub label: String,
     pub context: RequestContext,
+    /// The organization's identity provider (a SCIM token): it stands above
+    /// every member but the owner, and grants any role but owner.
+    pub directory: bool,
 }
 
 /// Who started a job, so that the job acts with that actor's rights as they
@@ -71,6 +75,7 @@ impl Actor {
                 ip: "local".into(),
                 request_id: String::new(),
             },
+            directory: false,
         }
     }
 
@@ -93,7 +98,7 @@ impl Actor {
         if role.is_owner() {
             return false;
         }
-        self.is_owner() || (permissions.is_subset(&self.permissions) && *permissions != self.permissions)
+        self.is_owner() || self.directory || (permissions.is_subset(&self.permissions) && *permissions != self.permissions)
     }
 
     /// A division admin's actions reach only their divisions' members.

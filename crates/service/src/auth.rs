@@ -175,7 +175,7 @@ impl Service {
         if let Some(member_id) = record.member_id {
             let Some(member) = member_by_id(conn, org.id, member_id)
                 .await?
-                .filter(|m| m.status != MemberStatus::Removed.as_str())
+                .filter(|m| MemberStatus::parse(&m.status).is_ok_and(MemberStatus::acts))
             else {
                 return Ok(Err("token.member_gone"));
             };
@@ -195,6 +195,7 @@ impl Service {
             member_id: record.member_id,
             label: format!("token:{}", record.id),
             context,
+            directory: false,
         }))
     }
 
@@ -215,7 +216,7 @@ impl Service {
             ActorRef::Member(id) => {
                 let member = member_by_id(&mut conn, org.id, *id)
                     .await?
-                    .filter(|m| m.status != MemberStatus::Removed.as_str())
+                    .filter(|m| MemberStatus::parse(&m.status).is_ok_and(MemberStatus::acts))
                     .ok_or_else(|| ServiceError::forbidden("the member who started this is no longer a member"))?;
                 self.member_actor(&mut conn, &org, &member, context).await
             }
@@ -254,6 +255,7 @@ impl Service {
             member_id: Some(member.id),
             label: format!("member:{}", member.id),
             context,
+            directory: false,
         })
     }
 

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use roster_store::{insert_audit, touch_token, NewAuditEvent, Store};
+use roster_store::{insert_audit, touch_scim_token, touch_token, NewAuditEvent, Store};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{ServiceError, ServiceResult};
@@ -54,6 +54,14 @@ impl AuditRow {
 pub(crate) enum Deferred {
     Audit(Box<AuditRow>),
     TokenUsed { token_id: i64, at: i64 },
+    ScimTokenUsed { token_id: i64, at: i64 },
+}
+
+/// Which kind of token was used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum TokenKind {
+    Api,
+    Scim,
 }
 
 enum Message {
@@ -75,7 +83,7 @@ pub(crate) struct DeferredWrites {
     queue: Option<mpsc::Sender<Message>>,
     /// When each token's use was last queued (the database may not have it
     /// yet while the writer waits).
-    token_uses: Arc<Mutex<HashMap<i64, i64>>>,
+    token_uses: Arc<Mutex<HashMap<(TokenKind, i64), i64>>>,
 }
 
 impl DeferredWrites {
@@ -94,20 +102,33 @@ impl DeferredWrites {
 
     /// Records a token's use, at most once a minute per token.
     pub(crate) async fn token_used(&self, token_id: i64, at: i64) -> ServiceResult<()> {
+        self.used(TokenKind::Api, token_id, at).await
+    }
+
+    /// Records a SCIM token's use, at most once a minute per token.
+    pub(crate) async fn scim_token_used(&self, token_id: i64, at: i64) -> ServiceResult<()> {
+        self.used(TokenKind::Scim, token_id, at).await
+    }
+
+    async fn used(&self, kind: TokenKind, token_id: i64, at: i64) -> ServiceResult<()> {
         {
             let mut uses = self.token_uses.lock().unwrap_or_else(|e| e.into_inner());
-            if uses.get(&token_id).is_some_and(|last| at - last < TOKEN_USE_EVERY_MS) {
+            if uses
+                .get(&(kind, token_id))
+                .is_some_and(|last| at - last < TOKEN_USE_EVERY_MS)
+            {
                 return Ok(());
             }
-            uses.insert(token_id, at);
+            uses.insert((kind, token_id), at);
         }
-        let Some(queue) = &self.queue else {
-            return write_batch(&self.store, &[Deferred::TokenUsed { token_id, at }]).await;
+        let what = match kind {
+            TokenKind::Api => Deferred::TokenUsed { token_id, at },
+            TokenKind::Scim => Deferred::ScimTokenUsed { token_id, at },
         };
-        if queue
-            .try_send(Message::Write(Deferred::TokenUsed { token_id, at }))
-            .is_err()
-        {
+        let Some(queue) = &self.queue else {
+            return write_batch(&self.store, &[what]).await;
+        };
+        if queue.try_send(Message::Write(what)).is_err() {
             tracing::warn!(
                 token_id,
                 "the deferred-write queue is full; a token's last use is not recorded"
@@ -181,6 +202,7 @@ async fn write_batch(store: &Store, batch: &[Deferred]) -> ServiceResult<()> {
         match what {
             Deferred::Audit(row) => insert_audit(&mut tx, &row.event(), row.at).await?,
             Deferred::TokenUsed { token_id, at } => touch_token(&mut tx, *token_id, *at).await?,
+            Deferred::ScimTokenUsed { token_id, at } => touch_scim_token(&mut tx, *token_id, *at).await?,
         }
     }
     tx.commit().await.map_err(ServiceError::from)

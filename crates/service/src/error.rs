@@ -50,6 +50,10 @@ pub enum ServiceError {
     /// It existed and is gone for good (an export past its retention).
     #[error("{message}")]
     Gone { code: &'static str, message: String },
+    /// A SCIM request broke a rule of the protocol (RFC 7644 §3.12); only
+    /// the SCIM door sees these.
+    #[error("{0}")]
+    Scim(roster_scim::ScimError),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -72,6 +76,7 @@ impl ServiceError {
             Self::Busy => "busy",
             Self::Overloaded(_) => "overloaded",
             Self::Gone { code, .. } => code,
+            Self::Scim(_) => "invalid_scim_request",
             Self::Internal(_) => "internal",
         }
     }
@@ -110,6 +115,12 @@ impl From<StoreError> for ServiceError {
             StoreError::Busy => Self::Busy,
             other => Self::Internal(Box::new(other)),
         }
+    }
+}
+
+impl From<roster_scim::ScimError> for ServiceError {
+    fn from(err: roster_scim::ScimError) -> Self {
+        Self::Scim(err)
     }
 }
 

@@ -483,6 +483,7 @@ impl Service {
                 MemberStatus::Active => Some("is active already"),
                 MemberStatus::ReassignPending => Some("has a seat reassignment pending"),
                 MemberStatus::Removed => Some("is removed; add them again first"),
+                MemberStatus::Deactivated => Some("is deactivated by the identity provider; it activates them again"),
             };
             if let Some(reason) = refusal {
                 skipped.push(InvitationSkip {

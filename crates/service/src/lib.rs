@@ -30,6 +30,7 @@ mod orgs;
 mod password_reset;
 mod reassign;
 mod roles;
+pub mod scim;
 mod sessions;
 mod signup;
 mod spooled;

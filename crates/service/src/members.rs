@@ -307,7 +307,7 @@ impl Service {
         Ok(())
     }
 
-    async fn remove_in_tx(
+    pub(crate) async fn remove_in_tx(
         &self,
         conn: &mut Conn,
         actor: &Actor,

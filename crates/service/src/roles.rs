@@ -86,6 +86,10 @@ impl Service {
                 ));
             }
         }
+        if actor.directory {
+            // The identity provider grants any role but owner (above).
+            return Ok(());
+        }
         if *role != Role::READER && !actor.permissions.contains(roster_domain::Permission::ManageRoles) {
             return Err(ServiceError::MissingPermission(
                 "granting a role other than reader needs the permission roles.manage".into(),

@@ -152,7 +152,7 @@ impl Service {
             .ok_or(ServiceError::NotFound("organization"))?;
         let member = member_by_account(&mut conn, org.id, session.account_id)
             .await?
-            .filter(|m| m.status != MemberStatus::Removed.as_str())
+            .filter(|m| MemberStatus::parse(&m.status).is_ok_and(MemberStatus::acts))
             .ok_or(ServiceError::NotFound("organization"))?;
         self.member_actor(&mut conn, &org, &member, context).await
     }

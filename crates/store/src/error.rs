@@ -52,6 +52,9 @@ impl From<roster_domain::InvalidInput> for StoreError {
 fn unique_field(constraint: Option<&str>, message: &str) -> String {
     let text = constraint.unwrap_or(message);
     for (needle, field) in [
+        ("scim_user_name", "userName"),
+        ("name_key", "displayName"),
+        ("teams_directory_name", "displayName"),
         ("email", "email"),
         ("personal_id", "personal_id"),
         ("slug", "slug"),

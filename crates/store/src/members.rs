@@ -119,7 +119,7 @@ const COLUMNS: &str = "m.id, m.account_id, m.first_name, m.last_name, m.email, m
 
 pub(crate) const COLUMNS_PUB: &str = COLUMNS;
 
-fn from_row(r: &AnyRow) -> Result<MemberRecord, sqlx::Error> {
+pub(crate) fn from_row(r: &AnyRow) -> Result<MemberRecord, sqlx::Error> {
     Ok(MemberRecord {
         id: int(r, "id")?,
         account_id: opt_int(r, "account_id")?,

@@ -45,6 +45,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(9, "0009_upload_sandbox_and_token_owners.sql"),
     migration!(10, "0010_invitations_and_outbox.sql"),
     migration!(11, "0011_exports.sql"),
+    migration!(12, "0012_scim.sql"),
 ];
 
 impl Migration {

@@ -122,7 +122,8 @@ pub async fn purge_sessions(conn: &mut Conn, now: i64, failures_before: i64) -> 
     Ok(())
 }
 
-/// An organization an account belongs to (its membership is not removed).
+/// An organization an account belongs to (its membership is neither
+/// removed nor deactivated).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Membership {
     pub org_id: i64,
@@ -137,7 +138,7 @@ pub struct Membership {
 pub async fn memberships_of_account(conn: &mut Conn, account_id: i64) -> StoreResult<Vec<Membership>> {
     let rows = sqlx::query(
         "SELECT o.id AS org_id, o.slug, o.name, o.logo_url, m.id AS member_id, m.role FROM members m \
-         JOIN organizations o ON o.id = m.org_id WHERE m.account_id = $1 AND m.status <> 'removed' ORDER BY o.name",
+         JOIN organizations o ON o.id = m.org_id WHERE m.account_id = $1 AND m.status NOT IN ('removed', 'deactivated') ORDER BY o.name",
     )
     .bind(account_id)
     .fetch_all(conn.raw())
