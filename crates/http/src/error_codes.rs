@@ -51,6 +51,21 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         "the owner transfers ownership before leaving",
     ),
     code("role_in_use", 409, "members or tokens hold the role"),
+    code(
+        "directory_group",
+        409,
+        "the team is a group of the identity provider: it is renamed, deleted and filled there",
+    ),
+    code(
+        "not_a_directory_group",
+        409,
+        "only a group of the identity provider grants its members a role",
+    ),
+    code(
+        "invalid_scim_request",
+        400,
+        "(SCIM only) a SCIM request broke a rule of RFC 7644; SCIM answers carry its scimType",
+    ),
     code("seats_in_use", 409, "more seats are used than that"),
     code("seats_exhausted", 409, "not enough free seats of that type"),
     code(

@@ -98,6 +98,7 @@ pub(crate) fn parse_member(
 ) -> Result<(MemberFields, Role), ServiceError> {
     let creating = base.is_none();
     let mut f = base.unwrap_or_else(|| MemberFields::blank(&Role::READER.to_string()));
+    let (old_first, old_last) = (f.first_name.clone(), f.last_name.clone());
     let line = |field: &str, v: &Option<String>, max: usize, target: &mut String| -> Result<(), InvalidInput> {
         if let Some(v) = v {
             *target = SingleLine::parse(field, v, max)?.into_string();
@@ -118,8 +119,13 @@ pub(crate) fn parse_member(
     text("location", &input.location, &mut f.location)?;
     text("skills", &input.skills, &mut f.skills)?;
     line("department", &input.department, TEXT_MAX, &mut f.department)?;
-    for (field, value) in [("first_name", &f.first_name), ("last_name", &f.last_name)] {
-        if value.is_empty() {
+    // Names are required; a member the identity provider sent without one
+    // (SCIM allows it) stays changeable in everything else.
+    for (field, value, old) in [
+        ("first_name", &f.first_name, &old_first),
+        ("last_name", &f.last_name, &old_last),
+    ] {
+        if value.is_empty() && (creating || value != old) {
             return Err(InvalidInput::new(field, "required", "is required").into());
         }
     }

@@ -63,7 +63,7 @@ pub use roster_domain::{Language, MemberStatus, Permission, Role, SeatType, Team
 pub use sessions::{ConsoleSession, SignedIn};
 pub use signup::{SignupPage, SIGNUP_SEAT};
 pub use spooled::Spooled;
-pub use teams::{TeamDetail, TeamInput, TeamMemberInput, TeamMembersPage};
+pub use teams::{GroupRoleGrant, TeamDetail, TeamInput, TeamMemberInput, TeamMembersPage};
 pub use tokens::{NewToken, TokenCreated};
 pub use uploads::SandboxConfig;
 pub use views::*;

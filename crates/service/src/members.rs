@@ -126,6 +126,7 @@ impl Service {
             .map(|m| MemberView::new(m, &words, actor))
             .collect::<ServiceResult<Vec<_>>>()?;
         add_invitation_expiry(&mut conn, actor.org_id, &mut items).await?;
+        add_directory_links(&mut conn, actor.org_id, &mut items).await?;
         Ok(MemberPage { items, next_cursor })
     }
 
@@ -238,6 +239,19 @@ impl Service {
         }
         let defs = custom_fields(&mut tx, actor.org_id).await?;
         let (fields, role) = parse_member(Some(old.fields()), &input, &defs)?;
+        let old_fields = old.fields();
+        for (name, changed) in [
+            ("first_name", fields.first_name != old_fields.first_name),
+            ("last_name", fields.last_name != old_fields.last_name),
+            ("email", fields.email != old_fields.email),
+            ("personal_id", fields.personal_id != old_fields.personal_id),
+            ("phone", fields.phone != old_fields.phone),
+            ("department", fields.department != old_fields.department),
+        ] {
+            if changed {
+                refuse_directory_owned(&mut tx, actor, id, Some(name)).await?;
+            }
+        }
         let old_role = Role::parse(&old.role)?;
         let reach = if role != old_role || fields.seat_type != old.seat_type {
             Reach::RoleOrSeat
@@ -325,6 +339,7 @@ impl Service {
         if action != "member.leave" {
             self.check_rank(conn, actor, &member, Reach::Removal).await?;
         }
+        refuse_directory_owned(conn, actor, member.id, None).await?;
         let to = MemberStatus::parse(&member.status)?.apply(StatusTransition::Remove)?;
         let mut moved = 0;
         if let Some(receiver) = how.transfer_to {
@@ -533,6 +548,7 @@ async fn detail_of(conn: &mut Conn, actor: &Actor, member: MemberRecord) -> Serv
     let words = Vocabulary::of(conn, org_id).await?;
     let mut view = MemberView::new(member, &words, actor)?;
     add_invitation_expiry(conn, org_id, std::slice::from_mut(&mut view)).await?;
+    add_directory_links(conn, org_id, std::slice::from_mut(&mut view)).await?;
     let mut detail = MemberDetail::new(
         view,
         account_name,
@@ -586,7 +602,75 @@ pub(crate) async fn view_of(conn: &mut Conn, actor: &Actor, id: i64) -> ServiceR
     let words = Vocabulary::of(conn, actor.org_id).await?;
     let mut view = MemberView::new(member, &words, actor)?;
     add_invitation_expiry(conn, actor.org_id, std::slice::from_mut(&mut view)).await?;
+    add_directory_links(conn, actor.org_id, std::slice::from_mut(&mut view)).await?;
     Ok(view)
+}
+
+/// Fills in how the identity provider knows the members it provisioned,
+/// and what of them it owns: while the organization is managed by it,
+/// nobody removes such a member by hand.
+pub(crate) async fn add_directory_links(conn: &mut Conn, org_id: i64, members: &mut [MemberView]) -> ServiceResult<()> {
+    if members.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
+    let links = roster_store::directory_links(conn, org_id, &ids).await?;
+    if links.is_empty() {
+        return Ok(());
+    }
+    let managed = roster_store::org_by_id(conn, org_id)
+        .await?
+        .is_some_and(|o| o.managed_by_identity_provider);
+    for (id, user_name, external_id) in links {
+        if let Some(member) = members.iter_mut().find(|m| m.id == id) {
+            member.directory = Some(crate::DirectoryLink {
+                user_name: user_name.unwrap_or_else(|| member.email.clone()),
+                external_id,
+                managed_fields: if managed {
+                    crate::DIRECTORY_FIELDS.iter().map(|f| (*f).to_owned()).collect()
+                } else {
+                    Vec::new()
+                },
+            });
+            if managed {
+                member.may.remove = false;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// 409 when the identity provider owns a member (the organization is
+/// managed by it and the member came from it) and a change by hand would
+/// touch what it owns: the fields of [`crate::DIRECTORY_FIELDS`], or the
+/// membership itself (`field` None).
+pub(crate) async fn refuse_directory_owned(
+    conn: &mut Conn,
+    actor: &Actor,
+    member_id: i64,
+    field: Option<&str>,
+) -> ServiceResult<()> {
+    if actor.directory || !roster_store::is_directory_member(conn, actor.org_id, member_id).await? {
+        return Ok(());
+    }
+    let managed = roster_store::org_by_id(conn, actor.org_id)
+        .await?
+        .is_some_and(|o| o.managed_by_identity_provider);
+    if !managed {
+        return Ok(());
+    }
+    Err(match field {
+        Some(field) => ServiceError::conflict(
+            "managed_by_identity_provider",
+            Some(field),
+            "comes from the identity provider: change it there",
+        ),
+        None => ServiceError::conflict(
+            "managed_by_identity_provider",
+            None,
+            "this member comes from the identity provider: remove or deactivate them there",
+        ),
+    })
 }
 
 /// 409 when the organization's members come from its identity provider:

@@ -88,6 +88,19 @@ pub struct TeamDetail {
 }
 
 impl Service {
+    /// 409 for a change by hand to what the identity provider owns of a
+    /// directory group: its name, its existence, its members.
+    fn refuse_directory_group(team: &TeamRecord, what: &str) -> ServiceResult<()> {
+        if team.directory {
+            return Err(ServiceError::conflict(
+                "directory_group",
+                None,
+                format!("{:?} is a group of the identity provider: {what} there", team.name),
+            ));
+        }
+        Ok(())
+    }
+
     pub(crate) async fn visible_team(&self, conn: &mut Conn, actor: &Actor, id: i64) -> ServiceResult<TeamRecord> {
         let team = team_by_id(conn, actor.org_id, id)
             .await?
@@ -270,6 +283,9 @@ impl Service {
         let mut tx = self.store().begin().await?;
         let old = self.visible_team(&mut tx, actor, id).await?;
         let f = Self::team_fields(Some(&old), &input)?;
+        if f.name != old.name || f.external_key != old.external_key {
+            Self::refuse_directory_group(&old, "rename it")?;
+        }
         if f.parent_id != old.parent_id || f.is_division != old.is_division {
             self.check_placement(&mut tx, actor, Some(id), &f).await?;
         }
@@ -294,7 +310,8 @@ impl Service {
     pub async fn delete_team(&self, can: Can<'_, ManageTeams>, id: i64) -> ServiceResult<()> {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
-        self.visible_team(&mut tx, actor, id).await?;
+        let team = self.visible_team(&mut tx, actor, id).await?;
+        Self::refuse_directory_group(&team, "delete it")?;
         let children = child_team_count(&mut tx, actor.org_id, id).await?;
         if children > 0 {
             return Err(ServiceError::conflict(
@@ -333,7 +350,8 @@ impl Service {
     ) -> ServiceResult<TeamMemberView> {
         let actor = can.actor();
         let team_role = input.team_role.unwrap_or(TeamRole::Member);
-        self.visible_team(tx, actor, team_id).await?;
+        let team = self.visible_team(tx, actor, team_id).await?;
+        Self::refuse_directory_group(&team, "change its members")?;
         let member = roster_store::member_by_id(tx, actor.org_id, input.member_id)
             .await?
             .filter(|m| m.status != MemberStatus::Removed.as_str())
@@ -376,7 +394,8 @@ impl Service {
     ) -> ServiceResult<()> {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
-        self.visible_team(&mut tx, actor, team_id).await?;
+        let team = self.visible_team(&mut tx, actor, team_id).await?;
+        Self::refuse_directory_group(&team, "change its members")?;
         if !remove_team_member(&mut tx, actor.org_id, team_id, member_id).await? {
             return Err(ServiceError::NotFound("team member"));
         }
@@ -460,5 +479,68 @@ impl Service {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// The role a directory group grants its members.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupRoleGrant {
+    /// `admin`, `division_admin`, `collaborator`, `reader`, `custom:<key>`;
+    /// null: the group grants none (its members go back to the role they
+    /// held before). Never `owner`.
+    #[schemars(regex(pattern = roster_domain::schema::ROLE))]
+    pub role: Option<String>,
+}
+
+impl Service {
+    /// Makes a directory group grant its members a role (or none). Needs
+    /// roles.manage besides teams.manage; nobody grants above their own
+    /// role, and nobody grants owner.
+    pub async fn set_group_role(
+        &self,
+        can: Can<'_, ManageTeams>,
+        _roles: Can<'_, ManageRoles>,
+        team_id: i64,
+        grant: GroupRoleGrant,
+    ) -> ServiceResult<TeamView> {
+        let actor = can.actor();
+        let role = grant
+            .role
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(roster_domain::Role::parse)
+            .transpose()?;
+        let mut tx = self.store().begin().await?;
+        let team = self.visible_team(&mut tx, actor, team_id).await?;
+        if !team.directory {
+            return Err(ServiceError::conflict(
+                "not_a_directory_group",
+                None,
+                "only a group of the identity provider grants its members a role; give members of this team their role one by one",
+            ));
+        }
+        if let Some(role) = &role {
+            self.check_grant(&mut tx, actor, role).await?;
+        }
+        let stored = role.as_ref().map(ToString::to_string);
+        roster_store::set_group_grants_role(&mut tx, actor.org_id, team_id, stored.as_deref()).await?;
+        record(
+            &mut tx,
+            actor,
+            "team.grants_role",
+            "team",
+            team_id,
+            json!({"from": team.grants_role, "to": stored}),
+        )
+        .await?;
+        let members = roster_store::group_member_ids(&mut tx, actor.org_id, team_id).await?;
+        self.apply_group_roles(&mut tx, actor, &members, now_millis()).await?;
+        let team = team_by_id(&mut tx, actor.org_id, team_id)
+            .await?
+            .ok_or(ServiceError::NotFound("team"))?;
+        tx.commit().await?;
+        Ok(team.into())
     }
 }

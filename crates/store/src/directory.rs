@@ -272,3 +272,42 @@ pub async fn revoke_member_tokens(conn: &mut Conn, org_id: i64, member_id: i64, 
     .await?
     .rows_affected())
 }
+
+/// The directory's names of those of these members that came from (or
+/// were taken over by) the identity provider: (id, userName, externalId).
+pub async fn directory_links(
+    conn: &mut Conn,
+    org_id: i64,
+    ids: &[i64],
+) -> StoreResult<Vec<(i64, Option<String>, Option<String>)>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let mut sql = Sql::new("SELECT m.id, m.scim_user_name, m.external_id FROM members m WHERE m.org_id = ");
+        sql.bind(org_id).push(" AND m.directory = 1 AND m.id IN (");
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(*id);
+        }
+        sql.push(")");
+        for row in sql.fetch_all(conn).await? {
+            out.push((
+                crate::rows::int(&row, "id")?,
+                opt_text(&row, "scim_user_name")?,
+                opt_text(&row, "external_id")?,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a member came from (or was taken over by) the identity provider.
+pub async fn is_directory_member(conn: &mut Conn, org_id: i64, id: i64) -> StoreResult<bool> {
+    let n: Option<i64> = sqlx::query_scalar("SELECT directory FROM members WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(conn.raw())
+        .await?;
+    Ok(n == Some(1))
+}

@@ -318,6 +318,19 @@ pub async fn team_by_key(conn: &mut Conn, org_id: i64, key: &str) -> StoreResult
     )
 }
 
+/// A team an import may place members in: by its external key, and not a
+/// directory group (the identity provider chooses those members). `Err`
+/// names a directory group's key.
+pub async fn importable_team_by_key(conn: &mut Conn, org_id: i64, key: &str) -> StoreResult<Option<Result<i64, ()>>> {
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT id, directory FROM teams WHERE org_id = $1 AND external_key = $2")
+            .bind(org_id)
+            .bind(key)
+            .fetch_optional(conn.raw())
+            .await?;
+    Ok(row.map(|(id, directory)| if directory == 0 { Ok(id) } else { Err(()) }))
+}
+
 /// A saved mapping: per header, the target it feeds (JSON `[{header, target}]`).
 #[derive(Debug, Clone, Serialize)]
 pub struct SavedMappingRecord {

@@ -13,6 +13,10 @@ pub struct TeamRecord {
     pub external_key: Option<String>,
     pub is_division: bool,
     pub member_count: i64,
+    /// A directory group: the identity provider names and fills it.
+    pub directory: bool,
+    /// The role a directory group grants its members.
+    pub grants_role: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -24,7 +28,7 @@ pub struct TeamFields {
     pub is_division: bool,
 }
 
-const COLUMNS: &str = "t.id, t.parent_id, t.name, t.purpose, t.external_key, t.is_division, \
+const COLUMNS: &str = "t.id, t.parent_id, t.name, t.purpose, t.external_key, t.is_division, t.directory, t.grants_role, \
     (SELECT COUNT(*) FROM team_members tm WHERE tm.team_id = t.id) AS member_count";
 
 fn from_row(r: &AnyRow) -> Result<TeamRecord, sqlx::Error> {
@@ -36,6 +40,8 @@ fn from_row(r: &AnyRow) -> Result<TeamRecord, sqlx::Error> {
         external_key: opt_text(r, "external_key")?,
         is_division: flag(r, "is_division")?,
         member_count: int(r, "member_count")?,
+        directory: flag(r, "directory")?,
+        grants_role: opt_text(r, "grants_role")?,
     })
 }
 

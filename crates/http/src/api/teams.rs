@@ -1,8 +1,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Json;
-use roster_service::{TeamDetail, TeamInput, TeamMemberInput, TeamMemberView, TeamMembersPage, TeamView};
+use roster_service::{
+    GroupRoleGrant, TeamDetail, TeamInput, TeamMemberInput, TeamMemberView, TeamMembersPage, TeamView,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -86,6 +88,17 @@ pub const ENDPOINTS: &[Endpoint] = &[
         response: (204, Body::Empty),
         also: &[],
         handler: || delete(remove_member),
+    },
+    Endpoint {
+        method: "put",
+        path: "/api/v1/orgs/{slug}/teams/{id}/role-grant",
+        summary: "Make a directory group (a team from the identity provider) grant its members a role, or none (null): they hold the strongest role their groups grant, and get back the role they held before when they leave the last such group",
+        permission: "teams.manage + roles.manage",
+        query: None,
+        request: json::<GroupRoleGrant>(),
+        response: (200, json::<TeamView>()),
+        also: &[],
+        handler: || put(set_role_grant),
     },
     Endpoint {
         method: "post",
@@ -218,4 +231,22 @@ async fn remove_admin(
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_role_grant(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id]): Ids<1>,
+    ApiJson(grant): ApiJson<GroupRoleGrant>,
+) -> Result<Json<TeamView>, ApiError> {
+    Ok(Json(
+        s.service
+            .set_group_role(
+                s.service.authorize(&actor).await?,
+                s.service.authorize(&actor).await?,
+                id,
+                grant,
+            )
+            .await?,
+    ))
 }

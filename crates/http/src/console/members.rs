@@ -384,8 +384,16 @@ struct FormPage {
     /// What the viewer may change of this member (all, for a new one).
     may: MemberActions,
     teams: Vec<TeamView>,
+    /// Fields the identity provider owns (shown, not changed here).
+    owned: Vec<String>,
     error_field: String,
     error: Option<String>,
+}
+
+impl FormPage {
+    fn owns(&self, field: &str) -> bool {
+        self.owned.iter().any(|f| f == field)
+    }
 }
 
 #[derive(Default)]
@@ -421,6 +429,8 @@ struct Editing {
     id: i64,
     may: MemberActions,
     role: Choice,
+    /// What of the member the identity provider owns.
+    owned: Vec<String>,
 }
 
 impl Editing {
@@ -428,6 +438,7 @@ impl Editing {
         Self {
             id: m.id,
             may: m.may,
+            owned: m.directory.as_ref().map(|d| d.managed_fields.clone()).unwrap_or_default(),
             role: Choice {
                 value: m.role.to_string(),
                 label: m.role_label.clone(),
@@ -454,6 +465,7 @@ async fn form_page(
     };
     let words = vocabulary(state, member).await?;
     let mut roles = words.grantable_roles(&member.actor);
+    let owned = editing.as_ref().map(|e| e.owned.clone()).unwrap_or_default();
     let may = match &editing {
         Some(e) => {
             if !roles.contains(&e.role) {
@@ -477,6 +489,7 @@ async fn form_page(
         seats: words.seats(),
         may,
         teams: team_list(state, member).await?,
+        owned,
         error_field,
         error,
     })

@@ -8,6 +8,7 @@ mod auth;
 pub(crate) mod error;
 mod exports;
 mod home;
+mod identity;
 mod imports;
 mod invitations;
 mod members;
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .merge(members::routes())
         .merge(teams::routes())
         .merge(settings::routes())
+        .merge(identity::routes())
         .merge(audit::routes())
         .merge(imports::routes())
         .merge(tokens::routes())

@@ -5,7 +5,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use roster_service::{ServiceError, TeamInput, TeamMemberInput, TeamMemberView, TeamMembersPage, TeamView};
+use roster_service::{
+    Choice, GroupRoleGrant, ServiceError, TeamInput, TeamMemberInput, TeamMemberView, TeamMembersPage, TeamView,
+};
 
 use super::session::{Member, MemberPost};
 use super::{render, ConsoleError, Layout};
@@ -20,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/o/{slug}/teams/{id}/members/{member_id}/remove", post(remove_member))
         .route("/o/{slug}/teams/{id}/admins", post(add_admin))
         .route("/o/{slug}/teams/{id}/admins/{member_id}/remove", post(remove_admin))
+        .route("/o/{slug}/teams/{id}/role-grant", post(role_grant))
 }
 
 /// A team in the tree, with its depth for indentation.
@@ -118,6 +121,10 @@ struct TeamPage {
     admins: Vec<i64>,
     others: Vec<TeamView>,
     can_manage: bool,
+    /// May choose the role a directory group grants (teams and roles).
+    can_grant: bool,
+    /// The roles the viewer may have a group grant.
+    grantable: Vec<Choice>,
     error: Option<String>,
 }
 
@@ -154,6 +161,13 @@ async fn team_page(
             .actor
             .permissions
             .contains(roster_domain::Permission::ManageTeams),
+        can_grant: [roster_domain::Permission::ManageTeams, roster_domain::Permission::ManageRoles]
+            .iter()
+            .all(|p| member.actor.permissions.contains(*p)),
+        grantable: match svc.allows(&member.actor) {
+            Some(can) => svc.vocabulary(can).await?.grantable_roles(&member.actor),
+            None => Vec::new(),
+        },
         error,
     };
     render(&page)
@@ -187,7 +201,12 @@ async fn then_show(
             )
             .await
         }
-        Err(e @ (ServiceError::Conflict { .. } | ServiceError::NotFound(_))) => {
+        Err(
+            e @ (ServiceError::Conflict { .. }
+            | ServiceError::NotFound(_)
+            | ServiceError::Forbidden(_)
+            | ServiceError::MissingPermission(_)),
+        ) => {
             team_page(state, &post.member, id, TeamMembersPage::default(), Some(e.to_string())).await
         }
         Err(e) => Err(e.into()),
@@ -304,6 +323,25 @@ async fn remove_admin(
     let result = async {
         svc.remove_division_admin(svc.authorize(actor).await?, svc.authorize(actor).await?, id, member_id)
             .await
+    }
+    .await;
+    then_show(&state, &post, id, result).await
+}
+
+async fn role_grant(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, i64)>,
+    post: MemberPost,
+) -> Result<Response, ConsoleError> {
+    let svc = &state.service;
+    let actor = &post.member.actor;
+    let grant = GroupRoleGrant {
+        role: post.form.text("role").filter(|r| !r.is_empty()),
+    };
+    let result = async {
+        svc.set_group_role(svc.authorize(actor).await?, svc.authorize(actor).await?, id, grant)
+            .await
+            .map(|_| ())
     }
     .await;
     then_show(&state, &post, id, result).await

@@ -113,7 +113,8 @@ pub(super) struct Planner<'a> {
     /// The organization's members come from its identity provider: rows
     /// that would add one are refused.
     managed_by_idp: bool,
-    teams: HashMap<String, Option<i64>>,
+    /// Per team id of the file: the team, or why not (unknown, a directory group).
+    teams: HashMap<String, Result<i64, String>>,
     divisions: HashMap<String, Result<i64, String>>,
 }
 
@@ -323,18 +324,25 @@ impl<'a> Planner<'a> {
         }
         if let Some(key) = &m.team_key {
             if !self.teams.contains_key(key) {
-                let team = team_by_key(conn, self.actor.org_id, key).await?;
+                let team = match roster_store::importable_team_by_key(conn, self.actor.org_id, key).await? {
+                    Some(Ok(id)) => Ok(id),
+                    Some(Err(())) => Err(format!(
+                        "the team {key:?} is a group of the identity provider: its members come from there"
+                    )),
+                    None => Err(format!("no team has the id {key:?}")),
+                };
                 self.teams.insert(key.clone(), team);
             }
-            match self.teams.get(key).copied().flatten() {
-                Some(team) => p.team_id = Some(team),
-                None => errors.push(row_error(
+            match self.teams.get(key).cloned() {
+                Some(Ok(team)) => p.team_id = Some(team),
+                Some(Err(why)) => errors.push(row_error(
                     line,
                     &self.header_of(Target::TeamId),
                     "team_id",
                     "unknown_team",
-                    format!("no team has the id {key:?}"),
+                    why,
                 )),
+                None => {}
             }
         }
         if let Some(key) = &m.admin_of {

@@ -38,9 +38,27 @@ pub struct MemberView {
     pub removed_at: Option<Timestamp>,
     /// When the pending invitation's link stops working (invited members).
     pub invitation_expires_at: Option<Timestamp>,
+    /// The identity provider's link, for a member it provisioned (SCIM).
+    pub directory: Option<DirectoryLink>,
     /// What the viewer may do to this member.
     pub may: MemberActions,
 }
+
+/// How the identity provider knows a member it provisioned.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct DirectoryLink {
+    /// The member's name at the identity provider (SCIM `userName`).
+    pub user_name: String,
+    /// The identity provider's id of the member (SCIM `externalId`).
+    pub external_id: Option<String>,
+    /// The fields the identity provider owns, which are not changed by hand
+    /// while the organization's members are managed by it (empty otherwise).
+    pub managed_fields: Vec<String>,
+}
+
+/// What the identity provider owns of a member it provisioned, while the
+/// organization's members are managed by it.
+pub const DIRECTORY_FIELDS: [&str; 6] = ["first_name", "last_name", "email", "personal_id", "phone", "department"];
 
 /// What a viewer may do to a member: the rule of ranks and their
 /// permissions, decided here so that no page decides by a role's name.
@@ -99,12 +117,20 @@ impl MemberView {
             updated_at: Timestamp::from_millis(record.updated_at),
             removed_at: record.removed_at.map(Timestamp::from_millis),
             invitation_expires_at: None,
+            directory: None,
             may,
         })
     }
 
     pub fn name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name).trim().to_owned()
+    }
+
+    /// Whether the identity provider owns this field of the member now.
+    pub fn directory_owns(&self, field: &str) -> bool {
+        self.directory
+            .as_ref()
+            .is_some_and(|d| d.managed_fields.iter().any(|f| f == field))
     }
 
     /// A custom field's value as text (empty when not set).

@@ -91,6 +91,11 @@ pub struct TeamView {
     pub external_key: Option<String>,
     pub is_division: bool,
     pub member_count: i64,
+    /// A directory group: the identity provider names it and chooses its
+    /// members (SCIM); by hand it is not renamed, deleted or filled.
+    pub directory: bool,
+    /// The role a directory group grants its members, if any.
+    pub grants_role: Option<Role>,
 }
 
 impl From<TeamRecord> for TeamView {
@@ -103,6 +108,8 @@ impl From<TeamRecord> for TeamView {
             external_key: r.external_key,
             is_division: r.is_division,
             member_count: r.member_count,
+            directory: r.directory,
+            grants_role: r.grants_role.as_deref().and_then(|g| Role::parse(g).ok()),
         }
     }
 }

@@ -10,7 +10,9 @@ mod misc;
 mod vocabulary;
 
 pub use invitations::{InvitationPage, InvitationView, MessageView};
-pub use members::{MemberActions, MemberDetail, MemberPage, MemberTeamView, MemberView, StatusChangeView};
+pub use members::{
+    DirectoryLink, MemberActions, MemberDetail, MemberPage, MemberTeamView, MemberView, StatusChangeView, DIRECTORY_FIELDS,
+};
 pub use misc::{
     AuditEventView, ContentItemView, CustomFieldView, CustomRoleView, FieldKind, MembershipView, OrgView,
     SavedMappingView, TeamMemberView, TeamView, TokenView,
