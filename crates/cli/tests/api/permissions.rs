@@ -93,6 +93,7 @@ pub fn example_body(schema: &str, f: &Fixtures, n: usize) -> Value {
         "MembersOnly" => json!({"members": {"ids": [f.member]}}),
         "ReassignSeat" => json!({"to_member_id": f.member}),
         "ExportRequest" => json!({"kind": "members", "format": "csv"}),
+        "GroupRoleGrant" => json!({"role": "reader"}),
         other => panic!("no example body for {other}; add one"),
     }
 }

@@ -716,3 +716,130 @@ pub async fn post_public_form(base: &str, path: &str, fields: &[(&str, &str)]) -
         .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned());
     (status, res.text().await.unwrap(), cookie)
 }
+
+/// A SCIM answer: status, headers and JSON body.
+pub struct ScimResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl ScimResponse {
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status, status, "unexpected SCIM answer: {}", self.body);
+        self
+    }
+
+    /// The `scimType` of an error answer.
+    pub fn scim_type(&self) -> &str {
+        self.body["scimType"].as_str().unwrap_or("")
+    }
+
+    pub fn id(&self) -> String {
+        self.body["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id in {}", self.body))
+            .to_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+
+    /// The resources of a ListResponse.
+    pub fn resources(&self) -> Vec<Value> {
+        self.body["Resources"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    /// A SCIM token of the organization, made as its owner makes one.
+    pub async fn scim_token(&self, org: &TestOrg) -> String {
+        let actor = self.system(&org.slug).await;
+        self.service
+            .create_scim_token(
+                self.service.authorize(&actor).await.unwrap(),
+                roster_service::scim::NewScimToken::default(),
+            )
+            .await
+            .expect("SCIM token")
+            .token
+    }
+
+    /// A SCIM request (`path` below `/scim/v2`), as Okta sends them: JSON in
+    /// `application/scim+json`. Every answer with a body must be SCIM's
+    /// media type and SCIM's JSON; an error must be SCIM's Error message.
+    pub async fn scim(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> ScimResponse {
+        let mut req = self
+            .client
+            .request(method, format!("{}/scim/v2{path}", self.base))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            req = req
+                .header("content-type", "application/scim+json")
+                .body(body.to_string());
+        }
+        scim_answer(req.send().await.expect("SCIM request")).await
+    }
+
+    pub async fn scim_get(&self, path: &str, token: &str) -> ScimResponse {
+        self.scim(Method::GET, path, token, None).await
+    }
+
+    pub async fn scim_post(&self, path: &str, token: &str, body: Value) -> ScimResponse {
+        self.scim(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn scim_patch(&self, path: &str, token: &str, operations: Value) -> ScimResponse {
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations});
+        self.scim(Method::PATCH, path, token, Some(body)).await
+    }
+
+    /// Creates a user with a userName, names and a work e-mail; its id.
+    pub async fn scim_user(&self, token: &str, user_name: &str, given: &str, family: &str, email: &str) -> String {
+        self.scim_post(
+            "/Users",
+            token,
+            json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": user_name,
+                "name": {"givenName": given, "familyName": family},
+                "emails": [{"value": email, "type": "work", "primary": true}],
+                "active": true
+            }),
+        )
+        .await
+        .expect(201)
+        .id()
+    }
+}
+
+/// Reads a SCIM answer and holds it to RFC 7644's form.
+pub async fn scim_answer(res: reqwest::Response) -> ScimResponse {
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap_or_default();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(
+            content_type.starts_with("application/scim+json"),
+            "a SCIM answer in {content_type:?}: {text}"
+        );
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("a SCIM answer that is not JSON ({e}): {text}"))
+    };
+    if status >= 400 {
+        assert_eq!(
+            body["schemas"],
+            json!(["urn:ietf:params:scim:api:messages:2.0:Error"]),
+            "a SCIM error in SCIM's format: {body}"
+        );
+        assert_eq!(body["status"], json!(status.to_string()), "status as a string: {body}");
+    }
+    ScimResponse { status, headers, body }
+}
