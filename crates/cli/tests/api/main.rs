@@ -41,6 +41,7 @@ mod scim_clients;
 mod scim_groups;
 mod scim_patch;
 mod scim_protocol;
+mod scim_setup;
 mod scim_users;
 mod teams;
 mod tenancy;

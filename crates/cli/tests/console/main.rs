@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod exports;
+mod scim;
 #[path = "../common/mod.rs"]
 mod helpers;
 mod webdriver;

@@ -10,6 +10,10 @@ use serde_json::{json, Map, Value};
 
 use super::version_of;
 
+/// Kept among a member's directory attributes when the directory named
+/// the member's role: then it is returned even when it is reader.
+pub(crate) const ROLE_GIVEN: &str = "rosterRoleGiven";
+
 /// Which value of `emails` or `phoneNumbers` is the member's own: the
 /// primary one, else the work one, else the first.
 pub(crate) fn main_index(list: &[Value]) -> Option<usize> {
@@ -128,7 +132,8 @@ pub(crate) fn user_document(
     }
     let mut roster = Map::new();
     // Reader is what an unassigned role means.
-    if member.role != roster_domain::Role::READER.to_string() {
+    let given = extra.get(ROLE_GIVEN) == Some(&Value::Bool(true));
+    if given || member.role != roster_domain::Role::READER.to_string() {
         roster.insert("role".into(), json!(member.role));
     }
     if let Some(seat) = &member.seat_type {

@@ -157,6 +157,11 @@ pub(crate) fn ingest(
         Some(raw) => Role::parse(raw).map_err(|e| invalid("role", e))?,
         None => Role::READER,
     };
+    // A role the directory named (even reader) is returned as named; one it
+    // left unassigned is reader, and not returned.
+    if roster.contains_key("role") {
+        extra.insert(super::user_doc::ROLE_GIVEN.into(), Value::Bool(true));
+    }
     fields.role = role.to_string();
     fields.seat_type = match text(&roster, "seatType") {
         Some(raw) => Some(SeatType::parse(raw).map_err(|e| invalid("seatType", e))?.as_str().to_owned()),
