@@ -35,7 +35,9 @@ pub enum StatusTransition {
     Deactivate,
     /// The identity provider activates them again: back to active when
     /// they have an account (they had signed in), else back on the list.
-    Reactivate { has_account: bool },
+    Reactivate {
+        has_account: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -36,7 +36,9 @@ impl Loc {
 
     /// Whether this is `attr` (and `sub`) of the extension `urn`.
     pub fn is_extension(&self, urn: &str, attr: &str, sub: Option<&str>) -> bool {
-        matches!(&self.holder, Some(Holder::Extension(u)) if *u == urn) && self.attr == attr && self.sub.as_deref() == sub
+        matches!(&self.holder, Some(Holder::Extension(u)) if *u == urn)
+            && self.attr == attr
+            && self.sub.as_deref() == sub
     }
 }
 
@@ -161,7 +163,10 @@ fn compare(value: &Value, op: CompareOp, operand: &Operand, loc: &Loc) -> bool {
         Operand::Bool(b) => {
             return value.as_bool() == Some(*b) && op == CompareOp::Eq;
         }
-        Operand::Number(n) => value.as_f64().or_else(|| value.as_str().and_then(|s| s.parse().ok())).and_then(|v| v.partial_cmp(n)),
+        Operand::Number(n) => value
+            .as_f64()
+            .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
+            .and_then(|v| v.partial_cmp(n)),
         Operand::Time(t) => value.as_str().and_then(parse_time).map(|v| v.cmp(t)),
         Operand::Text(needle) => {
             let Some(text) = value.as_str() else { return false };
@@ -351,7 +356,10 @@ fn operand(attr: &Attr, loc: &Loc, op: CompareOp, value: &Value, path: &AttrPath
             if substring {
                 return refuse("a number compares with eq, ne, gt, ge, lt and le");
             }
-            match value.as_f64().or_else(|| value.as_str().and_then(|s| s.trim().parse().ok())) {
+            match value
+                .as_f64()
+                .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
+            {
                 Some(n) => Ok(Operand::Number(n)),
                 None => refuse("the value must be a number"),
             }
@@ -410,8 +418,14 @@ mod tests {
         ]});
         assert!(check("emails co \"work.example\"", doc.clone()));
         assert!(check("emails[type eq \"work\" and primary eq true]", doc.clone()));
-        assert!(check("emails[type eq \"work\"].value eq \"a@work.example\"", doc.clone()));
-        assert!(!check("emails[type eq \"home\"].value eq \"a@work.example\"", doc.clone()));
+        assert!(check(
+            "emails[type eq \"work\"].value eq \"a@work.example\"",
+            doc.clone()
+        ));
+        assert!(!check(
+            "emails[type eq \"home\"].value eq \"a@work.example\"",
+            doc.clone()
+        ));
         assert!(check("emails.type pr", doc.clone()));
         assert!(check("not (emails ne \"a@home.example\")", doc));
     }
@@ -444,7 +458,10 @@ mod tests {
         assert_eq!(refuse("active gt true").scim_type, Some(ScimType::InvalidFilter));
         assert_eq!(refuse("shoeSize eq 44").scim_type, Some(ScimType::InvalidFilter));
         assert_eq!(refuse("name eq \"x\"").scim_type, Some(ScimType::InvalidFilter));
-        assert_eq!(refuse("meta.created co \"2026\"").scim_type, Some(ScimType::InvalidFilter));
+        assert_eq!(
+            refuse("meta.created co \"2026\"").scim_type,
+            Some(ScimType::InvalidFilter)
+        );
     }
 
     #[test]

@@ -156,7 +156,11 @@ impl Filter {
             )));
         }
         let tokens = tokenize(raw)?;
-        let mut parser = Parser { tokens, at: 0, depth: 0 };
+        let mut parser = Parser {
+            tokens,
+            at: 0,
+            depth: 0,
+        };
         let filter = parser.or()?;
         if let Some(token) = parser.peek() {
             return Err(ScimError::invalid_filter(format!(
@@ -443,7 +447,11 @@ impl Parser {
                     other.describe()
                 )))
             }
-            None => return Err(ScimError::invalid_filter("the filter ends where an attribute was expected")),
+            None => {
+                return Err(ScimError::invalid_filter(
+                    "the filter ends where an attribute was expected",
+                ))
+            }
         };
         if self.peek() == Some(&Token::OpenBracket) {
             self.next();
@@ -479,7 +487,9 @@ impl Parser {
         let op = match self.next() {
             Some(Token::Word(w)) if w.eq_ignore_ascii_case("pr") => return Ok(Filter::Present(path)),
             Some(Token::Word(w)) => CompareOp::parse(&w).ok_or_else(|| {
-                ScimError::invalid_filter(format!("{w:?} is not an operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr)"))
+                ScimError::invalid_filter(format!(
+                    "{w:?} is not an operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr)"
+                ))
             })?,
             _ => {
                 return Err(ScimError::invalid_filter(format!(
@@ -604,7 +614,9 @@ mod tests {
     #[test]
     fn long_flat_chains_stay_flat() {
         let chain = vec!["a eq 1"; 1_000].join(" or ");
-        let Filter::Or(terms) = Filter::parse(&chain).unwrap() else { panic!() };
+        let Filter::Or(terms) = Filter::parse(&chain).unwrap() else {
+            panic!()
+        };
         assert_eq!(terms.len(), 1_000);
     }
 

@@ -65,7 +65,13 @@ mod tests {
     fn out_of_range_values_are_brought_in_range() {
         assert_eq!(Page::parse(Some("0"), Some("-5")).unwrap(), Page { start: 1, count: 0 });
         assert_eq!(Page::parse(None, Some("99999999")).unwrap().count, MAX_COUNT);
-        assert_eq!(Page::parse(None, None).unwrap(), Page { start: 1, count: DEFAULT_COUNT });
+        assert_eq!(
+            Page::parse(None, None).unwrap(),
+            Page {
+                start: 1,
+                count: DEFAULT_COUNT
+            }
+        );
         assert!(Page::parse(Some("two"), None).is_err());
     }
 }

@@ -41,9 +41,10 @@ pub fn parse_request(body: &Value) -> ScimResult<Vec<Operation>> {
         return Err(ScimError::invalid_syntax("the body must be a PatchOp object"));
     };
     if let Some(schemas) = field(fields, "schemas") {
-        let named = schemas
-            .as_array()
-            .is_some_and(|s| s.iter().any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(PATCH_OP))));
+        let named = schemas.as_array().is_some_and(|s| {
+            s.iter()
+                .any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(PATCH_OP)))
+        });
         if !named {
             return Err(ScimError::invalid_syntax(format!("schemas must name {PATCH_OP}")));
         }
@@ -64,14 +65,21 @@ pub fn parse_request(body: &Value) -> ScimResult<Vec<Operation>> {
 }
 
 fn field<'a>(fields: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+    fields
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
 }
 
 fn operation(i: usize, raw: &Value) -> ScimResult<Operation> {
     let Value::Object(fields) = raw else {
         return Err(ScimError::invalid_syntax(format!("Operations[{i}] must be an object")));
     };
-    let op = match field(fields, "op").and_then(Value::as_str).map(str::to_ascii_lowercase).as_deref() {
+    let op = match field(fields, "op")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("add") => OpKind::Add,
         Some("replace") => OpKind::Replace,
         Some("remove") => OpKind::Remove,
@@ -85,13 +93,15 @@ fn operation(i: usize, raw: &Value) -> ScimResult<Operation> {
         None | Some(Value::Null) => None,
         Some(Value::String(p)) if p.trim().is_empty() => None,
         Some(Value::String(p)) => Some(PatchPath::parse(p)?),
-        Some(_) => return Err(ScimError::invalid_path(format!("Operations[{i}].path must be a string"))),
+        Some(_) => {
+            return Err(ScimError::invalid_path(format!(
+                "Operations[{i}].path must be a string"
+            )))
+        }
     };
     let value = field(fields, "value").cloned().filter(|v| !v.is_null());
     match (op, &path, &value) {
-        (OpKind::Remove, None, _) => Err(ScimError::no_target(format!(
-            "Operations[{i}]: remove needs a path"
-        ))),
+        (OpKind::Remove, None, _) => Err(ScimError::no_target(format!("Operations[{i}]: remove needs a path"))),
         (OpKind::Add | OpKind::Replace, _, None) => Err(ScimError::invalid_value(format!(
             "Operations[{i}]: {} needs a value",
             if op == OpKind::Add { "add" } else { "replace" }
@@ -171,18 +181,14 @@ pub fn steps(resource: &Resource, operations: &[Operation]) -> ScimResult<Vec<St
             Resolved::Extension(urn) if path.filter.is_none() => Place::Extension(urn),
             Resolved::Attribute(target) => {
                 if !target.attr.writable() || target.sub.as_ref().is_some_and(|s| !s.writable()) {
-                    return Err(ScimError::mutability(format!(
-                        "{} is read-only",
-                        target.display()
-                    )));
+                    return Err(ScimError::mutability(format!("{} is read-only", target.display())));
                 }
                 let filter = match &path.filter {
                     None => None,
-                    Some(f) if target.attr.multi && target.attr.kind == Kind::Complex => {
-                        Some(Cond::compile_within(resource, &target.attr, f).map_err(|e| {
-                            ScimError::invalid_path(format!("{}: {}", path.attr.display(), e.detail))
-                        })?)
-                    }
+                    Some(f) if target.attr.multi && target.attr.kind == Kind::Complex => Some(
+                        Cond::compile_within(resource, &target.attr, f)
+                            .map_err(|e| ScimError::invalid_path(format!("{}: {}", path.attr.display(), e.detail)))?,
+                    ),
                     Some(_) => {
                         return Err(ScimError::invalid_path(format!(
                             "{} holds no values to select with [ ]",
@@ -199,7 +205,10 @@ pub fn steps(resource: &Resource, operations: &[Operation]) -> ScimResult<Vec<St
                             .filter(|s| s.writable())
                             .cloned()
                             .ok_or_else(|| {
-                                ScimError::invalid_path(format!("{} has no sub-attribute {name:?} to change", target.display()))
+                                ScimError::invalid_path(format!(
+                                    "{} has no sub-attribute {name:?} to change",
+                                    target.display()
+                                ))
                             })?,
                     ),
                 };
@@ -328,24 +337,22 @@ fn selected(
         .filter(|i| filter.is_none_or(|f| f.matches_value(&values[*i])))
         .collect();
     match step.op {
-        OpKind::Remove => {
-            match sub {
-                Some(sub) => {
-                    for i in &hits {
-                        if let Value::Object(map) = &mut values[*i] {
-                            map.remove(sub.name.as_ref());
-                        }
+        OpKind::Remove => match sub {
+            Some(sub) => {
+                for i in &hits {
+                    if let Value::Object(map) = &mut values[*i] {
+                        map.remove(sub.name.as_ref());
                     }
                 }
-                None => {
-                    let mut i = 0;
-                    values.retain(|_| {
-                        i += 1;
-                        !hits.contains(&(i - 1))
-                    });
-                }
             }
-        }
+            None => {
+                let mut i = 0;
+                values.retain(|_| {
+                    i += 1;
+                    !hits.contains(&(i - 1))
+                });
+            }
+        },
         OpKind::Add | OpKind::Replace => {
             let value = step.value.as_ref().unwrap_or(&Value::Null);
             let new_part = match sub {
@@ -370,7 +377,9 @@ fn selected(
                 let mut created = match filter {
                     None => Map::new(),
                     Some(f) => equalities(f).ok_or_else(|| {
-                        ScimError::no_target(format!("{at}: no value matches the filter, and it does not say what a new one would be"))
+                        ScimError::no_target(format!(
+                            "{at}: no value matches the filter, and it does not say what a new one would be"
+                        ))
                     })?,
                 };
                 created.extend(new_part);
@@ -390,7 +399,14 @@ fn selected(
     }
     values.retain(|v| v.as_object().is_some_and(|m| !m.is_empty()));
     let result = (!values.is_empty()).then_some(Value::Array(values)).map(one_primary);
-    put(doc, &Target { sub: None, ..target.clone() }, result);
+    put(
+        doc,
+        &Target {
+            sub: None,
+            ..target.clone()
+        },
+        result,
+    );
     Ok(())
 }
 
@@ -501,31 +517,43 @@ mod tests {
     #[test]
     fn entra_replaces_a_work_address_and_a_name_part() {
         let doc = json!({"userName": "u", "emails": [{"value": "old@x.de", "type": "work", "primary": true}], "name": {"givenName": "A", "familyName": "B"}});
-        let out = run(doc, patch(json!([
-            {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "new@x.de"},
-            {"op": "Replace", "path": "name.familyName", "value": "C"}
-        ])))
+        let out = run(
+            doc,
+            patch(json!([
+                {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "new@x.de"},
+                {"op": "Replace", "path": "name.familyName", "value": "C"}
+            ])),
+        )
         .unwrap();
-        assert_eq!(out["emails"], json!([{"value": "new@x.de", "type": "work", "primary": true}]));
+        assert_eq!(
+            out["emails"],
+            json!([{"value": "new@x.de", "type": "work", "primary": true}])
+        );
         assert_eq!(out["name"], json!({"givenName": "A", "familyName": "C"}));
     }
 
     #[test]
     fn a_value_path_that_matches_nothing_creates_the_value() {
-        let out = run(json!({"userName": "u"}), patch(json!([
-            {"op": "add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "0171"}
-        ])))
+        let out = run(
+            json!({"userName": "u"}),
+            patch(json!([
+                {"op": "add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "0171"}
+            ])),
+        )
         .unwrap();
         assert_eq!(out["phoneNumbers"], json!([{"type": "mobile", "value": "0171"}]));
     }
 
     #[test]
     fn okta_and_entra_replace_without_a_path() {
-        let out = run(json!({"userName": "u", "active": true}), patch(json!([
-            {"op": "replace", "value": {"active": "False", "name.givenName": "Kkom",
-              "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "Aklq",
-              "password": "never kept"}}
-        ])))
+        let out = run(
+            json!({"userName": "u", "active": true}),
+            patch(json!([
+                {"op": "replace", "value": {"active": "False", "name.givenName": "Kkom",
+                  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "Aklq",
+                  "password": "never kept"}}
+            ])),
+        )
         .unwrap();
         assert_eq!(out["active"], false);
         assert_eq!(out["name"]["givenName"], "Kkom");
@@ -549,17 +577,32 @@ mod tests {
             {"op": "add", "path": "emails", "value": [{"value": "a@x.de", "primary": true}, {"value": "b@x.de", "primary": true}]}
         ])))
         .unwrap();
-        assert_eq!(out["emails"], json!([{"value": "a@x.de", "primary": false}, {"value": "b@x.de", "primary": true}]));
+        assert_eq!(
+            out["emails"],
+            json!([{"value": "a@x.de", "primary": false}, {"value": "b@x.de", "primary": true}])
+        );
     }
 
     #[test]
     fn remove_takes_filters_and_value_lists_and_missing_values_are_no_error() {
         let doc = json!({"emails": [{"value": "a@x.de", "type": "work"}, {"value": "b@x.de", "type": "home"}]});
-        let out = run(doc.clone(), patch(json!([{"op": "remove", "path": "emails[type eq \"home\"]"}]))).unwrap();
+        let out = run(
+            doc.clone(),
+            patch(json!([{"op": "remove", "path": "emails[type eq \"home\"]"}])),
+        )
+        .unwrap();
         assert_eq!(out["emails"], json!([{"value": "a@x.de", "type": "work"}]));
-        let out = run(doc.clone(), patch(json!([{"op": "Remove", "path": "emails", "value": [{"value": "a@x.de"}]}]))).unwrap();
+        let out = run(
+            doc.clone(),
+            patch(json!([{"op": "Remove", "path": "emails", "value": [{"value": "a@x.de"}]}])),
+        )
+        .unwrap();
         assert_eq!(out["emails"], json!([{"value": "b@x.de", "type": "home"}]));
-        let out = run(doc, patch(json!([{"op": "remove", "path": "emails[value eq \"zzz\"]"}]))).unwrap();
+        let out = run(
+            doc,
+            patch(json!([{"op": "remove", "path": "emails[value eq \"zzz\"]"}])),
+        )
+        .unwrap();
         assert_eq!(out["emails"].as_array().unwrap().len(), 2);
     }
 
@@ -568,18 +611,33 @@ mod tests {
         let doc = json!({"userName": "u"});
         let kind = |ops: Value| run(doc.clone(), patch(ops)).unwrap_err().scim_type;
         assert_eq!(kind(json!([{"op": "remove"}])), Some(crate::ScimType::NoTarget));
-        assert_eq!(kind(json!([{"op": "replace", "path": "id", "value": "7"}])), Some(crate::ScimType::Mutability));
-        assert_eq!(kind(json!([{"op": "replace", "path": "shoeSize", "value": 1}])), Some(crate::ScimType::InvalidPath));
-        assert_eq!(kind(json!([{"op": "move", "path": "title", "value": "x"}])), Some(crate::ScimType::InvalidSyntax));
-        assert_eq!(kind(json!([{"op": "replace", "path": "emails[type eq", "value": "x"}])), Some(crate::ScimType::InvalidPath));
+        assert_eq!(
+            kind(json!([{"op": "replace", "path": "id", "value": "7"}])),
+            Some(crate::ScimType::Mutability)
+        );
+        assert_eq!(
+            kind(json!([{"op": "replace", "path": "shoeSize", "value": 1}])),
+            Some(crate::ScimType::InvalidPath)
+        );
+        assert_eq!(
+            kind(json!([{"op": "move", "path": "title", "value": "x"}])),
+            Some(crate::ScimType::InvalidSyntax)
+        );
+        assert_eq!(
+            kind(json!([{"op": "replace", "path": "emails[type eq", "value": "x"}])),
+            Some(crate::ScimType::InvalidPath)
+        );
         assert!(parse_request(&json!({"Operations": []})).is_err());
     }
 
     #[test]
     fn an_extension_urn_as_the_path_patches_the_extension() {
-        let out = run(json!({"userName": "u"}), patch(json!([
-            {"op": "add", "path": ENTERPRISE_USER, "value": {"department": "R&D"}}
-        ])))
+        let out = run(
+            json!({"userName": "u"}),
+            patch(json!([
+                {"op": "add", "path": ENTERPRISE_USER, "value": {"department": "R&D"}}
+            ])),
+        )
         .unwrap();
         assert_eq!(out[ENTERPRISE_USER]["department"], "R&D");
         let out = run(out, patch(json!([{"op": "remove", "path": ENTERPRISE_USER}]))).unwrap();

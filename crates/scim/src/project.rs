@@ -13,7 +13,11 @@ use crate::schema::Resource;
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Selector {
     Extension(&'static str),
-    Attribute { holder: Holder, attr: String, sub: Option<String> },
+    Attribute {
+        holder: Holder,
+        attr: String,
+        sub: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -69,7 +73,11 @@ impl Projection {
             Selector::Extension(urn) => *holder == Holder::Extension(urn),
             Selector::Attribute { holder: h, attr: a, .. } => h == holder && a == attr,
         };
-        if self.exclude.iter().any(|s| named(s) && !matches!(s, Selector::Attribute { sub: Some(_), .. })) {
+        if self
+            .exclude
+            .iter()
+            .any(|s| named(s) && !matches!(s, Selector::Attribute { sub: Some(_), .. }))
+        {
             return false;
         }
         match &self.include {
@@ -90,11 +98,13 @@ impl Projection {
             }
             if key.starts_with("urn:") {
                 let urn = key.clone();
-                let Some(Value::Object(inner)) = doc.get_mut(&key) else { continue };
-                let whole_in = self
-                    .include
-                    .as_ref()
-                    .is_none_or(|l| l.iter().any(|s| matches!(s, Selector::Extension(u) if u.eq_ignore_ascii_case(&urn))));
+                let Some(Value::Object(inner)) = doc.get_mut(&key) else {
+                    continue;
+                };
+                let whole_in = self.include.as_ref().is_none_or(|l| {
+                    l.iter()
+                        .any(|s| matches!(s, Selector::Extension(u) if u.eq_ignore_ascii_case(&urn)))
+                });
                 let whole_out = self
                     .exclude
                     .iter()
@@ -110,7 +120,15 @@ impl Projection {
                 }
                 continue;
             }
-            let holder = |s: &Selector| matches!(s, Selector::Attribute { holder: Holder::Core, .. });
+            let holder = |s: &Selector| {
+                matches!(
+                    s,
+                    Selector::Attribute {
+                        holder: Holder::Core,
+                        ..
+                    }
+                )
+            };
             let mut one = Map::new();
             if let Some(v) = doc.remove(&key) {
                 one.insert(key.clone(), v);
@@ -145,7 +163,10 @@ fn narrow(map: &mut Map<String, Value>, p: &Projection, in_holder: &dyn Fn(&Sele
         let asked: Vec<&Selector> = include.iter().filter(|s| about(s)).collect();
         if asked.is_empty() {
             map.remove(&key);
-        } else if asked.iter().all(|s| matches!(s, Selector::Attribute { sub: Some(_), .. })) {
+        } else if asked
+            .iter()
+            .all(|s| matches!(s, Selector::Attribute { sub: Some(_), .. }))
+        {
             let subs: Vec<&str> = asked
                 .iter()
                 .filter_map(|s| match s {
@@ -210,7 +231,11 @@ mod tests {
 
     #[test]
     fn attributes_keep_what_was_asked_and_what_is_always_returned() {
-        let out = project(Some("userName,name.givenName,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"), None, sample());
+        let out = project(
+            Some("userName,name.givenName,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"),
+            None,
+            sample(),
+        );
         assert_eq!(
             out,
             json!({"schemas": ["s"], "id": "1", "userName": "u", "name": {"givenName": "A"}, ENTERPRISE_USER: {"department": "R&D"}})

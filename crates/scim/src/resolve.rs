@@ -89,7 +89,12 @@ pub fn resolve(resource: &Resource, path: &AttrPath) -> ScimResult<Resolved> {
             }
         }
         None => {
-            if let Some(attr) = resource.core.attr(&path.name).cloned().or_else(|| common_attr(&path.name)) {
+            if let Some(attr) = resource
+                .core
+                .attr(&path.name)
+                .cloned()
+                .or_else(|| common_attr(&path.name))
+            {
                 (Holder::Core, attr)
             } else {
                 let mut found = resource
@@ -122,9 +127,7 @@ pub fn resolve(resource: &Resource, path: &AttrPath) -> ScimResult<Resolved> {
 pub fn resolve_attribute(resource: &Resource, path: &AttrPath) -> ScimResult<Target> {
     match resolve(resource, path)? {
         Resolved::Attribute(target) => Ok(target),
-        Resolved::Extension(urn) => Err(ScimError::invalid_path(format!(
-            "{urn} is a schema, not an attribute"
-        ))),
+        Resolved::Extension(urn) => Err(ScimError::invalid_path(format!("{urn} is a schema, not an attribute"))),
         Resolved::Unknown => Err(ScimError::invalid_path(format!(
             "Roster keeps no attribute {:?} in {}",
             path.display(),
@@ -149,9 +152,11 @@ mod tests {
             panic!()
         };
         assert_eq!(t.attr.name, "userName");
-        let Resolved::Attribute(t) =
-            resolve(&r, &AttrPath::parse(&format!("{ENTERPRISE_USER}:employeeNumber")).unwrap()).unwrap()
-        else {
+        let Resolved::Attribute(t) = resolve(
+            &r,
+            &AttrPath::parse(&format!("{ENTERPRISE_USER}:employeeNumber")).unwrap(),
+        )
+        .unwrap() else {
             panic!()
         };
         assert_eq!(t.holder, Holder::Extension(ENTERPRISE_USER));

@@ -324,7 +324,9 @@ pub fn common_attr(name: &str) -> Option<Attr> {
             "meta",
             "Resource metadata.",
             vec![
-                Attr::string("resourceType", "The resource's type.").case_exact().read_only(),
+                Attr::string("resourceType", "The resource's type.")
+                    .case_exact()
+                    .read_only(),
                 Attr::new("created", Kind::DateTime, "When the resource was added.").read_only(),
                 Attr::new("lastModified", Kind::DateTime, "When the resource last changed.").read_only(),
                 Attr::reference("location", &["uri"], "The resource's URI.").read_only(),
@@ -340,13 +342,7 @@ pub fn common_attr(name: &str) -> Option<Attr> {
     None
 }
 
-fn multi_valued(
-    name: &'static str,
-    description: &'static str,
-    value: Attr,
-    types: &[&str],
-    extra: Vec<Attr>,
-) -> Attr {
+fn multi_valued(name: &'static str, description: &'static str, value: Attr, types: &[&str], extra: Vec<Attr>) -> Attr {
     let mut sub = vec![
         value,
         Attr::string("display", "A human-readable name, primarily used for display purposes."),
@@ -605,7 +601,11 @@ pub fn discovery_schemas() -> Vec<Schema> {
             name: "ServiceProviderConfig",
             description: "The service provider's configuration.",
             attributes: vec![
-                ro(Attr::reference("documentationUri", &["external"], "Help about the service.")),
+                ro(Attr::reference(
+                    "documentationUri",
+                    &["external"],
+                    "Help about the service.",
+                )),
                 ro(Attr::complex(
                     "patch",
                     "PATCH support.",
@@ -640,13 +640,17 @@ pub fn discovery_schemas() -> Vec<Schema> {
                 ro(Attr::complex(
                     "sort",
                     "Sort support.",
-                    vec![ro(Attr::boolean("supported", "Whether sorting is supported.").required())],
+                    vec![ro(
+                        Attr::boolean("supported", "Whether sorting is supported.").required()
+                    )],
                 )
                 .required()),
                 ro(Attr::complex(
                     "etag",
                     "Entity tag support.",
-                    vec![ro(Attr::boolean("supported", "Whether entity tags are supported.").required())],
+                    vec![ro(
+                        Attr::boolean("supported", "Whether entity tags are supported.").required()
+                    )],
                 )
                 .required()),
                 ro(Attr::complex(
@@ -657,7 +661,11 @@ pub fn discovery_schemas() -> Vec<Schema> {
                         ro(Attr::string("name", "The scheme's name.").required()),
                         ro(Attr::string("description", "What the scheme is.").required()),
                         ro(Attr::reference("specUri", &["external"], "The scheme's specification.")),
-                        ro(Attr::reference("documentationUri", &["external"], "Help about the scheme.")),
+                        ro(Attr::reference(
+                            "documentationUri",
+                            &["external"],
+                            "Help about the scheme.",
+                        )),
                         ro(Attr::boolean("primary", "Whether this is the preferred scheme.")),
                     ],
                 )

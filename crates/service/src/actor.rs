@@ -98,7 +98,9 @@ impl Actor {
         if role.is_owner() {
             return false;
         }
-        self.is_owner() || self.directory || (permissions.is_subset(&self.permissions) && *permissions != self.permissions)
+        self.is_owner()
+            || self.directory
+            || (permissions.is_subset(&self.permissions) && *permissions != self.permissions)
     }
 
     /// A division admin's actions reach only their divisions' members.

@@ -179,7 +179,10 @@ pub async fn directory_members_page(
         sql.push(" AND ");
         user_condition(&mut sql, org_id, cond);
     }
-    sql.push(" ORDER BY m.id LIMIT ").bind(limit).push(" OFFSET ").bind(offset);
+    sql.push(" ORDER BY m.id LIMIT ")
+        .bind(limit)
+        .push(" OFFSET ")
+        .bind(offset);
     let rows = sql.fetch_all(conn).await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
@@ -262,15 +265,17 @@ pub async fn touch_member(conn: &mut Conn, org_id: i64, id: i64, now: i64) -> St
 
 /// Ends a member's API tokens at once (deactivation).
 pub async fn revoke_member_tokens(conn: &mut Conn, org_id: i64, member_id: i64, now: i64) -> StoreResult<u64> {
-    Ok(sqlx::query(
-        "UPDATE api_tokens SET revoked_at = $3 WHERE org_id = $1 AND member_id = $2 AND revoked_at IS NULL",
+    Ok(
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $3 WHERE org_id = $1 AND member_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(org_id)
+        .bind(member_id)
+        .bind(now)
+        .execute(conn.raw())
+        .await?
+        .rows_affected(),
     )
-    .bind(org_id)
-    .bind(member_id)
-    .bind(now)
-    .execute(conn.raw())
-    .await?
-    .rows_affected())
 }
 
 /// The directory's names of those of these members that came from (or

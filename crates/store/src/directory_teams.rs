@@ -125,14 +125,15 @@ pub async fn groups_page(
     limit: i64,
 ) -> StoreResult<Vec<GroupRecord>> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM teams t WHERE t.org_id = "));
-    sql.bind(org_id)
-        .push(" AND t.directory = 1 AND t.id > ")
-        .bind(after_id);
+    sql.bind(org_id).push(" AND t.directory = 1 AND t.id > ").bind(after_id);
     if let Some(cond) = cond {
         sql.push(" AND ");
         group_condition(&mut sql, org_id, cond);
     }
-    sql.push(" ORDER BY t.id LIMIT ").bind(limit).push(" OFFSET ").bind(offset);
+    sql.push(" ORDER BY t.id LIMIT ")
+        .bind(limit)
+        .push(" OFFSET ")
+        .bind(offset);
     let rows = sql.fetch_all(conn).await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
@@ -150,21 +151,17 @@ pub async fn count_groups(conn: &mut Conn, org_id: i64, cond: Option<&Cond>) -> 
 
 /// A group's members' ids, in order.
 pub async fn group_member_ids(conn: &mut Conn, org_id: i64, team_id: i64) -> StoreResult<Vec<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT member_id FROM team_members WHERE org_id = $1 AND team_id = $2 ORDER BY member_id",
+    Ok(
+        sqlx::query_scalar("SELECT member_id FROM team_members WHERE org_id = $1 AND team_id = $2 ORDER BY member_id")
+            .bind(org_id)
+            .bind(team_id)
+            .fetch_all(conn.raw())
+            .await?,
     )
-    .bind(org_id)
-    .bind(team_id)
-    .fetch_all(conn.raw())
-    .await?)
 }
 
 /// The members of each of these groups (for a page of groups).
-pub async fn members_of_groups(
-    conn: &mut Conn,
-    org_id: i64,
-    team_ids: &[i64],
-) -> StoreResult<HashMap<i64, Vec<i64>>> {
+pub async fn members_of_groups(conn: &mut Conn, org_id: i64, team_ids: &[i64]) -> StoreResult<HashMap<i64, Vec<i64>>> {
     let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
     for chunk in team_ids.chunks(500) {
         let mut sql = Sql::new("SELECT team_id, member_id FROM team_members WHERE org_id = ");
@@ -172,7 +169,9 @@ pub async fn members_of_groups(
         push_ids(&mut sql, chunk);
         sql.push(") ORDER BY team_id, member_id");
         for row in sql.fetch_all(conn).await? {
-            out.entry(int(&row, "team_id")?).or_default().push(int(&row, "member_id")?);
+            out.entry(int(&row, "team_id")?)
+                .or_default()
+                .push(int(&row, "member_id")?);
         }
     }
     Ok(out)
@@ -255,7 +254,11 @@ pub async fn set_group_grants_role(conn: &mut Conn, org_id: i64, id: i64, role: 
 }
 
 /// The roles that directory groups grant each of these members.
-pub async fn roles_granted_to(conn: &mut Conn, org_id: i64, member_ids: &[i64]) -> StoreResult<HashMap<i64, Vec<String>>> {
+pub async fn roles_granted_to(
+    conn: &mut Conn,
+    org_id: i64,
+    member_ids: &[i64],
+) -> StoreResult<HashMap<i64, Vec<String>>> {
     let mut out: HashMap<i64, Vec<String>> = HashMap::new();
     for chunk in member_ids.chunks(500) {
         let mut sql = Sql::new(
@@ -267,7 +270,9 @@ pub async fn roles_granted_to(conn: &mut Conn, org_id: i64, member_ids: &[i64]) 
         push_ids(&mut sql, chunk);
         sql.push(") ORDER BY t.id");
         for row in sql.fetch_all(conn).await? {
-            out.entry(int(&row, "member_id")?).or_default().push(text(&row, "grants_role")?);
+            out.entry(int(&row, "member_id")?)
+                .or_default()
+                .push(text(&row, "grants_role")?);
         }
     }
     Ok(out)
@@ -279,7 +284,8 @@ pub async fn members_with_granted_roles(conn: &mut Conn, org_id: i64, ids: &[i64
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {
         let mut sql = Sql::new("SELECT m.id FROM members m WHERE m.org_id = ");
-        sql.bind(org_id).push(" AND m.role_before_groups IS NOT NULL AND m.id IN (");
+        sql.bind(org_id)
+            .push(" AND m.role_before_groups IS NOT NULL AND m.id IN (");
         push_ids(&mut sql, chunk);
         sql.push(")");
         for row in sql.fetch_all(conn).await? {

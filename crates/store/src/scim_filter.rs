@@ -134,7 +134,10 @@ fn key_leaf(sql: &mut Sql, column: &str, op: CompareOp, operand: &Operand) -> Op
     let key = UserName::key_of(text(operand)?);
     match op {
         CompareOp::Eq => sql.push(&format!("{column} = ")).bind(key),
-        CompareOp::Ne => sql.push(&format!("({column} IS NULL OR {column} <> ")).bind(key).push(")"),
+        CompareOp::Ne => sql
+            .push(&format!("({column} IS NULL OR {column} <> "))
+            .bind(key)
+            .push(")"),
         CompareOp::Co | CompareOp::Sw | CompareOp::Ew => sql
             .push(&format!("{column} LIKE "))
             .bind(pattern(op, &key)?)
@@ -146,7 +149,9 @@ fn key_leaf(sql: &mut Sql, column: &str, op: CompareOp, operand: &Operand) -> Op
 
 fn user_leaf(sql: &mut Sql, org_id: i64, cond: &Cond) -> Option<bool> {
     match cond {
-        Cond::Present(loc) if loc.is_core("userName", None) || loc.is_core("id", None) || loc.is_core("active", None) => {
+        Cond::Present(loc)
+            if loc.is_core("userName", None) || loc.is_core("id", None) || loc.is_core("active", None) =>
+        {
             sql.push("1=1");
             Some(true)
         }
@@ -203,7 +208,8 @@ fn user_comparison(sql: &mut Sql, org_id: i64, loc: &Loc, op: CompareOp, operand
                     .push("))");
             }
             CompareOp::Ne => {
-                sql.push("COALESCE(m.scim_user_name_key, m.email_normalized) <> ").bind(key);
+                sql.push("COALESCE(m.scim_user_name_key, m.email_normalized) <> ")
+                    .bind(key);
             }
             CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
                 sql.push("COALESCE(m.scim_user_name_key, m.email_normalized) LIKE ")
@@ -221,7 +227,10 @@ fn user_comparison(sql: &mut Sql, org_id: i64, loc: &Loc, op: CompareOp, operand
                 .push("(m.external_id IS NOT NULL AND m.external_id = ")
                 .bind(value)
                 .push(")"),
-            CompareOp::Ne => sql.push("(m.external_id IS NULL OR m.external_id <> ").bind(value).push(")"),
+            CompareOp::Ne => sql
+                .push("(m.external_id IS NULL OR m.external_id <> ")
+                .bind(value)
+                .push(")"),
             _ => return None,
         };
         return Some(true);
@@ -251,7 +260,9 @@ fn user_comparison(sql: &mut Sql, org_id: i64, loc: &Loc, op: CompareOp, operand
         return Some(true);
     }
     if loc.is_extension(ROSTER_USER, "seatType", None) && op == CompareOp::Eq {
-        sql.push("(m.seat_type IS NOT NULL AND m.seat_type = ").bind(text(operand)?).push(")");
+        sql.push("(m.seat_type IS NOT NULL AND m.seat_type = ")
+            .bind(text(operand)?)
+            .push(")");
         return Some(true);
     }
     if loc.is_extension(ENTERPRISE_USER, "department", None) && op == CompareOp::Eq {
@@ -293,7 +304,10 @@ fn group_leaf(sql: &mut Sql, org_id: i64, cond: &Cond) -> Option<bool> {
                         .push("(t.external_key IS NOT NULL AND t.external_key = ")
                         .bind(value)
                         .push(")"),
-                    CompareOp::Ne => sql.push("(t.external_key IS NULL OR t.external_key <> ").bind(value).push(")"),
+                    CompareOp::Ne => sql
+                        .push("(t.external_key IS NULL OR t.external_key <> ")
+                        .bind(value)
+                        .push(")"),
                     _ => return None,
                 };
                 return Some(true);

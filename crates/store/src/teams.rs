@@ -28,7 +28,8 @@ pub struct TeamFields {
     pub is_division: bool,
 }
 
-const COLUMNS: &str = "t.id, t.parent_id, t.name, t.purpose, t.external_key, t.is_division, t.directory, t.grants_role, \
+const COLUMNS: &str =
+    "t.id, t.parent_id, t.name, t.purpose, t.external_key, t.is_division, t.directory, t.grants_role, \
     (SELECT COUNT(*) FROM team_members tm WHERE tm.team_id = t.id) AS member_count";
 
 fn from_row(r: &AnyRow) -> Result<TeamRecord, sqlx::Error> {

@@ -15,10 +15,21 @@ const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// A request as Entra ID sends it: `application/scim+json; charset=utf-8`,
 /// no Accept header.
-async fn entra(app: &crate::helpers::TestApp, method: Method, path: &str, token: &str, body: Option<serde_json::Value>) -> crate::helpers::ScimResponse {
-    let mut req = app.client.request(method, format!("{}/scim/v2{path}", app.base)).bearer_auth(token);
+async fn entra(
+    app: &crate::helpers::TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+) -> crate::helpers::ScimResponse {
+    let mut req = app
+        .client
+        .request(method, format!("{}/scim/v2{path}", app.base))
+        .bearer_auth(token);
     if let Some(body) = body {
-        req = req.header("content-type", "application/scim+json; charset=utf-8").body(body.to_string());
+        req = req
+            .header("content-type", "application/scim+json; charset=utf-8")
+            .body(body.to_string());
     }
     scim_answer(req.send().await.unwrap()).await
 }
@@ -30,16 +41,36 @@ async fn an_entra_id_provisioning_cycle_works_end_to_end() {
     let token = app.scim_token(&org).await;
 
     // Test connection: a random userName (spaces as +), and a random group.
-    let probe = entra(&app, Method::GET, "/Users?filter=userName+eq+%22ac8fa70e-1b2a-4e6d-8f3a-2c11d1b0c7e1%22", &token, None).await.expect(200);
-    assert_eq!((probe.body["totalResults"].as_i64(), probe.resources().len()), (Some(0), 0));
-    entra(&app, Method::GET, "/Groups?excludedAttributes=members&filter=displayName+eq+%22f00%22", &token, None)
-        .await
-        .expect(200);
+    let probe = entra(
+        &app,
+        Method::GET,
+        "/Users?filter=userName+eq+%22ac8fa70e-1b2a-4e6d-8f3a-2c11d1b0c7e1%22",
+        &token,
+        None,
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        (probe.body["totalResults"].as_i64(), probe.resources().len()),
+        (Some(0), 0)
+    );
+    entra(
+        &app,
+        Method::GET,
+        "/Groups?excludedAttributes=members&filter=displayName+eq+%22f00%22",
+        &token,
+        None,
+    )
+    .await
+    .expect(200);
 
     // Matching, then create.
     let upn = "Test_User_00aa00aa@contoso.onmicrosoft.com";
     let q = format!("/Users?filter=userName+eq+%22{}%22", upn.replace('@', "%40"));
-    assert_eq!(entra(&app, Method::GET, &q, &token, None).await.expect(200).body["totalResults"], 0);
+    assert_eq!(
+        entra(&app, Method::GET, &q, &token, None).await.expect(200).body["totalResults"],
+        0
+    );
     let created = entra(
         &app,
         Method::POST,
@@ -60,7 +91,10 @@ async fn an_entra_id_provisioning_cycle_works_end_to_end() {
     .await
     .expect(201);
     let id = created.id();
-    assert_eq!(entra(&app, Method::GET, &q, &token, None).await.expect(200).body["totalResults"], 1);
+    assert_eq!(
+        entra(&app, Method::GET, &q, &token, None).await.expect(200).body["totalResults"],
+        1
+    );
     // Matching by the work address works too.
     let by_mail = entra(
         &app,
@@ -72,7 +106,9 @@ async fn an_entra_id_provisioning_cycle_works_end_to_end() {
     .await
     .expect(200);
     assert_eq!(by_mail.body["totalResults"], 1);
-    entra(&app, Method::GET, &format!("/Users/{id}"), &token, None).await.expect(200);
+    entra(&app, Method::GET, &format!("/Users/{id}"), &token, None)
+        .await
+        .expect(200);
 
     // Updates: multi-valued, single-valued, manager as a plain id.
     entra(
@@ -101,8 +137,18 @@ async fn an_entra_id_provisioning_cycle_works_end_to_end() {
     .expect(200);
     let member = app.get(&org, &format!("/members/{id}")).await.body;
     assert_eq!(
-        (member["email"].as_str(), member["last_name"].as_str(), member["personal_id"].as_str(), member["department"].as_str()),
-        (Some("updatedEmail@testuser.com"), Some("updatedFamilyName"), Some("4711"), Some("Einkauf"))
+        (
+            member["email"].as_str(),
+            member["last_name"].as_str(),
+            member["personal_id"].as_str(),
+            member["department"].as_str()
+        ),
+        (
+            Some("updatedEmail@testuser.com"),
+            Some("updatedFamilyName"),
+            Some("4711"),
+            Some("Einkauf")
+        )
     );
 
     // Disable (without the compliance flag: "False"), then enable.
@@ -116,7 +162,15 @@ async fn an_entra_id_provisioning_cycle_works_end_to_end() {
     .await
     .expect(200);
     assert_eq!(off.body["active"], false);
-    let still = entra(&app, Method::GET, "/Users?filter=userName+eq+%225b50642d%40testuser.com%22", &token, None).await.expect(200);
+    let still = entra(
+        &app,
+        Method::GET,
+        "/Users?filter=userName+eq+%225b50642d%40testuser.com%22",
+        &token,
+        None,
+    )
+    .await
+    .expect(200);
     assert_eq!(still.resources()[0]["active"], false);
     entra(
         &app,
@@ -144,7 +198,15 @@ async fn an_entra_id_provisioning_cycle_works_end_to_end() {
     .await
     .expect(201);
     let gid = group.id();
-    entra(&app, Method::GET, &format!("/Groups/{gid}?excludedAttributes=members"), &token, None).await.expect(200);
+    entra(
+        &app,
+        Method::GET,
+        &format!("/Groups/{gid}?excludedAttributes=members"),
+        &token,
+        None,
+    )
+    .await
+    .expect(200);
     let add = entra(
         &app,
         Method::PATCH,
@@ -165,7 +227,10 @@ async fn an_entra_id_provisioning_cycle_works_end_to_end() {
     .expect(200);
     let team: i64 = gid[1..].parse().unwrap();
     let team_view = app.get(&org, &format!("/teams/{team}")).await.body;
-    assert_eq!((team_view["name"].as_str(), team_view["member_count"].as_i64()), (Some("1879db59updatedDisplayName"), Some(1)));
+    assert_eq!(
+        (team_view["name"].as_str(), team_view["member_count"].as_i64()),
+        (Some("1879db59updatedDisplayName"), Some(1))
+    );
     entra(
         &app,
         Method::PATCH,
@@ -178,10 +243,18 @@ async fn an_entra_id_provisioning_cycle_works_end_to_end() {
     assert_eq!(app.get(&org, &format!("/teams/{team}")).await.body["member_count"], 0);
 
     // Delete both.
-    entra(&app, Method::DELETE, &format!("/Users/{id}"), &token, None).await.expect(204);
-    entra(&app, Method::GET, &format!("/Users/{id}"), &token, None).await.expect(404);
-    entra(&app, Method::DELETE, &format!("/Groups/{gid}"), &token, None).await.expect(204);
-    entra(&app, Method::GET, &format!("/Groups/{gid}"), &token, None).await.expect(404);
+    entra(&app, Method::DELETE, &format!("/Users/{id}"), &token, None)
+        .await
+        .expect(204);
+    entra(&app, Method::GET, &format!("/Users/{id}"), &token, None)
+        .await
+        .expect(404);
+    entra(&app, Method::DELETE, &format!("/Groups/{gid}"), &token, None)
+        .await
+        .expect(204);
+    entra(&app, Method::GET, &format!("/Groups/{gid}"), &token, None)
+        .await
+        .expect(404);
 
     // Everything was audited as the token.
     let events = app.get(&org, "/audit?limit=200").await.body;
@@ -205,7 +278,10 @@ async fn an_okta_provisioning_cycle_works_end_to_end() {
     assert_eq!(test.body["startIndex"], 1);
     // Create: look up, then POST with a password and read-only groups.
     let look = app
-        .scim_get("/Users?filter=userName%20eq%20%22test.user%40okta.local%22&startIndex=1&count=100", &token)
+        .scim_get(
+            "/Users?filter=userName%20eq%20%22test.user%40okta.local%22&startIndex=1&count=100",
+            &token,
+        )
         .await
         .expect(200);
     assert_eq!(look.body["totalResults"], 0);
@@ -258,18 +334,31 @@ async fn an_okta_provisioning_cycle_works_end_to_end() {
     assert_eq!(put.body["name"]["givenName"], "Another");
     // Deactivate and reactivate: path-less replaces.
     let off = app
-        .scim_patch(&format!("/Users/{id}"), &token, json!([{"op": "replace", "value": {"active": false}}]))
+        .scim_patch(
+            &format!("/Users/{id}"),
+            &token,
+            json!([{"op": "replace", "value": {"active": false}}]),
+        )
         .await
         .expect(200);
     assert_eq!(off.body["active"], false);
-    assert_eq!(app.get(&org, &format!("/members/{id}")).await.body["status"], "deactivated");
-    app.scim_patch(&format!("/Users/{id}"), &token, json!([{"op": "replace", "value": {"active": true}}]))
-        .await
-        .expect(200);
+    assert_eq!(
+        app.get(&org, &format!("/members/{id}")).await.body["status"],
+        "deactivated"
+    );
+    app.scim_patch(
+        &format!("/Users/{id}"),
+        &token,
+        json!([{"op": "replace", "value": {"active": true}}]),
+    )
+    .await
+    .expect(200);
     assert_eq!(app.get(&org, &format!("/members/{id}")).await.body["status"], "added");
 
     // Group push: create with members (value and display), add, remove, rename.
-    let other = app.scim_user(&token, "other@okta.local", "Other", "User", "other@okta.local").await;
+    let other = app
+        .scim_user(&token, "other@okta.local", "Other", "User", "other@okta.local")
+        .await;
     let group = app
         .scim_post(
             "/Groups",
@@ -287,16 +376,28 @@ async fn an_okta_provisioning_cycle_works_end_to_end() {
     .await
     .expect(200);
     let res = app
-        .scim_patch(&format!("/Groups/{gid}"), &token, json!([{"op": "remove", "path": format!("members[value eq \"{id}\"]")}]))
+        .scim_patch(
+            &format!("/Groups/{gid}"),
+            &token,
+            json!([{"op": "remove", "path": format!("members[value eq \"{id}\"]")}]),
+        )
         .await
         .expect(200);
     assert_eq!(res.body["members"].as_array().unwrap().len(), 1);
     // Okta renames with a path-less replace that carries the read-only id.
     let res = app
-        .scim_patch(&format!("/Groups/{gid}"), &token, json!([{"op": "replace", "value": {"id": gid, "displayName": "Test SCIMv2 renamed"}}]))
+        .scim_patch(
+            &format!("/Groups/{gid}"),
+            &token,
+            json!([{"op": "replace", "value": {"id": gid, "displayName": "Test SCIMv2 renamed"}}]),
+        )
         .await
         .expect(200);
     assert_eq!(res.body["displayName"], "Test SCIMv2 renamed");
-    app.scim(Method::DELETE, &format!("/Groups/{gid}"), &token, None).await.expect(204);
-    app.scim(Method::DELETE, &format!("/Users/{id}"), &token, None).await.expect(204);
+    app.scim(Method::DELETE, &format!("/Groups/{gid}"), &token, None)
+        .await
+        .expect(204);
+    app.scim(Method::DELETE, &format!("/Users/{id}"), &token, None)
+        .await
+        .expect(204);
 }

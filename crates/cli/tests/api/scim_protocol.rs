@@ -43,12 +43,23 @@ async fn discovery_says_what_is_implemented_and_refuses_writes() {
         .iter()
         .map(|s| s["name"].as_str().unwrap())
         .collect();
-    for needed in ["User", "Group", "EnterpriseUser", "RosterUser", "ServiceProviderConfig", "ResourceType", "Schema"] {
+    for needed in [
+        "User",
+        "Group",
+        "EnterpriseUser",
+        "RosterUser",
+        "ServiceProviderConfig",
+        "ResourceType",
+        "Schema",
+    ] {
         assert!(names.contains(&needed), "{needed} in {names:?}");
     }
     // Each custom field is an attribute of Roster's extension, typed.
     let roster = app
-        .scim_get("/Schemas/urn:ietf:params:scim:schemas:extension:roster:2.0:User", &token)
+        .scim_get(
+            "/Schemas/urn:ietf:params:scim:schemas:extension:roster:2.0:User",
+            &token,
+        )
         .await
         .expect(200)
         .body;
@@ -59,7 +70,12 @@ async fn discovery_says_what_is_implemented_and_refuses_writes() {
         .find(|a| a["name"] == "badge")
         .expect("the custom field");
     assert_eq!(badge["type"], "decimal");
-    let role = roster["attributes"].as_array().unwrap().iter().find(|a| a["name"] == "role").unwrap();
+    let role = roster["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "role")
+        .unwrap();
     assert!(!role["canonicalValues"].as_array().unwrap().contains(&json!("owner")));
     // A user's userName is unique without regard to case.
     let user = app
@@ -68,14 +84,20 @@ async fn discovery_says_what_is_implemented_and_refuses_writes() {
         .expect(200)
         .body;
     let user_name = &user["attributes"][0];
-    assert_eq!((user_name["name"].as_str(), user_name["uniqueness"].as_str()), (Some("userName"), Some("server")));
+    assert_eq!(
+        (user_name["name"].as_str(), user_name["uniqueness"].as_str()),
+        (Some("userName"), Some("server"))
+    );
     assert_eq!(user_name["caseExact"], false);
 
     app.scim_get("/Schemas/urn:nope", &token).await.expect(404);
     app.scim_get("/ResourceTypes/Nope", &token).await.expect(404);
     for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
         for path in ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas"] {
-            let res = app.scim(method.clone(), path, &token, Some(json!({}))).await.expect(405);
+            let res = app
+                .scim(method.clone(), path, &token, Some(json!({})))
+                .await
+                .expect(405);
             assert_eq!(res.header("allow").as_deref(), Some("GET"));
         }
     }
@@ -91,9 +113,15 @@ async fn tokens_that_are_missing_revoked_expired_in_a_url_or_not_scim_tokens_are
     let token = app.scim_token(&org).await;
     app.scim_get("/Users", &token).await.expect(200);
 
-    let missing = scim_answer(app.client.get(format!("{}/scim/v2/Users", app.base)).send().await.unwrap())
-        .await
-        .expect(401);
+    let missing = scim_answer(
+        app.client
+            .get(format!("{}/scim/v2/Users", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .expect(401);
     assert!(missing.header("www-authenticate").unwrap().starts_with("Bearer"));
     app.scim_get("/Users", "rsc_0000").await.expect(401);
     // An API token is not a SCIM token.
@@ -112,7 +140,11 @@ async fn tokens_that_are_missing_revoked_expired_in_a_url_or_not_scim_tokens_are
 
     // Revoked: 401 from then on; its record says when.
     let actor = app.system("tokens").await;
-    let tokens = app.service.scim_tokens(app.service.authorize(&actor).await.unwrap()).await.unwrap();
+    let tokens = app
+        .service
+        .scim_tokens(app.service.authorize(&actor).await.unwrap())
+        .await
+        .unwrap();
     app.service
         .revoke_scim_token(app.service.authorize(&actor).await.unwrap(), tokens[0].id)
         .await
@@ -147,13 +179,21 @@ async fn tokens_that_are_missing_revoked_expired_in_a_url_or_not_scim_tokens_are
         .fetch_all(conn.raw())
         .await
         .unwrap();
-    assert!(hashes.iter().all(|h| !h.contains(&expiring.token[4..]) && h.len() == 64));
+    assert!(hashes
+        .iter()
+        .all(|h| !h.contains(&expiring.token[4..]) && h.len() == 64));
     drop(conn);
 
     // Refusals are audited.
     let refusals = app.audit(&org, "access.refused").await;
-    assert!(refusals.iter().any(|r| r["target_id"] == "scim_token.revoked"), "{refusals:?}");
-    assert!(refusals.iter().any(|r| r["target_id"] == "scim_token.expired"), "{refusals:?}");
+    assert!(
+        refusals.iter().any(|r| r["target_id"] == "scim_token.revoked"),
+        "{refusals:?}"
+    );
+    assert!(
+        refusals.iter().any(|r| r["target_id"] == "scim_token.expired"),
+        "{refusals:?}"
+    );
 }
 
 #[tokio::test]
@@ -163,19 +203,31 @@ async fn one_organizations_token_sees_nothing_of_another() {
     let b = app.create_org("orgb").await;
     let ta = app.scim_token(&a).await;
     let tb = app.scim_token(&b).await;
-    let anna = app.scim_user(&ta, "anna@a.example", "Anna", "A", "anna@a.example").await;
+    let anna = app
+        .scim_user(&ta, "anna@a.example", "Anna", "A", "anna@a.example")
+        .await;
     let group = app
-        .scim_post("/Groups", &ta, json!({"displayName": "A team", "members": [{"value": anna}]}))
+        .scim_post(
+            "/Groups",
+            &ta,
+            json!({"displayName": "A team", "members": [{"value": anna}]}),
+        )
         .await
         .expect(201)
         .id();
 
     app.scim_get(&format!("/Users/{anna}"), &tb).await.expect(404);
     app.scim_get(&format!("/Groups/{group}"), &tb).await.expect(404);
-    app.scim(Method::DELETE, &format!("/Users/{anna}"), &tb, None).await.expect(404);
-    app.scim_patch(&format!("/Users/{anna}"), &tb, json!([{"op": "replace", "path": "active", "value": false}]))
+    app.scim(Method::DELETE, &format!("/Users/{anna}"), &tb, None)
         .await
         .expect(404);
+    app.scim_patch(
+        &format!("/Users/{anna}"),
+        &tb,
+        json!([{"op": "replace", "path": "active", "value": false}]),
+    )
+    .await
+    .expect(404);
     app.scim_patch(
         &format!("/Groups/{group}"),
         &tb,
@@ -184,10 +236,17 @@ async fn one_organizations_token_sees_nothing_of_another() {
     .await
     .expect(404);
     // B's group cannot take A's user either.
-    app.scim_post("/Groups", &tb, json!({"displayName": "B team", "members": [{"value": anna}]}))
+    app.scim_post(
+        "/Groups",
+        &tb,
+        json!({"displayName": "B team", "members": [{"value": anna}]}),
+    )
+    .await
+    .expect(400);
+    let users = app
+        .scim_get("/Users?filter=userName%20eq%20%22anna@a.example%22", &tb)
         .await
-        .expect(400);
-    let users = app.scim_get("/Users?filter=userName%20eq%20%22anna@a.example%22", &tb).await.expect(200);
+        .expect(200);
     assert_eq!(users.body["totalResults"], 0);
     let all = app.scim_get("/Users", &tb).await.expect(200);
     assert!(all.resources().iter().all(|u| u["userName"] != "anna@a.example"));
@@ -202,9 +261,13 @@ async fn bodies_come_as_scim_or_plain_json_and_anything_else_is_refused() {
     let user = |name: &str| {
         json!({"userName": name, "emails": [{"value": format!("{name}@media.example"), "type": "work"}]}).to_string()
     };
-    for (i, kind) in ["application/scim+json; charset=utf-8", "application/json", "APPLICATION/SCIM+JSON"]
-        .into_iter()
-        .enumerate()
+    for (i, kind) in [
+        "application/scim+json; charset=utf-8",
+        "application/json",
+        "APPLICATION/SCIM+JSON",
+    ]
+    .into_iter()
+    .enumerate()
     {
         let res = app
             .client
@@ -216,7 +279,10 @@ async fn bodies_come_as_scim_or_plain_json_and_anything_else_is_refused() {
             .await
             .unwrap();
         let res = scim_answer(res).await.expect(201);
-        assert!(res.header("location").unwrap().ends_with(&format!("/scim/v2/Users/{}", res.id())));
+        assert!(res
+            .header("location")
+            .unwrap()
+            .ends_with(&format!("/scim/v2/Users/{}", res.id())));
         assert!(res.header("etag").unwrap().starts_with("W/\""));
     }
     let refused = app
@@ -240,7 +306,10 @@ async fn bodies_come_as_scim_or_plain_json_and_anything_else_is_refused() {
         .unwrap();
     assert_eq!(scim_answer(broken).await.expect(400).scim_type(), "invalidSyntax");
     // A body larger than 8 MiB: 413, in SCIM's format.
-    let huge = format!("{{\"userName\": \"x\", \"displayName\": \"{}\"}}", "a".repeat(9 * 1024 * 1024));
+    let huge = format!(
+        "{{\"userName\": \"x\", \"displayName\": \"{}\"}}",
+        "a".repeat(9 * 1024 * 1024)
+    );
     let res = app
         .client
         .post(format!("{}/scim/v2/Users", app.base))
@@ -254,7 +323,10 @@ async fn bodies_come_as_scim_or_plain_json_and_anything_else_is_refused() {
     // No Accept header at all (Entra ID's test connection): SCIM JSON back.
     let res = app
         .client
-        .get(format!("{}/scim/v2/Users?filter=userName+eq+%22e7c1b0a1-4c5b%22", app.base))
+        .get(format!(
+            "{}/scim/v2/Users?filter=userName+eq+%22e7c1b0a1-4c5b%22",
+            app.base
+        ))
         .bearer_auth(&token)
         .send()
         .await
@@ -277,20 +349,30 @@ async fn pages_start_at_one_stay_in_order_and_cap_their_size() {
     // The owner is a member too: 8 users, in id order.
     let all = app.scim_get("/Users", &token).await.expect(200);
     assert_eq!(all.body["totalResults"], 8);
-    let order: Vec<i64> = all.resources().iter().map(|u| u["id"].as_str().unwrap().parse().unwrap()).collect();
+    let order: Vec<i64> = all
+        .resources()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap().parse().unwrap())
+        .collect();
     let mut sorted = order.clone();
     sorted.sort();
     assert_eq!(order, sorted);
 
     // Okta's test: the first two.
     let two = app.scim_get("/Users?startIndex=1&count=2", &token).await.expect(200);
-    assert_eq!((two.body["startIndex"].as_i64(), two.body["itemsPerPage"].as_i64()), (Some(1), Some(2)));
+    assert_eq!(
+        (two.body["startIndex"].as_i64(), two.body["itemsPerPage"].as_i64()),
+        (Some(1), Some(2))
+    );
     assert_eq!(two.body["totalResults"], 8);
     // Okta pages by startIndex + count: every user once.
     let mut seen = Vec::new();
     let mut start = 1;
     loop {
-        let page = app.scim_get(&format!("/Users?startIndex={start}&count=3"), &token).await.expect(200);
+        let page = app
+            .scim_get(&format!("/Users?startIndex={start}&count=3"), &token)
+            .await
+            .expect(200);
         let items = page.resources();
         if items.is_empty() {
             break;
@@ -304,16 +386,37 @@ async fn pages_start_at_one_stay_in_order_and_cap_their_size() {
     }
     // Beyond the end: an empty page, the true total.
     let beyond = app.scim_get("/Users?startIndex=100&count=10", &token).await.expect(200);
-    assert_eq!((beyond.body["totalResults"].as_i64(), beyond.body["itemsPerPage"].as_i64()), (Some(8), Some(0)));
+    assert_eq!(
+        (
+            beyond.body["totalResults"].as_i64(),
+            beyond.body["itemsPerPage"].as_i64()
+        ),
+        (Some(8), Some(0))
+    );
     // count=0: only the total.
     let none = app.scim_get("/Users?count=0", &token).await.expect(200);
-    assert_eq!((none.body["totalResults"].as_i64(), none.resources().len()), (Some(8), 0));
+    assert_eq!(
+        (none.body["totalResults"].as_i64(), none.resources().len()),
+        (Some(8), 0)
+    );
     // A huge count is capped; itemsPerPage tells how many came.
     let huge = app.scim_get("/Users?count=1000000000", &token).await.expect(200);
     assert_eq!(huge.body["itemsPerPage"], 8);
     // startIndex below 1 is 1; a word is refused.
-    assert_eq!(app.scim_get("/Users?startIndex=-3&count=1", &token).await.expect(200).body["startIndex"], 1);
-    assert_eq!(app.scim_get("/Users?startIndex=two", &token).await.expect(400).scim_type(), "invalidValue");
+    assert_eq!(
+        app.scim_get("/Users?startIndex=-3&count=1", &token)
+            .await
+            .expect(200)
+            .body["startIndex"],
+        1
+    );
+    assert_eq!(
+        app.scim_get("/Users?startIndex=two", &token)
+            .await
+            .expect(400)
+            .scim_type(),
+        "invalidValue"
+    );
 }
 
 #[tokio::test]
@@ -321,16 +424,23 @@ async fn hostile_filters_are_refused_without_harm() {
     let app = spawn_app().await;
     let org = app.create_org("hostile").await;
     let token = app.scim_token(&org).await;
-    app.scim_user(&token, "victim@hostile.example", "V", "V", "victim@hostile.example").await;
+    app.scim_user(&token, "victim@hostile.example", "V", "V", "victim@hostile.example")
+        .await;
 
     let filter = |f: &str| {
-        let q = form_urlencoded::Serializer::new(String::new()).append_pair("filter", f).finish();
+        let q = form_urlencoded::Serializer::new(String::new())
+            .append_pair("filter", f)
+            .finish();
         format!("/Users?{q}")
     };
     // 10,000 nested parentheses: 400, and the server lives on.
     let deep = format!("{}userName eq \"x\"{}", "(".repeat(10_000), ")".repeat(10_000));
     let res = app
-        .scim_post("/Users/.search", &token, json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": deep}))
+        .scim_post(
+            "/Users/.search",
+            &token,
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": deep}),
+        )
         .await
         .expect(400);
     assert_eq!(res.scim_type(), "invalidFilter");
@@ -357,12 +467,21 @@ async fn hostile_filters_are_refused_without_harm() {
     let res = app.scim_get(&filter("password eq \"x\""), &token).await.expect(403);
     assert_eq!(res.scim_type(), "sensitive");
     // Malformed and unknown filters: 400 invalidFilter.
-    for bad in ["userName", "userName xx \"a\"", "(userName eq \"a\"", "shoeSize eq 44", "active gt true"] {
+    for bad in [
+        "userName",
+        "userName xx \"a\"",
+        "(userName eq \"a\"",
+        "shoeSize eq 44",
+        "active gt true",
+    ] {
         let res = app.scim_get(&filter(bad), &token).await.expect(400);
         assert_eq!(res.scim_type(), "invalidFilter", "{bad}");
     }
     // Everything SCIM refused is still there.
-    let res = app.scim_get(&filter("userName eq \"VICTIM@hostile.example\""), &token).await.expect(200);
+    let res = app
+        .scim_get(&filter("userName eq \"VICTIM@hostile.example\""), &token)
+        .await
+        .expect(200);
     assert_eq!(res.body["totalResults"], 1);
 }
 
@@ -381,17 +500,35 @@ async fn filters_take_every_operator_value_paths_and_any_case() {
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": dept, "manager": {"value": "42"}}
         })
     };
-    let ann = app.scim_post("/Users", &token, body("ann@f.example", "Ann", "E-1", "Sales")).await.expect(201).id();
-    let bob = app.scim_post("/Users", &token, body("bob@f.example", "Bob", "E-2", "R&D")).await.expect(201).id();
-    let cid = app.scim_post("/Users", &token, body("cid@other.example", "Cid", "E-3", "R&D")).await.expect(201).id();
+    let ann = app
+        .scim_post("/Users", &token, body("ann@f.example", "Ann", "E-1", "Sales"))
+        .await
+        .expect(201)
+        .id();
+    let bob = app
+        .scim_post("/Users", &token, body("bob@f.example", "Bob", "E-2", "R&D"))
+        .await
+        .expect(201)
+        .id();
+    let cid = app
+        .scim_post("/Users", &token, body("cid@other.example", "Cid", "E-3", "R&D"))
+        .await
+        .expect(201)
+        .id();
 
     let run = |f: &str| {
         let app = &app;
         let token = &token;
-        let q = form_urlencoded::Serializer::new(String::new()).append_pair("filter", f).finish();
+        let q = form_urlencoded::Serializer::new(String::new())
+            .append_pair("filter", f)
+            .finish();
         async move {
             let res = app.scim_get(&format!("/Users?{q}"), token).await.expect(200);
-            let mut ids: Vec<String> = res.resources().iter().map(|u| u["id"].as_str().unwrap().to_owned()).collect();
+            let mut ids: Vec<String> = res
+                .resources()
+                .iter()
+                .map(|u| u["id"].as_str().unwrap().to_owned())
+                .collect();
             ids.sort();
             ids
         }
@@ -403,24 +540,49 @@ async fn filters_take_every_operator_value_paths_and_any_case() {
     };
     assert_eq!(run("userName eq \"ANN@F.EXAMPLE\"").await, set(&[&ann]));
     assert_eq!(run("USERNAME Eq \"bob@f.example\"").await, set(&[&bob]));
-    assert_eq!(run("userName ne \"ann@f.example\" and name.familyName eq \"filter\"").await, set(&[&bob, &cid]));
+    assert_eq!(
+        run("userName ne \"ann@f.example\" and name.familyName eq \"filter\"").await,
+        set(&[&bob, &cid])
+    );
     assert_eq!(run("userName co \"@f.\"").await, set(&[&ann, &bob]));
     assert_eq!(run("userName sw \"ci\"").await, set(&[&cid]));
     assert_eq!(run("userName ew \"other.example\"").await, set(&[&cid]));
     assert_eq!(run("externalId eq \"E-2\"").await, set(&[&bob]));
-    assert_eq!(run("externalId eq \"e-2\"").await, Vec::<String>::new(), "externalId is case-exact");
+    assert_eq!(
+        run("externalId eq \"e-2\"").await,
+        Vec::<String>::new(),
+        "externalId is case-exact"
+    );
     assert_eq!(run("title pr and externalId pr").await, set(&[&ann, &bob, &cid]));
     assert_eq!(run("not (externalId pr)").await.len(), 1, "the owner has none");
-    assert_eq!(run("emails[type eq \"work\" and value eq \"bob@f.example\"]").await, set(&[&bob]));
-    assert_eq!(run("emails[type eq \"work\"].value eq \"bob@f.example\"").await, set(&[&bob]));
+    assert_eq!(
+        run("emails[type eq \"work\" and value eq \"bob@f.example\"]").await,
+        set(&[&bob])
+    );
+    assert_eq!(
+        run("emails[type eq \"work\"].value eq \"bob@f.example\"").await,
+        set(&[&bob])
+    );
     assert_eq!(run("emails.value eq \"home.ann@f.example\"").await, set(&[&ann]));
     assert_eq!(run("emails co \"home.cid\"").await, set(&[&cid]));
-    assert_eq!(run("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq \"r&d\"").await, set(&[&bob, &cid]));
-    assert_eq!(run("department eq \"sales\" or (name.givenName eq \"Cid\")").await, set(&[&ann, &cid]));
+    assert_eq!(
+        run("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq \"r&d\"").await,
+        set(&[&bob, &cid])
+    );
+    assert_eq!(
+        run("department eq \"sales\" or (name.givenName eq \"Cid\")").await,
+        set(&[&ann, &cid])
+    );
     assert_eq!(run("manager eq \"42\" and name.givenName sw \"A\"").await, set(&[&ann]));
     assert_eq!(run(&format!("id eq \"{bob}\"")).await, set(&[&bob]));
-    assert_eq!(run("meta.lastModified gt \"2000-01-01T00:00:00Z\" and userName ew \"f.example\"").await, set(&[&ann, &bob]));
-    assert_eq!(run("meta.created lt \"2000-01-01T00:00:00Z\"").await, Vec::<String>::new());
+    assert_eq!(
+        run("meta.lastModified gt \"2000-01-01T00:00:00Z\" and userName ew \"f.example\"").await,
+        set(&[&ann, &bob])
+    );
+    assert_eq!(
+        run("meta.created lt \"2000-01-01T00:00:00Z\"").await,
+        Vec::<String>::new()
+    );
     assert_eq!(run("active eq true and userName co \"@\"").await.len(), 4);
 }
 
@@ -429,9 +591,15 @@ async fn searches_by_post_read_like_lists() {
     let app = spawn_app().await;
     let org = app.create_org("search").await;
     let token = app.scim_token(&org).await;
-    let ann = app.scim_user(&token, "ann@s.example", "Ann", "S", "ann@s.example").await;
+    let ann = app
+        .scim_user(&token, "ann@s.example", "Ann", "S", "ann@s.example")
+        .await;
     let group = app
-        .scim_post("/Groups", &token, json!({"displayName": "Searchers", "externalId": "g-1", "members": [{"value": ann}]}))
+        .scim_post(
+            "/Groups",
+            &token,
+            json!({"displayName": "Searchers", "externalId": "g-1", "members": [{"value": ann}]}),
+        )
         .await
         .expect(201)
         .id();
@@ -450,7 +618,11 @@ async fn searches_by_post_read_like_lists() {
     // /.search: users first, then groups, one page across both; ids are
     // unique across them.
     let everything = app
-        .scim_post("/.search", &token, json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "count": 10}))
+        .scim_post(
+            "/.search",
+            &token,
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "count": 10}),
+        )
         .await
         .expect(200);
     assert_eq!(everything.body["totalResults"], 3);

@@ -43,7 +43,10 @@ async fn a_user_becomes_a_member_with_the_directorys_fields() {
     assert_eq!(user[ENTERPRISE]["manager"], json!({"value": "99"}));
     assert_eq!(user[ROSTER]["badge"], 42);
     assert_eq!(user["meta"]["resourceType"], "User");
-    assert!(user["meta"]["location"].as_str().unwrap().ends_with(&format!("/scim/v2/Users/{id}")));
+    assert!(user["meta"]["location"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/scim/v2/Users/{id}")));
     assert_eq!(user["meta"]["version"].as_str(), created.header("etag").as_deref());
 
     // The member, through the JSON API.
@@ -62,7 +65,9 @@ async fn a_user_becomes_a_member_with_the_directorys_fields() {
 
     // Audited with the token as the actor.
     let created = app.audit(&org, "member.create").await;
-    assert!(created.iter().any(|e| e["target_id"] == id && e["actor"].as_str().unwrap().starts_with("scim:")));
+    assert!(created
+        .iter()
+        .any(|e| e["target_id"] == id && e["actor"].as_str().unwrap().starts_with("scim:")));
 }
 
 #[tokio::test]
@@ -70,35 +75,60 @@ async fn user_names_and_emails_are_unique_without_regard_to_case_and_look_alikes
     let app = spawn_app().await;
     let org = app.create_org("unique").await;
     let token = app.scim_token(&org).await;
-    app.scim_user(&token, "Anna@Unique.example", "Anna", "U", "anna@unique.example").await;
-    let again = |user: &str, email: &str| {
-        json!({"userName": user, "emails": [{"value": email, "type": "work"}]})
-    };
-    let res = app.scim_post("/Users", &token, again("anna@UNIQUE.example", "other@unique.example")).await.expect(409);
+    app.scim_user(&token, "Anna@Unique.example", "Anna", "U", "anna@unique.example")
+        .await;
+    let again = |user: &str, email: &str| json!({"userName": user, "emails": [{"value": email, "type": "work"}]});
+    let res = app
+        .scim_post("/Users", &token, again("anna@UNIQUE.example", "other@unique.example"))
+        .await
+        .expect(409);
     assert_eq!(res.scim_type(), "uniqueness");
-    let res = app.scim_post("/Users", &token, again("someone-else", "ANNA@unique.example")).await.expect(409);
+    let res = app
+        .scim_post("/Users", &token, again("someone-else", "ANNA@unique.example"))
+        .await
+        .expect(409);
     assert_eq!(res.scim_type(), "uniqueness");
     // Cyrillic "а" among Latin letters: refused as every door refuses it.
-    let res = app.scim_post("/Users", &token, again("anna2", "\u{0430}nna@unique.example")).await.expect(400);
+    let res = app
+        .scim_post("/Users", &token, again("anna2", "\u{0430}nna@unique.example"))
+        .await
+        .expect(400);
     assert_eq!(res.scim_type(), "invalidValue");
     // All Cyrillic, looking like another member's address: 409.
-    app.scim_user(&token, "popa@unique.example", "Popa", "U", "popa@unique.example").await;
+    app.scim_user(&token, "popa@unique.example", "Popa", "U", "popa@unique.example")
+        .await;
     let res = app
-        .scim_post("/Users", &token, again("popa2", "\u{0440}\u{043E}\u{0440}\u{0430}@unique.example"))
+        .scim_post(
+            "/Users",
+            &token,
+            again("popa2", "\u{0440}\u{043E}\u{0440}\u{0430}@unique.example"),
+        )
         .await
         .expect(409);
     assert_eq!(res.scim_type(), "uniqueness");
     // A member added by hand answers to its e-mail as its userName.
     app.add_member(&org, "Hand", "Made", "hand@unique.example").await;
-    let res = app.scim_post("/Users", &token, again("HAND@unique.example", "x@unique.example")).await.expect(409);
+    let res = app
+        .scim_post("/Users", &token, again("HAND@unique.example", "x@unique.example"))
+        .await
+        .expect(409);
     assert_eq!(res.scim_type(), "uniqueness");
-    let found = app.scim_get("/Users?filter=userName%20eq%20%22hand@unique.example%22", &token).await.expect(200);
+    let found = app
+        .scim_get("/Users?filter=userName%20eq%20%22hand@unique.example%22", &token)
+        .await
+        .expect(200);
     assert_eq!(found.body["totalResults"], 1);
     assert_eq!(found.resources()[0]["emails"][0]["type"], "work");
     // A user needs an e-mail: in emails, or a userName that is one.
-    let res = app.scim_post("/Users", &token, json!({"userName": "no-mail"})).await.expect(400);
+    let res = app
+        .scim_post("/Users", &token, json!({"userName": "no-mail"}))
+        .await
+        .expect(400);
     assert_eq!(res.scim_type(), "invalidValue");
-    let by_upn = app.scim_post("/Users", &token, json!({"userName": "upn.only@unique.example"})).await.expect(201);
+    let by_upn = app
+        .scim_post("/Users", &token, json!({"userName": "upn.only@unique.example"}))
+        .await
+        .expect(201);
     assert_eq!(by_upn.body["emails"][0]["value"], "upn.only@unique.example");
     // Names and e-mails follow every door's rules.
     for bad in [
@@ -107,7 +137,10 @@ async fn user_names_and_emails_are_unique_without_regard_to_case_and_look_alikes
         json!({"userName": "x3", "name": {"givenName": "A\u{202E}B"}, "emails": [{"value": "x3@unique.example"}]}),
         json!({"userName": "x4", "emails": [{"value": "x4@unique.example"}], ROSTER: {"role": "wizard"}}),
     ] {
-        assert_eq!(app.scim_post("/Users", &token, bad).await.expect(400).scim_type(), "invalidValue");
+        assert_eq!(
+            app.scim_post("/Users", &token, bad).await.expect(400).scim_type(),
+            "invalidValue"
+        );
     }
 }
 
@@ -118,39 +151,71 @@ async fn the_directory_never_grants_owner_nor_deactivates_or_deletes_the_owner()
     let token = app.scim_token(&org).await;
     let owner = org.owner_id.to_string();
     let res = app
-        .scim_patch(&format!("/Users/{owner}"), &token, json!([{"op": "replace", "path": "active", "value": false}]))
+        .scim_patch(
+            &format!("/Users/{owner}"),
+            &token,
+            json!([{"op": "replace", "path": "active", "value": false}]),
+        )
         .await
         .expect(400);
     assert_eq!(res.scim_type(), "mutability");
     assert!(res.body["detail"].as_str().unwrap().contains("transfer ownership"));
-    let res = app.scim(Method::DELETE, &format!("/Users/{owner}"), &token, None).await.expect(400);
+    let res = app
+        .scim(Method::DELETE, &format!("/Users/{owner}"), &token, None)
+        .await
+        .expect(400);
     assert_eq!(res.scim_type(), "mutability");
     let res = app
-        .scim_patch(&format!("/Users/{owner}"), &token, json!([{"op": "replace", "path": format!("{ROSTER}:role"), "value": "admin"}]))
+        .scim_patch(
+            &format!("/Users/{owner}"),
+            &token,
+            json!([{"op": "replace", "path": format!("{ROSTER}:role"), "value": "admin"}]),
+        )
         .await
         .expect(400);
     assert_eq!(res.scim_type(), "mutability");
     // The owner's name is the directory's to keep in step.
-    app.scim_patch(&format!("/Users/{owner}"), &token, json!([{"op": "replace", "path": "name.familyName", "value": "Ownerova"}]))
-        .await
-        .expect(200);
-    assert_eq!(app.get(&org, &format!("/members/{owner}")).await.body["last_name"], "Ownerova");
+    app.scim_patch(
+        &format!("/Users/{owner}"),
+        &token,
+        json!([{"op": "replace", "path": "name.familyName", "value": "Ownerova"}]),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        app.get(&org, &format!("/members/{owner}")).await.body["last_name"],
+        "Ownerova"
+    );
 
     let res = app
-        .scim_post("/Users", &token, json!({"userName": "o2@owner.example", ROSTER: {"role": "owner"}}))
+        .scim_post(
+            "/Users",
+            &token,
+            json!({"userName": "o2@owner.example", ROSTER: {"role": "owner"}}),
+        )
         .await
         .expect(400);
     assert_eq!(res.scim_type(), "mutability");
-    let bob = app.scim_user(&token, "bob@owner.example", "Bob", "B", "bob@owner.example").await;
+    let bob = app
+        .scim_user(&token, "bob@owner.example", "Bob", "B", "bob@owner.example")
+        .await;
     let res = app
-        .scim_patch(&format!("/Users/{bob}"), &token, json!([{"op": "add", "path": format!("{ROSTER}:role"), "value": "owner"}]))
+        .scim_patch(
+            &format!("/Users/{bob}"),
+            &token,
+            json!([{"op": "add", "path": format!("{ROSTER}:role"), "value": "owner"}]),
+        )
         .await
         .expect(400);
     assert_eq!(res.scim_type(), "mutability");
     // Admin it may grant.
-    app.scim_patch(&format!("/Users/{bob}"), &token, json!([{"op": "add", "path": format!("{ROSTER}:role"), "value": "admin"}]))
-        .await
-        .expect(200);
+    app.scim_patch(
+        &format!("/Users/{bob}"),
+        &token,
+        json!([{"op": "add", "path": format!("{ROSTER}:role"), "value": "admin"}]),
+    )
+    .await
+    .expect(200);
     assert_eq!(app.get(&org, &format!("/members/{bob}")).await.body["role"], "admin");
 }
 
@@ -162,36 +227,69 @@ async fn deactivation_ends_access_frees_the_seat_and_keeps_the_rest_and_reactiva
     app.put(&org, "/seats/power", json!({"purchased": 2})).await.expect(200);
     let token = app.scim_token(&org).await;
     // Anna may make API tokens (to show that deactivation ends them).
-    app.post(&org, "/roles", json!({"key": "tokens", "name": "Token maker", "permissions": ["org.read", "tokens.manage"]}))
+    app.post(
+        &org,
+        "/roles",
+        json!({"key": "tokens", "name": "Token maker", "permissions": ["org.read", "tokens.manage"]}),
+    )
+    .await
+    .expect(201);
+    let anna = app
+        .member_with_login(&org, "Anna", "anna@deact.example", "custom:tokens")
+        .await;
+    app.patch(&org, &format!("/members/{anna}"), json!({"seat_type": "power"}))
         .await
-        .expect(201);
-    let anna = app.member_with_login(&org, "Anna", "anna@deact.example", "custom:tokens").await;
-    app.patch(&org, &format!("/members/{anna}"), json!({"seat_type": "power"})).await.expect(200);
+        .expect(200);
     let team = app.post(&org, "/teams", json!({"name": "Kept"})).await.expect(201).id();
-    app.post(&org, &format!("/teams/{team}/members"), json!({"member_id": anna})).await.expect(200);
+    app.post(&org, &format!("/teams/{team}/members"), json!({"member_id": anna}))
+        .await
+        .expect(200);
     let cookie = app.console_sign_in("anna@deact.example").await;
     let api_token = app.member_token(&org, anna, "reader").await;
     let plain = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let before = plain.get(format!("{}/o/deact", app.base)).header("cookie", &cookie).send().await.unwrap();
+    let before = plain
+        .get(format!("{}/o/deact", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(before.status(), 200);
 
     // Okta deactivates with a path-less replace.
     let res = app
-        .scim_patch(&format!("/Users/{anna}"), &token, json!([{"op": "replace", "value": {"active": false}}]))
+        .scim_patch(
+            &format!("/Users/{anna}"),
+            &token,
+            json!([{"op": "replace", "value": {"active": false}}]),
+        )
         .await
         .expect(200);
     assert_eq!(res.body["active"], false);
     let member = app.get(&org, &format!("/members/{anna}")).await.body;
-    assert_eq!((member["status"].as_str(), member["status_label"].as_str()), (Some("deactivated"), Some("Deactivated")));
+    assert_eq!(
+        (member["status"].as_str(), member["status_label"].as_str()),
+        (Some("deactivated"), Some("Deactivated"))
+    );
     assert_eq!(member["seat_type"], "power", "the seat type is kept for reactivation");
     let seats = app.get(&org, "/seats").await.body;
-    let power = seats["items"].as_array().unwrap().iter().find(|s| s["seat_type"] == "power").unwrap().clone();
+    let power = seats["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["seat_type"] == "power")
+        .unwrap()
+        .clone();
     assert_eq!(power["used"], 1, "Anna's seat is free, the owner's is not: {power}");
     // Sessions and tokens end at once.
-    let after = plain.get(format!("{}/o/deact", app.base)).header("cookie", &cookie).send().await.unwrap();
+    let after = plain
+        .get(format!("{}/o/deact", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_ne!(after.status(), 200, "the session ended");
     let call = app
         .client
@@ -203,43 +301,75 @@ async fn deactivation_ends_access_frees_the_seat_and_keeps_the_rest_and_reactiva
     assert_eq!(call.status(), 401);
     // Signing in again does not reach the organization.
     let again = app.console_sign_in("anna@deact.example").await;
-    let page = plain.get(format!("{}/o/deact", app.base)).header("cookie", &again).send().await.unwrap();
+    let page = plain
+        .get(format!("{}/o/deact", app.base))
+        .header("cookie", &again)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 404);
     // Teams and profile stay; the user is still found by userName.
     let teams = app.get(&org, &format!("/members/{anna}")).await.body["teams"].clone();
     assert_eq!(teams.as_array().unwrap().len(), 1);
-    let found = app.scim_get("/Users?filter=userName%20eq%20%22anna@deact.example%22", &token).await.expect(200);
+    let found = app
+        .scim_get("/Users?filter=userName%20eq%20%22anna@deact.example%22", &token)
+        .await
+        .expect(200);
     assert_eq!(found.resources()[0]["active"], false);
     assert_eq!(app.audit(&org, "member.deactivate").await.len(), 1);
 
     // Meanwhile the free power seat goes to someone else.
     let bob = app.member_with_login(&org, "Bob", "bob@deact.example", "reader").await;
-    app.patch(&org, &format!("/members/{bob}"), json!({"seat_type": "power"})).await.expect(200);
+    app.patch(&org, &format!("/members/{bob}"), json!({"seat_type": "power"}))
+        .await
+        .expect(200);
 
     // Entra ID reactivates with "True" as a string: Anna is active again,
     // with her role, but without a seat (none free); the answer says so.
     let res = app
-        .scim_patch(&format!("/Users/{anna}"), &token, json!([{"op": "Replace", "path": "active", "value": "True"}]))
+        .scim_patch(
+            &format!("/Users/{anna}"),
+            &token,
+            json!([{"op": "Replace", "path": "active", "value": "True"}]),
+        )
         .await
         .expect(200);
     assert_eq!(res.body["active"], true);
     assert!(res.header("roster-notice").unwrap().contains("without a seat"));
     let member = app.get(&org, &format!("/members/{anna}")).await.body;
-    assert_eq!((member["status"].as_str(), member["role"].as_str()), (Some("active"), Some("custom:tokens")));
+    assert_eq!(
+        (member["status"].as_str(), member["role"].as_str()),
+        (Some("active"), Some("custom:tokens"))
+    );
     assert!(member["seat_type"].is_null());
     let reactivated = app.audit(&org, "member.reactivate").await;
     assert_eq!(reactivated[0]["details"]["seat_restored"], false);
 
     // With a free seat, reactivation brings it back.
-    app.scim_patch(&format!("/Users/{anna}"), &token, json!([{"op": "replace", "path": "active", "value": false}]))
+    app.scim_patch(
+        &format!("/Users/{anna}"),
+        &token,
+        json!([{"op": "replace", "path": "active", "value": false}]),
+    )
+    .await
+    .expect(200);
+    app.patch(&org, &format!("/members/{anna}"), json!({"seat_type": "casual"}))
         .await
         .expect(200);
-    app.patch(&org, &format!("/members/{anna}"), json!({"seat_type": "casual"})).await.expect(200);
-    app.put(&org, "/seats/casual", json!({"purchased": 5})).await.expect(200);
-    app.scim_patch(&format!("/Users/{anna}"), &token, json!([{"op": "replace", "path": "active", "value": true}]))
+    app.put(&org, "/seats/casual", json!({"purchased": 5}))
         .await
         .expect(200);
-    assert_eq!(app.get(&org, &format!("/members/{anna}")).await.body["seat_type"], "casual");
+    app.scim_patch(
+        &format!("/Users/{anna}"),
+        &token,
+        json!([{"op": "replace", "path": "active", "value": true}]),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        app.get(&org, &format!("/members/{anna}")).await.body["seat_type"],
+        "casual"
+    );
 }
 
 #[tokio::test]
@@ -247,19 +377,33 @@ async fn deactivating_an_invited_member_kills_the_invitation_and_a_member_withou
     let app = spawn_app().await;
     let org = app.create_org("invited").await;
     let token = app.scim_token(&org).await;
-    let id = app.scim_user(&token, "ivy@invited.example", "Ivy", "I", "ivy@invited.example").await;
-    app.post(&org, "/invitations", json!({"members": {"ids": [id.parse::<i64>().unwrap()]}, "send": "now"}))
-        .await
-        .expect(200);
+    let id = app
+        .scim_user(&token, "ivy@invited.example", "Ivy", "I", "ivy@invited.example")
+        .await;
+    app.post(
+        &org,
+        "/invitations",
+        json!({"members": {"ids": [id.parse::<i64>().unwrap()]}, "send": "now"}),
+    )
+    .await
+    .expect(200);
     assert_eq!(app.get(&org, &format!("/members/{id}")).await.body["status"], "invited");
-    app.scim_patch(&format!("/Users/{id}"), &token, json!([{"op": "replace", "path": "active", "value": false}]))
-        .await
-        .expect(200);
+    app.scim_patch(
+        &format!("/Users/{id}"),
+        &token,
+        json!([{"op": "replace", "path": "active", "value": false}]),
+    )
+    .await
+    .expect(200);
     let pending = app.get(&org, "/invitations?state=pending").await.body;
     assert_eq!(pending["items"].as_array().unwrap().len(), 0, "{pending}");
-    app.scim_patch(&format!("/Users/{id}"), &token, json!([{"op": "replace", "path": "active", "value": true}]))
-        .await
-        .expect(200);
+    app.scim_patch(
+        &format!("/Users/{id}"),
+        &token,
+        json!([{"op": "replace", "path": "active", "value": true}]),
+    )
+    .await
+    .expect(200);
     assert_eq!(app.get(&org, &format!("/members/{id}")).await.body["status"], "added");
 }
 
@@ -268,19 +412,29 @@ async fn delete_removes_the_member_and_a_new_user_with_that_email_restores_them(
     let app = spawn_app().await;
     let org = app.create_org("restore").await;
     let token = app.scim_token(&org).await;
-    let id = app.scim_user(&token, "rita@restore.example", "Rita", "R", "rita@restore.example").await;
+    let id = app
+        .scim_user(&token, "rita@restore.example", "Rita", "R", "rita@restore.example")
+        .await;
     app.post(&org, "/content-items", json!({"owner_member_id": id.parse::<i64>().unwrap(), "kind": "survey", "external_ref": "s1", "title": "Survey"}))
         .await
         .expect(201);
-    app.scim(Method::DELETE, &format!("/Users/{id}"), &token, None).await.expect(204);
+    app.scim(Method::DELETE, &format!("/Users/{id}"), &token, None)
+        .await
+        .expect(204);
     app.scim_get(&format!("/Users/{id}"), &token).await.expect(404);
-    app.scim(Method::DELETE, &format!("/Users/{id}"), &token, None).await.expect(404);
+    app.scim(Method::DELETE, &format!("/Users/{id}"), &token, None)
+        .await
+        .expect(404);
     let member = app.get(&org, &format!("/members/{id}")).await.body;
     assert_eq!(member["status"], "removed");
     assert_eq!(app.audit(&org, "member.remove").await.len(), 1);
     // Back, by e-mail (another userName): the same membership.
     let again = app
-        .scim_post("/Users", &token, json!({"userName": "rita.r", "emails": [{"value": "RITA@restore.example", "type": "work"}]}))
+        .scim_post(
+            "/Users",
+            &token,
+            json!({"userName": "rita.r", "emails": [{"value": "RITA@restore.example", "type": "work"}]}),
+        )
         .await
         .expect(201);
     assert_eq!(again.id(), id);
@@ -293,7 +447,9 @@ async fn versions_guard_writes_and_spare_reads() {
     let app = spawn_app().await;
     let org = app.create_org("etags").await;
     let token = app.scim_token(&org).await;
-    let id = app.scim_user(&token, "eve@etags.example", "Eve", "E", "eve@etags.example").await;
+    let id = app
+        .scim_user(&token, "eve@etags.example", "Eve", "E", "eve@etags.example")
+        .await;
     let read = app.scim_get(&format!("/Users/{id}"), &token).await.expect(200);
     let version = read.header("etag").unwrap();
     // If-None-Match with the current version: 304.
@@ -308,7 +464,11 @@ async fn versions_guard_writes_and_spare_reads() {
     assert_eq!(res.status(), 304);
     // A change moves the version; a write naming the old one is 412.
     let changed = app
-        .scim_patch(&format!("/Users/{id}"), &token, json!([{"op": "replace", "path": "title", "value": "Boss"}]))
+        .scim_patch(
+            &format!("/Users/{id}"),
+            &token,
+            json!([{"op": "replace", "path": "title", "value": "Boss"}]),
+        )
         .await
         .expect(200);
     let newer = changed.header("etag").unwrap();
@@ -340,22 +500,46 @@ async fn attributes_and_excluded_attributes_shape_every_answer() {
     let app = spawn_app().await;
     let org = app.create_org("shape").await;
     let token = app.scim_token(&org).await;
-    let id = app.scim_user(&token, "sam@shape.example", "Sam", "S", "sam@shape.example").await;
-    let only = app.scim_get(&format!("/Users/{id}?attributes=userName,name.givenName"), &token).await.expect(200).body;
-    assert_eq!(only, json!({"schemas": only["schemas"], "id": id, "userName": "sam@shape.example", "name": {"givenName": "Sam"}}));
-    let without = app.scim_get(&format!("/Users/{id}?excludedAttributes=emails,meta"), &token).await.expect(200).body;
+    let id = app
+        .scim_user(&token, "sam@shape.example", "Sam", "S", "sam@shape.example")
+        .await;
+    let only = app
+        .scim_get(&format!("/Users/{id}?attributes=userName,name.givenName"), &token)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        only,
+        json!({"schemas": only["schemas"], "id": id, "userName": "sam@shape.example", "name": {"givenName": "Sam"}})
+    );
+    let without = app
+        .scim_get(&format!("/Users/{id}?excludedAttributes=emails,meta"), &token)
+        .await
+        .expect(200)
+        .body;
     assert!(without.get("emails").is_none() && without.get("meta").is_none() && without["id"] == id);
-    let list = app.scim_get("/Users?attributes=userName&filter=userName%20sw%20%22sam%22", &token).await.expect(200);
+    let list = app
+        .scim_get("/Users?attributes=userName&filter=userName%20sw%20%22sam%22", &token)
+        .await
+        .expect(200);
     assert_eq!(list.resources()[0].as_object().unwrap().len(), 3, "{}", list.body);
     let posted = app
-        .scim(Method::POST, "/Users?attributes=id", &token, Some(json!({"userName": "tim@shape.example"})))
+        .scim(
+            Method::POST,
+            "/Users?attributes=id",
+            &token,
+            Some(json!({"userName": "tim@shape.example"})),
+        )
         .await
         .expect(201);
     assert!(posted.body.get("userName").is_none());
     assert!(posted.header("location").is_some());
-    app.scim_get(&format!("/Users/{id}?attributes=userName&excludedAttributes=emails"), &token)
-        .await
-        .expect(400);
+    app.scim_get(
+        &format!("/Users/{id}?attributes=userName&excludedAttributes=emails"),
+        &token,
+    )
+    .await
+    .expect(400);
 }
 
 #[tokio::test]
@@ -384,7 +568,9 @@ async fn okta_puts_the_whole_user_with_a_password_and_read_only_groups() {
         .expect(201);
     let id = created.id();
     assert!(created.body.get("password").is_none());
-    app.patch(&org, &format!("/members/{id}"), json!({"role": "collaborator"})).await.expect(200);
+    app.patch(&org, &format!("/members/{id}"), json!({"role": "collaborator"}))
+        .await
+        .expect(200);
     // Okta's PUT of the whole user: no Roster extension, so the role an
     // admin gave stays.
     let put = app
@@ -411,12 +597,16 @@ async fn okta_puts_the_whole_user_with_a_password_and_read_only_groups() {
         .expect(200);
     assert_eq!(put.body["name"]["familyName"], "Okta");
     let member = app.get(&org, &format!("/members/{id}")).await.body;
-    assert_eq!((member["last_name"].as_str(), member["role"].as_str()), (Some("Okta"), Some("collaborator")));
+    assert_eq!(
+        (member["last_name"].as_str(), member["role"].as_str()),
+        (Some("Okta"), Some("collaborator"))
+    );
     // No password was kept: the person has no account to sign in with.
     let mut conn = app.service.store().conn().await.unwrap();
-    let accounts: i64 = roster_store::sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE email_normalized = 'olga@okta.example'")
-        .fetch_one(conn.raw())
-        .await
-        .unwrap();
+    let accounts: i64 =
+        roster_store::sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE email_normalized = 'olga@okta.example'")
+            .fetch_one(conn.raw())
+            .await
+            .unwrap();
     assert_eq!(accounts, 0);
 }

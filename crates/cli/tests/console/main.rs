@@ -5,9 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod exports;
-mod scim;
 #[path = "../common/mod.rs"]
 mod helpers;
+mod scim;
 mod webdriver;
 
 use serde_json::json;

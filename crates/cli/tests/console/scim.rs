@@ -22,7 +22,9 @@ async fn an_admin_connects_the_identity_provider_and_sees_what_it_provisions() {
     browser.wait_for_text("Provisioning with SCIM").await;
     assert!(browser.text("body").await.contains("No SCIM token yet"));
     browser.fill("#token_name", "Entra ID").await;
-    browser.click("form[action='/o/acme/settings/identity-provider/scim-tokens'] button[type=submit]").await;
+    browser
+        .click("form[action='/o/acme/settings/identity-provider/scim-tokens'] button[type=submit]")
+        .await;
     browser.wait_for_text("Copy it now").await;
     let token = browser
         .execute("return document.querySelector('#new_token').value", json!([]))
@@ -63,16 +65,26 @@ async fn an_admin_connects_the_identity_provider_and_sees_what_it_provisions() {
         .expect(201)
         .id();
     let group = app
-        .scim_post("/Groups", &token, json!({"displayName": "Roster Admins", "members": [{"value": ines}]}))
+        .scim_post(
+            "/Groups",
+            &token,
+            json!({"displayName": "Roster Admins", "members": [{"value": ines}]}),
+        )
         .await
         .expect(201)
         .id();
-    app.scim_patch(&format!("/Users/{ines}"), &token, json!([{"op": "replace", "path": "active", "value": false}]))
-        .await
-        .expect(200);
+    app.scim_patch(
+        &format!("/Users/{ines}"),
+        &token,
+        json!([{"op": "replace", "path": "active", "value": false}]),
+    )
+    .await
+    .expect(200);
     app.service.flush_deferred_writes().await;
 
-    browser.goto(&format!("{}/o/acme/settings/identity-provider", app.base)).await;
+    browser
+        .goto(&format!("{}/o/acme/settings/identity-provider", app.base))
+        .await;
     browser.wait_for_text("Entra ID").await;
     assert!(!browser.text("body").await.contains(&token), "the token is shown once");
     browser.assert_accessible("/o/acme/settings/identity-provider").await;
@@ -84,14 +96,19 @@ async fn an_admin_connects_the_identity_provider_and_sees_what_it_provisions() {
     let text = browser.text("body").await;
     assert!(text.contains("ines.weber@contoso.onmicrosoft.com"));
     assert!(text.contains("Deactivated"));
-    browser.assert_accessible("a deactivated member from the directory").await;
+    browser
+        .assert_accessible("a deactivated member from the directory")
+        .await;
 
     // The group: marked, not changed by hand; it may grant a role.
     let team = &group[1..];
     browser.goto(&format!("{}/o/acme/teams/{team}", app.base)).await;
     browser.wait_for_text("from the identity provider").await;
     let page = browser.text("body").await;
-    assert!(!page.contains("Delete team") && !page.contains("Add member by e-mail"), "{page}");
+    assert!(
+        !page.contains("Delete team") && !page.contains("Add member by e-mail"),
+        "{page}"
+    );
     browser.select("#grants_role", "admin").await;
     browser.click("form[action$='/role-grant'] button[type=submit]").await;
     browser.wait_for_text("Members of this group hold").await;
@@ -100,16 +117,27 @@ async fn an_admin_connects_the_identity_provider_and_sees_what_it_provisions() {
     browser.assert_accessible("a directory group").await;
 
     // Managed by the identity provider: the directory's fields are read-only.
-    app.patch(&org, "", json!({"managed_by_identity_provider": true})).await.expect(200);
-    app.scim_patch(&format!("/Users/{ines}"), &token, json!([{"op": "replace", "path": "active", "value": true}]))
+    app.patch(&org, "", json!({"managed_by_identity_provider": true}))
         .await
         .expect(200);
+    app.scim_patch(
+        &format!("/Users/{ines}"),
+        &token,
+        json!([{"op": "replace", "path": "active", "value": true}]),
+    )
+    .await
+    .expect(200);
     browser.goto(&format!("{}/o/acme/members/{ines}/edit", app.base)).await;
     browser.wait_for_text("come from the identity provider").await;
     let readonly = browser
-        .execute("return document.querySelector('#email').readOnly && document.querySelector('#first_name').readOnly", json!([]))
+        .execute(
+            "return document.querySelector('#email').readOnly && document.querySelector('#first_name').readOnly",
+            json!([]),
+        )
         .await;
     assert_eq!(readonly, json!(true));
     browser.assert_accessible("editing a member the directory owns").await;
-    app.scim(Method::DELETE, &format!("/Groups/{group}"), &token, None).await.expect(204);
+    app.scim(Method::DELETE, &format!("/Groups/{group}"), &token, None)
+        .await
+        .expect(204);
 }

@@ -98,9 +98,5 @@ async fn revoke(
     let svc = &state.service;
     svc.revoke_scim_token(svc.authorize(&post.member.actor).await?, id)
         .await?;
-    Ok(Redirect::to(&format!(
-        "/o/{}/settings/identity-provider",
-        post.member.actor.org_slug
-    ))
-    .into_response())
+    Ok(Redirect::to(&format!("/o/{}/settings/identity-provider", post.member.actor.org_slug)).into_response())
 }

@@ -438,7 +438,11 @@ impl Editing {
         Self {
             id: m.id,
             may: m.may,
-            owned: m.directory.as_ref().map(|d| d.managed_fields.clone()).unwrap_or_default(),
+            owned: m
+                .directory
+                .as_ref()
+                .map(|d| d.managed_fields.clone())
+                .unwrap_or_default(),
             role: Choice {
                 value: m.role.to_string(),
                 label: m.role_label.clone(),

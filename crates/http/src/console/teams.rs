@@ -161,9 +161,12 @@ async fn team_page(
             .actor
             .permissions
             .contains(roster_domain::Permission::ManageTeams),
-        can_grant: [roster_domain::Permission::ManageTeams, roster_domain::Permission::ManageRoles]
-            .iter()
-            .all(|p| member.actor.permissions.contains(*p)),
+        can_grant: [
+            roster_domain::Permission::ManageTeams,
+            roster_domain::Permission::ManageRoles,
+        ]
+        .iter()
+        .all(|p| member.actor.permissions.contains(*p)),
         grantable: match svc.allows(&member.actor) {
             Some(can) => svc.vocabulary(can).await?.grantable_roles(&member.actor),
             None => Vec::new(),
@@ -206,9 +209,7 @@ async fn then_show(
             | ServiceError::NotFound(_)
             | ServiceError::Forbidden(_)
             | ServiceError::MissingPermission(_)),
-        ) => {
-            team_page(state, &post.member, id, TeamMembersPage::default(), Some(e.to_string())).await
-        }
+        ) => team_page(state, &post.member, id, TeamMembersPage::default(), Some(e.to_string())).await,
         Err(e) => Err(e.into()),
     }
 }

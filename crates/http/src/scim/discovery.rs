@@ -53,33 +53,45 @@ fn list(items: Vec<Value>) -> Value {
     roster_scim::list::list_response(items.len(), page, items)
 }
 
-pub async fn service_provider_config(method: Method, State(state): State<AppState>, auth: Result<ScimAuth, ScimFailure>) -> Response {
-    with_allow(async {
-        read_only(&method)?;
-        auth?;
-        let base = base_of(&state);
-        let docs = format!("{}/docs/SCIM.md", state.config.base_url.trim_end_matches('/'));
-        Ok(scim_json(
-            StatusCode::OK,
-            &schema::service_provider_config(&base, &docs, roster_scim::list::MAX_COUNT, MAX_BODY_BYTES),
-        ))
-    }
-    .await)
+pub async fn service_provider_config(
+    method: Method,
+    State(state): State<AppState>,
+    auth: Result<ScimAuth, ScimFailure>,
+) -> Response {
+    with_allow(
+        async {
+            read_only(&method)?;
+            auth?;
+            let base = base_of(&state);
+            let docs = format!("{}/docs/SCIM.md", state.config.base_url.trim_end_matches('/'));
+            Ok(scim_json(
+                StatusCode::OK,
+                &schema::service_provider_config(&base, &docs, roster_scim::list::MAX_COUNT, MAX_BODY_BYTES),
+            ))
+        }
+        .await,
+    )
 }
 
-pub async fn resource_types(method: Method, State(state): State<AppState>, auth: Result<ScimAuth, ScimFailure>) -> Response {
-    with_allow(async {
-        read_only(&method)?;
-        let auth = auth?;
-        let base = base_of(&state);
-        let items = resources(&state, &auth)
-            .await?
-            .iter()
-            .map(|r| r.resource_type_json(&base))
-            .collect();
-        Ok(scim_json(StatusCode::OK, &list(items)))
-    }
-    .await)
+pub async fn resource_types(
+    method: Method,
+    State(state): State<AppState>,
+    auth: Result<ScimAuth, ScimFailure>,
+) -> Response {
+    with_allow(
+        async {
+            read_only(&method)?;
+            let auth = auth?;
+            let base = base_of(&state);
+            let items = resources(&state, &auth)
+                .await?
+                .iter()
+                .map(|r| r.resource_type_json(&base))
+                .collect();
+            Ok(scim_json(StatusCode::OK, &list(items)))
+        }
+        .await,
+    )
 }
 
 pub async fn resource_type(
@@ -88,17 +100,19 @@ pub async fn resource_type(
     Path(id): Path<String>,
     auth: Result<ScimAuth, ScimFailure>,
 ) -> Response {
-    with_allow(async {
-        read_only(&method)?;
-        let auth = auth?;
-        let base = base_of(&state);
-        let found = resources(&state, &auth).await?.into_iter().find(|r| r.name == id);
-        match found {
-            Some(r) => Ok(scim_json(StatusCode::OK, &r.resource_type_json(&base))),
-            None => Err(ScimFailure::status(404, format!("no resource type {id:?}"))),
+    with_allow(
+        async {
+            read_only(&method)?;
+            let auth = auth?;
+            let base = base_of(&state);
+            let found = resources(&state, &auth).await?.into_iter().find(|r| r.name == id);
+            match found {
+                Some(r) => Ok(scim_json(StatusCode::OK, &r.resource_type_json(&base))),
+                None => Err(ScimFailure::status(404, format!("no resource type {id:?}"))),
+            }
         }
-    }
-    .await)
+        .await,
+    )
 }
 
 async fn all_schemas(state: &AppState, auth: &ScimAuth) -> Result<Vec<schema::Schema>, ScimFailure> {
@@ -112,14 +126,20 @@ async fn all_schemas(state: &AppState, auth: &ScimAuth) -> Result<Vec<schema::Sc
 }
 
 pub async fn schemas(method: Method, State(state): State<AppState>, auth: Result<ScimAuth, ScimFailure>) -> Response {
-    with_allow(async {
-        read_only(&method)?;
-        let auth = auth?;
-        let base = base_of(&state);
-        let items = all_schemas(&state, &auth).await?.iter().map(|s| s.to_json(&base)).collect();
-        Ok(scim_json(StatusCode::OK, &list(items)))
-    }
-    .await)
+    with_allow(
+        async {
+            read_only(&method)?;
+            let auth = auth?;
+            let base = base_of(&state);
+            let items = all_schemas(&state, &auth)
+                .await?
+                .iter()
+                .map(|s| s.to_json(&base))
+                .collect();
+            Ok(scim_json(StatusCode::OK, &list(items)))
+        }
+        .await,
+    )
 }
 
 pub async fn schema(
@@ -128,20 +148,22 @@ pub async fn schema(
     Path(id): Path<String>,
     auth: Result<ScimAuth, ScimFailure>,
 ) -> Response {
-    with_allow(async {
-        read_only(&method)?;
-        let auth = auth?;
-        let base = base_of(&state);
-        let found = all_schemas(&state, &auth)
-            .await?
-            .into_iter()
-            .find(|s| s.id.eq_ignore_ascii_case(&id));
-        match found {
-            Some(s) => Ok(scim_json(StatusCode::OK, &s.to_json(&base))),
-            None => Err(ScimFailure::status(404, format!("no schema {id:?}"))),
+    with_allow(
+        async {
+            read_only(&method)?;
+            let auth = auth?;
+            let base = base_of(&state);
+            let found = all_schemas(&state, &auth)
+                .await?
+                .into_iter()
+                .find(|s| s.id.eq_ignore_ascii_case(&id));
+            match found {
+                Some(s) => Ok(scim_json(StatusCode::OK, &s.to_json(&base))),
+                None => Err(ScimFailure::status(404, format!("no schema {id:?}"))),
+            }
         }
-    }
-    .await)
+        .await,
+    )
 }
 
 /// Bulk (RFC 7644 §3.7) is not offered (`bulk.supported: false`).

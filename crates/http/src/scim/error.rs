@@ -87,7 +87,10 @@ impl IntoResponse for ScimFailure {
         let headers = response.headers_mut();
         headers.insert("content-type", HeaderValue::from_static(SCIM_JSON));
         if status == StatusCode::UNAUTHORIZED {
-            headers.insert("www-authenticate", HeaderValue::from_static("Bearer realm=\"Roster SCIM\""));
+            headers.insert(
+                "www-authenticate",
+                HeaderValue::from_static("Bearer realm=\"Roster SCIM\""),
+            );
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert("retry-after", HeaderValue::from_static(crate::error::BUSY_RETRY_AFTER));

@@ -36,7 +36,10 @@ pub const PREFIX: &str = "/scim/v2";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(&format!("{PREFIX}/ServiceProviderConfig"), any(discovery::service_provider_config))
+        .route(
+            &format!("{PREFIX}/ServiceProviderConfig"),
+            any(discovery::service_provider_config),
+        )
         .route(&format!("{PREFIX}/ResourceTypes"), any(discovery::resource_types))
         .route(&format!("{PREFIX}/ResourceTypes/{{id}}"), any(discovery::resource_type))
         .route(&format!("{PREFIX}/Schemas"), any(discovery::schemas))
@@ -179,17 +182,14 @@ pub async fn json_body(request: Request) -> Result<(HeaderMap, Value), ScimFailu
             format!("the body is larger than {} MiB", MAX_BODY_BYTES / (1024 * 1024)),
         )
     })?;
-    let value: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| error::invalid_syntax(format!("the body is not JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_slice(&bytes).map_err(|e| error::invalid_syntax(format!("the body is not JSON: {e}")))?;
     Ok((parts.headers, value))
 }
 
 /// `If-Match`, for writes.
 pub fn if_match(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("if-match")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+    headers.get("if-match").and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
 /// A SCIM JSON answer.

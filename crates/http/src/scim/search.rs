@@ -20,11 +20,17 @@ pub fn search_request(body: &Value) -> Result<ListRequest, ScimFailure> {
     let Value::Object(fields) = body else {
         return Err(invalid_syntax("the body must be a SearchRequest object"));
     };
-    let get = |name: &str| fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v);
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    };
     if let Some(schemas) = get("schemas") {
-        let named = schemas
-            .as_array()
-            .is_some_and(|s| s.iter().any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(SEARCH_REQUEST))));
+        let named = schemas.as_array().is_some_and(|s| {
+            s.iter()
+                .any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(SEARCH_REQUEST)))
+        });
         if !named {
             return Err(invalid_syntax(format!("schemas must name {SEARCH_REQUEST}")));
         }
@@ -35,7 +41,11 @@ pub fn search_request(body: &Value) -> Result<ListRequest, ScimFailure> {
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(Value::Array(list)) => Ok(Some(
                 list.iter()
-                    .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| invalid_syntax(format!("{name} must list strings"))))
+                    .map(|v| {
+                        v.as_str()
+                            .map(str::to_owned)
+                            .ok_or_else(|| invalid_syntax(format!("{name} must list strings")))
+                    })
                     .collect::<Result<Vec<_>, _>>()?
                     .join(","),
             )),
@@ -77,7 +87,13 @@ pub async fn search_everything(
     if offset < users_total && page.count > 0 {
         let users = state
             .service
-            .scim_list_users(&auth.0, ListRequest { page, ..request.clone() })
+            .scim_list_users(
+                &auth.0,
+                ListRequest {
+                    page,
+                    ..request.clone()
+                },
+            )
             .await?;
         resources.extend(items(users));
     }

@@ -34,7 +34,9 @@ impl Service {
         let mut strengths: HashMap<String, PermissionSet> = HashMap::new();
         for id in touched {
             let roles = granted.get(&id).cloned().unwrap_or_default();
-            let Some(dm) = roster_store::directory_member(conn, actor.org_id, id).await? else { continue };
+            let Some(dm) = roster_store::directory_member(conn, actor.org_id, id).await? else {
+                continue;
+            };
             if roles.is_empty() && dm.directory.role_before_groups.is_none() {
                 continue;
             }
@@ -58,9 +60,7 @@ impl Service {
                 };
                 let stronger = match &best {
                     None => true,
-                    Some((b, bp)) => {
-                        bp.is_subset(&perms) && (*bp != perms || role.to_string() < b.to_string())
-                    }
+                    Some((b, bp)) => bp.is_subset(&perms) && (*bp != perms || role.to_string() < b.to_string()),
                 };
                 if stronger {
                     best = Some((role, perms));

@@ -108,7 +108,11 @@ fn member_ids(resource: &Resource, value: Option<&Value>) -> ServiceResult<Vec<i
             .parse::<i64>()
             .ok()
             .filter(|n| n.to_string() == raw)
-            .ok_or_else(|| ServiceError::from(ScimError::invalid_value(format!("members[{i}]: no user {raw:?} in this organization"))))?;
+            .ok_or_else(|| {
+                ServiceError::from(ScimError::invalid_value(format!(
+                    "members[{i}]: no user {raw:?} in this organization"
+                )))
+            })?;
         out.push(id);
     }
     Ok(out)
@@ -141,7 +145,8 @@ fn group_fields(doc: &Map<String, Value>) -> ServiceResult<GroupFields> {
 
 /// Whether a body names an attribute at all (even as an empty list).
 fn names(body: &Value, key: &str) -> bool {
-    body.as_object().is_some_and(|m| m.keys().any(|k| k.eq_ignore_ascii_case(key)))
+    body.as_object()
+        .is_some_and(|m| m.keys().any(|k| k.eq_ignore_ascii_case(key)))
 }
 
 fn mentions_members(cond: &Cond) -> bool {
@@ -162,7 +167,11 @@ impl Service {
             request.attributes.as_deref(),
             request.excluded_attributes.as_deref(),
         )?;
-        let cond = request.filter.as_ref().map(|f| Cond::compile(&resource, f)).transpose()?;
+        let cond = request
+            .filter
+            .as_ref()
+            .map(|f| Cond::compile(&resource, f))
+            .transpose()?;
         let page = request.page;
         let mut conn = self.store().conn().await?;
         let exact = cond.as_ref().is_none_or(roster_store::group_condition_is_exact);
@@ -171,11 +180,21 @@ impl Service {
             let groups = if page.count == 0 || page.offset() >= total {
                 Vec::new()
             } else {
-                groups_page(&mut conn, org_id, cond.as_ref(), 0, page.offset() as i64, page.count as i64).await?
+                groups_page(
+                    &mut conn,
+                    org_id,
+                    cond.as_ref(),
+                    0,
+                    page.offset() as i64,
+                    page.count as i64,
+                )
+                .await?
             };
             (total, groups)
         } else {
-            let cond = cond.as_ref().ok_or_else(|| ServiceError::Internal("no condition".into()))?;
+            let cond = cond
+                .as_ref()
+                .ok_or_else(|| ServiceError::Internal("no condition".into()))?;
             let with_members = mentions_members(cond);
             let (mut after, mut scanned, mut total, mut hits) = (0, 0usize, 0usize, Vec::new());
             loop {
@@ -231,7 +250,11 @@ impl Service {
         max_members: Option<usize>,
     ) -> ServiceResult<Written> {
         let resource = self.scim_group_resource();
-        let projection = Projection::parse(&resource, shape.attributes.as_deref(), shape.excluded_attributes.as_deref())?;
+        let projection = Projection::parse(
+            &resource,
+            shape.attributes.as_deref(),
+            shape.excluded_attributes.as_deref(),
+        )?;
         let g = live_group(conn, client.org_id(), &super::group_id(id)).await?;
         let members = if projection.wants(&Holder::Core, "members") {
             let members = group_member_ids(conn, client.org_id(), g.id).await?;
@@ -271,7 +294,12 @@ impl Service {
     }
 
     /// POST /Groups: a new directory team, with the members it names.
-    pub async fn scim_create_group(&self, client: &ScimClient, body: Value, shape: &Shape) -> ServiceResult<ScimAnswer> {
+    pub async fn scim_create_group(
+        &self,
+        client: &ScimClient,
+        body: Value,
+        shape: &Shape,
+    ) -> ServiceResult<ScimAnswer> {
         let actor = client.actor();
         let resource = self.scim_group_resource();
         let doc = canonicalize(&resource, &body)?;
@@ -323,7 +351,8 @@ impl Service {
         let now = now_millis();
         self.rename_group(&mut tx, client, &old, &fields, now).await?;
         if let Some(members) = members {
-            self.set_group_members(&mut tx, client, old.id, &members, Some(&old), now).await?;
+            self.set_group_members(&mut tx, client, old.id, &members, Some(&old), now)
+                .await?;
         }
         let answer = self.group_answer_whole(&mut tx, client, old.id, shape).await?;
         tx.commit().await?;
@@ -379,7 +408,15 @@ impl Service {
             Vec::new()
         };
         roster_store::delete_team(&mut tx, actor.org_id, old.id).await?;
-        record(&mut tx, actor, "team.delete", "team", old.id, json!({"name": old.name, "directory": true})).await?;
+        record(
+            &mut tx,
+            actor,
+            "team.delete",
+            "team",
+            old.id,
+            json!({"name": old.name, "directory": true}),
+        )
+        .await?;
         self.apply_group_roles(&mut tx, actor, &members, now_millis()).await?;
         tx.commit().await?;
         Ok(())
@@ -425,7 +462,9 @@ impl Service {
             return Ok(());
         };
         if sub.is_some() {
-            return Err(ScimError::invalid_path("change members as a whole: members, or members[value eq \"…\"]").into());
+            return Err(
+                ScimError::invalid_path("change members as a whole: members, or members[value eq \"…\"]").into(),
+            );
         }
         let org_id = client.org_id();
         match (step.op, filter) {
@@ -435,7 +474,8 @@ impl Service {
             }
             (OpKind::Replace, None) => {
                 let ids = member_ids(resource, step.value.as_ref())?;
-                self.set_group_members(tx, client, group.id, &ids, Some(group), now).await
+                self.set_group_members(tx, client, group.id, &ids, Some(group), now)
+                    .await
             }
             (OpKind::Remove, None) => {
                 let ids = match &step.value {
@@ -482,7 +522,10 @@ impl Service {
         };
         let wanted: BTreeSet<i64> = ids.iter().copied().collect();
         let current: BTreeSet<i64> = if old.is_some() {
-            group_member_ids(tx, client.org_id(), team_id).await?.into_iter().collect()
+            group_member_ids(tx, client.org_id(), team_id)
+                .await?
+                .into_iter()
+                .collect()
         } else {
             BTreeSet::new()
         };
@@ -506,7 +549,10 @@ impl Service {
         let org_id = client.org_id();
         let wanted: BTreeSet<i64> = ids.iter().copied().collect();
         let wanted: Vec<i64> = wanted.into_iter().collect();
-        let existing: BTreeSet<i64> = roster_store::existing_members(tx, org_id, &wanted).await?.into_iter().collect();
+        let existing: BTreeSet<i64> = roster_store::existing_members(tx, org_id, &wanted)
+            .await?
+            .into_iter()
+            .collect();
         let unknown: Vec<String> = wanted
             .iter()
             .filter(|id| !existing.contains(id))
@@ -592,7 +638,11 @@ fn named_members(cond: &Cond) -> Option<Vec<i64>> {
         _ => None,
     };
     match cond {
-        Cond::Or(list) => list.iter().map(one).collect::<Option<Vec<_>>>().map(|v| v.into_iter().flatten().collect()),
+        Cond::Or(list) => list
+            .iter()
+            .map(one)
+            .collect::<Option<Vec<_>>>()
+            .map(|v| v.into_iter().flatten().collect()),
         c => one(c).map(|v| v.into_iter().collect()),
     }
 }

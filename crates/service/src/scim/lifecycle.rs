@@ -35,12 +35,29 @@ impl Service {
             if let Some(to_member) = roster_store::member_by_id(conn, actor.org_id, reassignment.member_id).await? {
                 let status = MemberStatus::parse(&to_member.status)?;
                 if let Ok(back) = status.apply(StatusTransition::Revoke) {
-                    set_member_status(conn, actor.org_id, to_member.id, Some(status.as_str()), back.as_str(), &actor.label, now)
-                        .await?;
+                    set_member_status(
+                        conn,
+                        actor.org_id,
+                        to_member.id,
+                        Some(status.as_str()),
+                        back.as_str(),
+                        &actor.label,
+                        now,
+                    )
+                    .await?;
                 }
             }
         }
-        set_member_status(conn, actor.org_id, member.id, Some(from.as_str()), to.as_str(), &actor.label, now).await?;
+        set_member_status(
+            conn,
+            actor.org_id,
+            member.id,
+            Some(from.as_str()),
+            to.as_str(),
+            &actor.label,
+            now,
+        )
+        .await?;
         if let Some(account) = member.account_id {
             roster_store::delete_sessions_of_account(conn, account).await?;
         }
@@ -72,7 +89,8 @@ impl Service {
         })?;
         let mut notice = None;
         if let (true, Some(seat)) = (to.uses_seat(), &member.seat_type) {
-            if let Err(crate::ServiceError::SeatShortfall { .. }) = self.ensure_seats(conn, actor.org_id, seat, 1).await {
+            if let Err(crate::ServiceError::SeatShortfall { .. }) = self.ensure_seats(conn, actor.org_id, seat, 1).await
+            {
                 let mut fields = member.fields();
                 fields.seat_type = None;
                 roster_store::update_member(conn, actor.org_id, member.id, &fields, now).await?;
@@ -81,7 +99,16 @@ impl Service {
                 ));
             }
         }
-        set_member_status(conn, actor.org_id, member.id, Some(from.as_str()), to.as_str(), &actor.label, now).await?;
+        set_member_status(
+            conn,
+            actor.org_id,
+            member.id,
+            Some(from.as_str()),
+            to.as_str(),
+            &actor.label,
+            now,
+        )
+        .await?;
         record(
             conn,
             actor,

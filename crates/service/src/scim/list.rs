@@ -24,9 +24,7 @@ pub(crate) const SCAN_BATCH: i64 = 1_000;
 pub(crate) fn too_many(indexed: &str) -> roster_scim::ScimError {
     roster_scim::ScimError::new(
         roster_scim::ScimType::TooMany,
-        format!(
-            "the filter needs more than {MAX_SCANNED} resources checked one by one; narrow it with {indexed}"
-        ),
+        format!("the filter needs more than {MAX_SCANNED} resources checked one by one; narrow it with {indexed}"),
     )
 }
 

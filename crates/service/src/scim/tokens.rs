@@ -82,7 +82,12 @@ impl Service {
             )));
         }
         let name = SingleLine::parse("name", new.name.as_deref().unwrap_or("SCIM"), 100)?;
-        let name = if name.as_str().is_empty() { "SCIM" } else { name.as_str() }.to_owned();
+        let name = if name.as_str().is_empty() {
+            "SCIM"
+        } else {
+            name.as_str()
+        }
+        .to_owned();
         let expires_at = match new.expires_in_days {
             None => None,
             Some(days) if (1..=36_500).contains(&days) => Some(now_millis() + days * DAY_MS),

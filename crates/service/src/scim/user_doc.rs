@@ -50,7 +50,11 @@ pub(crate) fn user_document(
         json!(dir.user_name.clone().unwrap_or_else(|| member.email.clone())),
     );
 
-    let mut name = extra.get("name").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut name = extra
+        .get("name")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     name.remove("givenName");
     name.remove("familyName");
     if !member.first_name.is_empty() {
@@ -120,7 +124,11 @@ pub(crate) fn user_document(
         }
     }
 
-    let mut enterprise = extra.get(ENTERPRISE_USER).and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut enterprise = extra
+        .get(ENTERPRISE_USER)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     // The personal id shows as the employee number when the directory set
     // one, or when it is not simply the e-mail (Roster's default).
     if enterprise.contains_key("employeeNumber") || member.personal_id != member.email {
@@ -141,7 +149,9 @@ pub(crate) fn user_document(
     }
     if let Some(values) = member.custom_fields.as_object() {
         for field in fields {
-            let Some(Value::String(raw)) = values.get(&field.key) else { continue };
+            let Some(Value::String(raw)) = values.get(&field.key) else {
+                continue;
+            };
             if field.key.eq_ignore_ascii_case("role") || field.key.eq_ignore_ascii_case("seatType") {
                 continue;
             }

@@ -35,7 +35,9 @@ fn text<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
 fn line(at: &str, raw: Option<&str>, max: usize) -> ServiceResult<String> {
     match raw {
         None => Ok(String::new()),
-        Some(raw) => Ok(SingleLine::parse(at, raw, max).map_err(|e| invalid(at, e))?.into_string()),
+        Some(raw) => Ok(SingleLine::parse(at, raw, max)
+            .map_err(|e| invalid(at, e))?
+            .into_string()),
     }
 }
 
@@ -114,7 +116,11 @@ pub(crate) fn ingest(
             extra.insert(key.into(), v.clone());
         }
     }
-    let phones: Vec<Value> = doc.get("phoneNumbers").and_then(Value::as_array).cloned().unwrap_or_default();
+    let phones: Vec<Value> = doc
+        .get("phoneNumbers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     fields.phone = match main_index(&phones) {
         Some(i) => line(
             &format!("phoneNumbers[{i}].value"),
@@ -127,7 +133,11 @@ pub(crate) fn ingest(
         extra.insert("phoneNumbers".into(), Value::Array(phones));
     }
 
-    let enterprise = doc.get(ENTERPRISE_USER).and_then(Value::as_object).cloned().unwrap_or_default();
+    let enterprise = doc
+        .get(ENTERPRISE_USER)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     fields.personal_id = match text(&enterprise, "employeeNumber") {
         Some(raw) => {
             let id = line("employeeNumber", Some(raw), 200)?;
@@ -150,7 +160,11 @@ pub(crate) fn ingest(
         _ => old.is_none_or(|o| o.member.status != roster_domain::MemberStatus::Deactivated.as_str()),
     };
 
-    let roster = doc.get(ROSTER_USER).and_then(Value::as_object).cloned().unwrap_or_default();
+    let roster = doc
+        .get(ROSTER_USER)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     // Unassigned is reader (a PUT that does not name Roster's extension
     // keeps it as it was: the caller puts the current one in).
     let role = match text(&roster, "role") {
@@ -164,7 +178,12 @@ pub(crate) fn ingest(
     }
     fields.role = role.to_string();
     fields.seat_type = match text(&roster, "seatType") {
-        Some(raw) => Some(SeatType::parse(raw).map_err(|e| invalid("seatType", e))?.as_str().to_owned()),
+        Some(raw) => Some(
+            SeatType::parse(raw)
+                .map_err(|e| invalid("seatType", e))?
+                .as_str()
+                .to_owned(),
+        ),
         None => None,
     };
     let mut custom = Map::new();

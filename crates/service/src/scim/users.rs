@@ -30,7 +30,9 @@ fn member_id(id: &str) -> Option<i64> {
 
 /// The member a SCIM id names (removed members are gone for SCIM).
 async fn live_member(conn: &mut Conn, org_id: i64, id: &str) -> ServiceResult<DirectoryMember> {
-    let Some(n) = member_id(id) else { return Err(not_found(id)) };
+    let Some(n) = member_id(id) else {
+        return Err(not_found(id));
+    };
     directory_member(conn, org_id, n)
         .await?
         .filter(|m| m.member.status != MemberStatus::Removed.as_str())
@@ -56,7 +58,11 @@ impl Service {
             request.attributes.as_deref(),
             request.excluded_attributes.as_deref(),
         )?;
-        let cond = request.filter.as_ref().map(|f| Cond::compile(&resource, f)).transpose()?;
+        let cond = request
+            .filter
+            .as_ref()
+            .map(|f| Cond::compile(&resource, f))
+            .transpose()?;
         let defs = custom_fields(&mut conn, org_id).await?;
         let page = request.page;
         let exact = cond.as_ref().is_none_or(roster_store::user_condition_is_exact);
@@ -65,12 +71,21 @@ impl Service {
             let members = if page.count == 0 || page.offset() >= total {
                 Vec::new()
             } else {
-                directory_members_page(&mut conn, org_id, cond.as_ref(), 0, page.offset() as i64, page.count as i64)
-                    .await?
+                directory_members_page(
+                    &mut conn,
+                    org_id,
+                    cond.as_ref(),
+                    0,
+                    page.offset() as i64,
+                    page.count as i64,
+                )
+                .await?
             };
             (total, members)
         } else {
-            let cond = cond.as_ref().ok_or_else(|| ServiceError::Internal("no condition".into()))?;
+            let cond = cond
+                .as_ref()
+                .ok_or_else(|| ServiceError::Internal("no condition".into()))?;
             let needs_groups = mentions_groups(cond);
             let (mut after, mut scanned, mut total, mut hits) = (0, 0usize, 0usize, Vec::new());
             loop {
@@ -88,7 +103,9 @@ impl Service {
                     None
                 };
                 for m in batch {
-                    let g = groups.as_ref().map(|g| g.get(&m.member.id).cloned().unwrap_or_default());
+                    let g = groups
+                        .as_ref()
+                        .map(|g| g.get(&m.member.id).cloned().unwrap_or_default());
                     let doc = user_document(&m, g.as_deref(), &defs, client.base());
                     if cond.matches(&doc) {
                         total += 1;
@@ -125,7 +142,9 @@ impl Service {
         Ok(members
             .iter()
             .map(|m| {
-                let g = groups.as_ref().map(|g| g.get(&m.member.id).cloned().unwrap_or_default());
+                let g = groups
+                    .as_ref()
+                    .map(|g| g.get(&m.member.id).cloned().unwrap_or_default());
                 let mut doc = user_document(m, g.as_deref(), defs, client.base());
                 projection.apply(&mut doc);
                 Value::Object(doc)
@@ -142,7 +161,11 @@ impl Service {
         notice: Option<String>,
     ) -> ServiceResult<ScimAnswer> {
         let resource = user_resource_of(conn, client.org_id()).await?;
-        let projection = Projection::parse(&resource, shape.attributes.as_deref(), shape.excluded_attributes.as_deref())?;
+        let projection = Projection::parse(
+            &resource,
+            shape.attributes.as_deref(),
+            shape.excluded_attributes.as_deref(),
+        )?;
         let member = live_member(conn, client.org_id(), &id.to_string()).await?;
         let defs = custom_fields(conn, client.org_id()).await?;
         let version = version_of(member.member.updated_at);
@@ -172,7 +195,9 @@ impl Service {
         if state.role.is_owner() {
             return Err(ScimError::mutability("the directory never grants the owner role").into());
         }
-        self.check_grant(&mut tx, actor, &state.role).await.map_err(scim_refusal)?;
+        self.check_grant(&mut tx, actor, &state.role)
+            .await
+            .map_err(scim_refusal)?;
         let user_name = state.directory.user_name_key.clone().unwrap_or_default();
         let mut restore = None;
         for other in directory_members_by_user_name(&mut tx, actor.org_id, &user_name).await? {
@@ -182,7 +207,9 @@ impl Service {
                 return Err(taken_user_name(&other));
             }
         }
-        if let Some(other) = roster_store::member_by_email(&mut tx, actor.org_id, &state.fields.email_normalized).await? {
+        if let Some(other) =
+            roster_store::member_by_email(&mut tx, actor.org_id, &state.fields.email_normalized).await?
+        {
             if other.status != MemberStatus::Removed.as_str() {
                 return Err(ScimError::uniqueness(format!(
                     "the e-mail {} is already user {}'s",
@@ -251,7 +278,8 @@ impl Service {
                 id
             }
         };
-        roster_store::set_directory_fields(&mut tx, actor.org_id, id, &state.directory, &state.other_email_keys).await?;
+        roster_store::set_directory_fields(&mut tx, actor.org_id, id, &state.directory, &state.other_email_keys)
+            .await?;
         if !state.active {
             let member = roster_store::member_by_id(&mut tx, actor.org_id, id)
                 .await?
@@ -383,7 +411,8 @@ impl Service {
             }
         }
         if state.fields.email_normalized != old.member.email_normalized {
-            if let Some(other) = roster_store::member_by_email(tx, actor.org_id, &state.fields.email_normalized).await? {
+            if let Some(other) = roster_store::member_by_email(tx, actor.org_id, &state.fields.email_normalized).await?
+            {
                 return Err(ScimError::uniqueness(format!(
                     "the e-mail {} is already user {}'s",
                     state.fields.email, other.id
@@ -412,8 +441,14 @@ impl Service {
         } else {
             roster_store::touch_member(tx, actor.org_id, old.member.id, now).await?;
         }
-        roster_store::set_directory_fields(tx, actor.org_id, old.member.id, &state.directory, &state.other_email_keys)
-            .await?;
+        roster_store::set_directory_fields(
+            tx,
+            actor.org_id,
+            old.member.id,
+            &state.directory,
+            &state.other_email_keys,
+        )
+        .await?;
         if !changes.as_object().is_some_and(Map::is_empty) || state.directory != old.directory {
             record(tx, actor, "member.update", "member", old.member.id, changes).await?;
         }
@@ -497,7 +532,10 @@ fn changes(old: &roster_store::MemberFields, new: &roster_store::MemberFields) -
         out.insert("seat_type".into(), json!({"from": old.seat_type, "to": new.seat_type}));
     }
     if old.custom_fields != new.custom_fields {
-        out.insert("custom_fields".into(), json!({"from": old.custom_fields, "to": new.custom_fields}));
+        out.insert(
+            "custom_fields".into(),
+            json!({"from": old.custom_fields, "to": new.custom_fields}),
+        );
     }
     Value::Object(out)
 }

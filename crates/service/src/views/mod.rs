@@ -11,7 +11,8 @@ mod vocabulary;
 
 pub use invitations::{InvitationPage, InvitationView, MessageView};
 pub use members::{
-    DirectoryLink, MemberActions, MemberDetail, MemberPage, MemberTeamView, MemberView, StatusChangeView, DIRECTORY_FIELDS,
+    DirectoryLink, MemberActions, MemberDetail, MemberPage, MemberTeamView, MemberView, StatusChangeView,
+    DIRECTORY_FIELDS,
 };
 pub use misc::{
     AuditEventView, ContentItemView, CustomFieldView, CustomRoleView, FieldKind, MembershipView, OrgView,
