@@ -84,6 +84,7 @@ pub async fn run(settings: &Settings, json: bool, cmd: ScimCommand) -> anyhow::R
             if json {
                 return print_json(&json!({"base_url": scim_base(settings), "items": tokens}));
             }
+            println!("SCIM base URL: {}", scim_base(settings));
             let time = |t: Option<roster_service::Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
             print_table(
                 &["id", "name", "created", "last used", "expires", "revoked"],
