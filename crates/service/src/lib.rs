@@ -96,6 +96,8 @@ pub struct Service {
     mail_wake: std::sync::Arc<tokio::sync::Notify>,
     /// Where exports are written before they are stored (`exports`).
     export_dir: Option<std::path::PathBuf>,
+    /// Where SCIM's user list pages ended (`scim::pages`).
+    scim_pages: scim::PageMemory,
 }
 
 impl Service {
@@ -110,6 +112,7 @@ impl Service {
             mail: std::sync::Arc::new(mail::MailConfig::default()),
             mail_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
             export_dir: None,
+            scim_pages: scim::PageMemory::default(),
         }
     }
 

@@ -159,27 +159,37 @@ pub async fn members_with_other_email(conn: &mut Conn, org_id: i64, key: &str) -
     )
 }
 
+/// Where a page of SCIM's user list starts: after the member with this
+/// `created_at` and id (the list's order, which never changes for a member).
+pub type UserPosition = (i64, i64);
+
 /// A page of the organization's members as SCIM lists them (removed ones
-/// are gone), in id order, narrowed by what of `cond` SQL can decide.
-/// `exact` says whether that was all of it (else each row still has to be
-/// checked against the whole condition).
+/// are gone), in the order they were added (`created_at`, then id: stable,
+/// and an index), after `after` and then `offset` more, narrowed by what
+/// of `cond` SQL decides (the caller checks the rest row by row, when
+/// `user_condition_is_exact` says so).
 pub async fn directory_members_page(
     conn: &mut Conn,
     org_id: i64,
     cond: Option<&Cond>,
-    after_id: i64,
+    after: Option<UserPosition>,
     offset: i64,
     limit: i64,
 ) -> StoreResult<Vec<DirectoryMember>> {
     let mut sql = Sql::new(&format!("{} WHERE m.org_id = ", select()));
-    sql.bind(org_id)
-        .push(" AND m.status <> 'removed' AND m.id > ")
-        .bind(after_id);
+    sql.bind(org_id).push(" AND m.status <> 'removed'");
+    if let Some((created, id)) = after {
+        sql.push(" AND (m.created_at, m.id) > (")
+            .bind(created)
+            .push(", ")
+            .bind(id)
+            .push(")");
+    }
     if let Some(cond) = cond {
         sql.push(" AND ");
         user_condition(&mut sql, org_id, cond);
     }
-    sql.push(" ORDER BY m.id LIMIT ")
+    sql.push(" ORDER BY m.created_at, m.id LIMIT ")
         .bind(limit)
         .push(" OFFSET ")
         .bind(offset);

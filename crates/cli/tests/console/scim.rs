@@ -111,9 +111,17 @@ async fn an_admin_connects_the_identity_provider_and_sees_what_it_provisions() {
     );
     browser.select("#grants_role", "admin").await;
     browser.click("form[action$='/role-grant'] button[type=submit]").await;
+    // The form posts and the team page comes back: wait for the change.
+    let mut granted = serde_json::Value::Null;
+    for _ in 0..100 {
+        granted = app.get(&org, &format!("/teams/{team}")).await.expect(200).body["grants_role"].clone();
+        if granted == "admin" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(granted, "admin");
     browser.wait_for_text("Members of this group hold").await;
-    let view = app.get(&org, &format!("/teams/{team}")).await.expect(200).body;
-    assert_eq!(view["grants_role"], "admin");
     browser.assert_accessible("a directory group").await;
 
     // Managed by the identity provider: the directory's fields are read-only.

@@ -321,9 +321,9 @@ impl Service {
         )
         .await?;
         self.set_group_members(&mut tx, client, id, &members, None, now).await?;
-        let answer = self.group_answer_whole(&mut tx, client, id, shape).await?;
         tx.commit().await?;
-        Ok(answer)
+        let mut conn = self.store().conn().await?;
+        self.group_answer_whole(&mut conn, client, id, shape).await
     }
 
     /// PUT /Groups/{id}: the name and external id as given; the members as
@@ -354,9 +354,9 @@ impl Service {
             self.set_group_members(&mut tx, client, old.id, &members, Some(&old), now)
                 .await?;
         }
-        let answer = self.group_answer_whole(&mut tx, client, old.id, shape).await?;
         tx.commit().await?;
-        Ok(answer)
+        let mut conn = self.store().conn().await?;
+        self.group_answer_whole(&mut conn, client, old.id, shape).await
     }
 
     /// PATCH /Groups/{id}: name and external id like any attribute;
@@ -388,11 +388,10 @@ impl Service {
         }
         let fields = group_fields(&doc)?;
         self.rename_group(&mut tx, client, &old, &fields, now).await?;
-        let answer = self
-            .group_answer(&mut tx, client, old.id, shape, Some(PATCH_ANSWER_MAX_MEMBERS))
-            .await?;
         tx.commit().await?;
-        Ok(answer)
+        let mut conn = self.store().conn().await?;
+        self.group_answer(&mut conn, client, old.id, shape, Some(PATCH_ANSWER_MAX_MEMBERS))
+            .await
     }
 
     /// DELETE /Groups/{id}: the team goes; its members stay in the

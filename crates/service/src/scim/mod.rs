@@ -10,6 +10,7 @@ mod group_roles;
 mod groups;
 mod lifecycle;
 mod list;
+mod pages;
 mod tokens;
 mod user_doc;
 mod user_ingest;
@@ -23,6 +24,7 @@ use serde_json::Value;
 use crate::{Actor, RequestContext, ServiceResult};
 
 pub use list::{ListRequest, Shape};
+pub(crate) use pages::PageMemory;
 pub use tokens::{NewScimToken, ScimTokenCreated, ScimTokenView};
 
 /// The permissions a SCIM token acts with: members, teams, the roles it

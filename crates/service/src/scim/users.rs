@@ -67,31 +67,44 @@ impl Service {
         let page = request.page;
         let exact = cond.as_ref().is_none_or(roster_store::user_condition_is_exact);
         let (total, members) = if exact {
-            let total = roster_store::count_directory_members(&mut conn, org_id, cond.as_ref()).await? as usize;
+            let mark = roster_store::org_change_mark(&mut conn, org_id).await?;
+            let list = super::pages::ListKey::new(org_id, request.filter.as_ref(), mark);
+            let total = match self.scim_pages.total(&list) {
+                Some(total) => total,
+                None => {
+                    let total = roster_store::count_directory_members(&mut conn, org_id, cond.as_ref()).await? as usize;
+                    self.scim_pages.remember_total(&list, total);
+                    total
+                }
+            };
             let members = if page.count == 0 || page.offset() >= total {
                 Vec::new()
             } else {
-                directory_members_page(
-                    &mut conn,
-                    org_id,
-                    cond.as_ref(),
-                    0,
-                    page.offset() as i64,
-                    page.count as i64,
-                )
-                .await?
+                // From where the page before ended, if one did; else by position.
+                let (after, offset) = match self.scim_pages.position(&list, page.start) {
+                    Some(at) => (Some(at), 0),
+                    None => (None, page.offset() as i64),
+                };
+                directory_members_page(&mut conn, org_id, cond.as_ref(), after, offset, page.count as i64).await?
             };
+            if let Some(last) = members.last() {
+                self.scim_pages.remember_position(
+                    &list,
+                    page.start + members.len(),
+                    (last.member.created_at, last.member.id),
+                );
+            }
             (total, members)
         } else {
             let cond = cond
                 .as_ref()
                 .ok_or_else(|| ServiceError::Internal("no condition".into()))?;
             let needs_groups = mentions_groups(cond);
-            let (mut after, mut scanned, mut total, mut hits) = (0, 0usize, 0usize, Vec::new());
+            let (mut after, mut scanned, mut total, mut hits) = (None, 0usize, 0usize, Vec::new());
             loop {
                 let batch = directory_members_page(&mut conn, org_id, Some(cond), after, 0, SCAN_BATCH).await?;
                 let Some(last) = batch.last() else { break };
-                after = last.member.id;
+                after = Some((last.member.created_at, last.member.id));
                 scanned += batch.len();
                 if scanned > MAX_SCANNED {
                     return Err(too_many(INDEXED).into());
@@ -176,6 +189,29 @@ impl Service {
         Ok(ScimAnswer { body, version, notice })
     }
 
+    /// The User resource and the custom fields of an organization, read now.
+    async fn user_schema_now(
+        &self,
+        org_id: i64,
+    ) -> ServiceResult<(roster_scim::schema::Resource, Vec<CustomFieldRecord>)> {
+        let mut conn = self.store().conn().await?;
+        let resource = user_resource_of(&mut conn, org_id).await?;
+        let defs = custom_fields(&mut conn, org_id).await?;
+        Ok((resource, defs))
+    }
+
+    /// A user's answer, read after its change committed.
+    async fn user_answer_now(
+        &self,
+        client: &ScimClient,
+        id: i64,
+        shape: &Shape,
+        notice: Option<String>,
+    ) -> ServiceResult<ScimAnswer> {
+        let mut conn = self.store().conn().await?;
+        self.user_answer(&mut conn, client, id, shape, notice).await
+    }
+
     pub async fn scim_get_user(&self, client: &ScimClient, id: &str, shape: &Shape) -> ServiceResult<ScimAnswer> {
         let mut conn = self.store().conn().await?;
         let member = live_member(&mut conn, client.org_id(), id).await?;
@@ -187,11 +223,12 @@ impl Service {
     /// that membership, as adding by hand does.
     pub async fn scim_create_user(&self, client: &ScimClient, body: Value, shape: &Shape) -> ServiceResult<ScimAnswer> {
         let actor = client.actor();
-        let mut tx = self.store().begin().await?;
-        let resource = user_resource_of(&mut tx, actor.org_id).await?;
+        // What the organization's schema is, read before the write turn
+        // (on SQLite the one writer is held for the checks and writes only).
+        let (resource, defs) = self.user_schema_now(actor.org_id).await?;
         let doc = canonicalize(&resource, &body)?;
-        let defs = custom_fields(&mut tx, actor.org_id).await?;
         let state = ingest(&doc, None, &defs)?;
+        let mut tx = self.store().begin().await?;
         if state.role.is_owner() {
             return Err(ScimError::mutability("the directory never grants the owner role").into());
         }
@@ -286,9 +323,8 @@ impl Service {
                 .ok_or_else(|| not_found(&id.to_string()))?;
             self.deactivate_member(&mut tx, actor, &member, now).await?;
         }
-        let answer = self.user_answer(&mut tx, client, id, shape, None).await?;
         tx.commit().await?;
-        Ok(answer)
+        self.user_answer_now(client, id, shape, None).await
     }
 
     /// PUT /Users/{id}: the user as a whole. An extension the body does
@@ -303,12 +339,11 @@ impl Service {
         shape: &Shape,
     ) -> ServiceResult<ScimAnswer> {
         let actor = client.actor();
+        let (resource, defs) = self.user_schema_now(actor.org_id).await?;
+        let mut doc = canonicalize(&resource, &body)?;
         let mut tx = self.store().begin().await?;
         let old = live_member(&mut tx, actor.org_id, id).await?;
         check_if_match(if_match, &version_of(old.member.updated_at))?;
-        let resource = user_resource_of(&mut tx, actor.org_id).await?;
-        let defs = custom_fields(&mut tx, actor.org_id).await?;
-        let mut doc = canonicalize(&resource, &body)?;
         let current = user_document(&old, None, &defs, client.base());
         for urn in [ROSTER_USER, ENTERPRISE_USER] {
             if !mentions(&body, urn) {
@@ -319,9 +354,8 @@ impl Service {
         }
         let state = ingest(&doc, Some(&old), &defs)?;
         let notice = self.apply_user_state(&mut tx, client, &old, state).await?;
-        let answer = self.user_answer(&mut tx, client, old.member.id, shape, notice).await?;
         tx.commit().await?;
-        Ok(answer)
+        self.user_answer_now(client, old.member.id, shape, notice).await
     }
 
     /// PATCH /Users/{id}: the operations applied to the user as it is, all
@@ -336,20 +370,19 @@ impl Service {
     ) -> ServiceResult<ScimAnswer> {
         let actor = client.actor();
         let operations = patch::parse_request(&body)?;
+        let (resource, defs) = self.user_schema_now(actor.org_id).await?;
+        let steps = patch::steps(&resource, &operations)?;
         let mut tx = self.store().begin().await?;
         let old = live_member(&mut tx, actor.org_id, id).await?;
         check_if_match(if_match, &version_of(old.member.updated_at))?;
-        let resource = user_resource_of(&mut tx, actor.org_id).await?;
-        let defs = custom_fields(&mut tx, actor.org_id).await?;
         let mut doc = user_document(&old, None, &defs, client.base());
-        for step in patch::steps(&resource, &operations)? {
-            patch::apply(&resource, &mut doc, &step)?;
+        for step in &steps {
+            patch::apply(&resource, &mut doc, step)?;
         }
         let state = ingest(&doc, Some(&old), &defs)?;
         let notice = self.apply_user_state(&mut tx, client, &old, state).await?;
-        let answer = self.user_answer(&mut tx, client, old.member.id, shape, notice).await?;
         tx.commit().await?;
-        Ok(answer)
+        self.user_answer_now(client, old.member.id, shape, notice).await
     }
 
     /// DELETE /Users/{id}: the member is removed as removal by hand does
