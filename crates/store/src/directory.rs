@@ -326,3 +326,66 @@ pub async fn is_directory_member(conn: &mut Conn, org_id: i64, id: i64) -> Store
         .await?;
     Ok(n == Some(1))
 }
+
+/// Adds a member with its directory side in one statement (a SCIM create:
+/// the one writer is held for as little as can be), and the keys of its
+/// other e-mails.
+pub async fn insert_directory_member(
+    conn: &mut Conn,
+    org_id: i64,
+    f: &crate::MemberFields,
+    d: &DirectoryFields,
+    other_email_keys: &[String],
+    status: &str,
+    now: i64,
+) -> StoreResult<i64> {
+    let custom = serde_json::to_string(&f.custom_fields).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let attributes = serde_json::to_string(&d.attributes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO members (org_id, first_name, last_name, email, email_normalized, personal_id, comment, phone, \
+         location, skills, department, role, seat_type, status, external, custom_fields, search_text, created_at, updated_at, \
+         email_skeleton, directory, scim_user_name, scim_user_name_key, external_id, display_name, scim_attributes, \
+         role_before_groups) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, \
+         $19, $20, $21, $22, $23, $24, $25, $26) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(&f.first_name)
+    .bind(&f.last_name)
+    .bind(&f.email)
+    .bind(&f.email_normalized)
+    .bind(&f.personal_id)
+    .bind(&f.comment)
+    .bind(&f.phone)
+    .bind(&f.location)
+    .bind(&f.skills)
+    .bind(&f.department)
+    .bind(&f.role)
+    .bind(f.seat_type.as_deref())
+    .bind(status)
+    .bind(flag_value(f.external))
+    .bind(custom)
+    .bind(f.search_text())
+    .bind(now)
+    .bind(roster_domain::email_skeleton(&f.email_normalized))
+    .bind(flag_value(d.directory))
+    .bind(d.user_name.as_deref())
+    .bind(d.user_name_key.as_deref())
+    .bind(d.external_id.as_deref())
+    .bind(&d.display_name)
+    .bind(attributes)
+    .bind(d.role_before_groups.as_deref())
+    .fetch_one(conn.raw())
+    .await?;
+    let mut keys: Vec<&String> = other_email_keys.iter().collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        sqlx::query("INSERT INTO member_emails (org_id, member_id, email_key) VALUES ($1, $2, $3)")
+            .bind(org_id)
+            .bind(id)
+            .bind(key.as_str())
+            .execute(conn.raw())
+            .await?;
+    }
+    Ok(id)
+}

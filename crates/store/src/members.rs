@@ -78,7 +78,7 @@ impl MemberFields {
 
     /// What substring search looks in: names, e-mail, personal id and comment,
     /// lower-cased here (SQLite's `lower` knows only ASCII).
-    pub(crate) fn search_text(&self) -> String {
+    pub fn search_text(&self) -> String {
         [
             &self.first_name,
             &self.last_name,

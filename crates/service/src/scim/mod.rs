@@ -154,6 +154,17 @@ impl crate::Service {
 }
 
 pub(crate) async fn user_resource_of(conn: &mut roster_store::Conn, org_id: i64) -> ServiceResult<Resource> {
+    Ok(user_schema_of(conn, org_id).await?.resource)
+}
+
+/// An organization's User resource and the custom fields behind it, read
+/// once for a request.
+pub(crate) struct UserSchema {
+    pub resource: Resource,
+    pub fields: Vec<roster_store::CustomFieldRecord>,
+}
+
+pub(crate) async fn user_schema_of(conn: &mut roster_store::Conn, org_id: i64) -> ServiceResult<UserSchema> {
     let mut roles: Vec<String> = roster_domain::BuiltinRole::ALL
         .iter()
         .filter(|r| **r != roster_domain::BuiltinRole::Owner)
@@ -165,15 +176,18 @@ pub(crate) async fn user_resource_of(conn: &mut roster_store::Conn, org_id: i64)
             .into_iter()
             .map(|r| format!("custom:{}", r.key)),
     );
-    let fields: Vec<CustomFieldAttr> = roster_store::custom_fields(conn, org_id)
-        .await?
-        .into_iter()
+    let fields = roster_store::custom_fields(conn, org_id).await?;
+    let attrs: Vec<CustomFieldAttr> = fields
+        .iter()
         .map(|f| CustomFieldAttr {
-            key: f.key,
-            label: f.label,
-            kind: f.kind,
-            choices: f.choices,
+            key: f.key.clone(),
+            label: f.label.clone(),
+            kind: f.kind.clone(),
+            choices: f.choices.clone(),
         })
         .collect();
-    Ok(schema::user_resource(roles, &fields))
+    Ok(UserSchema {
+        resource: schema::user_resource(roles, &attrs),
+        fields,
+    })
 }

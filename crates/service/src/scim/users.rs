@@ -5,15 +5,14 @@ use roster_scim::canonical::canonicalize;
 use roster_scim::schema::{ENTERPRISE_USER, ROSTER_USER};
 use roster_scim::{patch, Cond, Projection, ScimError};
 use roster_store::{
-    custom_fields, directory_member, directory_members_by_user_name, directory_members_page, Conn, CustomFieldRecord,
-    DirectoryMember,
+    directory_member, directory_members_by_user_name, directory_members_page, Conn, CustomFieldRecord, DirectoryMember,
 };
 use serde_json::{json, Map, Value};
 
 use super::list::{too_many, ListRequest, Shape, MAX_SCANNED, SCAN_BATCH};
 use super::user_doc::user_document;
 use super::user_ingest::{ingest, UserState};
-use super::{check_if_match, user_resource_of, version_of, ScimAnswer, ScimClient};
+use super::{check_if_match, user_schema_of, version_of, ScimAnswer, ScimClient, UserSchema};
 use crate::audit::record;
 use crate::{RemoveMember, Service, ServiceError, ServiceResult};
 
@@ -52,7 +51,7 @@ impl Service {
     pub async fn scim_list_users(&self, client: &ScimClient, request: ListRequest) -> ServiceResult<Value> {
         let org_id = client.org_id();
         let mut conn = self.store().conn().await?;
-        let resource = user_resource_of(&mut conn, org_id).await?;
+        let UserSchema { resource, fields: defs } = user_schema_of(&mut conn, org_id).await?;
         let projection = Projection::parse(
             &resource,
             request.attributes.as_deref(),
@@ -63,10 +62,12 @@ impl Service {
             .as_ref()
             .map(|f| Cond::compile(&resource, f))
             .transpose()?;
-        let defs = custom_fields(&mut conn, org_id).await?;
         let page = request.page;
         let exact = cond.as_ref().is_none_or(roster_store::user_condition_is_exact);
-        let (total, members) = if exact {
+        // A lookup (a filter's first page) is quick as it is; a long list
+        // is paged from memory (`pages.rs`).
+        let remembered = request.filter.is_none() || page.start > 1;
+        let (total, members) = if exact && remembered {
             let mark = roster_store::org_change_mark(&mut conn, org_id).await?;
             let list = super::pages::ListKey::new(org_id, request.filter.as_ref(), mark);
             let total = match self.scim_pages.total(&list) {
@@ -94,6 +95,22 @@ impl Service {
                     (last.member.created_at, last.member.id),
                 );
             }
+            (total, members)
+        } else if exact {
+            let total = roster_store::count_directory_members(&mut conn, org_id, cond.as_ref()).await? as usize;
+            let members = if page.count == 0 || page.offset() >= total {
+                Vec::new()
+            } else {
+                directory_members_page(
+                    &mut conn,
+                    org_id,
+                    cond.as_ref(),
+                    None,
+                    page.offset() as i64,
+                    page.count as i64,
+                )
+                .await?
+            };
             (total, members)
         } else {
             let cond = cond
@@ -165,57 +182,56 @@ impl Service {
             .collect())
     }
 
+    /// A user's answer: read now, shaped as asked.
     async fn user_answer(
         &self,
         conn: &mut Conn,
         client: &ScimClient,
+        schema: &UserSchema,
         id: i64,
         shape: &Shape,
         notice: Option<String>,
     ) -> ServiceResult<ScimAnswer> {
-        let resource = user_resource_of(conn, client.org_id()).await?;
         let projection = Projection::parse(
-            &resource,
+            &schema.resource,
             shape.attributes.as_deref(),
             shape.excluded_attributes.as_deref(),
         )?;
         let member = live_member(conn, client.org_id(), &id.to_string()).await?;
-        let defs = custom_fields(conn, client.org_id()).await?;
         let version = version_of(member.member.updated_at);
         let body = self
-            .user_documents(conn, client, std::slice::from_ref(&member), &defs, &projection)
+            .user_documents(conn, client, std::slice::from_ref(&member), &schema.fields, &projection)
             .await?
             .remove(0);
         Ok(ScimAnswer { body, version, notice })
     }
 
-    /// The User resource and the custom fields of an organization, read now.
-    async fn user_schema_now(
-        &self,
-        org_id: i64,
-    ) -> ServiceResult<(roster_scim::schema::Resource, Vec<CustomFieldRecord>)> {
+    /// The organization's User schema, read before a write's turn (on
+    /// SQLite the one writer is then held for the checks and writes only).
+    async fn user_schema_now(&self, org_id: i64) -> ServiceResult<UserSchema> {
         let mut conn = self.store().conn().await?;
-        let resource = user_resource_of(&mut conn, org_id).await?;
-        let defs = custom_fields(&mut conn, org_id).await?;
-        Ok((resource, defs))
+        user_schema_of(&mut conn, org_id).await
     }
 
     /// A user's answer, read after its change committed.
     async fn user_answer_now(
         &self,
         client: &ScimClient,
+        schema: &UserSchema,
         id: i64,
         shape: &Shape,
         notice: Option<String>,
     ) -> ServiceResult<ScimAnswer> {
         let mut conn = self.store().conn().await?;
-        self.user_answer(&mut conn, client, id, shape, notice).await
+        self.user_answer(&mut conn, client, schema, id, shape, notice).await
     }
 
     pub async fn scim_get_user(&self, client: &ScimClient, id: &str, shape: &Shape) -> ServiceResult<ScimAnswer> {
         let mut conn = self.store().conn().await?;
         let member = live_member(&mut conn, client.org_id(), id).await?;
-        self.user_answer(&mut conn, client, member.member.id, shape, None).await
+        let schema = user_schema_of(&mut conn, client.org_id()).await?;
+        self.user_answer(&mut conn, client, &schema, member.member.id, shape, None)
+            .await
     }
 
     /// POST /Users: a new member (`added`; `deactivated` if the user is
@@ -225,9 +241,10 @@ impl Service {
         let actor = client.actor();
         // What the organization's schema is, read before the write turn
         // (on SQLite the one writer is held for the checks and writes only).
-        let (resource, defs) = self.user_schema_now(actor.org_id).await?;
-        let doc = canonicalize(&resource, &body)?;
-        let state = ingest(&doc, None, &defs)?;
+        let schema = self.user_schema_now(actor.org_id).await?;
+        let (resource, defs) = (&schema.resource, &schema.fields);
+        let doc = canonicalize(resource, &body)?;
+        let state = ingest(&doc, None, defs)?;
         let mut tx = self.store().begin().await?;
         if state.role.is_owner() {
             return Err(ScimError::mutability("the directory never grants the owner role").into());
@@ -269,6 +286,7 @@ impl Service {
             .await
             .map_err(scim_refusal)?;
         let now = now_millis();
+        let restored = restore.is_some();
         let id = match restore {
             Some(old) => {
                 let stamp = now.max(old.member.updated_at + 1);
@@ -299,9 +317,17 @@ impl Service {
             }
             None => {
                 let status = MemberStatus::Added.as_str();
-                let id = roster_store::insert_member(&mut tx, actor.org_id, &state.fields, status, now)
-                    .await
-                    .map_err(store_refusal)?;
+                let id = roster_store::insert_directory_member(
+                    &mut tx,
+                    actor.org_id,
+                    &state.fields,
+                    &state.directory,
+                    &state.other_email_keys,
+                    status,
+                    now,
+                )
+                .await
+                .map_err(store_refusal)?;
                 roster_store::record_status(&mut tx, actor.org_id, id, None, status, &actor.label, now).await?;
                 record(
                     &mut tx,
@@ -315,8 +341,10 @@ impl Service {
                 id
             }
         };
-        roster_store::set_directory_fields(&mut tx, actor.org_id, id, &state.directory, &state.other_email_keys)
-            .await?;
+        if restored {
+            roster_store::set_directory_fields(&mut tx, actor.org_id, id, &state.directory, &state.other_email_keys)
+                .await?;
+        }
         if !state.active {
             let member = roster_store::member_by_id(&mut tx, actor.org_id, id)
                 .await?
@@ -324,7 +352,7 @@ impl Service {
             self.deactivate_member(&mut tx, actor, &member, now).await?;
         }
         tx.commit().await?;
-        self.user_answer_now(client, id, shape, None).await
+        self.user_answer_now(client, &schema, id, shape, None).await
     }
 
     /// PUT /Users/{id}: the user as a whole. An extension the body does
@@ -339,12 +367,13 @@ impl Service {
         shape: &Shape,
     ) -> ServiceResult<ScimAnswer> {
         let actor = client.actor();
-        let (resource, defs) = self.user_schema_now(actor.org_id).await?;
-        let mut doc = canonicalize(&resource, &body)?;
+        let schema = self.user_schema_now(actor.org_id).await?;
+        let (resource, defs) = (&schema.resource, &schema.fields);
+        let mut doc = canonicalize(resource, &body)?;
         let mut tx = self.store().begin().await?;
         let old = live_member(&mut tx, actor.org_id, id).await?;
         check_if_match(if_match, &version_of(old.member.updated_at))?;
-        let current = user_document(&old, None, &defs, client.base());
+        let current = user_document(&old, None, defs, client.base());
         for urn in [ROSTER_USER, ENTERPRISE_USER] {
             if !mentions(&body, urn) {
                 if let Some(kept) = current.get(urn) {
@@ -352,10 +381,11 @@ impl Service {
                 }
             }
         }
-        let state = ingest(&doc, Some(&old), &defs)?;
+        let state = ingest(&doc, Some(&old), defs)?;
         let notice = self.apply_user_state(&mut tx, client, &old, state).await?;
         tx.commit().await?;
-        self.user_answer_now(client, old.member.id, shape, notice).await
+        self.user_answer_now(client, &schema, old.member.id, shape, notice)
+            .await
     }
 
     /// PATCH /Users/{id}: the operations applied to the user as it is, all
@@ -370,19 +400,21 @@ impl Service {
     ) -> ServiceResult<ScimAnswer> {
         let actor = client.actor();
         let operations = patch::parse_request(&body)?;
-        let (resource, defs) = self.user_schema_now(actor.org_id).await?;
-        let steps = patch::steps(&resource, &operations)?;
+        let schema = self.user_schema_now(actor.org_id).await?;
+        let (resource, defs) = (&schema.resource, &schema.fields);
+        let steps = patch::steps(resource, &operations)?;
         let mut tx = self.store().begin().await?;
         let old = live_member(&mut tx, actor.org_id, id).await?;
         check_if_match(if_match, &version_of(old.member.updated_at))?;
-        let mut doc = user_document(&old, None, &defs, client.base());
+        let mut doc = user_document(&old, None, defs, client.base());
         for step in &steps {
-            patch::apply(&resource, &mut doc, step)?;
+            patch::apply(resource, &mut doc, step)?;
         }
-        let state = ingest(&doc, Some(&old), &defs)?;
+        let state = ingest(&doc, Some(&old), defs)?;
         let notice = self.apply_user_state(&mut tx, client, &old, state).await?;
         tx.commit().await?;
-        self.user_answer_now(client, old.member.id, shape, notice).await
+        self.user_answer_now(client, &schema, old.member.id, shape, notice)
+            .await
     }
 
     /// DELETE /Users/{id}: the member is removed as removal by hand does
