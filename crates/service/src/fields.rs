@@ -107,6 +107,8 @@ impl Service {
         )
         .await?;
         tx.commit().await?;
+        // SCIM describes custom fields and roles: its schema changed.
+        self.scim_schemas.forget(actor.org_id);
         Ok(CustomFieldView {
             id,
             key: key.as_str().to_owned(),
@@ -124,6 +126,8 @@ impl Service {
         }
         record(&mut tx, actor, "field.delete", "custom_field", key, json!({})).await?;
         tx.commit().await?;
+        // SCIM describes custom fields and roles: its schema changed.
+        self.scim_schemas.forget(actor.org_id);
         Ok(())
     }
 }

@@ -98,6 +98,8 @@ pub struct Service {
     export_dir: Option<std::path::PathBuf>,
     /// Where SCIM's user list pages ended (`scim::pages`).
     scim_pages: scim::PageMemory,
+    /// Organizations' SCIM User schemas, kept briefly (`scim`).
+    scim_schemas: scim::SchemaCache,
 }
 
 impl Service {
@@ -113,6 +115,7 @@ impl Service {
             mail_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
             export_dir: None,
             scim_pages: scim::PageMemory::default(),
+            scim_schemas: scim::SchemaCache::default(),
         }
     }
 

@@ -179,6 +179,8 @@ impl Service {
         )
         .await?;
         tx.commit().await?;
+        // SCIM describes custom fields and roles: its schema changed.
+        self.scim_schemas.forget(actor.org_id);
         Ok(CustomRoleRecord {
             id,
             key: key.as_str().to_owned(),
@@ -204,6 +206,8 @@ impl Service {
         }
         record(&mut tx, actor, "role.delete", "role", key, json!({})).await?;
         tx.commit().await?;
+        // SCIM describes custom fields and roles: its schema changed.
+        self.scim_schemas.forget(actor.org_id);
         Ok(())
     }
 }

@@ -60,13 +60,20 @@ pub async fn insert_scim_token(conn: &mut Conn, t: &NewScimToken<'_>, now: i64) 
     Ok(from_row(&row)?)
 }
 
-/// The token with this hash, revoked or expired or not (the caller says which).
-pub async fn scim_token_by_hash(conn: &mut Conn, token_hash: &str) -> StoreResult<Option<ScimTokenRecord>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM scim_tokens WHERE token_hash = $1"))
-        .bind(token_hash)
-        .fetch_optional(conn.raw())
-        .await?;
-    Ok(row.as_ref().map(from_row).transpose()?)
+/// The token with this hash, revoked or expired or not (the caller says
+/// which), with its organization's slug: one look-up per SCIM request.
+pub async fn scim_token_by_hash(conn: &mut Conn, token_hash: &str) -> StoreResult<Option<(ScimTokenRecord, String)>> {
+    let row = sqlx::query(
+        "SELECT t.id, t.org_id, t.name, t.created_by, t.created_at, t.expires_at, t.last_used_at, t.revoked_at, \
+         o.slug FROM scim_tokens t JOIN organizations o ON o.id = t.org_id WHERE t.token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(conn.raw())
+    .await?;
+    Ok(match row {
+        Some(r) => Some((from_row(&r)?, text(&r, "slug")?)),
+        None => None,
+    })
 }
 
 pub async fn scim_tokens(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<ScimTokenRecord>> {

@@ -11,6 +11,7 @@ mod groups;
 mod lifecycle;
 mod list;
 mod pages;
+mod schemas;
 mod tokens;
 mod user_doc;
 mod user_ingest;
@@ -25,6 +26,8 @@ use crate::{Actor, RequestContext, ServiceResult};
 
 pub use list::{ListRequest, Shape};
 pub(crate) use pages::PageMemory;
+pub(crate) use schemas::SchemaCache;
+
 pub use tokens::{NewScimToken, ScimTokenCreated, ScimTokenView};
 
 /// The permissions a SCIM token acts with: members, teams, the roles it
@@ -144,17 +147,27 @@ impl crate::Service {
     /// and the roles it may grant.
     pub async fn scim_user_resource(&self, client: &ScimClient) -> ServiceResult<Resource> {
         let mut conn = self.store().conn().await?;
-        user_resource_of(&mut conn, client.org_id()).await
+        Ok(self.user_schema(&mut conn, client.org_id()).await?.resource.clone())
+    }
+
+    /// An organization's User schema, kept for a few seconds.
+    pub(crate) async fn user_schema(
+        &self,
+        conn: &mut roster_store::Conn,
+        org_id: i64,
+    ) -> ServiceResult<std::sync::Arc<UserSchema>> {
+        if let Some(schema) = self.scim_schemas.get(org_id) {
+            return Ok(schema);
+        }
+        let schema = std::sync::Arc::new(user_schema_of(conn, org_id).await?);
+        self.scim_schemas.put(org_id, schema.clone());
+        Ok(schema)
     }
 
     /// The Group resource.
     pub fn scim_group_resource(&self) -> Resource {
         schema::group_resource()
     }
-}
-
-pub(crate) async fn user_resource_of(conn: &mut roster_store::Conn, org_id: i64) -> ServiceResult<Resource> {
-    Ok(user_schema_of(conn, org_id).await?.resource)
 }
 
 /// An organization's User resource and the custom fields behind it, read

@@ -156,13 +156,13 @@ impl Service {
     /// `base` is where this server's SCIM resources live.
     pub async fn scim_client(&self, token: &str, base: String, context: RequestContext) -> ServiceResult<ScimClient> {
         let mut conn = self.store().conn().await?;
-        let record = if token.starts_with("rsc_") {
+        let found = if token.starts_with("rsc_") {
             scim_token_by_hash(&mut conn, &sha256_hex(token)).await?
         } else {
             None
         };
-        let Some(record) = record else {
-            drop(conn);
+        drop(conn);
+        let Some((record, slug)) = found else {
             self.audit_refusal(None, "scim:unknown", "scim.authentication", &context)
                 .await;
             return Err(ServiceError::Unauthenticated);
@@ -175,21 +175,14 @@ impl Service {
         } else {
             None
         };
-        let org = roster_store::org_by_id(&mut conn, record.org_id).await?;
-        drop(conn);
-        let (Some(org), None) = (org, why) else {
-            self.audit_refusal(
-                Some(record.org_id),
-                &format!("scim:{}", record.id),
-                why.unwrap_or("scim.authentication"),
-                &context,
-            )
-            .await;
+        if let Some(why) = why {
+            self.audit_refusal(Some(record.org_id), &format!("scim:{}", record.id), why, &context)
+                .await;
             return Err(ServiceError::Unauthenticated);
-        };
+        }
         if record.last_used_at.is_none_or(|t| t < now - 60_000) {
             self.deferred.scim_token_used(record.id, now).await?;
         }
-        Ok(ScimClient::new(org.id, &org.slug, record.id, base, context))
+        Ok(ScimClient::new(record.org_id, &slug, record.id, base, context))
     }
 }

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use super::list::{too_many, ListRequest, Shape, MAX_SCANNED, SCAN_BATCH};
 use super::user_doc::user_document;
 use super::user_ingest::{ingest, UserState};
-use super::{check_if_match, user_schema_of, version_of, ScimAnswer, ScimClient, UserSchema};
+use super::{check_if_match, version_of, ScimAnswer, ScimClient, UserSchema};
 use crate::audit::record;
 use crate::{RemoveMember, Service, ServiceError, ServiceResult};
 
@@ -51,16 +51,17 @@ impl Service {
     pub async fn scim_list_users(&self, client: &ScimClient, request: ListRequest) -> ServiceResult<Value> {
         let org_id = client.org_id();
         let mut conn = self.store().conn().await?;
-        let UserSchema { resource, fields: defs } = user_schema_of(&mut conn, org_id).await?;
+        let schema = self.user_schema(&mut conn, org_id).await?;
+        let (resource, defs) = (&schema.resource, &schema.fields);
         let projection = Projection::parse(
-            &resource,
+            resource,
             request.attributes.as_deref(),
             request.excluded_attributes.as_deref(),
         )?;
         let cond = request
             .filter
             .as_ref()
-            .map(|f| Cond::compile(&resource, f))
+            .map(|f| Cond::compile(resource, f))
             .transpose()?;
         let page = request.page;
         let exact = cond.as_ref().is_none_or(roster_store::user_condition_is_exact);
@@ -97,19 +98,17 @@ impl Service {
             }
             (total, members)
         } else if exact {
-            let total = roster_store::count_directory_members(&mut conn, org_id, cond.as_ref()).await? as usize;
-            let members = if page.count == 0 || page.offset() >= total {
+            // A lookup's first page: when it holds fewer than asked, it
+            // holds them all, and nothing needs counting.
+            let members = if page.count == 0 {
                 Vec::new()
             } else {
-                directory_members_page(
-                    &mut conn,
-                    org_id,
-                    cond.as_ref(),
-                    None,
-                    page.offset() as i64,
-                    page.count as i64,
-                )
-                .await?
+                directory_members_page(&mut conn, org_id, cond.as_ref(), None, 0, page.count as i64).await?
+            };
+            let total = if members.len() < page.count {
+                members.len()
+            } else {
+                roster_store::count_directory_members(&mut conn, org_id, cond.as_ref()).await? as usize
             };
             (total, members)
         } else {
@@ -136,7 +135,7 @@ impl Service {
                     let g = groups
                         .as_ref()
                         .map(|g| g.get(&m.member.id).cloned().unwrap_or_default());
-                    let doc = user_document(&m, g.as_deref(), &defs, client.base());
+                    let doc = user_document(&m, g.as_deref(), defs, client.base());
                     if cond.matches(&doc) {
                         total += 1;
                         if total > page.offset() && hits.len() < page.count {
@@ -148,7 +147,7 @@ impl Service {
             (total, hits)
         };
         let resources = self
-            .user_documents(&mut conn, client, &members, &defs, &projection)
+            .user_documents(&mut conn, client, &members, defs, &projection)
             .await?;
         Ok(roster_scim::list::list_response(total, page, resources))
     }
@@ -208,9 +207,9 @@ impl Service {
 
     /// The organization's User schema, read before a write's turn (on
     /// SQLite the one writer is then held for the checks and writes only).
-    async fn user_schema_now(&self, org_id: i64) -> ServiceResult<UserSchema> {
+    async fn user_schema_now(&self, org_id: i64) -> ServiceResult<std::sync::Arc<UserSchema>> {
         let mut conn = self.store().conn().await?;
-        user_schema_of(&mut conn, org_id).await
+        self.user_schema(&mut conn, org_id).await
     }
 
     /// A user's answer, read after its change committed.
@@ -229,7 +228,7 @@ impl Service {
     pub async fn scim_get_user(&self, client: &ScimClient, id: &str, shape: &Shape) -> ServiceResult<ScimAnswer> {
         let mut conn = self.store().conn().await?;
         let member = live_member(&mut conn, client.org_id(), id).await?;
-        let schema = user_schema_of(&mut conn, client.org_id()).await?;
+        let schema = self.user_schema(&mut conn, client.org_id()).await?;
         self.user_answer(&mut conn, client, &schema, member.member.id, shape, None)
             .await
     }
