@@ -2,6 +2,7 @@
 --   get_user_name   GET /Users?filter=userName eq "…" of a random seeded user
 --   get_external_id GET /Users?filter=externalId eq "…" of a random seeded user
 --   post_user       POST /Users, a new user each request (unique per thread and RUN)
+--   post_member     POST /api/v1/orgs/bench/members, the same through the JSON API (the baseline door)
 -- N is the number of seeded users.
 local mode = os.getenv("MODE")
 local token = os.getenv("TOKEN")
@@ -33,6 +34,11 @@ request = function()
   elseif mode == "get_external_id" then
     local i = math.random(n)
     return wrk.format("GET", "/scim/v2/Users?filter=externalId%20eq%20%22ext-" .. i .. "%22", auth())
+  elseif mode == "post_member" then
+    made = made + 1
+    local name = "a" .. tid .. "-" .. made .. "-" .. run
+    local body = string.format('{"first_name":"Bench","last_name":"%s","email":"%s@corp.example"}', name, name)
+    return wrk.format("POST", "/api/v1/orgs/bench/members", auth("application/json"), body)
   else
     made = made + 1
     local name = "t" .. tid .. "-" .. made .. "-" .. run

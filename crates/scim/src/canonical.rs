@@ -28,7 +28,7 @@ pub fn canonicalize(resource: &Resource, input: &Value) -> ScimResult<Map<String
         if key.eq_ignore_ascii_case("schemas") {
             continue;
         }
-        for (target, value) in expand(resource, key, value)? {
+        for (target, value) in expand(resource, key, value.clone())? {
             if !target.attr.writable() {
                 // Read-only values in a request are ignored (RFC 7644 §3.5.1):
                 // Okta's rename PUT carries the group's id, its create a
@@ -45,7 +45,7 @@ pub fn canonicalize(resource: &Resource, input: &Value) -> ScimResult<Map<String
 /// What one key of a request's object names: a whole extension object
 /// expands to its attributes; `urn:…:attr`, `name.givenName` and plain
 /// names name one attribute. Unknown keys expand to nothing.
-pub fn expand(resource: &Resource, key: &str, value: &Value) -> ScimResult<Vec<(Target, Value)>> {
+pub fn expand(resource: &Resource, key: &str, value: Value) -> ScimResult<Vec<(Target, Value)>> {
     if let Some(ext) = resource.extension(key) {
         let Value::Object(inner) = value else {
             if value.is_null() {
@@ -55,14 +55,14 @@ pub fn expand(resource: &Resource, key: &str, value: &Value) -> ScimResult<Vec<(
         };
         let mut out = Vec::new();
         for (name, v) in inner {
-            let Some(attr) = ext.attr(name) else { continue };
+            let Some(attr) = ext.attr(&name) else { continue };
             out.push((
                 Target {
                     holder: Holder::Extension(ext.id),
                     attr: attr.clone(),
                     sub: None,
                 },
-                v.clone(),
+                v,
             ));
         }
         return Ok(out);
@@ -71,7 +71,7 @@ pub fn expand(resource: &Resource, key: &str, value: &Value) -> ScimResult<Vec<(
         return Ok(Vec::new());
     };
     match resolve(resource, &path) {
-        Ok(Resolved::Attribute(target)) => Ok(vec![(target, value.clone())]),
+        Ok(Resolved::Attribute(target)) => Ok(vec![(target, value)]),
         Ok(Resolved::Extension(urn)) => expand(resource, urn, value),
         Ok(Resolved::Unknown) | Err(_) => Ok(Vec::new()),
     }

@@ -36,11 +36,13 @@ pub struct Operation {
 
 /// Reads a PatchOp message (`{"schemas": [PatchOp], "Operations": [...]}`);
 /// its keys, like every attribute name, are read without regard to case.
-pub fn parse_request(body: &Value) -> ScimResult<Vec<Operation>> {
-    let Value::Object(fields) = body else {
+/// The values move into the operations (a group's hundred thousand
+/// members are not copied).
+pub fn parse_request(body: Value) -> ScimResult<Vec<Operation>> {
+    let Value::Object(mut fields) = body else {
         return Err(ScimError::invalid_syntax("the body must be a PatchOp object"));
     };
-    if let Some(schemas) = field(fields, "schemas") {
+    if let Some(schemas) = field(&fields, "schemas") {
         let named = schemas.as_array().is_some_and(|s| {
             s.iter()
                 .any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(PATCH_OP)))
@@ -49,7 +51,7 @@ pub fn parse_request(body: &Value) -> ScimResult<Vec<Operation>> {
             return Err(ScimError::invalid_syntax(format!("schemas must name {PATCH_OP}")));
         }
     }
-    let Some(Value::Array(list)) = field(fields, "Operations") else {
+    let Some(Value::Array(list)) = take(&mut fields, "Operations") else {
         return Err(ScimError::invalid_syntax("a PatchOp needs a list of Operations"));
     };
     if list.is_empty() {
@@ -61,7 +63,7 @@ pub fn parse_request(body: &Value) -> ScimResult<Vec<Operation>> {
             list.len()
         )));
     }
-    list.iter().enumerate().map(|(i, op)| operation(i, op)).collect()
+    list.into_iter().enumerate().map(|(i, op)| operation(i, op)).collect()
 }
 
 fn field<'a>(fields: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
@@ -71,11 +73,17 @@ fn field<'a>(fields: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
         .map(|(_, v)| v)
 }
 
-fn operation(i: usize, raw: &Value) -> ScimResult<Operation> {
-    let Value::Object(fields) = raw else {
+/// Takes a field out, its name matched without regard to case.
+fn take(fields: &mut Map<String, Value>, name: &str) -> Option<Value> {
+    let key = fields.keys().find(|k| k.eq_ignore_ascii_case(name))?.clone();
+    fields.remove(&key)
+}
+
+fn operation(i: usize, raw: Value) -> ScimResult<Operation> {
+    let Value::Object(mut fields) = raw else {
         return Err(ScimError::invalid_syntax(format!("Operations[{i}] must be an object")));
     };
-    let op = match field(fields, "op")
+    let op = match field(&fields, "op")
         .and_then(Value::as_str)
         .map(str::to_ascii_lowercase)
         .as_deref()
@@ -89,7 +97,7 @@ fn operation(i: usize, raw: &Value) -> ScimResult<Operation> {
             )))
         }
     };
-    let path = match field(fields, "path") {
+    let path = match field(&fields, "path") {
         None | Some(Value::Null) => None,
         Some(Value::String(p)) if p.trim().is_empty() => None,
         Some(Value::String(p)) => Some(PatchPath::parse(p)?),
@@ -99,7 +107,7 @@ fn operation(i: usize, raw: &Value) -> ScimResult<Operation> {
             )))
         }
     };
-    let value = field(fields, "value").cloned().filter(|v| !v.is_null());
+    let value = take(&mut fields, "value").filter(|v| !v.is_null());
     match (op, &path, &value) {
         (OpKind::Remove, None, _) => Err(ScimError::no_target(format!("Operations[{i}]: remove needs a path"))),
         (OpKind::Add | OpKind::Replace, _, None) => Err(ScimError::invalid_value(format!(
@@ -149,18 +157,18 @@ pub struct Step {
 /// not keep and read-only ones are passed over as in a PUT. A path must
 /// name an attribute Roster keeps (`invalidPath`) that may change
 /// (`mutability`).
-pub fn steps(resource: &Resource, operations: &[Operation]) -> ScimResult<Vec<Step>> {
+pub fn steps(resource: &Resource, operations: Vec<Operation>) -> ScimResult<Vec<Step>> {
     let mut out = Vec::new();
     for operation in operations {
         let Some(path) = &operation.path else {
-            let Some(Value::Object(fields)) = &operation.value else {
+            let Some(Value::Object(fields)) = operation.value else {
                 continue;
             };
             for (key, value) in fields {
                 if key.eq_ignore_ascii_case("schemas") {
                     continue;
                 }
-                for (target, value) in expand(resource, key, value)? {
+                for (target, value) in expand(resource, &key, value)? {
                     if !target.attr.writable() || target.sub.as_ref().is_some_and(|s| !s.writable()) {
                         continue;
                     }
@@ -225,7 +233,7 @@ pub fn steps(resource: &Resource, operations: &[Operation]) -> ScimResult<Vec<St
         out.push(Step {
             op: operation.op,
             place,
-            value: operation.value.clone(),
+            value: operation.value,
         });
     }
     Ok(out)
@@ -240,7 +248,7 @@ pub fn apply(resource: &Resource, doc: &mut Map<String, Value>, step: &Step) -> 
                 return Ok(());
             }
             let value = step.value.clone().unwrap_or(Value::Null);
-            for (target, v) in expand(resource, urn, &value)? {
+            for (target, v) in expand(resource, urn, value)? {
                 if target.attr.writable() {
                     whole(doc, &target, step.op, &v)?;
                 }
@@ -502,9 +510,9 @@ mod tests {
 
     fn run(doc: Value, body: Value) -> ScimResult<Value> {
         let r = user_resource(vec!["reader".into()], &[]);
-        let ops = parse_request(&body)?;
+        let ops = parse_request(body)?;
         let mut doc = doc.as_object().unwrap().clone();
-        for step in steps(&r, &ops)? {
+        for step in steps(&r, ops)? {
             apply(&r, &mut doc, &step)?;
         }
         Ok(Value::Object(doc))
@@ -627,7 +635,7 @@ mod tests {
             kind(json!([{"op": "replace", "path": "emails[type eq", "value": "x"}])),
             Some(crate::ScimType::InvalidPath)
         );
-        assert!(parse_request(&json!({"Operations": []})).is_err());
+        assert!(parse_request(json!({"Operations": []})).is_err());
     }
 
     #[test]

@@ -86,6 +86,13 @@ impl Projection {
         }
     }
 
+    /// Whether the answer carries only some sub-attributes of the attribute
+    /// (`members.value`), or leaves some out.
+    pub fn narrows(&self, holder: &Holder, attr: &str) -> bool {
+        let partial = |s: &Selector| matches!(s, Selector::Attribute { holder: h, attr: a, sub: Some(_) } if h == holder && a == attr);
+        self.exclude.iter().any(partial) || self.include.as_ref().is_some_and(|l| l.iter().any(partial))
+    }
+
     /// Narrows a resource's JSON to what was asked for.
     pub fn apply(&self, doc: &mut Map<String, Value>) {
         if self.include.is_none() && self.exclude.is_empty() {

@@ -204,7 +204,10 @@ pub fn scim_json(status: StatusCode, body: &Value) -> Response {
 /// A resource answer: its JSON, `ETag`, `Location` (on a 201: the new
 /// resource's URI), and a notice.
 pub fn resource(status: StatusCode, answer: ScimAnswer, location: Option<String>) -> Response {
-    let mut response = scim_json(status, &answer.body);
+    let mut response = (status, answer.to_json()).into_response();
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static(SCIM_JSON));
     let headers = response.headers_mut();
     if let Ok(tag) = HeaderValue::from_str(&answer.version) {
         headers.insert("etag", tag);

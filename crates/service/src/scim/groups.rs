@@ -9,9 +9,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use roster_domain::{now_millis, SingleLine, UserName};
-use roster_scim::canonical::{canonical_value, canonicalize};
+use roster_scim::canonical::canonicalize;
 use roster_scim::patch::{self, OpKind, Place, Step};
-use roster_scim::schema::{Resource, GROUP};
+use roster_scim::schema::GROUP;
 use roster_scim::{Cond, Holder, Projection, ScimError};
 use roster_store::{group, group_by_name, group_member_ids, groups_page, Conn, GroupFields, GroupRecord};
 use serde_json::{json, Map, Value};
@@ -73,37 +73,68 @@ fn group_document(g: &GroupRecord, members: Option<&[i64]>, base: &str) -> Map<S
     doc
 }
 
+/// A group's members as JSON text, as `group_document` writes them.
+fn members_json(members: &[i64], base: &str) -> String {
+    // The base URL as a JSON string without its closing quote: ids follow.
+    let users = json!(format!("{base}/Users/")).to_string();
+    let users = users.strip_suffix('"').unwrap_or(&users);
+    let mut out = String::with_capacity(members.len() * (users.len() + 48));
+    out.push('[');
+    for (i, id) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!(
+            "{{\"value\":\"{id}\",\"$ref\":{users}{id}\",\"type\":\"User\"}}"
+        ));
+    }
+    out.push(']');
+    out
+}
+
 /// The user ids a list of members names (`value`, or the last segment of
-/// `$ref`). Anything that is not a user of Roster is refused.
-fn member_ids(resource: &Resource, value: Option<&Value>) -> ServiceResult<Vec<i64>> {
-    let Some(value) = value else { return Ok(Vec::new()) };
-    let Some(attr) = resource.core.attr("members") else {
-        return Ok(Vec::new());
+/// `$ref`; sub-attribute names in any case). Anything that is not a user of
+/// Roster is refused. Read straight from the request (no copy: a list may
+/// hold a hundred thousand).
+fn member_ids(value: Option<&Value>) -> ServiceResult<Vec<i64>> {
+    let list: Vec<&Value> = match value {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(list)) => list.iter().collect(),
+        Some(one) => vec![one],
     };
-    let list = match canonical_value(attr, None, value, "members")? {
-        Some(Value::Array(list)) => list,
-        _ => return Ok(Vec::new()),
+    let sub = |m: &Map<String, Value>, name: &str| -> Option<Value> {
+        m.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
     };
     let mut out = Vec::with_capacity(list.len());
-    for (i, m) in list.iter().enumerate() {
-        if let Some(kind) = m.get("type").and_then(Value::as_str) {
-            if !kind.eq_ignore_ascii_case("User") {
-                return Err(ScimError::invalid_value(format!(
-                    "members[{i}]: Roster's groups hold users only, not {kind:?}"
-                ))
-                .into());
+    for (i, m) in list.into_iter().enumerate() {
+        let raw = match m {
+            Value::Object(m) => {
+                if let Some(Value::String(kind)) = sub(m, "type") {
+                    if !kind.eq_ignore_ascii_case("User") {
+                        return Err(ScimError::invalid_value(format!(
+                            "members[{i}]: Roster's groups hold users only, not {kind:?}"
+                        ))
+                        .into());
+                    }
+                }
+                match (sub(m, "value"), sub(m, "$ref")) {
+                    (Some(Value::String(v)), _) => v,
+                    (Some(Value::Number(n)), _) => n.to_string(),
+                    (_, Some(Value::String(r))) => r
+                        .trim_end_matches('/')
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    _ => return Err(ScimError::invalid_value(format!("members[{i}] names no user")).into()),
+                }
             }
-        }
-        let raw = m
-            .get("value")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .or_else(|| {
-                m.get("$ref")
-                    .and_then(Value::as_str)
-                    .and_then(|r| r.trim_end_matches('/').rsplit('/').next().map(str::to_owned))
-            })
-            .ok_or_else(|| ServiceError::from(ScimError::invalid_value(format!("members[{i}] names no user"))))?;
+            Value::String(v) => v.clone(),
+            _ => return Err(ScimError::invalid_value(format!("members[{i}] must be an object")).into()),
+        };
+        let raw = raw.trim();
         let id = raw
             .parse::<i64>()
             .ok()
@@ -116,6 +147,13 @@ fn member_ids(resource: &Resource, value: Option<&Value>) -> ServiceResult<Vec<i
         out.push(id);
     }
     Ok(out)
+}
+
+/// Takes `members` out of a request's body, its name in any case.
+fn take_members(body: &mut Value) -> Option<Value> {
+    let fields = body.as_object_mut()?;
+    let key = fields.keys().find(|k| k.eq_ignore_ascii_case("members"))?.clone();
+    fields.remove(&key)
 }
 
 /// A group's own fields from its canonical JSON.
@@ -141,12 +179,6 @@ fn group_fields(doc: &Map<String, Value>) -> ServiceResult<GroupFields> {
         name,
         external_key,
     })
-}
-
-/// Whether a body names an attribute at all (even as an empty list).
-fn names(body: &Value, key: &str) -> bool {
-    body.as_object()
-        .is_some_and(|m| m.keys().any(|k| k.eq_ignore_ascii_case(key)))
 }
 
 fn mentions_members(cond: &Cond) -> bool {
@@ -256,21 +288,31 @@ impl Service {
             shape.excluded_attributes.as_deref(),
         )?;
         let g = live_group(conn, client.org_id(), &super::group_id(id)).await?;
-        let members = if projection.wants(&Holder::Core, "members") {
+        let mut spliced = None;
+        let mut doc = if projection.wants(&Holder::Core, "members") {
             let members = group_member_ids(conn, client.org_id(), g.id).await?;
             if max_members.is_some_and(|max| members.len() > max) {
                 return Ok(Written::NoContent);
             }
-            Some(members)
+            if projection.narrows(&Holder::Core, "members") {
+                group_document(&g, Some(&members), client.base())
+            } else {
+                // Written as text from the ids: a hundred thousand members
+                // as a tree of values would take ten times the memory.
+                if !members.is_empty() {
+                    spliced = Some(("members", members_json(&members, client.base())));
+                }
+                group_document(&g, None, client.base())
+            }
         } else {
-            None
+            group_document(&g, None, client.base())
         };
-        let mut doc = group_document(&g, members.as_deref(), client.base());
         projection.apply(&mut doc);
         Ok(Written::Resource(ScimAnswer {
             body: Value::Object(doc),
             version: version_of(g.updated_at),
             notice: None,
+            spliced,
         }))
     }
 
@@ -297,14 +339,14 @@ impl Service {
     pub async fn scim_create_group(
         &self,
         client: &ScimClient,
-        body: Value,
+        mut body: Value,
         shape: &Shape,
     ) -> ServiceResult<ScimAnswer> {
         let actor = client.actor();
         let resource = self.scim_group_resource();
+        let members = member_ids(take_members(&mut body).as_ref())?;
         let doc = canonicalize(&resource, &body)?;
         let fields = group_fields(&doc)?;
-        let members = member_ids(&resource, doc.get("members"))?;
         let mut tx = self.store().begin().await?;
         refuse_taken_name(&mut tx, actor.org_id, &fields, None).await?;
         let now = now_millis();
@@ -334,17 +376,15 @@ impl Service {
         &self,
         client: &ScimClient,
         id: &str,
-        body: Value,
+        mut body: Value,
         if_match: Option<&str>,
         shape: &Shape,
     ) -> ServiceResult<ScimAnswer> {
         let actor = client.actor();
         let resource = self.scim_group_resource();
+        let members = take_members(&mut body).map(|m| member_ids(Some(&m))).transpose()?;
         let doc = canonicalize(&resource, &body)?;
         let fields = group_fields(&doc)?;
-        let members = names(&body, "members")
-            .then(|| member_ids(&resource, doc.get("members")))
-            .transpose()?;
         let mut tx = self.store().begin().await?;
         let old = live_group(&mut tx, actor.org_id, id).await?;
         check_if_match(if_match, &version_of(old.updated_at))?;
@@ -372,8 +412,8 @@ impl Service {
     ) -> ServiceResult<Written> {
         let actor = client.actor();
         let resource = self.scim_group_resource();
-        let operations = patch::parse_request(&body)?;
-        let steps = patch::steps(&resource, &operations)?;
+        let operations = patch::parse_request(body)?;
+        let steps = patch::steps(&resource, operations)?;
         let mut tx = self.store().begin().await?;
         let old = live_group(&mut tx, actor.org_id, id).await?;
         check_if_match(if_match, &version_of(old.updated_at))?;
@@ -381,7 +421,7 @@ impl Service {
         let mut doc = group_document(&old, None, client.base());
         for step in &steps {
             if step.place.is_attribute("members") {
-                self.patch_members(&mut tx, client, &resource, &old, step, now).await?;
+                self.patch_members(&mut tx, client, &old, step, now).await?;
             } else {
                 patch::apply(&resource, &mut doc, step)?;
             }
@@ -452,7 +492,6 @@ impl Service {
         &self,
         tx: &mut Conn,
         client: &ScimClient,
-        resource: &Resource,
         group: &GroupRecord,
         step: &Step,
         now: i64,
@@ -468,11 +507,11 @@ impl Service {
         let org_id = client.org_id();
         match (step.op, filter) {
             (OpKind::Add, None) => {
-                let ids = member_ids(resource, step.value.as_ref())?;
+                let ids = member_ids(step.value.as_ref())?;
                 self.add_group_members(tx, client, group, &ids, now).await
             }
             (OpKind::Replace, None) => {
-                let ids = member_ids(resource, step.value.as_ref())?;
+                let ids = member_ids(step.value.as_ref())?;
                 self.set_group_members(tx, client, group.id, &ids, Some(group), now)
                     .await
             }
@@ -480,7 +519,7 @@ impl Service {
                 let ids = match &step.value {
                     // Entra ID without its compliance flag: the members to
                     // remove as the value.
-                    Some(v) => member_ids(resource, Some(v))?,
+                    Some(v) => member_ids(Some(v))?,
                     None => group_member_ids(tx, org_id, group.id).await?,
                 };
                 self.remove_group_members(tx, client, group, &ids, now).await

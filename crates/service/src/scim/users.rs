@@ -202,7 +202,12 @@ impl Service {
             .user_documents(conn, client, std::slice::from_ref(&member), &schema.fields, &projection)
             .await?
             .remove(0);
-        Ok(ScimAnswer { body, version, notice })
+        Ok(ScimAnswer {
+            body,
+            version,
+            notice,
+            spliced: None,
+        })
     }
 
     /// The organization's User schema, read before a write's turn (on
@@ -398,10 +403,10 @@ impl Service {
         shape: &Shape,
     ) -> ServiceResult<ScimAnswer> {
         let actor = client.actor();
-        let operations = patch::parse_request(&body)?;
+        let operations = patch::parse_request(body)?;
         let schema = self.user_schema_now(actor.org_id).await?;
         let (resource, defs) = (&schema.resource, &schema.fields);
-        let steps = patch::steps(resource, &operations)?;
+        let steps = patch::steps(resource, operations)?;
         let mut tx = self.store().begin().await?;
         let old = live_member(&mut tx, actor.org_id, id).await?;
         check_if_match(if_match, &version_of(old.member.updated_at))?;
