@@ -6,67 +6,49 @@
 //! "manage members" takes a `Can<ManageMembers>`, which exists only when the
 //! check passed.
 
-mod activity;
 mod actor;
-mod audit;
-mod auth;
-mod content;
 mod cursor;
-mod deferred;
-mod demo;
 mod error;
 pub mod exports;
-mod fields;
 pub mod imports;
-mod input;
-mod invitation_links;
-mod invitation_status;
 mod invitations;
 pub mod jobs;
 pub mod mail;
 mod members;
-mod members_bulk;
 mod orgs;
-mod password_reset;
-mod reassign;
-mod roles;
 pub mod scim;
-mod sessions;
-mod signup;
-mod spooled;
 mod teams;
-mod tokens;
-mod uploads;
 mod views;
+mod ways_in;
 
 use roster_store::Store;
 
-pub use activity::{ActivityFilter, ActivityKind, ActivityStatus, ActivityView};
 pub use actor::*;
-pub use audit::{AuditFilter, AuditPage};
-pub use auth::{hash_password, new_secret, sha256_hex, PasswordHasher};
-pub use content::NewContentItem;
-pub use demo::DemoSummary;
 pub use error::{ServiceError, ServiceResult};
-pub use fields::NewCustomField;
-pub use input::{MemberInput, NewMember};
-pub use invitation_links::{AcceptError, InvitationLink, MIN_PASSWORD_CHARS};
-pub use invitation_status::DeliveryProgress;
+pub use imports::spooled::Spooled;
+pub use imports::uploads::SandboxConfig;
+pub use invitations::status::DeliveryProgress;
 pub use invitations::{InvitationOutcome, InvitationRequest, InvitationSkip, Invitees, SendWhen, MAX_INVITATIONS};
+pub use jobs::activity::{ActivityFilter, ActivityKind, ActivityStatus, ActivityView};
+pub use members::bulk::{BulkChange, BulkOutcome, BulkRefusal, BulkRequest, BULK_MAX_MEMBERS};
+pub use members::fields::NewCustomField;
+pub use members::input::{MemberInput, NewMember};
+pub use members::reassign::ReassignSeat;
+pub use members::roles::NewCustomRole;
 pub use members::{MemberListQuery, RemoveMember};
-pub use members_bulk::{BulkChange, BulkOutcome, BulkRefusal, BulkRequest, BULK_MAX_MEMBERS};
+pub use orgs::audit::{AuditFilter, AuditPage};
+pub use orgs::content::NewContentItem;
+pub use orgs::demo::DemoSummary;
 pub use orgs::{NewOrg, OrgOverview, OrgSettingsPatch, SeatSummary};
-pub use reassign::ReassignSeat;
-pub use roles::NewCustomRole;
 /// Values of the domain that the service's views and inputs carry.
 pub use roster_domain::{Language, MemberStatus, Permission, Role, SeatType, TeamRole, Timestamp};
-pub use sessions::{ConsoleSession, SignedIn};
-pub use signup::{SignupPage, SIGNUP_SEAT};
-pub use spooled::Spooled;
 pub use teams::{GroupRoleGrant, TeamDetail, TeamInput, TeamMemberInput, TeamMembersPage};
-pub use tokens::{NewToken, TokenCreated};
-pub use uploads::SandboxConfig;
 pub use views::*;
+pub use ways_in::auth::{hash_password, new_secret, sha256_hex, PasswordHasher};
+pub use ways_in::invitation_links::{AcceptError, InvitationLink, MIN_PASSWORD_CHARS};
+pub use ways_in::sessions::{ConsoleSession, SignedIn};
+pub use ways_in::signup::{SignupPage, SIGNUP_SEAT};
+pub use ways_in::tokens::{NewToken, TokenCreated};
 
 /// Why the service could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -87,9 +69,9 @@ pub struct Service {
     /// Import plans kept between preview pages (`imports::snapshots`).
     plan_snapshots: imports::PlanSnapshots,
     /// Where uploads are read (`uploads`).
-    uploads: uploads::UploadSandbox,
+    uploads: imports::uploads::UploadSandbox,
     /// Writes no request waits for (`deferred`).
-    deferred: deferred::DeferredWrites,
+    deferred: jobs::deferred::DeferredWrites,
     /// How mail leaves (`mail`).
     mail: std::sync::Arc<mail::MailConfig>,
     /// Wakes the mail senders after a commit that queued messages.
@@ -105,12 +87,12 @@ pub struct Service {
 impl Service {
     pub fn new(store: Store) -> Self {
         Self {
-            deferred: deferred::DeferredWrites::start(store.clone()),
+            deferred: jobs::deferred::DeferredWrites::start(store.clone()),
             store,
             passwords: PasswordHasher::new(4, std::time::Duration::from_secs(5)),
             live_progress: jobs::LiveProgress::default(),
             plan_snapshots: imports::PlanSnapshots::default(),
-            uploads: uploads::UploadSandbox::new(SandboxConfig::default()),
+            uploads: imports::uploads::UploadSandbox::new(SandboxConfig::default()),
             mail: std::sync::Arc::new(mail::MailConfig::default()),
             mail_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
             export_dir: None,
@@ -132,7 +114,7 @@ impl Service {
 
     /// The same service, reading uploads under these limits.
     pub fn with_upload_sandbox(mut self, config: SandboxConfig) -> Self {
-        self.uploads = uploads::UploadSandbox::new(config);
+        self.uploads = imports::uploads::UploadSandbox::new(config);
         self
     }
 

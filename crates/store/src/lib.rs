@@ -44,7 +44,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, AnyPool, Executor};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor};
 
 pub use accounts::*;
 pub use audit::*;
@@ -201,6 +201,25 @@ impl Store {
             }),
             Backend::Postgres => pool_options,
         };
+        let pool_options = pool_options.after_release(move |conn, _| {
+            Box::pin(async move {
+                // A connection must never go back to the pool inside a
+                // transaction: on SQLite it would keep the one write lock,
+                // and every writer after it would wait for ever. `begin`
+                // below is made safe; this catches any other way. SQLite's
+                // driver rolls a dropped transaction back in the
+                // connection's worker thread: the ping lets a queued
+                // rollback run before the check.
+                if backend == Backend::Sqlite {
+                    conn.ping().await?;
+                }
+                let clean = !conn.is_in_transaction();
+                if !clean {
+                    tracing::warn!("a database connection came back inside a transaction; closing it");
+                }
+                Ok(clean)
+            })
+        });
         let pool = pool_options.connect_with(options).await?;
         Ok(Self {
             pool,
@@ -248,15 +267,39 @@ impl Store {
                     .map_err(|_| StoreError::Busy)?
                     .map_err(|_| StoreError::Busy)?;
                 Tx {
-                    conn: self.in_transaction(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+                    conn: self.in_transaction(self.begin_with("BEGIN IMMEDIATE").await?),
                     _turn: Some(turn),
                 }
             }
             Backend::Postgres => Tx {
-                conn: self.in_transaction(self.pool.begin().await?),
+                conn: self.in_transaction(self.begin_with("BEGIN").await?),
                 _turn: None,
             },
         })
+    }
+
+    /// Begins a transaction (on SQLite with `statement`) on a task of its own, so
+    /// that a caller that goes away meanwhile (a client hanging up) cannot
+    /// cut it in half. sqlx 0.8's SQLite driver runs the BEGIN, then awaits
+    /// once more (to check it took) before the `Transaction` that would
+    /// roll it back exists: a request dropped at that point left a
+    /// connection in the pool holding the write lock, and every later
+    /// write waited for it (launchbadge/sqlx#3932). On its own task the
+    /// begin always finishes; if nobody waits for it any more, the
+    /// transaction is dropped and rolled back. (PostgreSQL's BEGIN, cut
+    /// off after the server ran it, would leave the same.)
+    async fn begin_with(&self, statement: &'static str) -> StoreResult<sqlx::Transaction<'static, Any>> {
+        let pool = self.pool.clone();
+        let sqlite = self.backend == Backend::Sqlite;
+        let begun = tokio::spawn(async move {
+            if sqlite {
+                pool.begin_with(statement).await
+            } else {
+                pool.begin().await
+            }
+        });
+        // The task ends only by finishing or by the runtime shutting down.
+        Ok(begun.await.map_err(|_| sqlx::Error::WorkerCrashed)??)
     }
 
     /// A transaction that only reads, beside a write transaction of the same
@@ -266,8 +309,8 @@ impl Store {
     /// writer's uncommitted rows.
     pub async fn begin_read(&self) -> StoreResult<Tx> {
         let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN DEFERRED").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.begin_with("BEGIN DEFERRED").await?,
+            Backend::Postgres => self.begin_with("BEGIN").await?,
         };
         Ok(Tx {
             conn: self.in_transaction(tx),

@@ -107,3 +107,61 @@ async fn sqlite_waits_for_a_writer_of_another_process_as_long_as_for_its_own() {
         .unwrap();
     assert_eq!(timeout, 30_000, "the busy timeout, in milliseconds");
 }
+
+/// Clients that hang up mid-request (a load generator stopping, a browser
+/// tab closed) cancel their requests at every point of a write: waiting for
+/// the writer's turn, inside the transaction, while it commits. None of
+/// that may leave the database locked for everyone after them.
+#[tokio::test]
+async fn requests_abandoned_mid_write_leave_the_writer_free() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    for round in 0..6u64 {
+        let writes: Vec<_> = (0..16)
+            .map(|n| add_member(&app, &org, (round * 100 + n) as usize))
+            .collect();
+        // Hang up after 0, 3, 6 … ms: before, during and after the writes.
+        tokio::time::sleep(Duration::from_millis(round * 3)).await;
+        for write in writes {
+            write.abort();
+        }
+    }
+    // And at the store: transactions given up on at every microsecond of
+    // their beginning (sqlx's SQLite driver awaits once more after its
+    // BEGIN ran), writing, or committing.
+    let store = app.service.store().clone();
+    for n in 0..1200u64 {
+        let store = store.clone();
+        let work = async move {
+            let mut tx = store.begin().await.unwrap();
+            roster_store::sqlx::query("UPDATE organizations SET name = name WHERE slug = 'acme'")
+                .execute(tx.raw())
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        };
+        let _ = tokio::time::timeout(Duration::from_micros(n % 400), work).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let store = app.db.store().await.with_write_wait(Duration::from_secs(3));
+    let tx = tokio::time::timeout(Duration::from_secs(5), store.begin())
+        .await
+        .expect("the database's write lock is free after the cancelled requests")
+        .expect("the writer is free after the cancelled requests");
+    tx.rollback().await.unwrap();
+    let started = Instant::now();
+    let add = app
+        .post(
+            &org,
+            "/members",
+            json!({"first_name": "Danach", "last_name": "Noch", "email": "danach@acme.de"}),
+        )
+        .await;
+    assert_eq!(add.status.as_u16(), 201, "{}", add.body);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the write waited {:?}",
+        started.elapsed()
+    );
+}

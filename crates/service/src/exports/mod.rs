@@ -17,7 +17,7 @@ use roster_store::{insert_export, set_export_job, ExportRecord, NewExport};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::audit::record;
+use crate::orgs::audit::record;
 use crate::{Actor, Can, Export, ReadAudit, ReadMembers, ReadTeams, Service, ServiceError, ServiceResult};
 
 pub use download::ExportReader;

@@ -208,7 +208,7 @@ impl Service {
             .await
             .map_err(ServiceError::from)?;
         self.mail_export_ready(&mut tx, export, actor, &org, expires_at).await?;
-        crate::audit::record(
+        crate::orgs::audit::record(
             &mut tx,
             actor,
             "export.ready",

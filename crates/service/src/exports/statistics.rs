@@ -171,13 +171,18 @@ impl Service {
         let orgs = roster_store::org_ids(&mut conn).await?;
         drop(conn);
         for org in orgs {
-            let mut tx = self.store().begin().await?;
+            // Counted in a read snapshot, written in a short write: counting
+            // a million members takes a while, and on SQLite a write
+            // transaction would hold every other writer for that long.
+            let mut read = self.store().begin_read().await?;
             let mut counts: Vec<(&str, String, i64)> = Vec::new();
             for dimension in ["status", "role", "seat_type"] {
-                for (value, n) in roster_store::member_counts_by(&mut tx, org, dimension).await? {
+                for (value, n) in roster_store::member_counts_by(&mut read, org, dimension).await? {
                     counts.push((dimension, value, n));
                 }
             }
+            read.rollback().await?;
+            let mut tx = self.store().begin().await?;
             roster_store::record_daily_counts(&mut tx, org, today, &counts).await?;
             tx.commit().await?;
         }

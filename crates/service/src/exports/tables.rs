@@ -566,7 +566,7 @@ pub(super) async fn audit(
         let mut page = roster_store::list_audit(conn, &query)
             .await
             .map_err(crate::ServiceError::from)?;
-        crate::audit::hide_external_details(conn, cx.actor.org_id, &mut page).await?;
+        crate::orgs::audit::hide_external_details(conn, cx.actor.org_id, &mut page).await?;
         let Some(last) = page.last() else { break };
         query.before_id = Some(last.id);
         for e in &page {

@@ -4,6 +4,9 @@
 //! `plan` checks every row, `apply` is the job, `report` the report and undo,
 //! `saved` the saved mappings; this file holds the types and the entry points.
 
+pub(crate) mod spooled;
+pub(crate) mod uploads;
+
 use std::collections::HashMap;
 
 use roster_bulk::{auto_map, validate_row, FieldDef, ImportedMember, RowError};
@@ -17,8 +20,8 @@ use roster_store::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::audit::record;
 use crate::jobs::{JobContext, JobFuture, Worker};
+use crate::orgs::audit::record;
 use crate::{Actor, Can, Import, Service, ServiceError, ServiceResult};
 
 mod apply;

@@ -2,7 +2,7 @@
 
 use super::source::{Duplicates, ParsedRow, RowStream, Rows, Source};
 use super::*;
-use crate::roles::Reach;
+use crate::members::roles::Reach;
 
 /// A planned row, with what applying it needs.
 pub(super) struct Planned {

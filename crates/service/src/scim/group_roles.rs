@@ -9,7 +9,7 @@ use roster_domain::{PermissionSet, Role};
 use roster_store::Conn;
 use serde_json::json;
 
-use crate::audit::record;
+use crate::orgs::audit::record;
 use crate::{Actor, Service, ServiceResult};
 
 impl Service {

@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value};
 use super::list::{too_many, ListRequest, Shape, MAX_SCANNED, SCAN_BATCH};
 use super::users::store_refusal;
 use super::{check_if_match, version_of, ScimAnswer, ScimClient, Written};
-use crate::audit::record;
+use crate::orgs::audit::record;
 use crate::{Service, ServiceError, ServiceResult};
 
 /// Above this many members a PATCH answers 204 rather than the whole group

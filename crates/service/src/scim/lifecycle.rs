@@ -8,7 +8,7 @@ use roster_domain::{MemberStatus, StatusTransition};
 use roster_store::{end_pending_invitation, pending_reassignment_from, set_member_status, Conn, MemberRecord};
 use serde_json::json;
 
-use crate::audit::record;
+use crate::orgs::audit::record;
 use crate::{Actor, Service, ServiceResult};
 
 impl Service {

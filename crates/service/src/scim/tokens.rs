@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{ScimClient, SCIM_PERMISSIONS};
-use crate::audit::record;
+use crate::orgs::audit::record;
 use crate::{new_secret, sha256_hex, Can, ManageTokens, RequestContext, Service, ServiceError, ServiceResult};
 
 /// A SCIM token to make.

@@ -13,7 +13,7 @@ use super::list::{too_many, ListRequest, Shape, MAX_SCANNED, SCAN_BATCH};
 use super::user_doc::user_document;
 use super::user_ingest::{ingest, UserState};
 use super::{check_if_match, version_of, ScimAnswer, ScimClient, UserSchema};
-use crate::audit::record;
+use crate::orgs::audit::record;
 use crate::{RemoveMember, Service, ServiceError, ServiceResult};
 
 const INDEXED: &str = "userName, externalId, id, emails.value, active, meta.created or meta.lastModified";

@@ -50,7 +50,7 @@ impl From<OrgRecord> for OrgView {
             managed_by_identity_provider: r.managed_by_identity_provider,
             signup_enabled: r.signup_enabled,
             language: roster_domain::Language::parse(&r.language).unwrap_or_default(),
-            signup_domains: crate::signup::domains_of(&r.signup_domains),
+            signup_domains: crate::ways_in::signup::domains_of(&r.signup_domains),
             created_at: Timestamp::from_millis(r.created_at),
             updated_at: Timestamp::from_millis(r.updated_at),
         }

@@ -1,3 +1,9 @@
+pub(crate) mod bulk;
+pub(crate) mod fields;
+pub(crate) mod input;
+pub(crate) mod reassign;
+pub(crate) mod roles;
+
 use roster_domain::{now_millis, MemberStatus, Role, SeatType, StatusTransition};
 use roster_store::{
     content_items_of, custom_fields, insert_member, link_account, list_members, member_by_email, member_by_id,
@@ -6,9 +12,9 @@ use roster_store::{
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::audit::record;
-use crate::input::parse_member;
-use crate::roles::Reach;
+use crate::members::input::parse_member;
+use crate::members::roles::Reach;
+use crate::orgs::audit::record;
 use crate::{
     Actor, Can, ManageMembers, ManageTeams, MemberDetail, MemberInput, MemberPage, MemberView, NewMember, ReadMembers,
     Service, ServiceError, ServiceResult, TeamMemberInput, Vocabulary,

@@ -160,7 +160,7 @@ impl Service {
                 let id =
                     roster_store::insert_member(&mut tx, org.id, &fields, MemberStatus::Added.as_str(), now).await?;
                 roster_store::record_status(&mut tx, org.id, id, None, "added", &actor.label, now).await?;
-                crate::audit::record(
+                crate::orgs::audit::record(
                     &mut tx,
                     &actor,
                     "member.signup",

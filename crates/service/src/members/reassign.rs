@@ -9,10 +9,10 @@ use roster_store::{member_by_id, org_by_id, set_member_status, Conn};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::audit::record;
 use crate::invitations::{Letter, Sender, Target};
 use crate::mail::templates::Design;
-use crate::roles::Reach;
+use crate::members::roles::Reach;
+use crate::orgs::audit::record;
 use crate::{Actor, Can, Invite, ManageMembers, Service, ServiceError, ServiceResult};
 
 /// Whom a seat goes to.

@@ -5,7 +5,7 @@ use roster_store::{
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::audit::record;
+use crate::orgs::audit::record;
 use crate::{Actor, Can, CustomRoleView, ManageRoles, ReadOrg, Service, ServiceError, ServiceResult, Vocabulary};
 
 /// Why a change of a member of this role is refused.

@@ -7,6 +7,8 @@
 //! the member to `added`. Links are 256 random bits, stored as SHA-256,
 //! and always built from the configured base URL.
 
+pub(crate) mod status;
+
 use std::collections::BTreeMap;
 
 use roster_domain::{now_millis, Email, Language, MemberStatus, Role, SeatType, StatusTransition};
@@ -17,9 +19,9 @@ use roster_store::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::audit::record;
 use crate::mail::templates::{self, Design, InvitationText};
 use crate::mail::{queue_message, Outgoing};
+use crate::orgs::audit::record;
 use crate::{
     new_secret, sha256_hex, Actor, Can, Invite, ManageMembers, MemberListQuery, ReadMembers, Service, ServiceError,
     ServiceResult,
@@ -501,7 +503,7 @@ impl Service {
             if role != member.role || seat_type != member.seat_type {
                 // Changing a member's role or seat is for those who rank above them.
                 let old = member.clone();
-                self.check_rank(conn, actor, &old, crate::roles::Reach::RoleOrSeat)
+                self.check_rank(conn, actor, &old, crate::members::roles::Reach::RoleOrSeat)
                     .await?;
             }
             targets.push(Target {

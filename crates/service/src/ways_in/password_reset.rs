@@ -5,9 +5,9 @@ use roster_domain::{now_millis, Email, Language};
 use roster_store::{login_failures_since, record_login_failure};
 use serde_json::json;
 
-use crate::invitation_links::check_password;
 use crate::mail::templates::{self, Design};
 use crate::mail::{queue_message, Outgoing};
+use crate::ways_in::invitation_links::check_password;
 use crate::{new_secret, sha256_hex, RequestContext, Service, ServiceError, ServiceResult, SignedIn};
 
 const LINK_LIFETIME_MS: i64 = 3_600_000;

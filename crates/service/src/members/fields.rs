@@ -5,7 +5,7 @@ use crate::{CustomFieldView, FieldKind};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::audit::record;
+use crate::orgs::audit::record;
 use crate::{Can, ManageFields, ReadOrg, Service, ServiceError, ServiceResult};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

@@ -7,7 +7,7 @@ use roster_store::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::audit::record;
+use crate::orgs::audit::record;
 use crate::{Actor, Can, ManageRoles, ManageTeams, ReadTeams, Service, ServiceError, ServiceResult};
 use crate::{TeamMemberView, TeamView};
 

@@ -3,7 +3,7 @@ use roster_store::{insert_token, list_tokens, revoke_token, Conn, NewTokenRow, T
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::audit::record;
+use crate::orgs::audit::record;
 use crate::{new_secret, sha256_hex, Can, ManageTokens, Service, ServiceError, ServiceResult, TokenView, Vocabulary};
 
 async fn views(conn: &mut Conn, org_id: i64, tokens: Vec<TokenRecord>) -> ServiceResult<Vec<TokenView>> {

@@ -5,7 +5,7 @@ use roster_domain::{now_millis, Email, MemberStatus, StatusTransition};
 use roster_store::{member_by_id, org_by_id, set_member_status, Conn, InvitationRecord, MemberRecord};
 use serde_json::json;
 
-use crate::audit::record;
+use crate::orgs::audit::record;
 use crate::{sha256_hex, Actor, RequestContext, Service, ServiceError, ServiceResult, SignedIn};
 
 /// What an invitation link leads to.

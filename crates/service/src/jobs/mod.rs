@@ -3,6 +3,9 @@
 //! worker under a lease, the worker extends the lease while it works, and a
 //! job whose worker died is claimed again once its lease has expired.
 
+pub(crate) mod activity;
+pub(crate) mod deferred;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;

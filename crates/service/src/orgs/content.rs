@@ -3,7 +3,7 @@ use roster_store::{content_items_of, insert_content_item};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::audit::record;
+use crate::orgs::audit::record;
 use crate::{Can, ManageContent, Service, ServiceError, ServiceResult};
 
 /// An app registers an item a member owns, so it can be handed over later.

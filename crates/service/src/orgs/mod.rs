@@ -1,3 +1,7 @@
+pub(crate) mod audit;
+pub(crate) mod content;
+pub(crate) mod demo;
+
 use roster_domain::{now_millis, AccentColor, Description, Email, MemberStatus, OrgSlug, Role, SeatType, SingleLine};
 use roster_store::{
     count_orgs, ensure_account, insert_member, insert_org, insert_setup_token, member_counts, org_by_id, record_status,
@@ -8,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
 
-use crate::audit::record;
+use crate::orgs::audit::record;
 use crate::OrgView;
 use crate::{sha256_hex, Actor, Can, ManageOrg, ManageSeats, ReadOrg, Service, ServiceError, ServiceResult};
 
@@ -244,7 +248,7 @@ impl Service {
             org.language = v.as_str().to_owned();
         }
         if let Some(v) = &patch.signup_domains {
-            org.signup_domains = crate::signup::parse_domains(v)?;
+            org.signup_domains = crate::ways_in::signup::parse_domains(v)?;
         }
         update_org(&mut tx, &org, now_millis()).await?;
         let details = json!(format!("{patch:?}"));

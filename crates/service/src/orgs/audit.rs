@@ -3,7 +3,7 @@ use roster_domain::Timestamp;
 use roster_store::{insert_audit, list_audit, AuditQuery, Conn, NewAuditEvent};
 use serde::Serialize;
 
-use crate::deferred::{AuditRow, Deferred};
+use crate::jobs::deferred::{AuditRow, Deferred};
 use serde_json::Value;
 
 use crate::{Actor, AuditEventView, Can, Perm, ReadAudit, Service, ServiceError, ServiceResult};
