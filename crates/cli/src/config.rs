@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::Args;
 use roster_domain::Secret;
 use roster_service::Service;
@@ -60,13 +60,64 @@ pub async fn open_service(settings: &Settings) -> anyhow::Result<Service> {
         Some(dir) => service.with_export_dir(dir.clone()),
         None => service,
     };
+    let links = match link_source(settings, &service).await? {
+        LinkSource::Configured(url) => url,
+        LinkSource::Recorded(recorded) => recorded.url,
+        // No link can be made: the commands that make them ask
+        // `link_base` first, which refuses.
+        LinkSource::Unknown => String::new(),
+    };
     Ok(service
-        .with_mail(settings.mail(false)?)
+        .with_mail(settings.mail(&links, false)?)
         .with_upload_sandbox(settings.sandbox())
         .with_password_hasher(roster_service::PasswordHasher::new(
             settings.limits.sign_in_parallel,
             std::time::Duration::from_secs(5),
         )))
+}
+
+/// Where the links a command makes point.
+enum LinkSource {
+    /// A base URL configured for this command (`server.base_url`,
+    /// `ROSTER_BASE_URL`).
+    Configured(String),
+    /// The one the last `roster serve` recorded in the database.
+    Recorded(roster_service::RecordedBaseUrl),
+    /// Neither.
+    Unknown,
+}
+
+async fn link_source(settings: &Settings, service: &Service) -> anyhow::Result<LinkSource> {
+    if let Some(url) = &settings.server.base_url {
+        return Ok(LinkSource::Configured(url.clone()));
+    }
+    Ok(match service.served_base_url().await? {
+        Some(recorded) => LinkSource::Recorded(recorded),
+        None => LinkSource::Unknown,
+    })
+}
+
+/// The base URL of the links a command is about to make (invitations,
+/// the SCIM URL): the configured one; else the one `roster serve`
+/// recorded, saying so on stderr; else a refusal — a link to an address
+/// where nothing listens is worse than none.
+pub async fn link_base(settings: &Settings, service: &Service) -> anyhow::Result<String> {
+    match link_source(settings, service).await? {
+        LinkSource::Configured(url) => Ok(url),
+        LinkSource::Recorded(recorded) => {
+            eprintln!(
+                "Links point at {}, the base URL `roster serve` recorded ({}). \
+                 Set server.base_url (or ROSTER_BASE_URL) to choose another.",
+                recorded.url, recorded.recorded_at
+            );
+            Ok(recorded.url)
+        }
+        LinkSource::Unknown => bail!(
+            "no base URL for links: set server.base_url in roster.toml or ROSTER_BASE_URL \
+             (the address people reach Roster at), or start `roster serve` once with this \
+             database so that it records the address it serves under"
+        ),
+    }
 }
 
 /// The service at the settings' database, as it is (not migrated).

@@ -13,7 +13,9 @@ use roster_service::{
     Service,
 };
 
+use crate::config::link_base;
 use crate::output::{print_json, print_table};
+use crate::settings::Settings;
 
 #[derive(Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -121,7 +123,12 @@ struct SendArgs {
 }
 
 /// 0: done; 3: some members were left out (as an import with failed rows).
-pub async fn run(svc: &Service, json: bool, args: InviteArgs) -> anyhow::Result<u8> {
+pub async fn run(settings: &Settings, svc: &Service, json: bool, args: InviteArgs) -> anyhow::Result<u8> {
+    if !matches!(args.command, Some(InviteCommand::Revoke(_))) {
+        // Invitations carry links: refused before anything is written
+        // when nobody knows where they should point.
+        link_base(settings, svc).await?;
+    }
     match args.command {
         Some(InviteCommand::Resend(whom)) => {
             let actor = svc.system_actor(whom.org()?).await?;

@@ -121,7 +121,7 @@ async fn run(cli: Cli) -> std::process::ExitCode {
         Command::Team(cmd) => admin::team(&settings, cli.json, cmd).await.map(|()| 0),
         Command::Import(args) => import::run(&settings, cli.json, args).await,
         Command::Invite(args) => match config::open_service(&settings).await {
-            Ok(svc) => invite::run(&svc, cli.json, args).await,
+            Ok(svc) => invite::run(&settings, &svc, cli.json, args).await,
             Err(e) => Err(e),
         },
         Command::Export(args) => match config::open_service(&settings).await {

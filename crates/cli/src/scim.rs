@@ -5,7 +5,7 @@ use clap::Subcommand;
 use roster_service::scim::NewScimToken;
 use serde_json::json;
 
-use crate::config::open_service;
+use crate::config::{link_base, open_service};
 use crate::output::{print_json, print_table};
 use crate::settings::Settings;
 
@@ -43,9 +43,12 @@ pub enum ScimTokenCommand {
     },
 }
 
-/// Where SCIM lives for this server.
-fn scim_base(settings: &Settings) -> String {
-    format!("{}/scim/v2", settings.server.base_url.trim_end_matches('/'))
+/// Where SCIM lives for this instance (see `config::link_base`).
+async fn scim_base(settings: &Settings, svc: &roster_service::Service) -> anyhow::Result<String> {
+    Ok(format!(
+        "{}/scim/v2",
+        link_base(settings, svc).await?.trim_end_matches('/')
+    ))
 }
 
 pub async fn run(settings: &Settings, json: bool, cmd: ScimCommand) -> anyhow::Result<()> {
@@ -53,6 +56,8 @@ pub async fn run(settings: &Settings, json: bool, cmd: ScimCommand) -> anyhow::R
     let ScimCommand::Token(cmd) = cmd;
     match cmd {
         ScimTokenCommand::Create { org, name, expires_in } => {
+            // Before the token is made: without a URL to paste it is of no use.
+            let base = scim_base(settings, &svc).await?;
             let actor = svc.system_actor(&org).await?;
             let created = svc
                 .create_scim_token(
@@ -63,7 +68,6 @@ pub async fn run(settings: &Settings, json: bool, cmd: ScimCommand) -> anyhow::R
                     },
                 )
                 .await?;
-            let base = scim_base(settings);
             if json {
                 return print_json(&json!({"token": created.token, "base_url": base, "record": created.record}));
             }
@@ -81,10 +85,11 @@ pub async fn run(settings: &Settings, json: bool, cmd: ScimCommand) -> anyhow::R
         ScimTokenCommand::List { org } => {
             let actor = svc.system_actor(&org).await?;
             let tokens = svc.scim_tokens(svc.authorize(&actor).await?).await?;
+            let base = scim_base(settings, &svc).await?;
             if json {
-                return print_json(&json!({"base_url": scim_base(settings), "items": tokens}));
+                return print_json(&json!({"base_url": base, "items": tokens}));
             }
-            println!("SCIM base URL: {}", scim_base(settings));
+            println!("SCIM base URL: {base}");
             let time = |t: Option<roster_service::Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
             print_table(
                 &["id", "name", "created", "last used", "expires", "revoked"],

@@ -73,10 +73,13 @@ pub fn settings(db: &DbArgs, args: &ServeArgs) -> anyhow::Result<Settings> {
 }
 
 pub async fn run(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
+    let base_url = settings.server.served_base_url();
     let service = crate::config::open_service(&settings)
         .await?
-        .with_mail(settings.mail(args.demo)?);
-    let base_url = settings.server.base_url.clone();
+        .with_mail(settings.mail(&base_url, args.demo)?);
+    // One truth for every link: commands run beside this server (and other
+    // instances) read it from the database.
+    service.record_served_base_url(&base_url).await?;
     if settings.sso.issuer.is_some() || settings.sso.client_id.is_some() {
         tracing::warn!("the [sso] settings are read, but single sign-on comes with a later version of Roster");
     }

@@ -122,10 +122,23 @@ pub struct Settings {
 #[derive(Debug, Serialize)]
 pub struct Server {
     pub listen: SocketAddr,
-    /// The URL people use (defaults to http://LISTEN).
-    pub base_url: String,
+    /// The URL people use, where one is configured (`server.base_url`,
+    /// `ROSTER_BASE_URL`, `serve --base-url`). Without it, `roster serve`
+    /// serves under http://LISTEN and records that in the database; other
+    /// commands use what it recorded (`config::link_base`).
+    pub base_url: Option<String>,
     #[serde(serialize_with = "as_strings")]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl Server {
+    /// The base URL `roster serve` serves under: the configured one, else
+    /// http://LISTEN.
+    pub fn served_base_url(&self) -> String {
+        self.base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+    }
 }
 
 fn as_strings<S: serde::Serializer>(networks: &[ipnet::IpNet], s: S) -> Result<S::Ok, S::Error> {
@@ -309,12 +322,11 @@ impl Settings {
                 .collect::<anyhow::Result<_>>()
                 .context("server.trusted_proxies")?,
         };
-        let base_url = given
-            .base_url
-            .or(file.server.base_url)
-            .unwrap_or_else(|| format!("http://{listen}"));
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            bail!("server.base_url {base_url:?} must start with http:// or https://");
+        let base_url = given.base_url.or(file.server.base_url);
+        if let Some(url) = &base_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                bail!("server.base_url {url:?} must start with http:// or https://");
+            }
         }
         let smtp_url = secret(
             "smtp.url",
@@ -334,7 +346,7 @@ impl Settings {
             database_url,
             server: Server {
                 listen,
-                base_url: base_url.trim_end_matches('/').to_owned(),
+                base_url: base_url.map(|url| url.trim_end_matches('/').to_owned()),
                 trusted_proxies,
             },
             jobs: Jobs {
@@ -376,9 +388,9 @@ impl Settings {
         })
     }
 
-    /// How the server sends mail: `[smtp]`, or (for `serve --demo` without
-    /// a server) to the log.
-    pub fn mail(&self, demo: bool) -> anyhow::Result<roster_service::mail::MailConfig> {
+    /// How mail is sent: `[smtp]`, or (for `serve --demo` without a server)
+    /// to the log; its links start with `base_url`.
+    pub fn mail(&self, base_url: &str, demo: bool) -> anyhow::Result<roster_service::mail::MailConfig> {
         use roster_service::mail::{parse_from, Delivery, MailConfig, SmtpTarget};
         let delivery = match &self.smtp.url {
             Some(url) => Delivery::Smtp(SmtpTarget::parse(url.expose()).map_err(|e| anyhow::anyhow!("smtp.url: {e}"))?),
@@ -390,7 +402,7 @@ impl Settings {
             None => MailConfig::default().from,
         };
         Ok(MailConfig {
-            base_url: self.server.base_url.clone(),
+            base_url: base_url.to_owned(),
             from,
             delivery,
             connections: self.smtp.connections,
@@ -493,7 +505,7 @@ mod tests {
         .unwrap();
         assert_eq!(settings.data_dir, PathBuf::from("/srv/roster"));
         assert_eq!(settings.server.listen.to_string(), "127.0.0.1:7000", "a flag wins");
-        assert_eq!(settings.server.base_url, "https://roster.example");
+        assert_eq!(settings.server.base_url.as_deref(), Some("https://roster.example"));
         assert_eq!(settings.upload.parallel, 3);
         assert_eq!(settings.upload.memory_mib, 1024, "a default");
         assert_eq!(

@@ -46,6 +46,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(10, "0010_invitations_and_outbox.sql"),
     migration!(11, "0011_exports.sql"),
     migration!(12, "0012_scim.sql"),
+    migration!(13, "0013_instance.sql"),
 ];
 
 impl Migration {

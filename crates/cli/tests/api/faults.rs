@@ -42,13 +42,13 @@ async fn member_counts(db: &TestDb) -> (i64, i64) {
 }
 
 /// `roster serve` on a free port, against `db`.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Server {
-    async fn start(db: &TestDb) -> Server {
+    pub(crate) async fn start(db: &TestDb) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -63,6 +63,7 @@ impl Server {
                 "2",
             ])
             .env("ROSTER_DATABASE_URL", &db.url)
+            .env_remove("ROSTER_BASE_URL")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())

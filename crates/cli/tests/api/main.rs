@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod helpers;
 
+mod base_url;
 mod bulk;
 mod busy_writer;
 mod cli;

@@ -288,6 +288,8 @@ async fn spawn_full(
     if let Some(hasher) = hasher {
         service = service.with_password_hasher(hasher);
     }
+    // As `roster serve` does: commands run beside it make their links here.
+    service.record_served_base_url(&public_url).await.unwrap();
     let mut config = roster_http::HttpConfig::new(public_url);
     configure(&mut config);
     let app = roster_http::app(service.clone(), config).into_make_service_with_connect_info::<SocketAddr>();

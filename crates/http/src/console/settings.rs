@@ -39,6 +39,8 @@ struct SettingsPage {
     languages: Vec<(&'static str, &'static str)>,
     /// The sign-up page's shareable address.
     signup_url: String,
+    /// Where every link of this instance starts.
+    base_url: String,
     mail_configured: bool,
 }
 
@@ -65,6 +67,7 @@ async fn page(state: &AppState, member: &Member, error: Option<String>, saved: b
             actor.org_slug
         ),
         mail_configured: svc.mail_config().is_configured(),
+        base_url: state.config.base_url.trim_end_matches('/').to_owned(),
     };
     render(&page)
 }
