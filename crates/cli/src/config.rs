@@ -68,6 +68,10 @@ pub async fn open_service(settings: &Settings) -> anyhow::Result<Service> {
         LinkSource::Unknown => String::new(),
     };
     Ok(service
+        .with_outbound(roster_service::outbound::OutboundConfig {
+            allow_private: settings.outbound.allow_private,
+            ..Default::default()
+        })
         .with_mail(settings.mail(&links, false)?)
         .with_upload_sandbox(settings.sandbox())
         .with_password_hasher(roster_service::PasswordHasher::new(

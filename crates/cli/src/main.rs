@@ -13,6 +13,7 @@ mod parse_upload;
 mod scim;
 mod serve;
 mod settings;
+mod sso;
 
 use clap::{Parser, Subcommand};
 
@@ -51,6 +52,10 @@ enum Command {
     /// SCIM for the identity provider: `roster scim token create|list|revoke`.
     #[command(subcommand)]
     Scim(scim::ScimCommand),
+    /// Single sign-on with the organization's OpenID provider:
+    /// `roster sso set|show|test|remove`, `roster sso domain claim|list|remove`.
+    #[command(subcommand)]
+    Sso(sso::SsoCommand),
     /// Members: add, list, show, update, remove.
     #[command(subcommand)]
     Member(admin::MemberCommand),
@@ -117,6 +122,7 @@ async fn run(cli: Cli) -> std::process::ExitCode {
         Command::Org(cmd) => admin::org(&settings, cli.json, cmd).await.map(|()| 0),
         Command::Token(cmd) => admin::token(&settings, cli.json, cmd).await.map(|()| 0),
         Command::Scim(cmd) => scim::run(&settings, cli.json, cmd).await.map(|()| 0),
+        Command::Sso(cmd) => sso::run(&settings, cli.json, cmd).await.map(|()| 0),
         Command::Member(cmd) => admin::member(&settings, cli.json, cmd).await,
         Command::Team(cmd) => admin::team(&settings, cli.json, cmd).await.map(|()| 0),
         Command::Import(args) => import::run(&settings, cli.json, args).await,

@@ -81,7 +81,9 @@ pub async fn run(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     // instances) read it from the database.
     service.record_served_base_url(&base_url).await?;
     if settings.sso.issuer.is_some() || settings.sso.client_id.is_some() {
-        tracing::warn!("the [sso] settings are read, but single sign-on comes with a later version of Roster");
+        tracing::warn!(
+            "the [sso] settings are not used: single sign-on is set per organization (roster sso set, or the console's Settings → Identity provider)"
+        );
     }
     if args.demo {
         seed_demo(&service, &base_url).await?;

@@ -33,6 +33,7 @@ pub struct FileSettings {
     pub log: LogFile,
     pub smtp: SmtpFile,
     pub sso: SsoFile,
+    pub outbound: OutboundFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -84,8 +85,19 @@ pub struct SmtpFile {
     pub per_org_per_hour: Option<i64>,
 }
 
-/// Single sign-on with the organization's identity provider (OIDC). Read and
-/// checked; single sign-on itself comes with a later version.
+/// Calls Roster makes to other servers (an organization's identity
+/// provider): private targets (loopback, private networks, link-local) are
+/// refused unless allowed here — for a provider inside the company network,
+/// and for tests.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboundFile {
+    pub allow_private: Option<bool>,
+}
+
+/// An instance-wide identity provider (OIDC). Read and checked, and not
+/// used: single sign-on is set per organization (`roster sso set`, the
+/// console's Settings → Identity provider).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SsoFile {
@@ -117,6 +129,12 @@ pub struct Settings {
     pub log: Log,
     pub smtp: Smtp,
     pub sso: Sso,
+    pub outbound: Outbound,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Outbound {
+    pub allow_private: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -210,6 +228,7 @@ pub struct Given {
     pub smtp_from: Option<String>,
     pub smtp_connections: Option<usize>,
     pub sso_client_secret_file: Option<PathBuf>,
+    pub outbound_allow_private: Option<bool>,
 }
 
 pub const DEFAULT_DATA_DIR: &str = "./roster-data";
@@ -252,6 +271,7 @@ impl Given {
         from_env!(upload_timeout_seconds, "ROSTER_UPLOAD_TIMEOUT_SECONDS");
         from_env!(upload_parallel, "ROSTER_UPLOAD_PARALLEL");
         from_env!(smtp_connections, "ROSTER_SMTP_CONNECTIONS");
+        from_env!(outbound_allow_private, "ROSTER_OUTBOUND_ALLOW_PRIVATE");
         if self.smtp_from.is_none() {
             self.smtp_from = env("ROSTER_SMTP_FROM");
         }
@@ -379,6 +399,12 @@ impl Settings {
                     .unwrap_or(1)
                     .clamp(1, 32),
                 per_org_per_hour: file.smtp.per_org_per_hour.unwrap_or(10_000).max(1),
+            },
+            outbound: Outbound {
+                allow_private: given
+                    .outbound_allow_private
+                    .or(file.outbound.allow_private)
+                    .unwrap_or(false),
             },
             sso: Sso {
                 issuer: file.sso.issuer,

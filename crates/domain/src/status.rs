@@ -38,6 +38,9 @@ pub enum StatusTransition {
     Reactivate {
         has_account: bool,
     },
+    /// The person signs in through the organization's identity provider:
+    /// that accepts the membership, invited or not.
+    SignInWithProvider,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +92,7 @@ impl MemberStatus {
             (Added | Invited | Active | InvitationExpired | ReassignPending, Deactivate) => Ok(Deactivated),
             (Deactivated, Reactivate { has_account: true }) => Ok(Active),
             (Deactivated, Reactivate { has_account: false }) => Ok(Added),
+            (Added | Invited | InvitationExpired, SignInWithProvider) => Ok(Active),
             (from, transition) => Err(TransitionError { from, transition }),
         }
     }

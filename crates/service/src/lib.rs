@@ -51,6 +51,7 @@ pub use ways_in::auth::{hash_password, new_secret, sha256_hex, PasswordHasher};
 pub use ways_in::invitation_links::{AcceptError, InvitationLink, MIN_PASSWORD_CHARS};
 pub use ways_in::sessions::{ConsoleSession, SignedIn};
 pub use ways_in::signup::{SignupPage, SIGNUP_SEAT};
+pub use ways_in::sso;
 pub use ways_in::tokens::{NewToken, TokenCreated};
 
 /// Why the service could not be opened.
@@ -85,6 +86,8 @@ pub struct Service {
     scim_pages: scim::PageMemory,
     /// Organizations' SCIM User schemas, kept briefly (`scim`).
     scim_schemas: scim::SchemaCache,
+    /// How Roster calls other servers (`outbound`).
+    outbound: outbound::Outbound,
 }
 
 impl Service {
@@ -101,7 +104,19 @@ impl Service {
             export_dir: None,
             scim_pages: scim::PageMemory::default(),
             scim_schemas: scim::SchemaCache::default(),
+            outbound: outbound::Outbound::default(),
         }
+    }
+
+    /// The same service, calling other servers under these rules.
+    pub fn with_outbound(mut self, config: outbound::OutboundConfig) -> Self {
+        self.outbound = outbound::Outbound::new(config);
+        self
+    }
+
+    /// How Roster calls other servers (an identity provider).
+    pub fn outbound(&self) -> &outbound::Outbound {
+        &self.outbound
     }
 
     /// The same service, writing exports' files in `dir` before they are

@@ -37,6 +37,7 @@ mod scim_tokens;
 mod seats;
 mod sessions;
 mod sql;
+mod sso;
 mod teams;
 mod tokens;
 
@@ -68,6 +69,7 @@ pub use scim_filter::{group_condition_is_exact, user_condition_is_exact};
 pub use scim_tokens::*;
 pub use seats::*;
 pub use sessions::*;
+pub use sso::*;
 pub use teams::*;
 pub use tokens::*;
 

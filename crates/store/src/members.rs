@@ -230,6 +230,14 @@ pub async fn set_member_status(
     .bind(now)
     .execute(conn.raw())
     .await?;
+    if to == "removed" || to == "deactivated" {
+        // Sessions opened through the identity provider for this member
+        // end with the membership, however it ends (by hand, by SCIM).
+        sqlx::query("DELETE FROM sessions WHERE sso_member_id = $1")
+            .bind(id)
+            .execute(conn.raw())
+            .await?;
+    }
     record_status(conn, org_id, id, from, to, actor, now).await
 }
 

@@ -47,6 +47,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(11, "0011_exports.sql"),
     migration!(12, "0012_scim.sql"),
     migration!(13, "0013_instance.sql"),
+    migration!(14, "0014_sso.sql"),
 ];
 
 impl Migration {

@@ -41,6 +41,19 @@ pub async fn insert_session(
     Ok(())
 }
 
+/// Marks a new session as opened through an organization's identity
+/// provider: it belongs to that organization and ends when the member is
+/// deactivated or removed.
+pub async fn bind_session_to_member(conn: &mut Conn, id_hash: &str, org_id: i64, member_id: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE sessions SET org_id = $2, sso_member_id = $3 WHERE id_hash = $1")
+        .bind(id_hash)
+        .bind(org_id)
+        .bind(member_id)
+        .execute(conn.raw())
+        .await?;
+    Ok(())
+}
+
 /// A live session with its account.
 pub async fn session_by_hash(conn: &mut Conn, id_hash: &str, now: i64) -> StoreResult<Option<SessionRecord>> {
     let row = sqlx::query(

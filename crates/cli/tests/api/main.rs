@@ -44,6 +44,7 @@ mod scim_patch;
 mod scim_protocol;
 mod scim_setup;
 mod scim_users;
+mod sso;
 mod teams;
 mod tenancy;
 mod tokens;

@@ -1,6 +1,7 @@
 #![allow(dead_code)]
 
 pub mod contract;
+pub mod oidc;
 pub mod smtp;
 
 use std::net::SocketAddr;
@@ -284,7 +285,14 @@ async fn spawn_full(
     };
     let mut service = Service::new(db.store().await)
         .with_upload_sandbox(limits)
-        .with_mail(mail);
+        .with_mail(mail)
+        // The tests' identity providers listen on loopback; a short deadline
+        // for the one that drips.
+        .with_outbound(roster_service::outbound::OutboundConfig {
+            allow_private: true,
+            deadline: Duration::from_secs(3),
+            ..Default::default()
+        });
     if let Some(hasher) = hasher {
         service = service.with_password_hasher(hasher);
     }

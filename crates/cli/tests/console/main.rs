@@ -8,6 +8,7 @@ mod exports;
 #[path = "../common/mod.rs"]
 mod helpers;
 mod scim;
+mod sso;
 mod webdriver;
 
 use serde_json::json;

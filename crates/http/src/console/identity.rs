@@ -1,6 +1,8 @@
 //! Settings → Identity provider: what an admin pastes into Entra ID or
 //! Okta to provision members over SCIM — the base URL and a token, shown
-//! once — the tokens with their last use, and revoking one.
+//! once — the tokens with their last use, and revoking one; and single
+//! sign-on: connecting the organization's OpenID provider, the redirect
+//! URI to register there, a test sign-in, the claimed domains.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -8,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use roster_service::scim::{NewScimToken, ScimTokenView};
+use roster_service::sso::{SsoConnectionView, SsoDomainView, SsoSettings};
 use roster_service::ServiceError;
 
 use super::session::{Member, MemberPost};
@@ -22,6 +25,8 @@ pub fn routes() -> Router<AppState> {
             "/o/{slug}/settings/identity-provider/scim-tokens/{id}/revoke",
             post(revoke),
         )
+        .route("/o/{slug}/settings/identity-provider/sso", post(connect))
+        .route("/o/{slug}/settings/identity-provider/sso/remove", post(disconnect))
 }
 
 #[derive(Template)]
@@ -36,6 +41,13 @@ struct IdentityPage {
     made: Option<String>,
     managed: bool,
     error: Option<String>,
+    /// The connected OpenID provider, if any.
+    sso: Option<SsoConnectionView>,
+    /// `{base_url}/sso/callback`, to register at the provider.
+    redirect_uri: String,
+    /// `{base_url}/sso/{slug}`, a link for the company's intranet.
+    sign_in_url: String,
+    domains: Vec<SsoDomainView>,
 }
 
 async fn page(
@@ -54,6 +66,10 @@ async fn page(
         made,
         managed: org.managed_by_identity_provider,
         error,
+        sso: svc.sso_connection(svc.authorize(actor).await?).await?,
+        redirect_uri: roster_service::sso::redirect_uri(&state.config.base_url),
+        sign_in_url: format!("{}/sso/{}", state.config.base_url.trim_end_matches('/'), actor.org_slug),
+        domains: svc.sso_domains(svc.authorize(actor).await?).await?,
     };
     render(&page)
 }
@@ -98,5 +114,46 @@ async fn revoke(
     let svc = &state.service;
     svc.revoke_scim_token(svc.authorize(&post.member.actor).await?, id)
         .await?;
+    Ok(Redirect::to(&format!("/o/{}/settings/identity-provider", post.member.actor.org_slug)).into_response())
+}
+
+/// Connects (or changes) the OpenID provider from the form. An empty
+/// secret keeps the stored one.
+async fn connect(State(state): State<AppState>, post: MemberPost) -> Result<Response, ConsoleError> {
+    let svc = &state.service;
+    let MemberPost { member, form } = post;
+    let text = |name: &str, default: &str| {
+        form.text(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let mut settings = SsoSettings::new(
+        &text("issuer", ""),
+        &text("client_id", ""),
+        form.text("client_secret").filter(|s| !s.trim().is_empty()),
+    );
+    settings.scopes = vec![text("scopes", "openid email profile")];
+    settings.email_claim = text("email_claim", "email");
+    settings.first_name_claim = text("first_name_claim", "given_name");
+    settings.last_name_claim = text("last_name_claim", "family_name");
+    settings.jit = form.get("jit").is_some();
+    let done = match svc.authorize(&member.actor).await {
+        Ok(can) => svc.set_sso(can, settings).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/o/{}/settings/identity-provider", member.actor.org_slug)).into_response()),
+        Err(ServiceError::Invalid(e)) => page(&state, &member, None, Some(format!("{}: {}", e.field, e.message))).await,
+        Err(ServiceError::Forbidden(m) | ServiceError::MissingPermission(m)) => {
+            page(&state, &member, None, Some(m)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn disconnect(State(state): State<AppState>, post: MemberPost) -> Result<Response, ConsoleError> {
+    let svc = &state.service;
+    svc.remove_sso(svc.authorize(&post.member.actor).await?).await?;
     Ok(Redirect::to(&format!("/o/{}/settings/identity-provider", post.member.actor.org_slug)).into_response())
 }

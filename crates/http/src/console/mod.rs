@@ -14,6 +14,7 @@ mod invitations;
 mod members;
 mod session;
 mod settings;
+mod sso;
 mod teams;
 mod tokens;
 mod way_in;
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .merge(teams::routes())
         .merge(settings::routes())
         .merge(identity::routes())
+        .merge(sso::routes())
         .merge(audit::routes())
         .merge(imports::routes())
         .merge(tokens::routes())

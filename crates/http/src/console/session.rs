@@ -41,7 +41,7 @@ pub fn clear_cookie(state: &AppState) -> (axum::http::HeaderName, HeaderValue) {
     )
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(super) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()

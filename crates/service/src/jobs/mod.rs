@@ -298,6 +298,8 @@ impl Worker {
         let purged = roster_store::purge_finished_jobs(&mut tx, now).await?;
         // Expired sessions, and sign-in failures older than any throttling window.
         roster_store::purge_sessions(&mut tx, now, now - 86_400_000).await?;
+        // Single sign-ins that ended (or were abandoned) a day ago.
+        roster_store::purge_sso_flows(&mut tx, now - 86_400_000).await?;
         tx.commit().await?;
         if purged > 0 {
             tracing::info!(purged, "purged finished jobs past their history");

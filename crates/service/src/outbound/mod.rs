@@ -203,7 +203,9 @@ impl Outbound {
         match url.scheme() {
             "https" => {}
             "http" if self.config.allow_private => {}
-            "http" => return Err(bad("only https:// URLs are fetched")),
+            "http" => return Err(bad(
+                "only https:// URLs are fetched (the operator's [outbound] allow_private = true also allows http://)",
+            )),
             _ => return Err(bad("only https:// URLs are fetched")),
         }
         if !url.username().is_empty() || url.password().is_some() {

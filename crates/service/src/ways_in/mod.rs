@@ -6,4 +6,5 @@ pub(crate) mod invitation_links;
 pub(crate) mod password_reset;
 pub(crate) mod sessions;
 pub(crate) mod signup;
+pub mod sso;
 pub(crate) mod tokens;

@@ -106,6 +106,20 @@ impl Service {
         Ok(SignedIn { session_id })
     }
 
+    /// A session opened through the organization's identity provider: it
+    /// ends when the member is deactivated or removed.
+    pub(crate) async fn open_sso_session(
+        &self,
+        conn: &mut roster_store::Conn,
+        account_id: i64,
+        org_id: i64,
+        member_id: i64,
+    ) -> ServiceResult<SignedIn> {
+        let signed_in = self.open_session(conn, account_id).await?;
+        roster_store::bind_session_to_member(conn, &sha256_hex(&signed_in.session_id), org_id, member_id).await?;
+        Ok(signed_in)
+    }
+
     /// The live session behind a cookie value, if any.
     pub async fn session(&self, session_id: &str) -> ServiceResult<Option<ConsoleSession>> {
         let id_hash = sha256_hex(session_id);

@@ -1,0 +1,235 @@
+//! `roster sso set|show|test|remove` and `roster sso domain
+//! claim|list|remove`: an organization's single sign-on with its OpenID
+//! provider, from the command line.
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use roster_service::sso::SsoSettings;
+use roster_service::ManageOrg;
+use serde_json::json;
+
+use crate::config::{link_base, open_service};
+use crate::output::{print_json, print_table};
+use crate::settings::Settings;
+
+#[derive(Subcommand)]
+pub enum SsoCommand {
+    /// Connect the organization's OpenID provider (its discovery document
+    /// and keys are fetched and checked first).
+    Set(SetArgs),
+    /// The connection: the provider's endpoints and algorithms, the
+    /// redirect URI to register, the settings (the secret masked).
+    Show {
+        #[arg(long)]
+        org: String,
+    },
+    /// Check that the provider answers, and print the address of a test
+    /// sign-in to open in a browser (the whole flow, nothing changed).
+    Test {
+        #[arg(long)]
+        org: String,
+    },
+    /// Disconnect the provider: members sign in with passwords again.
+    Remove {
+        #[arg(long)]
+        org: String,
+    },
+    /// The e-mail domains the organization claims.
+    #[command(subcommand)]
+    Domain(DomainCommand),
+}
+
+#[derive(Args)]
+pub struct SetArgs {
+    #[arg(long)]
+    org: String,
+    /// The provider's issuer URL (Entra ID: your tenant's, not /common).
+    #[arg(long)]
+    issuer: String,
+    #[arg(long)]
+    client_id: String,
+    /// A file holding the client secret (or ROSTER_SSO_CLIENT_SECRET; kept
+    /// when neither is given and one is stored).
+    #[arg(long, value_name = "FILE")]
+    client_secret_file: Option<std::path::PathBuf>,
+    /// Scopes besides openid (default: email profile).
+    #[arg(long, value_delimiter = ',')]
+    scopes: Option<Vec<String>>,
+    #[arg(long, default_value = "email")]
+    email_claim: String,
+    #[arg(long, default_value = "given_name")]
+    first_name_claim: String,
+    #[arg(long, default_value = "family_name")]
+    last_name_claim: String,
+    /// Claim a domain for the organization as the operator (repeatable).
+    #[arg(long = "domain")]
+    domains: Vec<String>,
+    /// Just-in-time membership: people the provider vouches for, with a
+    /// verified address of a claimed domain, become members.
+    #[arg(long)]
+    jit: bool,
+}
+
+#[derive(Subcommand)]
+pub enum DomainCommand {
+    /// Claim a domain for the organization as the instance's operator:
+    /// proven at once.
+    Claim {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        domain: String,
+    },
+    List {
+        #[arg(long)]
+        org: String,
+    },
+    Remove {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        domain: String,
+    },
+}
+
+fn secret(args: &SetArgs) -> anyhow::Result<Option<String>> {
+    if let Some(path) = &args.client_secret_file {
+        let raw = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        return Ok(Some(raw.trim().to_owned()));
+    }
+    Ok(std::env::var("ROSTER_SSO_CLIENT_SECRET")
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty()))
+}
+
+pub async fn run(settings: &Settings, json: bool, cmd: SsoCommand) -> anyhow::Result<()> {
+    let svc = open_service(settings).await?;
+    match cmd {
+        SsoCommand::Set(args) => {
+            // The redirect URI to register is derived from the base URL.
+            link_base(settings, &svc).await?;
+            let actor = svc.system_actor(&args.org).await?;
+            let mut wanted = SsoSettings::new(&args.issuer, &args.client_id, secret(&args)?);
+            if let Some(scopes) = &args.scopes {
+                wanted.scopes = scopes.clone();
+            }
+            wanted.email_claim = args.email_claim.clone();
+            wanted.first_name_claim = args.first_name_claim.clone();
+            wanted.last_name_claim = args.last_name_claim.clone();
+            wanted.jit = args.jit;
+            let connection = svc.set_sso(svc.authorize::<ManageOrg>(&actor).await?, wanted).await?;
+            for domain in &args.domains {
+                svc.claim_sso_domain_as_operator(svc.authorize(&actor).await?, domain)
+                    .await?;
+            }
+            show(json, &connection)?;
+        }
+        SsoCommand::Show { org } => {
+            let actor = svc.system_actor(&org).await?;
+            match svc.sso_connection(svc.authorize(&actor).await?).await? {
+                Some(connection) => show(json, &connection)?,
+                None => anyhow::bail!("{org} has no identity provider connected (roster sso set)"),
+            }
+        }
+        SsoCommand::Test { org } => {
+            let base = link_base(settings, &svc).await?;
+            let actor = svc.system_actor(&org).await?;
+            let checked = svc.check_sso(svc.authorize(&actor).await?).await?;
+            let url = format!("{base}/sso/{org}?test=1");
+            if json {
+                return print_json(&json!({"provider": checked, "test_sign_in": url}));
+            }
+            println!("The provider answers: {} (keys: {})", checked.issuer, checked.keys);
+            println!("Open this in a browser to test the whole sign-in: {url}");
+        }
+        SsoCommand::Remove { org } => {
+            let actor = svc.system_actor(&org).await?;
+            let removed = svc.remove_sso(svc.authorize(&actor).await?).await?;
+            if json {
+                return print_json(&json!({"removed": removed}));
+            }
+            println!(
+                "{}",
+                if removed {
+                    "the identity provider is disconnected"
+                } else {
+                    "no identity provider was connected"
+                }
+            );
+        }
+        SsoCommand::Domain(cmd) => domain(&svc, json, cmd).await?,
+    }
+    Ok(())
+}
+
+async fn domain(svc: &roster_service::Service, json: bool, cmd: DomainCommand) -> anyhow::Result<()> {
+    match cmd {
+        DomainCommand::Claim { org, domain } => {
+            let actor = svc.system_actor(&org).await?;
+            let claimed = svc
+                .claim_sso_domain_as_operator(svc.authorize(&actor).await?, &domain)
+                .await?;
+            if json {
+                return print_json(&claimed);
+            }
+            println!("{} is claimed for {org}", claimed.domain);
+        }
+        DomainCommand::List { org } => {
+            let actor = svc.system_actor(&org).await?;
+            let domains = svc.sso_domains(svc.authorize(&actor).await?).await?;
+            if json {
+                return print_json(&json!({"items": domains}));
+            }
+            print_table(
+                &["domain", "proven", "by"],
+                domains
+                    .iter()
+                    .map(|d| {
+                        vec![
+                            d.domain.clone(),
+                            d.verified_at.map(|t| t.to_string()).unwrap_or_else(|| "no".into()),
+                            d.verified_by.clone().unwrap_or_default(),
+                        ]
+                    })
+                    .collect(),
+            );
+        }
+        DomainCommand::Remove { org, domain } => {
+            let actor = svc.system_actor(&org).await?;
+            let removed = svc.remove_sso_domain(svc.authorize(&actor).await?, &domain).await?;
+            if json {
+                return print_json(&json!({"removed": removed}));
+            }
+            println!("{}", if removed { "removed" } else { "not claimed" });
+        }
+    }
+    Ok(())
+}
+
+fn show(json: bool, c: &roster_service::sso::SsoConnectionView) -> anyhow::Result<()> {
+    if json {
+        return print_json(c);
+    }
+    println!("Issuer:           {}", c.issuer);
+    println!("Client id:        {}", c.client_id);
+    println!("Client secret:    {}", c.client_secret);
+    println!("Scopes:           {}", c.scopes.join(" "));
+    println!(
+        "Claims:           e-mail {}, first name {}, last name {}",
+        c.email_claim, c.first_name_claim, c.last_name_claim
+    );
+    println!("Just-in-time:     {}", if c.jit { "on" } else { "off" });
+    println!("Redirect URI:     {}   (register this at the provider)", c.redirect_uri);
+    println!("Authorization:    {}", c.provider.authorization_endpoint);
+    println!(
+        "Token endpoint:   {} ({})",
+        c.provider.token_endpoint, c.provider.client_authentication
+    );
+    println!("Algorithms:       {}", c.provider.algorithms.join(", "));
+    println!(
+        "Tested:           {}",
+        c.tested_at.map(|t| t.to_string()).unwrap_or_else(|| "never".into())
+    );
+    Ok(())
+}

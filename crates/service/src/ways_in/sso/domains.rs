@@ -1,0 +1,135 @@
+//! The e-mail domains an organization claims: the provider's verified
+//! addresses of a proven domain may link to members, and home-realm
+//! discovery sends them to the organization's provider. A domain proven by
+//! one organization of the instance cannot be proven by another.
+//!
+//! Proof today: the instance's operator claims a domain for an
+//! organization from the command line. (Proof by a DNS TXT record that the
+//! organization publishes is still to come.)
+
+use roster_domain::now_millis;
+use serde::Serialize;
+use serde_json::json;
+
+use super::invalid;
+use crate::orgs::audit::record as audit;
+use crate::{new_secret, Can, ManageOrg, Service, ServiceError, ServiceResult, Timestamp};
+
+/// A claimed domain, as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct SsoDomainView {
+    pub domain: String,
+    /// The TXT record's value that proves it (published at
+    /// `_roster-challenge.DOMAIN`).
+    pub proof: String,
+    pub verified_at: Option<Timestamp>,
+    /// `operator` (claimed from the command line) or `dns`.
+    pub verified_by: Option<String>,
+}
+
+impl From<roster_store::SsoDomainRecord> for SsoDomainView {
+    fn from(r: roster_store::SsoDomainRecord) -> Self {
+        Self {
+            domain: r.domain,
+            proof: r.proof,
+            verified_at: r.verified_at.map(Timestamp::from_millis),
+            verified_by: r.verified_by,
+        }
+    }
+}
+
+/// A domain name as compared: lower case, international names in their
+/// ASCII (punycode) form.
+pub fn normalize_domain(raw: &str) -> ServiceResult<String> {
+    let trimmed = raw.trim().trim_end_matches('.').to_lowercase();
+    let bad = || invalid("domain", format!("{raw:?} is not a domain name (like example.com)"));
+    if trimmed.is_empty() || trimmed.contains(['@', '/', ':', ' ']) || !trimmed.contains('.') {
+        return Err(bad());
+    }
+    match url::Host::parse(&trimmed) {
+        Ok(url::Host::Domain(ascii)) => Ok(ascii),
+        _ => Err(bad()),
+    }
+}
+
+impl Service {
+    /// The operator claims `domain` for the organization: proven at once
+    /// (the operator vouches for it). Refused when another organization of
+    /// the instance has proven it.
+    pub async fn claim_sso_domain_as_operator(
+        &self,
+        can: Can<'_, ManageOrg>,
+        domain: &str,
+    ) -> ServiceResult<SsoDomainView> {
+        let actor = can.actor();
+        let domain = normalize_domain(domain)?;
+        let now = now_millis();
+        let mut tx = self.store().begin().await?;
+        if let Some(holder) = roster_store::verified_sso_domain(&mut tx, &domain).await? {
+            if holder.org_id != actor.org_id {
+                return Err(invalid("domain", format!("{domain} is proven by another organization")));
+            }
+        }
+        roster_store::claim_sso_domain(&mut tx, actor.org_id, &domain, &new_secret("roster-proof-"), now).await?;
+        roster_store::verify_sso_domain(&mut tx, actor.org_id, &domain, "operator", now).await?;
+        audit(
+            &mut tx,
+            actor,
+            "sso.domain.claim",
+            "domain",
+            &domain,
+            json!({"by": "operator"}),
+        )
+        .await?;
+        let claimed = roster_store::sso_domains(&mut tx, actor.org_id)
+            .await?
+            .into_iter()
+            .find(|d| d.domain == domain)
+            .ok_or(ServiceError::NotFound("domain"))?;
+        tx.commit().await?;
+        Ok(claimed.into())
+    }
+
+    /// The organization's claimed domains.
+    pub async fn sso_domains(&self, can: Can<'_, ManageOrg>) -> ServiceResult<Vec<SsoDomainView>> {
+        let mut conn = self.store().conn().await?;
+        Ok(roster_store::sso_domains(&mut conn, can.actor().org_id)
+            .await?
+            .into_iter()
+            .map(SsoDomainView::from)
+            .collect())
+    }
+
+    /// Gives a domain up.
+    pub async fn remove_sso_domain(&self, can: Can<'_, ManageOrg>, domain: &str) -> ServiceResult<bool> {
+        let actor = can.actor();
+        let domain = normalize_domain(domain)?;
+        let mut tx = self.store().begin().await?;
+        let removed = roster_store::remove_sso_domain(&mut tx, actor.org_id, &domain).await?;
+        if removed {
+            audit(&mut tx, actor, "sso.domain.remove", "domain", &domain, json!({})).await?;
+        }
+        tx.commit().await?;
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_domain;
+
+    #[test]
+    fn domains_are_compared_in_lower_case_ascii() {
+        assert_eq!(normalize_domain(" Acme.Example. ").unwrap(), "acme.example");
+        assert_eq!(normalize_domain("müller.de").unwrap(), "xn--mller-kva.de");
+        for bad in [
+            "",
+            "localhost",
+            "ann@acme.example",
+            "https://acme.example",
+            "acme example.com",
+        ] {
+            assert!(normalize_domain(bad).is_err(), "{bad}");
+        }
+    }
+}
