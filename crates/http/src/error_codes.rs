@@ -164,6 +164,11 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     code("invalid_slug", 422, "not an organization slug"),
     code("invalid_color", 422, "not a colour like #1f6feb"),
     code("invalid_url", 422, "not an https:// URL"),
+    code(
+        "invalid_identity_provider",
+        422,
+        "the identity provider's settings, or what it answered, do not pass",
+    ),
     code("invalid_value", 422, "the value does not fit the custom field's kind"),
     code(
         "invalid_cursor",

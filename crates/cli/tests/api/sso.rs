@@ -588,3 +588,61 @@ async fn an_admins_test_sign_in_runs_the_whole_flow_and_changes_nothing_but_the_
         .unwrap();
     assert!(connection.tested_at.is_some());
 }
+
+#[tokio::test]
+async fn the_sign_in_page_sends_an_address_of_a_proven_domain_to_its_provider_and_others_to_the_password() {
+    let app = spawn_app().await;
+    app.create_org("acme").await;
+    let provider = HostileProvider::start().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let first_step = |email: &'static str| {
+        client
+            .post(format!("{}/login", app.base))
+            .form(&[("email", email), ("next", "/")])
+            .send()
+    };
+    // Before a provider is connected, everyone gets the password step.
+    let res = first_step("ann@acme.example").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains(r#"name="password""#));
+
+    connect(&app, &provider.issuer, false).await;
+    // A page that goes on to the provider by itself (a redirect from the
+    // form would break the console's form-action rule).
+    let res = first_step("Ann@ACME.example").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    let to = "/sso/acme?login_hint=Ann%40ACME.example";
+    assert!(
+        page.contains(&format!(r#"<meta http-equiv="refresh" content="0;url={to}">"#)),
+        "{page}"
+    );
+    assert!(page.contains(&format!(r#"href="{to}""#)), "{page}");
+    let res = Browser::default().get(&format!("{}{to}", app.base)).await;
+    let authorize = res.headers()["location"].to_str().unwrap();
+    assert!(
+        authorize.starts_with(&provider.issuer) && authorize.contains("login_hint=Ann%40ACME.example"),
+        "{authorize}"
+    );
+
+    // Another domain, known or not, gets the password step: nothing tells
+    // whether an account exists.
+    for email in ["owner@acme.example.org", "nobody@elsewhere.example"] {
+        let res = first_step(email).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let page = res.text().await.unwrap();
+        assert!(page.contains(r#"name="password""#) && page.contains(email), "{page}");
+    }
+    // Both steps at once still sign in with a password.
+    let res = client
+        .post(format!("{}/login", app.base))
+        .form(&[("email", "owner@acme.example"), ("password", crate::helpers::PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(session_of(&res).is_some());
+}

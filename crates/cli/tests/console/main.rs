@@ -17,12 +17,20 @@ use helpers::smtp::link;
 use helpers::{spawn_app, spawn_with_mail, TestApp, TestOrg, PASSWORD};
 use webdriver::Browser;
 
+/// The sign-in page's two steps: the address, then (for an address that
+/// does not sign in through an identity provider) the password.
+pub(crate) async fn log_in_with(browser: &Browser, email: &str, password: &str) {
+    browser.fill("#email", email).await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("Signing in as").await;
+    browser.fill("#password", password).await;
+    browser.click("button[type=submit]").await;
+}
+
 pub(crate) async fn sign_in(app: &TestApp, browser: &Browser, email: &str) {
     browser.goto(&format!("{}/", app.base)).await;
     assert!(browser.url().await.ends_with("/login"), "a stranger is sent to sign-in");
-    browser.fill("#email", email).await;
-    browser.fill("#password", PASSWORD).await;
-    browser.click("button[type=submit]").await;
+    log_in_with(browser, email, PASSWORD).await;
     // Wait for the signed-in page, so the next navigation does not race the redirect.
     browser.wait_for_text("Sign out").await;
 }
@@ -87,9 +95,7 @@ async fn an_admin_signs_in_adds_a_member_and_finds_them_by_search() {
     let browser = Browser::start().await;
     // A wrong password says so, without telling which part was wrong.
     browser.goto(&format!("{}/login", app.base)).await;
-    browser.fill("#email", "owner@acme.example").await;
-    browser.fill("#password", "wrong password!").await;
-    browser.click("button[type=submit]").await;
+    log_in_with(&browser, "owner@acme.example", "wrong password!").await;
     browser.wait_for_text("The e-mail or the password is not right").await;
     browser.screenshot("sign-in").await;
     sign_in(&app, &browser, "owner@acme.example").await;
@@ -382,9 +388,7 @@ async fn a_member_switches_between_organizations_and_leaves_one_from_their_profi
 
     let browser = Browser::start().await;
     browser.goto(&format!("{}/login", app.base)).await;
-    browser.fill("#email", "mia@both.example").await;
-    browser.fill("#password", PASSWORD).await;
-    browser.click("button[type=submit]").await;
+    log_in_with(&browser, "mia@both.example", PASSWORD).await;
     browser.wait_for_text("Your organizations").await;
     browser.assert_accessible("choose an organization").await;
     browser.click("a[href='/o/acme']").await;

@@ -67,10 +67,21 @@ async fn an_admin_connects_the_provider_tests_it_and_a_member_signs_in_through_i
     browser.wait_for_text("Test sign-in passed").await;
     browser.assert_accessible("the test sign-in passed").await;
 
-    // A member, in a browser of their own (one browser at a time).
+    // A member, in a browser of their own (one browser at a time), types
+    // their address at Roster's sign-in and continues at the provider.
     drop(browser);
     let member = Browser::start().await;
-    member.goto(&format!("{}/sso/acme", app.base)).await;
+    member.goto(&format!("{}/login", app.base)).await;
+    member.fill("#email", "juergen@acme.example").await;
+    member.click("button[type=submit]").await;
+    member.wait_for_text("Sign-in").await;
+    let hint = member
+        .execute(
+            "return document.querySelector('input[name=login]').value",
+            serde_json::json!([]),
+        )
+        .await;
+    assert_eq!(hint, "juergen@acme.example", "the address is passed on as login_hint");
     at_the_provider(&member, "juergen@acme.example").await;
     member.wait_for_text("Sign out").await;
     assert!(member.url().await.ends_with("/o/acme"), "{}", member.url().await);

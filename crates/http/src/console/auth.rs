@@ -29,6 +29,26 @@ struct LoginPage {
     error: Option<String>,
     /// Where to go after signing in (a local path: an invitation's page).
     next: String,
+    /// The second step: the address is known and does not sign in through
+    /// an identity provider; the password is asked.
+    password_step: bool,
+}
+
+#[derive(Template)]
+#[template(path = "sso_continue.html")]
+struct ContinueToProvider {
+    email: String,
+    /// `/sso/{slug}?login_hint=…`
+    to: String,
+}
+
+impl LoginPage {
+    /// The first step again, keeping where to go after.
+    fn another_address(&self) -> String {
+        form_urlencoded::Serializer::for_suffix("/login?".to_owned(), "/login?".len())
+            .append_pair("next", &self.next)
+            .finish()
+    }
 }
 
 /// A local path to return to after signing in; anything else is `/`.
@@ -74,13 +94,37 @@ async fn login_page(Query(q): Query<LoginQuery>) -> Result<Response, ConsoleErro
         email: String::new(),
         error: None,
         next: local_path(q.next.as_deref()),
+        password_step: false,
     })
 }
 
+/// The sign-in: the e-mail address first. An address of a domain that an
+/// organization with single sign-on has proven goes to its identity
+/// provider (home-realm discovery); any other gets the password step —
+/// whether an account exists is not told.
 async fn login(State(state): State<AppState>, post: PublicPost) -> Result<Response, ConsoleError> {
     let email = post.form.text("email").unwrap_or_default();
-    let password = post.form.text("password").unwrap_or_default();
     let next = local_path(post.form.get("next"));
+    let Some(password) = post.form.text("password") else {
+        if let Some(slug) = state.service.sso_organization_for_email(&email).await? {
+            let start = format!("/sso/{slug}?");
+            let mut to = form_urlencoded::Serializer::for_suffix(start.clone(), start.len());
+            to.append_pair("login_hint", email.trim());
+            // A page that goes on by itself, not a redirect: the console's
+            // `form-action 'self'` would stop a form's redirect to the
+            // provider's (other) origin.
+            return render(&ContinueToProvider {
+                email: email.trim().to_owned(),
+                to: to.finish(),
+            });
+        }
+        return render(&LoginPage {
+            email: email.trim().to_owned(),
+            error: None,
+            next,
+            password_step: true,
+        });
+    };
     match state.service.sign_in(&email, &password, &post.context).await {
         Ok(signed_in) => {
             let mut res = Redirect::to(&next).into_response();
@@ -93,6 +137,7 @@ async fn login(State(state): State<AppState>, post: PublicPost) -> Result<Respon
                 email,
                 error: Some("The e-mail or the password is not right.".into()),
                 next,
+                password_step: true,
             };
             Ok((StatusCode::UNAUTHORIZED, render(&page)?).into_response())
         }
@@ -101,6 +146,7 @@ async fn login(State(state): State<AppState>, post: PublicPost) -> Result<Respon
                 email,
                 error: Some("Too many attempts. Wait a few minutes and try again.".into()),
                 next,
+                password_step: true,
             };
             Ok((StatusCode::TOO_MANY_REQUESTS, render(&page)?).into_response())
         }

@@ -66,6 +66,8 @@ impl Tested {
 #[derive(Deserialize)]
 struct StartQuery {
     test: Option<String>,
+    /// The address typed at the sign-in page, passed on to the provider.
+    login_hint: Option<String>,
 }
 
 async fn start(
@@ -78,7 +80,7 @@ async fn start(
     } else {
         SsoPurpose::SignIn
     };
-    match state.service.start_sso(&slug, purpose).await {
+    match state.service.start_sso(&slug, purpose, q.login_hint.as_deref()).await {
         Ok(started) => {
             let mut res = Redirect::to(&started.redirect_to).into_response();
             res.headers_mut()

@@ -90,6 +90,28 @@ impl Service {
         Ok(claimed.into())
     }
 
+    /// Home-realm discovery: the slug of the organization whose identity
+    /// provider signs in `email` — one with a connection that has proven
+    /// the address's domain. Says nothing about whether an account exists.
+    pub async fn sso_organization_for_email(&self, email: &str) -> ServiceResult<Option<String>> {
+        let Some(domain) = email.trim().rsplit_once('@').map(|(_, d)| d) else {
+            return Ok(None);
+        };
+        let Ok(domain) = normalize_domain(domain) else {
+            return Ok(None);
+        };
+        let mut conn = self.store().conn().await?;
+        let Some(proven) = roster_store::verified_sso_domain(&mut conn, &domain).await? else {
+            return Ok(None);
+        };
+        if roster_store::sso_connection(&mut conn, proven.org_id).await?.is_none() {
+            return Ok(None);
+        }
+        Ok(roster_store::org_by_id(&mut conn, proven.org_id)
+            .await?
+            .map(|org| org.slug))
+    }
+
     /// The organization's claimed domains.
     pub async fn sso_domains(&self, can: Can<'_, ManageOrg>) -> ServiceResult<Vec<SsoDomainView>> {
         let mut conn = self.store().conn().await?;

@@ -259,8 +259,14 @@ fn stored_discovery(record: &SsoConnectionRecord) -> ServiceResult<Discovery> {
         .map_err(|e| ServiceError::Internal(format!("the stored discovery document does not read: {e}").into()))
 }
 
+/// A refused setting: a domain's own code, the provider's for the rest.
 fn invalid(field: &str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(roster_domain::InvalidInput::new(field, "invalid", message.into()))
+    let code = if field == "domain" {
+        "invalid_domain"
+    } else {
+        "invalid_identity_provider"
+    };
+    ServiceError::Invalid(roster_domain::InvalidInput::new(field, code, message.into()))
 }
 
 impl Service {
@@ -425,7 +431,12 @@ impl Service {
     /// Starts a flow for the organization `slug`: a state, a nonce and a
     /// PKCE verifier kept for the callback, and the provider's address to
     /// send the browser to.
-    pub async fn start_sso(&self, slug: &str, purpose: SsoPurpose) -> Result<SsoStart, SsoRefusal> {
+    pub async fn start_sso(
+        &self,
+        slug: &str,
+        purpose: SsoPurpose,
+        login_hint: Option<&str>,
+    ) -> Result<SsoStart, SsoRefusal> {
         let mut conn = self.store().conn().await.map_err(ServiceError::from)?;
         let org = roster_store::org_by_slug(&mut conn, slug)
             .await
@@ -477,6 +488,10 @@ impl Service {
             .append_pair("nonce", &nonce)
             .append_pair("code_challenge", &challenge)
             .append_pair("code_challenge_method", "S256");
+        if let Some(hint) = login_hint.map(str::trim).filter(|h| !h.is_empty() && h.len() <= 320) {
+            // The address typed at Roster's sign-in, so it is not asked twice.
+            url.query_pairs_mut().append_pair("login_hint", hint);
+        }
         if purpose == SsoPurpose::Test {
             // The admin proves the whole flow, not a session they still have.
             url.query_pairs_mut().append_pair("prompt", "login");
