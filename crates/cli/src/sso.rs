@@ -55,12 +55,15 @@ pub struct SetArgs {
     /// Scopes besides openid (default: email profile).
     #[arg(long, value_delimiter = ',')]
     scopes: Option<Vec<String>>,
-    #[arg(long, default_value = "email")]
-    email_claim: String,
-    #[arg(long, default_value = "given_name")]
-    first_name_claim: String,
-    #[arg(long, default_value = "family_name")]
-    last_name_claim: String,
+    /// The claim with the e-mail address (default: email).
+    #[arg(long)]
+    email_claim: Option<String>,
+    /// The claim with the first name (default: given_name).
+    #[arg(long)]
+    first_name_claim: Option<String>,
+    /// The claim with the last name (default: family_name).
+    #[arg(long)]
+    last_name_claim: Option<String>,
     /// Claim a domain for the organization as the operator (repeatable).
     #[arg(long = "domain")]
     domains: Vec<String>,
@@ -114,9 +117,16 @@ pub async fn run(settings: &Settings, json: bool, cmd: SsoCommand) -> anyhow::Re
             if let Some(scopes) = &args.scopes {
                 wanted.scopes = scopes.clone();
             }
-            wanted.email_claim = args.email_claim.clone();
-            wanted.first_name_claim = args.first_name_claim.clone();
-            wanted.last_name_claim = args.last_name_claim.clone();
+            // What is not given keeps the service's defaults.
+            for (field, value) in [
+                (&mut wanted.email_claim, &args.email_claim),
+                (&mut wanted.first_name_claim, &args.first_name_claim),
+                (&mut wanted.last_name_claim, &args.last_name_claim),
+            ] {
+                if let Some(value) = value {
+                    field.clone_from(value);
+                }
+            }
             wanted.jit = args.jit;
             let connection = svc.set_sso(svc.authorize::<ManageOrg>(&actor).await?, wanted).await?;
             for domain in &args.domains {

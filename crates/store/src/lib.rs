@@ -212,9 +212,10 @@ impl Store {
                 // and every writer after it would wait for ever. `begin`
                 // below is made safe; this catches any other way. SQLite's
                 // driver rolls a dropped transaction back in the
-                // connection's worker thread: the ping lets a queued
-                // rollback run before the check.
-                if backend == Backend::Sqlite {
+                // connection's worker thread: when the count says a
+                // transaction is open, a ping lets a queued rollback run
+                // before the count is believed (most releases need no ping).
+                if conn.is_in_transaction() && backend == Backend::Sqlite {
                     conn.ping().await?;
                 }
                 let clean = !conn.is_in_transaction();

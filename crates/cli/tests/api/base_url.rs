@@ -3,25 +3,16 @@
 //! database; a command that makes links and has none configured uses that
 //! one and says so, and refuses — changing nothing — when there is none.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-use crate::cli::{json, roster};
+use crate::cli::{json, roster, roster_env};
 use crate::faults::Server;
 use crate::helpers::{spawn_app, TestDb};
 
 /// `roster` with a base URL of its own (`ROSTER_BASE_URL`), or none.
-fn roster_at(db: &TestDb, base_url: Option<&str>, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
-    command
-        .args(args)
-        .env("ROSTER_DATABASE_URL", &db.url)
-        .env("ROSTER_OWNER_PASSWORD", "a long enough password")
-        .env_remove("RUST_LOG")
-        .env_remove("ROSTER_BASE_URL");
-    if let Some(url) = base_url {
-        command.env("ROSTER_BASE_URL", url);
-    }
-    command.output().expect("run roster")
+async fn roster_at(db: &TestDb, base_url: Option<&str>, args: &[&str]) -> Output {
+    let set: Vec<(&str, &str)> = base_url.map(|url| ("ROSTER_BASE_URL", url)).into_iter().collect();
+    roster_env(&db.url, args, &set, &["ROSTER_BASE_URL"]).await
 }
 
 fn ok(out: &Output) -> String {
@@ -83,7 +74,7 @@ async fn a_command_beside_roster_serve_links_to_where_the_server_listens_and_say
     let db = acme_with_ann().await;
     let server = Server::start(&db).await;
 
-    let out = roster_at(&db, None, &["invite", "--org", "acme", "--email", "ann@acme.example"]);
+    let out = roster_at(&db, None, &["invite", "--org", "acme", "--email", "ann@acme.example"]).await;
     let said = ok(&out);
     assert!(
         said.contains(&format!("Links point at {}", server.base)),
@@ -99,7 +90,7 @@ async fn a_command_beside_roster_serve_links_to_where_the_server_listens_and_say
     assert!(!mail[0].contains("127.0.0.1:8080"), "{}", mail[0]);
 
     // The SCIM URL the command prints is the server's too.
-    let out = roster_at(&db, None, &["--json", "scim", "token", "create", "--org", "acme"]);
+    let out = roster_at(&db, None, &["--json", "scim", "token", "create", "--org", "acme"]).await;
     ok(&out);
     assert_eq!(json(&out)["base_url"], format!("{}/scim/v2", server.base));
 }
@@ -113,7 +104,8 @@ async fn a_configured_base_url_wins_over_the_recorded_one_silently() {
         &db,
         Some("https://roster.example"),
         &["invite", "--org", "acme", "--email", "ann@acme.example"],
-    );
+    )
+    .await;
     let said = ok(&out);
     assert!(!said.contains("Links point at"), "{said}");
     let mail = mail_to(&db, "ann@acme.example").await;
@@ -124,7 +116,7 @@ async fn a_configured_base_url_wins_over_the_recorded_one_silently() {
 async fn without_a_base_url_a_command_that_makes_links_refuses_and_changes_nothing() {
     let db = acme_with_ann().await;
 
-    let out = roster_at(&db, None, &["invite", "--org", "acme", "--email", "ann@acme.example"]);
+    let out = roster_at(&db, None, &["invite", "--org", "acme", "--email", "ann@acme.example"]).await;
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("no base URL for links"), "{said}");
@@ -133,22 +125,23 @@ async fn without_a_base_url_a_command_that_makes_links_refuses_and_changes_nothi
         "{said}"
     );
     assert!(mail_to(&db, "ann@acme.example").await.is_empty(), "nothing was queued");
-    let out = roster_at(&db, None, &["--json", "member", "list", "--org", "acme", "--q", "ann"]);
+    let out = roster_at(&db, None, &["--json", "member", "list", "--org", "acme", "--q", "ann"]).await;
     ok(&out);
     assert_eq!(json(&out)["items"][0]["status"], "added", "Ann was not invited");
 
-    let out = roster_at(&db, None, &["scim", "token", "create", "--org", "acme"]);
+    let out = roster_at(&db, None, &["scim", "token", "create", "--org", "acme"]).await;
     assert!(!out.status.success());
     let out = roster_at(
         &db,
         Some("https://roster.example"),
         &["--json", "scim", "token", "list", "--org", "acme"],
-    );
+    )
+    .await;
     ok(&out);
     assert_eq!(json(&out)["items"].as_array().unwrap().len(), 0, "no token was made");
 
     // Commands that make no links do not need one.
-    ok(&roster_at(&db, None, &["member", "list", "--org", "acme"]));
+    ok(&roster_at(&db, None, &["member", "list", "--org", "acme"]).await);
 }
 
 #[tokio::test]

@@ -36,6 +36,25 @@ pub async fn roster_beside(app: &crate::helpers::TestApp, args: &[&str]) -> Outp
     .expect("roster ran")
 }
 
+/// [`roster`] with an environment of its own: `set` added, `unset`
+/// removed (`ROSTER_BASE_URL`, say), on a blocking thread as
+/// [`roster_beside`].
+pub async fn roster_env(db_url: &str, args: &[&str], set: &[(&str, &str)], unset: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
+    command
+        .args(args)
+        .env("ROSTER_DATABASE_URL", db_url)
+        .env("ROSTER_OWNER_PASSWORD", "a long enough password")
+        .env_remove("RUST_LOG");
+    for name in unset {
+        command.env_remove(name);
+    }
+    command.envs(set.iter().copied());
+    tokio::task::spawn_blocking(move || command.output().expect("run roster"))
+        .await
+        .expect("roster ran")
+}
+
 pub fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(

@@ -459,23 +459,9 @@ async fn an_issuer_is_checked_before_anything_is_stored() {
     assert!(err.contains("only https") || err.contains("loopback"), "{err}");
 }
 
-/// `roster` beside the test server, with an environment of its own.
-async fn roster_with(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let url = app.db.url.clone();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_roster"))
-            .args(&args)
-            .env("ROSTER_DATABASE_URL", &url)
-            .env_remove("RUST_LOG")
-            .env_remove("ROSTER_OUTBOUND_ALLOW_PRIVATE")
-            .envs(env)
-            .output()
-            .expect("run roster")
-    })
-    .await
-    .unwrap()
+/// `roster` beside the test server, private providers allowed or not.
+async fn roster_with(app: &TestApp, args: &[&str], set: &[(&str, &str)]) -> std::process::Output {
+    crate::cli::roster_env(&app.db.url, args, set, &["ROSTER_OUTBOUND_ALLOW_PRIVATE"]).await
 }
 
 #[tokio::test]

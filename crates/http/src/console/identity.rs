@@ -122,21 +122,25 @@ async fn revoke(
 async fn connect(State(state): State<AppState>, post: MemberPost) -> Result<Response, ConsoleError> {
     let svc = &state.service;
     let MemberPost { member, form } = post;
-    let text = |name: &str, default: &str| {
-        form.text(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| default.to_owned())
-    };
+    // What the form leaves empty keeps the service's defaults.
+    let given = |name: &str| form.text(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     let mut settings = SsoSettings::new(
-        &text("issuer", ""),
-        &text("client_id", ""),
-        form.text("client_secret").filter(|s| !s.trim().is_empty()),
+        &given("issuer").unwrap_or_default(),
+        &given("client_id").unwrap_or_default(),
+        given("client_secret"),
     );
-    settings.scopes = vec![text("scopes", "openid email profile")];
-    settings.email_claim = text("email_claim", "email");
-    settings.first_name_claim = text("first_name_claim", "given_name");
-    settings.last_name_claim = text("last_name_claim", "family_name");
+    if let Some(scopes) = given("scopes") {
+        settings.scopes = vec![scopes];
+    }
+    for (field, value) in [
+        (&mut settings.email_claim, given("email_claim")),
+        (&mut settings.first_name_claim, given("first_name_claim")),
+        (&mut settings.last_name_claim, given("last_name_claim")),
+    ] {
+        if let Some(value) = value {
+            *field = value;
+        }
+    }
     settings.jit = form.get("jit").is_some();
     let done = match svc.authorize(&member.actor).await {
         Ok(can) => svc.set_sso(can, settings).await.map(|_| ()),

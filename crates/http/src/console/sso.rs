@@ -38,8 +38,6 @@ fn flow_cookie(state: &AppState, value: &str, max_age: u32) -> HeaderValue {
 struct Refused {
     title: String,
     message: String,
-    /// Where to try again, when trying again can help.
-    again: Option<String>,
 }
 
 #[derive(Template)]
@@ -87,7 +85,7 @@ async fn start(
                 .insert(SET_COOKIE, flow_cookie(&state, &started.browser_token, 600));
             Ok(res)
         }
-        Err(refusal) => refused(refusal, None),
+        Err(refusal) => refused(refusal),
     }
 }
 
@@ -131,7 +129,7 @@ async fn callback(
             subject,
             email,
         })?,
-        Err(refusal) => refused(refusal, None)?,
+        Err(refusal) => refused(refusal)?,
     };
     res.headers_mut().append(SET_COOKIE, flow_cookie(&state, "", 0));
     res.headers_mut()
@@ -142,7 +140,7 @@ async fn callback(
 /// The page a refused sign-in gets: what happened, in words a member can
 /// take to their administrator. A failure of Roster itself is not a
 /// refusal: it gets the console's error page.
-fn refused(refusal: SsoRefusal, again: Option<String>) -> Result<Response, ConsoleError> {
+fn refused(refusal: SsoRefusal) -> Result<Response, ConsoleError> {
     let (status, title) = match &refusal {
         SsoRefusal::Service(_) => {
             return match refusal {
@@ -159,7 +157,6 @@ fn refused(refusal: SsoRefusal, again: Option<String>) -> Result<Response, Conso
     let page = Refused {
         title: title.into(),
         message: refusal.to_string(),
-        again,
     };
     Ok((status, render(&page)?).into_response())
 }

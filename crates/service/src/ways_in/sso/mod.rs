@@ -94,6 +94,15 @@ pub struct SsoConnectionView {
     pub tested_at: Option<crate::Timestamp>,
 }
 
+/// A provider's documents as fetched: parsed, and raw to keep.
+struct FetchedProvider {
+    discovery: Discovery,
+    discovery_raw: String,
+    /// How many signing keys it publishes.
+    keys: usize,
+    jwks_raw: String,
+}
+
 /// A provider that answered.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProviderCheck {
@@ -319,12 +328,8 @@ impl Service {
             (None, Some(existing)) => existing.client_secret.clone(),
             (None, None) => return Err(invalid("client_secret", "is required")),
         };
-        let (discovery, discovery_raw) = provider::discover(self.outbound(), &issuer)
-            .await
-            .map_err(|e| invalid("issuer", e.to_string()))?;
-        let (_, jwks_raw) = provider::fetch_keys(self.outbound(), &discovery)
-            .await
-            .map_err(|e| invalid("issuer", e.to_string()))?;
+        let fetched = self.fetch_provider(&issuer).await?;
+        let (discovery, discovery_raw, jwks_raw) = (fetched.discovery, fetched.discovery_raw, fetched.jwks_raw);
         let mut scopes: Vec<String> = vec!["openid".into()];
         for scope in settings.scopes.iter().flat_map(|s| s.split([' ', ','])) {
             let scope = scope.trim();
@@ -392,18 +397,29 @@ impl Service {
             .await?
             .ok_or(ServiceError::NotFound("identity provider"))?;
         drop(conn);
-        let (discovery, _) = provider::discover(self.outbound(), &record.issuer)
-            .await
-            .map_err(|e| invalid("issuer", e.to_string()))?;
-        let (keys, raw) = provider::fetch_keys(self.outbound(), &discovery)
-            .await
-            .map_err(|e| invalid("issuer", e.to_string()))?;
+        let fetched = self.fetch_provider(&record.issuer).await?;
         let mut tx = self.store().begin().await?;
-        roster_store::set_sso_jwks(&mut tx, record.org_id, &raw, now_millis()).await?;
+        roster_store::set_sso_jwks(&mut tx, record.org_id, &fetched.jwks_raw, now_millis()).await?;
         tx.commit().await?;
         Ok(ProviderCheck {
-            issuer: discovery.issuer,
+            issuer: fetched.discovery.issuer,
+            keys: fetched.keys,
+        })
+    }
+
+    /// The provider's discovery document and keys, fetched and checked;
+    /// what is wrong with them is the issuer field's complaint.
+    async fn fetch_provider(&self, issuer: &str) -> ServiceResult<FetchedProvider> {
+        let complaint = |e: ProviderError| invalid("issuer", e.to_string());
+        let (discovery, discovery_raw) = provider::discover(self.outbound(), issuer).await.map_err(complaint)?;
+        let (keys, jwks_raw) = provider::fetch_keys(self.outbound(), &discovery)
+            .await
+            .map_err(complaint)?;
+        Ok(FetchedProvider {
+            discovery,
+            discovery_raw,
             keys: keys.keys().len(),
+            jwks_raw,
         })
     }
 

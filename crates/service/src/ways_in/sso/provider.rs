@@ -41,9 +41,6 @@ pub struct Discovery {
     pub code_challenge_methods_supported: Vec<String>,
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
-    /// Keycloak, Okta and others name themselves here or in `service_documentation`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub op_policy_uri: Option<String>,
 }
 
 /// Asymmetric signature algorithms Roster verifies, strongest first.
