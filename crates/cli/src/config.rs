@@ -70,6 +70,7 @@ pub async fn open_service(settings: &Settings) -> anyhow::Result<Service> {
     Ok(service
         .with_outbound(roster_service::outbound::OutboundConfig {
             allow_private: settings.outbound.allow_private,
+            dns_server: settings.outbound.dns_server,
             ..Default::default()
         })
         .with_mail(settings.mail(&links, false)?)

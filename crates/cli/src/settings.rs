@@ -93,6 +93,9 @@ pub struct SmtpFile {
 #[serde(deny_unknown_fields, default)]
 pub struct OutboundFile {
     pub allow_private: Option<bool>,
+    /// The DNS server asked for the TXT records that prove an
+    /// organization's domain (`IP:PORT`); the system's resolver when unset.
+    pub dns_server: Option<std::net::SocketAddr>,
 }
 
 /// An instance-wide identity provider (OIDC). Read and checked, and not
@@ -135,6 +138,7 @@ pub struct Settings {
 #[derive(Debug, Serialize)]
 pub struct Outbound {
     pub allow_private: bool,
+    pub dns_server: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Serialize)]
@@ -229,6 +233,7 @@ pub struct Given {
     pub smtp_connections: Option<usize>,
     pub sso_client_secret_file: Option<PathBuf>,
     pub outbound_allow_private: Option<bool>,
+    pub dns_server: Option<std::net::SocketAddr>,
 }
 
 pub const DEFAULT_DATA_DIR: &str = "./roster-data";
@@ -272,6 +277,7 @@ impl Given {
         from_env!(upload_parallel, "ROSTER_UPLOAD_PARALLEL");
         from_env!(smtp_connections, "ROSTER_SMTP_CONNECTIONS");
         from_env!(outbound_allow_private, "ROSTER_OUTBOUND_ALLOW_PRIVATE");
+        from_env!(dns_server, "ROSTER_DNS_SERVER");
         if self.smtp_from.is_none() {
             self.smtp_from = env("ROSTER_SMTP_FROM");
         }
@@ -405,6 +411,7 @@ impl Settings {
                     .outbound_allow_private
                     .or(file.outbound.allow_private)
                     .unwrap_or(false),
+                dns_server: given.dns_server.or(file.outbound.dns_server),
             },
             sso: Sso {
                 issuer: file.sso.issuer,

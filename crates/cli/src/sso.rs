@@ -1,10 +1,10 @@
 //! `roster sso set|show|test|remove` and `roster sso domain
-//! claim|list|remove`: an organization's single sign-on with its OpenID
+//! claim|verify|list|remove`: an organization's single sign-on with its OpenID
 //! provider, from the command line.
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use roster_service::sso::SsoSettings;
+use roster_service::sso::{GroupGrant, SsoSettings};
 use roster_service::ManageOrg;
 use serde_json::json;
 
@@ -37,6 +37,39 @@ pub enum SsoCommand {
     /// The e-mail domains the organization claims.
     #[command(subcommand)]
     Domain(DomainCommand),
+    /// Which of the provider's groups give a role or a team's membership
+    /// (decided again at each sign-in).
+    #[command(subcommand)]
+    Group(GroupCommand),
+}
+
+#[derive(Subcommand)]
+pub enum GroupCommand {
+    /// A group (its name, or its id as Entra ID sends it) gives a role
+    /// (never owner) or fills a team.
+    Add {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        group: String,
+        #[arg(long, conflicts_with = "team", required_unless_present = "team")]
+        role: Option<String>,
+        /// The team's id.
+        #[arg(long)]
+        team: Option<i64>,
+    },
+    List {
+        #[arg(long)]
+        org: String,
+    },
+    /// Removes the group's rules (members keep what they have until their
+    /// next sign-in).
+    Remove {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        group: String,
+    },
 }
 
 #[derive(Args)]
@@ -64,6 +97,9 @@ pub struct SetArgs {
     /// The claim with the last name (default: family_name).
     #[arg(long)]
     last_name_claim: Option<String>,
+    /// The claim with the person's groups (default: groups).
+    #[arg(long)]
+    groups_claim: Option<String>,
     /// Claim a domain for the organization as the operator (repeatable).
     #[arg(long = "domain")]
     domains: Vec<String>,
@@ -71,13 +107,29 @@ pub struct SetArgs {
     /// verified address of a claimed domain, become members.
     #[arg(long)]
     jit: bool,
+    /// Members sign in only through the provider: no password sign-in,
+    /// reset or password invitation (the primary admin keeps a break-glass
+    /// password; API tokens are unaffected).
+    #[arg(long)]
+    required: bool,
 }
 
 #[derive(Subcommand)]
 pub enum DomainCommand {
     /// Claim a domain for the organization as the instance's operator:
-    /// proven at once.
+    /// proven at once. With --dns, the organization proves it instead: the
+    /// TXT record to publish is printed, and `verify` looks for it.
     Claim {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        domain: String,
+        #[arg(long)]
+        dns: bool,
+    },
+    /// Look for the claim's TXT record (_roster-challenge.DOMAIN) and mark
+    /// the domain proven when it holds the claim's value.
+    Verify {
         #[arg(long)]
         org: String,
         #[arg(long)]
@@ -122,12 +174,14 @@ pub async fn run(settings: &Settings, json: bool, cmd: SsoCommand) -> anyhow::Re
                 (&mut wanted.email_claim, &args.email_claim),
                 (&mut wanted.first_name_claim, &args.first_name_claim),
                 (&mut wanted.last_name_claim, &args.last_name_claim),
+                (&mut wanted.groups_claim, &args.groups_claim),
             ] {
                 if let Some(value) = value {
                     field.clone_from(value);
                 }
             }
             wanted.jit = args.jit;
+            wanted.required = args.required;
             let connection = svc.set_sso(svc.authorize::<ManageOrg>(&actor).await?, wanted).await?;
             for domain in &args.domains {
                 svc.claim_sso_domain_as_operator(svc.authorize(&actor).await?, domain)
@@ -169,21 +223,93 @@ pub async fn run(settings: &Settings, json: bool, cmd: SsoCommand) -> anyhow::Re
             );
         }
         SsoCommand::Domain(cmd) => domain(&svc, json, cmd).await?,
+        SsoCommand::Group(cmd) => group(&svc, json, cmd).await?,
     }
     Ok(())
 }
 
+async fn group(svc: &roster_service::Service, json: bool, cmd: GroupCommand) -> anyhow::Result<()> {
+    match cmd {
+        GroupCommand::Add { org, group, role, team } => {
+            let actor = svc.system_actor(&org).await?;
+            let grant = match (role, team) {
+                (Some(role), _) => GroupGrant::Role(role),
+                (None, Some(team)) => GroupGrant::Team(team),
+                (None, None) => anyhow::bail!("give --role or --team"),
+            };
+            let rule = svc
+                .add_sso_group_rule(svc.authorize(&actor).await?, &group, grant)
+                .await?;
+            if json {
+                return print_json(&rule);
+            }
+            println!("{} gives {}", rule.group, describe(&rule));
+        }
+        GroupCommand::List { org } => {
+            let actor = svc.system_actor(&org).await?;
+            let rules = svc.sso_group_rules(svc.authorize(&actor).await?).await?;
+            if json {
+                return print_json(&json!({"items": rules}));
+            }
+            print_table(
+                &["group", "gives"],
+                rules.iter().map(|r| vec![r.group.clone(), describe(r)]).collect(),
+            );
+        }
+        GroupCommand::Remove { org, group } => {
+            let actor = svc.system_actor(&org).await?;
+            let removed = svc.remove_sso_group_rules(svc.authorize(&actor).await?, &group).await?;
+            if json {
+                return print_json(&json!({"removed": removed}));
+            }
+            println!("{removed} rule(s) removed");
+        }
+    }
+    Ok(())
+}
+
+fn describe(rule: &roster_service::sso::SsoGroupRuleView) -> String {
+    match (&rule.role, &rule.team_name) {
+        (Some(role), _) => format!("role {role}"),
+        (None, Some(team)) => format!("team {team}"),
+        (None, None) => "nothing (its team is gone)".into(),
+    }
+}
+
 async fn domain(svc: &roster_service::Service, json: bool, cmd: DomainCommand) -> anyhow::Result<()> {
     match cmd {
-        DomainCommand::Claim { org, domain } => {
+        DomainCommand::Claim { org, domain, dns } => {
             let actor = svc.system_actor(&org).await?;
-            let claimed = svc
-                .claim_sso_domain_as_operator(svc.authorize(&actor).await?, &domain)
-                .await?;
+            let claimed = if dns {
+                svc.claim_sso_domain(svc.authorize(&actor).await?, &domain).await?
+            } else {
+                svc.claim_sso_domain_as_operator(svc.authorize(&actor).await?, &domain)
+                    .await?
+            };
             if json {
                 return print_json(&claimed);
             }
-            println!("{} is claimed for {org}", claimed.domain);
+            if claimed.verified_at.is_some() {
+                println!("{} is claimed and proven for {org}", claimed.domain);
+            } else {
+                println!(
+                    "{} is claimed for {org}. To prove it, publish this TXT record:",
+                    claimed.domain
+                );
+                println!("  {}  TXT  {}", claimed.record_name, claimed.proof);
+                println!(
+                    "then run: roster sso domain verify --org {org} --domain {}",
+                    claimed.domain
+                );
+            }
+        }
+        DomainCommand::Verify { org, domain } => {
+            let actor = svc.system_actor(&org).await?;
+            let proven = svc.verify_sso_domain(svc.authorize(&actor).await?, &domain).await?;
+            if json {
+                return print_json(&proven);
+            }
+            println!("{} is proven for {org}", proven.domain);
         }
         DomainCommand::List { org } => {
             let actor = svc.system_actor(&org).await?;
@@ -221,6 +347,7 @@ fn show(json: bool, c: &roster_service::sso::SsoConnectionView) -> anyhow::Resul
     if json {
         return print_json(c);
     }
+    println!("Provider:         {}", c.provider.name);
     println!("Issuer:           {}", c.issuer);
     println!("Client id:        {}", c.client_id);
     println!("Client secret:    {}", c.client_secret);
@@ -229,7 +356,16 @@ fn show(json: bool, c: &roster_service::sso::SsoConnectionView) -> anyhow::Resul
         "Claims:           e-mail {}, first name {}, last name {}",
         c.email_claim, c.first_name_claim, c.last_name_claim
     );
+    println!("Groups claim:     {}", c.groups_claim);
     println!("Just-in-time:     {}", if c.jit { "on" } else { "off" });
+    println!(
+        "Required:         {}",
+        if c.required {
+            "yes (members sign in only through the provider)"
+        } else {
+            "no"
+        }
+    );
     println!("Redirect URI:     {}   (register this at the provider)", c.redirect_uri);
     println!("Authorization:    {}", c.provider.authorization_endpoint);
     println!(

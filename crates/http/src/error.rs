@@ -40,7 +40,9 @@ pub fn status_of(error: &ServiceError) -> StatusCode {
         ServiceError::Conflict { .. } | ServiceError::SeatShortfall { .. } | ServiceError::Transition(_) => {
             StatusCode::CONFLICT
         }
-        ServiceError::Forbidden(_) | ServiceError::MissingPermission(_) => StatusCode::FORBIDDEN,
+        ServiceError::Forbidden(_) | ServiceError::MissingPermission(_) | ServiceError::SsoRequired { .. } => {
+            StatusCode::FORBIDDEN
+        }
         ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
         ServiceError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ServiceError::Busy | ServiceError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,

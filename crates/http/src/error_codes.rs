@@ -28,6 +28,11 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         403,
         "a rule refuses it: the rank of the member, the owner's role, a permission you do not hold",
     ),
+    code(
+        "sso_required",
+        403,
+        "the organization signs its members in only through its identity provider",
+    ),
     code("not_found", 404, "nothing with this id in this organization"),
     code("already_exists", 409, "the value (e-mail, key, name) is taken"),
     code(
@@ -179,6 +184,11 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     code("invalid_language", 422, "not a language Roster writes (en, de, nl, fr)"),
     code("invalid_state", 422, "not an invitation state"),
     code("invalid_domain", 422, "not an e-mail domain like example.com"),
+    code(
+        "domain_not_proven",
+        422,
+        "the domain's TXT record _roster-challenge.DOMAIN does not hold the claim's value",
+    ),
     code(
         "domain_not_allowed",
         422,

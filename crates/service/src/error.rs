@@ -54,6 +54,10 @@ pub enum ServiceError {
     /// the SCIM door sees these.
     #[error("{0}")]
     Scim(roster_scim::ScimError),
+    /// The organization signs its members in only through its identity
+    /// provider: a password (or a session opened with one) does not.
+    #[error("this organization ({slug}) signs you in with {provider} only: use \"Sign in with {provider}\"")]
+    SsoRequired { slug: String, provider: String },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -77,6 +81,7 @@ impl ServiceError {
             Self::Overloaded(_) => "overloaded",
             Self::Gone { code, .. } => code,
             Self::Scim(_) => "invalid_scim_request",
+            Self::SsoRequired { .. } => "sso_required",
             Self::Internal(_) => "internal",
         }
     }

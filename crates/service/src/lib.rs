@@ -48,7 +48,7 @@ pub use roster_domain::{Language, MemberStatus, Permission, Role, SeatType, Team
 pub use teams::{GroupRoleGrant, TeamDetail, TeamInput, TeamMemberInput, TeamMembersPage};
 pub use views::*;
 pub use ways_in::auth::{hash_password, new_secret, sha256_hex, PasswordHasher};
-pub use ways_in::invitation_links::{AcceptError, InvitationLink, MIN_PASSWORD_CHARS};
+pub use ways_in::invitation_links::{AcceptError, InvitationLink, SsoWayIn, MIN_PASSWORD_CHARS};
 pub use ways_in::sessions::{ConsoleSession, SignedIn};
 pub use ways_in::signup::{SignupPage, SIGNUP_SEAT};
 pub use ways_in::sso;

@@ -274,6 +274,16 @@ pub async fn roles_granted_to(
                 .or_default()
                 .push(text(&row, "grants_role")?);
         }
+        // The roles the identity provider's groups gave at the last sign-in.
+        let mut sql = Sql::new("SELECT member_id, role FROM sso_role_grants WHERE org_id = ");
+        sql.bind(org_id).push(" AND member_id IN (");
+        push_ids(&mut sql, chunk);
+        sql.push(") ORDER BY role");
+        for row in sql.fetch_all(conn).await? {
+            out.entry(int(&row, "member_id")?)
+                .or_default()
+                .push(text(&row, "role")?);
+        }
     }
     Ok(out)
 }

@@ -48,6 +48,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(12, "0012_scim.sql"),
     migration!(13, "0013_instance.sql"),
     migration!(14, "0014_sso.sql"),
+    migration!(15, "0015_sso_groups_and_logout.sql"),
 ];
 
 impl Migration {

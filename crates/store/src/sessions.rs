@@ -1,7 +1,7 @@
 //! Console sessions and sign-in throttling. Both live in the database, so
 //! that several instances behind a load balancer share them.
 
-use crate::rows::{int, text};
+use crate::rows::{int, opt_int, text};
 use crate::{Conn, StoreResult};
 
 #[derive(Debug, Clone)]
@@ -12,6 +12,9 @@ pub struct SessionRecord {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
+    /// Opened through an organization's identity provider: that member.
+    pub sso_member_id: Option<i64>,
+    pub org_id: Option<i64>,
 }
 
 pub async fn insert_session(
@@ -57,7 +60,8 @@ pub async fn bind_session_to_member(conn: &mut Conn, id_hash: &str, org_id: i64,
 /// A live session with its account.
 pub async fn session_by_hash(conn: &mut Conn, id_hash: &str, now: i64) -> StoreResult<Option<SessionRecord>> {
     let row = sqlx::query(
-        "SELECT s.account_id, s.csrf_token, s.expires_at, a.email, a.first_name, a.last_name FROM sessions s \
+        "SELECT s.account_id, s.csrf_token, s.expires_at, s.sso_member_id, s.org_id, a.email, a.first_name, \
+         a.last_name FROM sessions s \
          JOIN accounts a ON a.id = s.account_id WHERE s.id_hash = $1 AND s.expires_at > $2",
     )
     .bind(id_hash)
@@ -73,6 +77,8 @@ pub async fn session_by_hash(conn: &mut Conn, id_hash: &str, now: i64) -> StoreR
                 email: text(&r, "email")?,
                 first_name: text(&r, "first_name")?,
                 last_name: text(&r, "last_name")?,
+                sso_member_id: opt_int(&r, "sso_member_id")?,
+                org_id: opt_int(&r, "org_id")?,
             })
         })
         .transpose()?)

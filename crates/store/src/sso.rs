@@ -372,3 +372,175 @@ pub async fn remove_sso_domain(conn: &mut Conn, org_id: i64, domain_name: &str) 
         .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// A membership of an account in an organization that requires sign-in
+/// through its identity provider.
+#[derive(Debug, Clone)]
+pub struct SsoRequiredMembership {
+    pub org_id: i64,
+    pub slug: String,
+    pub member_id: i64,
+    pub role: String,
+    pub issuer: String,
+}
+
+pub async fn sso_required_memberships(conn: &mut Conn, account_id: i64) -> StoreResult<Vec<SsoRequiredMembership>> {
+    let rows = sqlx::query(
+        "SELECT o.id AS org_id, o.slug, m.id AS member_id, m.role, c.issuer FROM members m \
+         JOIN organizations o ON o.id = m.org_id JOIN sso_connections c ON c.org_id = m.org_id \
+         WHERE m.account_id = $1 AND c.required = 1 ORDER BY o.slug",
+    )
+    .bind(account_id)
+    .fetch_all(conn.raw())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| -> Result<_, sqlx::Error> {
+            Ok(SsoRequiredMembership {
+                org_id: int(r, "org_id")?,
+                slug: text(r, "slug")?,
+                member_id: int(r, "member_id")?,
+                role: text(r, "role")?,
+                issuer: text(r, "issuer")?,
+            })
+        })
+        .collect::<Result<_, _>>()?)
+}
+
+/// Signing in through the provider accepts the member's pending
+/// invitations (they would otherwise expire and end the membership).
+pub async fn accept_pending_invitations_of_member(
+    conn: &mut Conn,
+    org_id: i64,
+    member_id: i64,
+    now: i64,
+) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "UPDATE invitations SET state = 'accepted', ended_at = $3 WHERE org_id = $1 AND member_id = $2 \
+         AND state = 'pending'",
+    )
+    .bind(org_id)
+    .bind(member_id)
+    .bind(now)
+    .execute(conn.raw())
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Keeps the ID token a session was opened with, for the provider's logout.
+pub async fn set_session_id_token(conn: &mut Conn, id_hash: &str, id_token: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE sessions SET sso_id_token = $2 WHERE id_hash = $1")
+        .bind(id_hash)
+        .bind(id_token)
+        .execute(conn.raw())
+        .await?;
+    Ok(())
+}
+
+pub async fn session_id_token(conn: &mut Conn, id_hash: &str) -> StoreResult<Option<String>> {
+    let row = sqlx::query("SELECT sso_id_token FROM sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .fetch_optional(conn.raw())
+        .await?;
+    Ok(row.as_ref().map(|r| opt_text(r, "sso_id_token")).transpose()?.flatten())
+}
+
+/// A value of the provider's groups claim and what it gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoGroupRuleRecord {
+    pub org_id: i64,
+    pub group_value: String,
+    pub role: Option<String>,
+    pub team_id: Option<i64>,
+    pub created_at: i64,
+}
+
+pub async fn sso_group_rules(conn: &mut Conn, org_id: i64) -> StoreResult<Vec<SsoGroupRuleRecord>> {
+    let rows = sqlx::query(
+        "SELECT org_id, group_value, role, team_id, created_at FROM sso_group_rules WHERE org_id = $1 \
+         ORDER BY group_value, role, team_id",
+    )
+    .bind(org_id)
+    .fetch_all(conn.raw())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| -> Result<_, sqlx::Error> {
+            Ok(SsoGroupRuleRecord {
+                org_id: int(r, "org_id")?,
+                group_value: text(r, "group_value")?,
+                role: opt_text(r, "role")?,
+                team_id: opt_int(r, "team_id")?,
+                created_at: int(r, "created_at")?,
+            })
+        })
+        .collect::<Result<_, _>>()?)
+}
+
+/// Adds a rule; false when the same one exists.
+pub async fn add_sso_group_rule(conn: &mut Conn, rule: &SsoGroupRuleRecord) -> StoreResult<bool> {
+    let exists = sqlx::query(
+        "SELECT 1 AS one FROM sso_group_rules WHERE org_id = $1 AND group_value = $2 \
+         AND COALESCE(role, '') = COALESCE($3, '') AND COALESCE(team_id, 0) = COALESCE($4, 0)",
+    )
+    .bind(rule.org_id)
+    .bind(&rule.group_value)
+    .bind(rule.role.as_deref())
+    .bind(rule.team_id)
+    .fetch_optional(conn.raw())
+    .await?;
+    if exists.is_some() {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO sso_group_rules (org_id, group_value, role, team_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(rule.org_id)
+    .bind(&rule.group_value)
+    .bind(rule.role.as_deref())
+    .bind(rule.team_id)
+    .bind(rule.created_at)
+    .execute(conn.raw())
+    .await?;
+    Ok(true)
+}
+
+/// Removes every rule of a group value; returns how many.
+pub async fn remove_sso_group_rules(conn: &mut Conn, org_id: i64, group_value: &str) -> StoreResult<u64> {
+    let done = sqlx::query("DELETE FROM sso_group_rules WHERE org_id = $1 AND group_value = $2")
+        .bind(org_id)
+        .bind(group_value)
+        .execute(conn.raw())
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Replaces the roles the provider's groups give a member.
+pub async fn set_sso_role_grants(conn: &mut Conn, org_id: i64, member_id: i64, roles: &[String]) -> StoreResult<()> {
+    sqlx::query("DELETE FROM sso_role_grants WHERE org_id = $1 AND member_id = $2")
+        .bind(org_id)
+        .bind(member_id)
+        .execute(conn.raw())
+        .await?;
+    for role in roles {
+        sqlx::query("INSERT INTO sso_role_grants (org_id, member_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(org_id)
+            .bind(member_id)
+            .bind(role)
+            .execute(conn.raw())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether the organization's owner has an identity of its provider linked.
+pub async fn owner_has_sso_identity(conn: &mut Conn, org_id: i64) -> StoreResult<bool> {
+    let row = sqlx::query(
+        "SELECT 1 AS one FROM members m JOIN sso_identities i ON i.member_id = m.id \
+         WHERE m.org_id = $1 AND m.role = 'owner' LIMIT 1",
+    )
+    .bind(org_id)
+    .fetch_optional(conn.raw())
+    .await?;
+    Ok(row.is_some())
+}

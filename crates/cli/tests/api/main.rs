@@ -45,6 +45,7 @@ mod scim_protocol;
 mod scim_setup;
 mod scim_users;
 mod sso;
+mod sso_policies;
 mod teams;
 mod tenancy;
 mod tokens;

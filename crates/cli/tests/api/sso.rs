@@ -11,7 +11,7 @@ use crate::helpers::oidc::{Browser, Defect, HostileProvider, Person, RealProvide
 use crate::helpers::{spawn_app, TestApp, TestOrg};
 
 /// Connects `issuer` for acme and claims acme.example for it.
-async fn connect(app: &TestApp, issuer: &str, jit: bool) {
+pub(crate) async fn connect(app: &TestApp, issuer: &str, jit: bool) {
     let actor = app.system("acme").await;
     let mut settings = SsoSettings::new(issuer, CLIENT_ID, Some(CLIENT_SECRET.into()));
     settings.jit = jit;
@@ -25,12 +25,12 @@ async fn connect(app: &TestApp, issuer: &str, jit: bool) {
         .unwrap();
 }
 
-fn callback_prefix(app: &TestApp) -> String {
+pub(crate) fn callback_prefix(app: &TestApp) -> String {
     format!("{}/sso/callback", app.base)
 }
 
 /// Whether `cookie` opens the organization's console.
-async fn console_opens(app: &TestApp, cookie: &str) -> bool {
+pub(crate) async fn console_opens(app: &TestApp, cookie: &str) -> bool {
     let res = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -43,7 +43,7 @@ async fn console_opens(app: &TestApp, cookie: &str) -> bool {
     res.status() == StatusCode::OK
 }
 
-fn session_of(res: &reqwest::Response) -> Option<String> {
+pub(crate) fn session_of(res: &reqwest::Response) -> Option<String> {
     res.headers()
         .get_all("set-cookie")
         .iter()
@@ -52,7 +52,7 @@ fn session_of(res: &reqwest::Response) -> Option<String> {
         .map(|v| v.split(';').next().unwrap().to_owned())
 }
 
-async fn status_of(app: &TestApp, org: &TestOrg, email: &str) -> Option<String> {
+pub(crate) async fn status_of(app: &TestApp, org: &TestOrg, email: &str) -> Option<String> {
     let list = app.get(org, &format!("/members?q={email}")).await.expect(200);
     list.body["items"]
         .as_array()
@@ -62,7 +62,7 @@ async fn status_of(app: &TestApp, org: &TestOrg, email: &str) -> Option<String> 
         .map(|m| m["status"].as_str().unwrap().to_owned())
 }
 
-async fn refusals(app: &TestApp, org: &TestOrg) -> Vec<Value> {
+pub(crate) async fn refusals(app: &TestApp, org: &TestOrg) -> Vec<Value> {
     app.service.flush_deferred_writes().await;
     app.audit(org, "sso.sign_in")
         .await
@@ -165,7 +165,7 @@ async fn a_stranger_gets_a_not_a_member_page_or_with_just_in_time_membership_a_s
 }
 
 /// Runs one sign-in against the misbehaving provider: the callback's answer.
-async fn through(app: &TestApp, provider: &HostileProvider, defect: Defect) -> reqwest::Response {
+pub(crate) async fn through(app: &TestApp, provider: &HostileProvider, defect: Defect) -> reqwest::Response {
     provider.misbehave(defect);
     let mut browser = Browser::default();
     let (callback, _) = browser
@@ -460,7 +460,7 @@ async fn an_issuer_is_checked_before_anything_is_stored() {
 }
 
 /// `roster` beside the test server, private providers allowed or not.
-async fn roster_with(app: &TestApp, args: &[&str], set: &[(&str, &str)]) -> std::process::Output {
+pub(crate) async fn roster_with(app: &TestApp, args: &[&str], set: &[(&str, &str)]) -> std::process::Output {
     crate::cli::roster_env(&app.db.url, args, set, &["ROSTER_OUTBOUND_ALLOW_PRIVATE"]).await
 }
 

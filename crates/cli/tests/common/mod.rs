@@ -2,6 +2,7 @@
 
 pub mod contract;
 mod db;
+pub mod dns;
 pub mod oidc;
 pub mod smtp;
 
@@ -168,6 +169,8 @@ async fn spawn_full(
         .with_outbound(roster_service::outbound::OutboundConfig {
             allow_private: true,
             deadline: Duration::from_secs(3),
+            // Domain proofs are looked up at the tests' DNS server.
+            dns_server: Some(dns::TestDns::shared().addr),
             ..Default::default()
         });
     if let Some(hasher) = hasher {

@@ -26,6 +26,8 @@ pub const CLIENT_SECRET: &str = "a-client-secret-of-the-tests-0123456789";
 pub struct RealProvider {
     child: Child,
     pub issuer: String,
+    /// The groups each account is in (`set_groups`), read at each sign-in.
+    groups: tempfile::NamedTempFile,
 }
 
 impl RealProvider {
@@ -50,9 +52,13 @@ impl RealProvider {
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
             "redirect_uris": [redirect_uri],
+            // Roster's sign-in page, where the provider's logout sends back.
+            "post_logout_redirect_uris": [redirect_uri.replace("/sso/callback", "/login")],
         }]);
+        let groups = tempfile::NamedTempFile::new().unwrap();
         let mut child = Command::new("node")
             .arg(&script)
+            .env("OIDC_GROUPS_FILE", groups.path())
             .env("OIDC_PORT", port.to_string())
             .env("OIDC_ISSUER", &issuer)
             .env("OIDC_CLIENTS", clients.to_string())
@@ -68,13 +74,23 @@ impl RealProvider {
                 .await
                 .is_ok_and(|r| r.status().is_success())
             {
-                return RealProvider { child, issuer };
+                return RealProvider { child, issuer, groups };
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         let _ = child.kill();
         let _ = child.wait();
         panic!("oidc-provider did not come up at {issuer}");
+    }
+}
+
+impl RealProvider {
+    /// The groups the provider says `email` is in from now on.
+    pub fn set_groups(&self, email: &str, groups: &[&str]) {
+        let mut all: serde_json::Map<String, Value> =
+            serde_json::from_str(&std::fs::read_to_string(self.groups.path()).unwrap_or_default()).unwrap_or_default();
+        all.insert(email.to_owned(), json!(groups));
+        std::fs::write(self.groups.path(), Value::Object(all).to_string()).unwrap();
     }
 }
 

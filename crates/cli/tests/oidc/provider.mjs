@@ -3,9 +3,12 @@
 // consent granted by itself. Configured from the environment:
 //   OIDC_PORT, OIDC_ISSUER, OIDC_CLIENTS (JSON: [{client_id, client_secret,
 //   redirect_uris, token_endpoint_auth_method?}])
-// An account is named at the login form: "EMAIL" (subject = EMAIL) or
-// "SUBJECT|EMAIL"; an e-mail starting with "unverified." is not verified.
+// An account is named at the login form: "EMAIL" (subject = EMAIL); an
+// e-mail starting with "unverified." is not verified. Its groups are read
+// at each sign-in from OIDC_GROUPS_FILE (JSON: {EMAIL: [GROUP, …]}) when
+// the file names it, else ["Roster Users"].
 // Prints "ready" when it listens.
+import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
 const port = Number(process.env.OIDC_PORT);
@@ -13,19 +16,26 @@ const issuer = process.env.OIDC_ISSUER;
 const clients = JSON.parse(process.env.OIDC_CLIENTS);
 
 function account(id) {
-  const [subject, email] = id.includes('|') ? id.split('|', 2) : [id, id];
+  const [subject, email] = [id, id];
   const local = email.split('@')[0].replace(/^unverified\./, '');
   const [first, last] = local.includes('.') ? local.split('.', 2) : [local, 'Tester'];
   return {
     accountId: subject,
     async claims() {
+      let groups = ['Roster Users'];
+      try {
+        const named = JSON.parse(readFileSync(process.env.OIDC_GROUPS_FILE, 'utf8'));
+        if (Array.isArray(named[email])) groups = named[email];
+      } catch {
+        // No file yet: the default groups.
+      }
       return {
         sub: subject,
         email,
         email_verified: !email.startsWith('unverified.'),
         given_name: first.charAt(0).toUpperCase() + first.slice(1),
         family_name: last.charAt(0).toUpperCase() + last.slice(1),
-        groups: ['Roster Users'],
+        groups,
       };
     },
   };

@@ -35,11 +35,29 @@ struct LoginPage {
 }
 
 #[derive(Template)]
+#[template(path = "sso_signed_out.html")]
+struct SignedOutAtProvider {
+    /// The provider's `end_session_endpoint` with the logout's parameters.
+    to: String,
+}
+
+#[derive(Template)]
 #[template(path = "sso_continue.html")]
 struct ContinueToProvider {
     email: String,
     /// `/sso/{slug}?login_hint=…`
     to: String,
+}
+
+impl ContinueToProvider {
+    /// The password step for this address: the primary admin's way in
+    /// when the provider does not work.
+    fn break_glass(&self) -> String {
+        form_urlencoded::Serializer::for_suffix("/login?".to_owned(), "/login?".len())
+            .append_pair("email", &self.email)
+            .append_pair("password", "1")
+            .finish()
+    }
 }
 
 impl LoginPage {
@@ -62,6 +80,11 @@ pub(super) fn local_path(next: Option<&str>) -> String {
 #[derive(Deserialize)]
 struct LoginQuery {
     next: Option<String>,
+    /// With `password=1`: the password step for this address at once —
+    /// the primary admin's break-glass way in when home-realm discovery
+    /// would send them to a provider that does not work.
+    email: Option<String>,
+    password: Option<String>,
 }
 
 #[derive(Template)]
@@ -90,11 +113,29 @@ async fn root(
 }
 
 async fn login_page(Query(q): Query<LoginQuery>) -> Result<Response, ConsoleError> {
+    let email = q
+        .email
+        .map(|e| e.trim().chars().take(320).collect())
+        .unwrap_or_default();
     render(&LoginPage {
-        email: String::new(),
+        password_step: q.password.is_some() && !String::is_empty(&email),
+        email,
         error: None,
         next: local_path(q.next.as_deref()),
-        password_step: false,
+    })
+}
+
+/// The page that goes on to the organization's provider by itself.
+fn continue_to_provider(slug: &str, email: &str) -> Result<Response, ConsoleError> {
+    let start = format!("/sso/{slug}?");
+    let mut to = form_urlencoded::Serializer::for_suffix(start.clone(), start.len());
+    to.append_pair("login_hint", email.trim());
+    // A page that goes on by itself, not a redirect: the console's
+    // `form-action 'self'` would stop a form's redirect to the provider's
+    // (other) origin.
+    render(&ContinueToProvider {
+        email: email.trim().to_owned(),
+        to: to.finish(),
     })
 }
 
@@ -107,16 +148,7 @@ async fn login(State(state): State<AppState>, post: PublicPost) -> Result<Respon
     let next = local_path(post.form.get("next"));
     let Some(password) = post.form.text("password") else {
         if let Some(slug) = state.service.sso_organization_for_email(&email).await? {
-            let start = format!("/sso/{slug}?");
-            let mut to = form_urlencoded::Serializer::for_suffix(start.clone(), start.len());
-            to.append_pair("login_hint", email.trim());
-            // A page that goes on by itself, not a redirect: the console's
-            // `form-action 'self'` would stop a form's redirect to the
-            // provider's (other) origin.
-            return render(&ContinueToProvider {
-                email: email.trim().to_owned(),
-                to: to.finish(),
-            });
+            return continue_to_provider(&slug, &email);
         }
         return render(&LoginPage {
             email: email.trim().to_owned(),
@@ -141,6 +173,9 @@ async fn login(State(state): State<AppState>, post: PublicPost) -> Result<Respon
             };
             Ok((StatusCode::UNAUTHORIZED, render(&page)?).into_response())
         }
+        // The organizations of this account sign in only through their
+        // provider: on to it.
+        Err(ServiceError::SsoRequired { slug, .. }) => continue_to_provider(&slug, &email),
         Err(ServiceError::RateLimited) => {
             let page = LoginPage {
                 email,
@@ -156,8 +191,13 @@ async fn login(State(state): State<AppState>, post: PublicPost) -> Result<Respon
 
 async fn logout(State(state): State<AppState>, post: SignedInPost) -> Result<Response, ConsoleError> {
     let _ = &post.form;
-    state.service.sign_out(&post.session).await?;
-    let mut res = Redirect::to("/login").into_response();
+    let provider = state.service.sign_out(&post.session).await?;
+    let mut res = match provider {
+        // On to the provider's logout, by a page that goes on by itself:
+        // `form-action 'self'` stops a form's redirect to another origin.
+        Some(to) => render(&SignedOutAtProvider { to })?,
+        None => Redirect::to("/login").into_response(),
+    };
     let (name, value) = clear_cookie(&state);
     res.headers_mut().insert(name, value);
     Ok(res)

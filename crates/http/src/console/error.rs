@@ -16,6 +16,12 @@ pub enum ConsoleError {
     TooMany,
     /// Roster is busy (a long write, too many uploads): what, and try again.
     Busy(String),
+    /// The organization signs its members in only through its identity
+    /// provider: a page that sends them there.
+    SsoRequired {
+        slug: String,
+        provider: String,
+    },
     Service(ServiceError),
 }
 
@@ -30,9 +36,17 @@ impl From<ServiceError> for ConsoleError {
                 "Roster is busy writing a large change, such as an import, and nothing was changed. Go back and send the form again in a moment.".into(),
             ),
             ServiceError::Overloaded(m) => ConsoleError::Busy(format!("{m}.")),
+            ServiceError::SsoRequired { slug, provider } => ConsoleError::SsoRequired { slug, provider },
             other => ConsoleError::Service(other),
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "sso_required.html")]
+struct SsoRequiredPage {
+    slug: String,
+    provider: String,
 }
 
 #[derive(Template)]
@@ -46,6 +60,13 @@ impl IntoResponse for ConsoleError {
     fn into_response(self) -> Response {
         let (status, title, message) = match self {
             ConsoleError::SignIn => return Redirect::to("/login").into_response(),
+            ConsoleError::SsoRequired { slug, provider } => {
+                let page = SsoRequiredPage { slug, provider };
+                return match page.render() {
+                    Ok(html) => (StatusCode::FORBIDDEN, Html(html)).into_response(),
+                    Err(_) => StatusCode::FORBIDDEN.into_response(),
+                };
+            }
             ConsoleError::NotFound => (StatusCode::NOT_FOUND, "Not found", "There is nothing here, or it is not yours to see.".into()),
             ConsoleError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m),
             ConsoleError::Csrf => (

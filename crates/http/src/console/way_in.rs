@@ -62,6 +62,8 @@ struct AcceptPage {
     signed_in_as: Option<(String, String)>,
     min_password: usize,
     error: Option<String>,
+    /// The organization's identity provider, when it has one.
+    sso: Option<roster_service::SsoWayIn>,
 }
 
 #[derive(Template)]
@@ -75,6 +77,11 @@ struct LinkStatePage {
 impl AcceptPage {
     fn brand(&self) -> Option<&OrgView> {
         Some(&self.org)
+    }
+
+    /// The provider is the only way in: no password is chosen or asked.
+    fn sso_only(&self) -> bool {
+        self.sso.as_ref().is_some_and(|way| way.required)
     }
 }
 
@@ -142,7 +149,9 @@ async fn show_invitation(
             first_name,
             account_exists,
             expires_at,
+            sso,
         } => render(&AcceptPage {
+            sso,
             org,
             token: token.to_owned(),
             email,

@@ -52,6 +52,7 @@ fn scim_error(error: &ServiceError) -> ScimError {
         ServiceError::Conflict { message, .. } => ScimError::invalid_value(message.clone()),
         ServiceError::SeatShortfall { .. } | ServiceError::Transition(_) => ScimError::invalid_value(error.to_string()),
         ServiceError::RateLimited => ScimError::status(429, error.to_string()),
+        ServiceError::SsoRequired { .. } => ScimError::status(403, error.to_string()),
         ServiceError::Busy | ServiceError::Overloaded(_) => ScimError::status(503, error.to_string()),
         ServiceError::Gone { message, .. } => ScimError::not_found(message.clone()),
         ServiceError::Internal(_) => ScimError::status(500, "internal error"),

@@ -177,6 +177,7 @@ impl Service {
             first_message_id: None,
         };
         let design = Design::of(&org);
+        let sso_provider = self.required_sso_provider(&mut tx, org.id).await?;
         // Thousands of invitations touch every index of five tables: give
         // the transaction the page cache a bulk write gets (SQLite).
         let bulk = targets.len() > 500;
@@ -197,6 +198,7 @@ impl Service {
                 message: &message,
                 language,
                 reassign_from: None,
+                sso_provider: sso_provider.clone(),
             };
             let message_id = self.send_invitation(&mut tx, actor, &target, &letter, now).await?;
             outcome.first_message_id.get_or_insert(message_id);
@@ -317,6 +319,7 @@ impl Service {
                 message: letter.message,
                 link: &link,
                 expires_at,
+                sso_provider: letter.sso_provider.as_deref(),
             },
         )?;
         let message_id = queue_message(
@@ -604,4 +607,7 @@ pub(crate) struct Letter<'a> {
     pub message: &'a str,
     pub language: Language,
     pub reassign_from: Option<i64>,
+    /// The organization signs its members in only through this identity
+    /// provider: the invitation says "Sign in with …".
+    pub sso_provider: Option<String>,
 }

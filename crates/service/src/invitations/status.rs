@@ -87,6 +87,7 @@ impl Service {
         let message = roster_domain::FreeText::parse("message", message, 5000)?.into_string();
         let sender = Sender::of(&mut conn, actor, &org).await?;
         let language = language.unwrap_or_else(|| Language::parse(&org.language).unwrap_or_default());
+        let sso_provider = self.required_sso_provider(&mut conn, org.id).await?;
         templates::invitation(
             &Design::of(&org),
             language,
@@ -97,6 +98,7 @@ impl Service {
                 message: &message,
                 link: &self.mail_config().link("/invite/preview"),
                 expires_at: now_millis() + org.invitation_lifetime_days * 86_400_000,
+                sso_provider: sso_provider.as_deref(),
             },
         )
     }

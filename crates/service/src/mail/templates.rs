@@ -63,6 +63,9 @@ pub(crate) struct InvitationText<'a> {
     pub message: &'a str,
     pub link: &'a str,
     pub expires_at: i64,
+    /// The organization signs its members in only through this identity
+    /// provider: the button says so.
+    pub sso_provider: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -161,6 +164,10 @@ pub(crate) fn invitation(design: &Design, language: Language, i: &InvitationText
     };
     let invites_you = f(if from_org { w.org_invites_you } else { w.invites_you });
     let (message_intro, expires, footer) = (f(w.personal_message), f(w.expires), f(w.footer));
+    let accept = match i.sso_provider {
+        Some(provider) => w.sign_in_with.replace("{provider}", provider),
+        None => w.accept.to_owned(),
+    };
     let html = InvitationHtml {
         language: language.as_str(),
         subject: &subject,
@@ -170,7 +177,7 @@ pub(crate) fn invitation(design: &Design, language: Language, i: &InvitationText
         invites_you: &invites_you,
         message_intro: &message_intro,
         message: i.message.trim(),
-        accept: w.accept,
+        accept: &accept,
         link: i.link,
         expires: &expires,
         link_fallback: w.link_fallback,
@@ -184,7 +191,7 @@ pub(crate) fn invitation(design: &Design, language: Language, i: &InvitationText
         invites_you: &invites_you,
         message_intro: &message_intro,
         message: i.message.trim(),
-        accept: w.accept,
+        accept: &accept,
         link: i.link,
         expires: &expires,
         not_expected: w.not_expected,
@@ -311,6 +318,7 @@ mod tests {
             message: "Welcome <b>aboard</b>",
             link: "https://roster.example/invite/abc",
             expires_at: 0,
+            sso_provider: None,
         };
         let r = invitation(&design(), Language::De, &text).unwrap();
         assert_eq!(r.subject, "Ada lädt Sie zu Acme <Labs> ein");
@@ -332,6 +340,7 @@ mod tests {
             message: "",
             link: "https://roster.example/invite/abc",
             expires_at: 0,
+            sso_provider: None,
         };
         let r = invitation(&design(), Language::En, &text).unwrap();
         assert_eq!(r.subject, "You are invited to Acme <Labs>");

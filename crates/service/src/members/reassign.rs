@@ -77,6 +77,7 @@ impl Service {
         .await?;
         let sender = Sender::of(&mut tx, actor, &org).await?;
         let design = Design::of(&org);
+        let sso_provider = self.required_sso_provider(&mut tx, org.id).await?;
         let letter = Letter {
             org: &org,
             design: &design,
@@ -85,6 +86,7 @@ impl Service {
             message: "",
             language: roster_domain::Language::parse(&org.language).unwrap_or_default(),
             reassign_from: Some(from.id),
+            sso_provider,
         };
         let target = Target {
             role: to_member.role.clone(),

@@ -15,6 +15,7 @@
 //! - a cap on the body.
 
 mod address;
+mod dns;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -30,6 +31,9 @@ pub struct OutboundConfig {
     pub deadline: Duration,
     /// The largest body read; a larger one is refused.
     pub max_body_bytes: usize,
+    /// The DNS server asked for TXT records (domain proofs); the system's
+    /// resolver (`/etc/resolv.conf`) when `None`.
+    pub dns_server: Option<SocketAddr>,
 }
 
 impl Default for OutboundConfig {
@@ -38,6 +42,7 @@ impl Default for OutboundConfig {
             allow_private: false,
             deadline: Duration::from_secs(10),
             max_body_bytes: 1 << 20,
+            dns_server: None,
         }
     }
 }

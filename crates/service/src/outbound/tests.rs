@@ -51,6 +51,7 @@ fn allowing_private() -> Outbound {
         allow_private: true,
         deadline: Duration::from_secs(2),
         max_body_bytes: 1024,
+        dns_server: None,
     })
 }
 

@@ -19,6 +19,9 @@ pub enum InvitationLink {
         first_name: String,
         account_exists: bool,
         expires_at: roster_domain::Timestamp,
+        /// The organization's identity provider, when it has one: its
+        /// name, and whether it is the only way in.
+        sso: Option<SsoWayIn>,
     },
     Expired {
         org: crate::OrgView,
@@ -30,6 +33,16 @@ pub enum InvitationLink {
         org: crate::OrgView,
     },
     Unknown,
+}
+
+/// Signing in through the organization's identity provider.
+#[derive(Debug, Clone)]
+pub struct SsoWayIn {
+    pub provider: String,
+    /// The only way in: no password is chosen or asked.
+    pub required: bool,
+    /// `/sso/{slug}?login_hint=…`
+    pub start: String,
 }
 
 /// Why accepting did not work (each has its own page).
@@ -98,7 +111,22 @@ impl Service {
                 let account_exists = roster_store::account_by_email(&mut conn, &member.email_normalized)
                     .await?
                     .is_some();
+                let sso = self
+                    .sso_way_in(&mut conn, invitation.org_id)
+                    .await?
+                    .map(|(provider, required)| {
+                        let start = format!("/sso/{}?", org_view.slug);
+                        let start = url::form_urlencoded::Serializer::for_suffix(start.clone(), start.len())
+                            .append_pair("login_hint", &member.email)
+                            .finish();
+                        SsoWayIn {
+                            provider,
+                            required,
+                            start,
+                        }
+                    });
                 InvitationLink::Open {
+                    sso,
                     org: org_view,
                     email: member.email,
                     first_name: member.first_name,
@@ -125,6 +153,7 @@ impl Service {
         let hash = self.passwords().hash(password.to_owned()).await?;
         let mut tx = self.store().begin().await?;
         let (invitation, member) = claim_invitation(&mut tx, token).await?;
+        refuse_when_sso_required(&mut tx, invitation.org_id).await?;
         if roster_store::account_by_email(&mut tx, &member.email_normalized)
             .await?
             .is_some()
@@ -157,6 +186,9 @@ impl Service {
     ) -> Result<String, AcceptError> {
         let mut tx = self.store().begin().await?;
         let (invitation, member) = claim_invitation(&mut tx, token).await?;
+        if session.sso_org_id != Some(invitation.org_id) {
+            refuse_when_sso_required(&mut tx, invitation.org_id).await?;
+        }
         let account = roster_store::account_by_id(&mut tx, session.account_id)
             .await?
             .ok_or(AcceptError::Service(ServiceError::Unauthenticated))?;
@@ -298,6 +330,23 @@ impl Service {
             }
         }
     }
+}
+
+/// An organization that signs its members in only through its provider
+/// takes no invitation accepted with a password (its page offers the
+/// provider instead).
+async fn refuse_when_sso_required(conn: &mut Conn, org_id: i64) -> Result<(), AcceptError> {
+    if let Some(connection) = roster_store::sso_connection(conn, org_id).await? {
+        if connection.required {
+            let org = org_by_id(conn, org_id).await?.ok_or(AcceptError::Unknown)?;
+            return Err(ServiceError::SsoRequired {
+                slug: org.slug,
+                provider: crate::sso::provider_name(&connection.issuer),
+            }
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// The pending invitation behind a link, marked accepted (of two accepts at

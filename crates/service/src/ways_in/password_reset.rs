@@ -53,6 +53,16 @@ impl Service {
         if login_failures_since(&mut tx, &address_key, now - WINDOW_MS).await? >= PER_ADDRESS {
             return Ok(());
         }
+        // An account that signs in only through identity providers has no
+        // password to reset (the refusal is audited; the answer is the same).
+        if self
+            .check_password_way_in(&mut tx, account.id, context, "password_reset.request")
+            .await
+            .is_err()
+        {
+            tx.commit().await?;
+            return Ok(());
+        }
         record_login_failure(&mut tx, &address_key, now).await?;
         let token = new_secret("");
         roster_store::insert_password_reset(&mut tx, &sha256_hex(&token), account.id, now + LINK_LIFETIME_MS, now)
@@ -125,6 +135,13 @@ impl Service {
                     "this link has expired or was used already; ask for a new one",
                 )
             })?;
+        if let Err(refused) = self
+            .check_password_way_in(&mut tx, account, context, "password_reset")
+            .await
+        {
+            tx.commit().await?;
+            return Err(refused);
+        }
         roster_store::set_password_hash(&mut tx, account, &hash).await?;
         roster_store::delete_sessions_of_account(&mut tx, account).await?;
         let session = self.open_session(&mut tx, account).await?;

@@ -29,6 +29,9 @@ pub struct ConsoleSession {
     pub csrf_token: String,
     pub email: String,
     pub name: String,
+    /// Opened through an organization's identity provider: that member.
+    pub sso_member_id: Option<i64>,
+    pub sso_org_id: Option<i64>,
 }
 
 impl Service {
@@ -71,6 +74,13 @@ impl Service {
             return Err(ServiceError::Unauthenticated);
         };
         clear_login_failures(&mut tx, &account_key).await?;
+        if let Err(refused) = self
+            .check_password_way_in(&mut tx, account.id, context, "sign_in")
+            .await
+        {
+            tx.commit().await?;
+            return Err(refused);
+        }
         let signed_in = self.open_session(&mut tx, account.id).await?;
         let details = json!({});
         let event = roster_store::NewAuditEvent {
@@ -132,14 +142,20 @@ impl Service {
                 csrf_token: s.csrf_token,
                 email: s.email,
                 name: format!("{} {}", s.first_name, s.last_name).trim().to_owned(),
+                sso_member_id: s.sso_member_id,
+                sso_org_id: s.sso_member_id.and(s.org_id),
             }))
     }
 
-    pub async fn sign_out(&self, session: &ConsoleSession) -> ServiceResult<()> {
+    /// Ends the session. Returns where to send the browser to end the
+    /// identity provider's session too, when it was opened through one
+    /// that offers logout.
+    pub async fn sign_out(&self, session: &ConsoleSession) -> ServiceResult<Option<String>> {
         let mut tx = self.store().begin().await?;
+        let provider = self.provider_logout(&mut tx, session).await?;
         delete_session(&mut tx, &session.id_hash).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(provider)
     }
 
     /// The organizations an account belongs to.
@@ -168,6 +184,8 @@ impl Service {
             .await?
             .filter(|m| MemberStatus::parse(&m.status).is_ok_and(MemberStatus::acts))
             .ok_or(ServiceError::NotFound("organization"))?;
+        self.check_session_way_in(&mut conn, &org, &member, session.sso_member_id)
+            .await?;
         self.member_actor(&mut conn, &org, &member, context).await
     }
 

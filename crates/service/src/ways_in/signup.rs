@@ -188,6 +188,7 @@ impl Service {
         }
         let sender = Sender::of(&mut tx, &actor, &org).await?;
         let design = Design::of(&org);
+        let sso_provider = self.required_sso_provider(&mut tx, org.id).await?;
         let letter = Letter {
             org: &org,
             design: &design,
@@ -196,6 +197,7 @@ impl Service {
             message: "",
             language: Language::parse(&org.language).unwrap_or_default(),
             reassign_from: None,
+            sso_provider,
         };
         let target = Target {
             role: member.role.clone(),

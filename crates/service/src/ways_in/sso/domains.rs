@@ -3,9 +3,10 @@
 //! discovery sends them to the organization's provider. A domain proven by
 //! one organization of the instance cannot be proven by another.
 //!
-//! Proof today: the instance's operator claims a domain for an
-//! organization from the command line. (Proof by a DNS TXT record that the
-//! organization publishes is still to come.)
+//! Proof, as GitHub and Slack ask for it: the organization publishes a TXT
+//! record `_roster-challenge.DOMAIN` with the value Roster gave it, and an
+//! admin asks Roster to look. (Or the instance's operator claims a domain
+//! for an organization from the command line and vouches for it.)
 
 use roster_domain::now_millis;
 use serde::Serialize;
@@ -22,14 +23,22 @@ pub struct SsoDomainView {
     /// The TXT record's value that proves it (published at
     /// `_roster-challenge.DOMAIN`).
     pub proof: String,
+    /// Where the TXT record goes: `_roster-challenge.DOMAIN`.
+    pub record_name: String,
     pub verified_at: Option<Timestamp>,
     /// `operator` (claimed from the command line) or `dns`.
     pub verified_by: Option<String>,
 }
 
+/// The name of the TXT record that proves `domain`.
+pub fn challenge_name(domain: &str) -> String {
+    format!("_roster-challenge.{domain}")
+}
+
 impl From<roster_store::SsoDomainRecord> for SsoDomainView {
     fn from(r: roster_store::SsoDomainRecord) -> Self {
         Self {
+            record_name: challenge_name(&r.domain),
             domain: r.domain,
             proof: r.proof,
             verified_at: r.verified_at.map(Timestamp::from_millis),
@@ -65,11 +74,7 @@ impl Service {
         let domain = normalize_domain(domain)?;
         let now = now_millis();
         let mut tx = self.store().begin().await?;
-        if let Some(holder) = roster_store::verified_sso_domain(&mut tx, &domain).await? {
-            if holder.org_id != actor.org_id {
-                return Err(invalid("domain", format!("{domain} is proven by another organization")));
-            }
-        }
+        refuse_proven_elsewhere(&mut tx, actor.org_id, &domain).await?;
         roster_store::claim_sso_domain(&mut tx, actor.org_id, &domain, &new_secret("roster-proof-"), now).await?;
         roster_store::verify_sso_domain(&mut tx, actor.org_id, &domain, "operator", now).await?;
         audit(
@@ -81,13 +86,91 @@ impl Service {
             json!({"by": "operator"}),
         )
         .await?;
-        let claimed = roster_store::sso_domains(&mut tx, actor.org_id)
-            .await?
-            .into_iter()
-            .find(|d| d.domain == domain)
-            .ok_or(ServiceError::NotFound("domain"))?;
+        let claimed = own_claim(&mut tx, actor.org_id, &domain).await?;
         tx.commit().await?;
         Ok(claimed.into())
+    }
+
+    /// An admin claims `domain`: a pending claim with the TXT record's
+    /// value to publish (the same value when claimed again). Refused when
+    /// another organization of the instance has proven it.
+    pub async fn claim_sso_domain(&self, can: Can<'_, ManageOrg>, domain: &str) -> ServiceResult<SsoDomainView> {
+        let actor = can.actor();
+        let domain = normalize_domain(domain)?;
+        let mut tx = self.store().begin().await?;
+        refuse_proven_elsewhere(&mut tx, actor.org_id, &domain).await?;
+        let known = roster_store::sso_domains(&mut tx, actor.org_id)
+            .await?
+            .into_iter()
+            .any(|d| d.domain == domain);
+        if !known {
+            roster_store::claim_sso_domain(
+                &mut tx,
+                actor.org_id,
+                &domain,
+                &new_secret("roster-proof-"),
+                now_millis(),
+            )
+            .await?;
+            audit(
+                &mut tx,
+                actor,
+                "sso.domain.claim",
+                "domain",
+                &domain,
+                json!({"by": "dns"}),
+            )
+            .await?;
+        }
+        let claimed = own_claim(&mut tx, actor.org_id, &domain).await?;
+        tx.commit().await?;
+        Ok(claimed.into())
+    }
+
+    /// Looks for the claim's TXT record and, when it holds the claim's
+    /// value, marks the domain proven. Says what it found when it does not.
+    pub async fn verify_sso_domain(&self, can: Can<'_, ManageOrg>, domain: &str) -> ServiceResult<SsoDomainView> {
+        let actor = can.actor();
+        let domain = normalize_domain(domain)?;
+        let mut conn = self.store().conn().await?;
+        let claim = own_claim(&mut conn, actor.org_id, &domain).await?;
+        drop(conn);
+        if claim.verified_at.is_some() {
+            return Ok(claim.into());
+        }
+        let name = challenge_name(&domain);
+        let found = self
+            .outbound()
+            .txt_records(&name)
+            .await
+            .map_err(|e| not_proven(format!("{name} could not be looked up: {e}")))?;
+        if !found.iter().any(|value| value.trim() == claim.proof) {
+            let seen = if found.is_empty() {
+                "it has no TXT record".to_owned()
+            } else {
+                let values: Vec<String> = found.iter().take(5).map(|v| format!("{v:?}")).collect();
+                format!("its TXT records are {}", values.join(", "))
+            };
+            return Err(not_proven(format!(
+                "publish a TXT record {name} with the value {}; {seen} (a new record can take a while to be seen)",
+                claim.proof
+            )));
+        }
+        let mut tx = self.store().begin().await?;
+        refuse_proven_elsewhere(&mut tx, actor.org_id, &domain).await?;
+        roster_store::verify_sso_domain(&mut tx, actor.org_id, &domain, "dns", now_millis()).await?;
+        audit(
+            &mut tx,
+            actor,
+            "sso.domain.verify",
+            "domain",
+            &domain,
+            json!({"by": "dns", "record": name}),
+        )
+        .await?;
+        let proven = own_claim(&mut tx, actor.org_id, &domain).await?;
+        tx.commit().await?;
+        Ok(proven.into())
     }
 
     /// Home-realm discovery: the slug of the organization whose identity
@@ -134,6 +217,33 @@ impl Service {
         tx.commit().await?;
         Ok(removed)
     }
+}
+
+/// A domain another organization of the instance has proven is theirs.
+async fn refuse_proven_elsewhere(conn: &mut roster_store::Conn, org_id: i64, domain: &str) -> ServiceResult<()> {
+    match roster_store::verified_sso_domain(conn, domain).await? {
+        Some(holder) if holder.org_id != org_id => Err(invalid(
+            "domain",
+            format!("{domain} is proven by another organization of this Roster"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+async fn own_claim(
+    conn: &mut roster_store::Conn,
+    org_id: i64,
+    domain: &str,
+) -> ServiceResult<roster_store::SsoDomainRecord> {
+    roster_store::sso_domains(conn, org_id)
+        .await?
+        .into_iter()
+        .find(|d| d.domain == domain)
+        .ok_or(ServiceError::NotFound("domain"))
+}
+
+fn not_proven(message: String) -> ServiceError {
+    ServiceError::Invalid(roster_domain::InvalidInput::new("domain", "domain_not_proven", message))
 }
 
 #[cfg(test)]

@@ -24,6 +24,8 @@ pub(crate) struct Person {
     pub email_verified: bool,
     pub first_name: String,
     pub last_name: String,
+    /// The groups the token names; `None` when it says nothing of them.
+    pub groups: Option<Vec<String>>,
 }
 
 fn truthy(value: Option<&Value>) -> bool {
@@ -55,6 +57,7 @@ impl Person {
             email_verified: truthy(claims.get("email_verified")) || truthy(claims.get("xms_edov")),
             first_name: text(claims, &record.first_name_claim).unwrap_or_default(),
             last_name: text(claims, &record.last_name_claim).unwrap_or_default(),
+            groups: super::groups::groups_of(claims, &record.groups_claim),
         }
     }
 }
@@ -110,6 +113,7 @@ impl Service {
         org: &OrgRecord,
         connection: &SsoConnectionRecord,
         person: &Person,
+        id_token: &str,
         context: &RequestContext,
     ) -> Result<SignedIn, SsoRefusal> {
         let now = now_millis();
@@ -171,6 +175,7 @@ impl Service {
                 }
             }
             let to = status.apply(StatusTransition::SignInWithProvider)?;
+            roster_store::accept_pending_invitations_of_member(&mut tx, org.id, member.id, now).await?;
             roster_store::set_member_status(
                 &mut tx,
                 org.id,
@@ -199,7 +204,11 @@ impl Service {
             }
         };
         roster_store::touch_sso_identity(&mut tx, org.id, &person.issuer, &person.subject, now).await?;
+        self.apply_sso_groups(&mut tx, &actor, member.id, person.groups.as_deref())
+            .await?;
         let session = self.open_sso_session(&mut tx, account, org.id, member.id).await?;
+        // The provider's logout asks for it (`id_token_hint`).
+        roster_store::set_session_id_token(&mut tx, &crate::sha256_hex(&session.session_id), id_token).await?;
         record(
             &mut tx,
             &actor,

@@ -8,8 +8,10 @@
 //! of OpenID Connect, so that SAML can join it.
 
 mod domains;
+mod groups;
 mod link;
 mod provider;
+mod required;
 mod verify;
 
 use roster_domain::now_millis;
@@ -17,8 +19,10 @@ use roster_store::{SsoConnectionRecord, SsoFlowRecord};
 use serde::Serialize;
 use serde_json::json;
 
-pub use domains::{normalize_domain, SsoDomainView};
+pub use domains::{challenge_name, normalize_domain, SsoDomainView};
+pub use groups::{GroupGrant, SsoGroupRuleView};
 pub use provider::{Discovery, ProviderError};
+pub use required::provider_name;
 pub use verify::TokenDefect;
 
 use crate::orgs::audit::record as audit;
@@ -64,6 +68,9 @@ impl SsoSettings {
 /// The provider as its discovery document describes it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProviderView {
+    /// As people know it: "Microsoft Entra ID", "Okta", "Keycloak", or the
+    /// issuer's host.
+    pub name: String,
     pub issuer: String,
     pub authorization_endpoint: String,
     pub token_endpoint: String,
@@ -90,6 +97,9 @@ pub struct SsoConnectionView {
     pub required: bool,
     /// What to register at the provider.
     pub redirect_uri: String,
+    /// The post-logout redirect URI to register (when the provider offers
+    /// logout).
+    pub post_logout_redirect_uri: String,
     pub provider: ProviderView,
     pub tested_at: Option<crate::Timestamp>,
 }
@@ -237,7 +247,9 @@ fn view(record: &SsoConnectionRecord, discovery: &Discovery, base_url: &str) -> 
         jit: record.jit,
         required: record.required,
         redirect_uri: redirect_uri(base_url),
+        post_logout_redirect_uri: post_logout_redirect_uri(base_url),
         provider: ProviderView {
+            name: provider_name(&discovery.issuer),
             issuer: discovery.issuer.clone(),
             authorization_endpoint: discovery.authorization_endpoint.clone(),
             token_endpoint: discovery.token_endpoint.clone(),
@@ -256,6 +268,12 @@ fn view(record: &SsoConnectionRecord, discovery: &Discovery, base_url: &str) -> 
         },
         tested_at: record.tested_at.map(crate::Timestamp::from_millis),
     }
+}
+
+/// `{base_url}/login`: where the provider sends the person after its
+/// logout (register it at the provider as the post-logout redirect URI).
+pub fn post_logout_redirect_uri(base_url: &str) -> String {
+    format!("{}/login", base_url.trim_end_matches('/'))
 }
 
 /// `{base_url}/sso/callback`: the one redirect URI to register.
@@ -636,7 +654,7 @@ impl Service {
                 email: person.email,
             });
         }
-        let session = self.sign_in_person(&org, &record, &person, context).await?;
+        let session = self.sign_in_person(&org, &record, &person, id_token, context).await?;
         Ok(SsoFinished::SignedIn {
             session,
             org_slug: org.slug,
@@ -681,6 +699,41 @@ impl Service {
             }
             other => Ok(other?),
         }
+    }
+
+    /// Where to send the browser after Roster's session ended, to end the
+    /// provider's too (OpenID Connect RP-Initiated Logout): for a session
+    /// opened through a provider that offers an `end_session_endpoint`.
+    /// The provider sends the person back to Roster's sign-in page.
+    pub(crate) async fn provider_logout(
+        &self,
+        conn: &mut roster_store::Conn,
+        session: &crate::ConsoleSession,
+    ) -> ServiceResult<Option<String>> {
+        let Some(org_id) = session.sso_org_id else {
+            return Ok(None);
+        };
+        let Some(record) = roster_store::sso_connection(conn, org_id).await? else {
+            return Ok(None);
+        };
+        let discovery = stored_discovery(&record)?;
+        let Some(endpoint) = discovery.end_session_endpoint.as_deref() else {
+            return Ok(None);
+        };
+        let Ok(mut url) = url::Url::parse(endpoint) else {
+            return Ok(None);
+        };
+        let id_token = roster_store::session_id_token(conn, &session.id_hash).await?;
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("client_id", &record.client_id)
+                .append_pair("post_logout_redirect_uri", &post_logout_redirect_uri(self.links_base()));
+            if let Some(hint) = id_token.as_deref() {
+                query.append_pair("id_token_hint", hint);
+            }
+        }
+        Ok(Some(url.into()))
     }
 
     async fn audit_sso_refusal(&self, org_id: Option<i64>, refusal: &SsoRefusal, context: &RequestContext) {
