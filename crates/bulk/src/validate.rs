@@ -126,12 +126,16 @@ pub fn validate_row(
         };
         match &col.target {
             Target::Skip => {}
-            Target::FirstName => match SingleLine::parse_required("first_name", raw, 100) {
-                Ok(v) => m.first_name = v.into_string(),
+            // An empty name is checked against the organization when the
+            // row is planned: a member stored without one (a first owner
+            // named only by e-mail, a SCIM user with only a displayName)
+            // imports back unchanged; a new member needs both.
+            Target::FirstName => match line_of("first_name", 100) {
+                Ok(v) => m.first_name = v,
                 Err(e) => fail(e),
             },
-            Target::LastName => match SingleLine::parse_required("last_name", raw, 100) {
-                Ok(v) => m.last_name = v.into_string(),
+            Target::LastName => match line_of("last_name", 100) {
+                Ok(v) => m.last_name = v,
                 Err(e) => fail(e),
             },
             Target::FullName if !split_names => {}
@@ -143,6 +147,10 @@ pub fn validate_row(
                 }
                 Err(e) => fail(e),
             },
+            // An empty address is the organization's to judge too: a
+            // member of another company is exported without one and is
+            // found by their personal id.
+            Target::Email if raw.trim().is_empty() => {}
             Target::Email => match Email::parse(raw) {
                 Ok(e) => {
                     m.email = e.as_str().to_owned();
@@ -329,12 +337,13 @@ mod tests {
     #[test]
     fn every_problem_of_a_row_is_reported_with_its_column() {
         let m = mapping(&["Vorname", "Nachname", "E-Mail", "Rolle"]);
+        // (An empty first name is the organization's to judge: a member
+        // stored without one imports back unchanged.)
         let errs = validate_row(&m, 7, &cells(&["", "Mü\nller", "kaputt", "boss"]), &[]).unwrap_err();
         let got: Vec<(&str, &str)> = errs.iter().map(|e| (e.column.as_str(), e.code.as_str())).collect();
         assert_eq!(
             got,
             vec![
-                ("Vorname", "required"),
                 ("Nachname", "forbidden_character"),
                 ("E-Mail", "invalid_email"),
                 ("Rolle", "invalid_role")

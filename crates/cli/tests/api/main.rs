@@ -22,6 +22,7 @@ mod damage;
 mod exports;
 mod exports_console;
 mod exports_office;
+mod exports_round_trip;
 mod faults;
 mod imports;
 mod imports_fidelity;

@@ -32,6 +32,18 @@ fn private_or_blank(member: &MemberRecord) -> (&str, &str) {
     }
 }
 
+/// The personal id as an export may show it. An external member's that is
+/// their e-mail (the default when none was given) is private: the export
+/// shows a reference to the member instead, by which an import finds them
+/// again (`roster_domain::member_reference`).
+fn personal_id_shown(member: &MemberRecord) -> std::borrow::Cow<'_, str> {
+    if member.external && member.personal_id.eq_ignore_ascii_case(&member.email) {
+        roster_domain::member_reference(member.id).into()
+    } else {
+        member.personal_id.as_str().into()
+    }
+}
+
 fn role_label(words: &Vocabulary, raw: &str) -> String {
     Role::parse(raw).map_or_else(|_| raw.to_owned(), |r| words.role_label(&r))
 }
@@ -59,10 +71,10 @@ fn custom_text(member: &MemberRecord, key: &str) -> String {
 fn matches_without_private(member: &MemberRecord, q: &str) -> bool {
     let q = q.trim().to_lowercase();
     [
-        &member.first_name,
-        &member.last_name,
-        &member.personal_id,
-        &member.comment,
+        member.first_name.as_str(),
+        member.last_name.as_str(),
+        &personal_id_shown(member),
+        member.comment.as_str(),
     ]
     .iter()
     .any(|v| v.to_lowercase().contains(&q))
@@ -220,6 +232,7 @@ pub(super) async fn members(
             let seat = seat_label(cx.words, m.seat_type.as_deref());
             let status = status_label(&m.status);
             let invitation = invitations.get(&m.id);
+            let personal_id = personal_id_shown(&m).into_owned();
             let (email, department) = if m.external {
                 (String::new(), String::new())
             } else {
@@ -230,7 +243,7 @@ pub(super) async fn members(
                 Value::Text(m.last_name),
                 Value::Text(email),
                 Value::Text(m.phone),
-                Value::Text(m.personal_id),
+                Value::Text(personal_id),
                 Value::Text(m.comment),
                 Value::Text(role),
                 Value::Text(seat),
@@ -288,7 +301,7 @@ pub(super) async fn assignments(conn: &mut Conn, cx: &Context<'_>, out: &mut Out
                 Value::text(&m.first_name),
                 Value::text(&m.last_name),
                 Value::text(email),
-                Value::text(&m.personal_id),
+                Value::text(personal_id_shown(m).as_ref()),
                 Value::text(a.team_name),
                 Value::Int(a.team_id),
                 Value::text(a.team_role),
@@ -343,7 +356,7 @@ pub(super) async fn team_members(conn: &mut Conn, cx: &Context<'_>, team: i64, o
                 Value::text(&m.first_name),
                 Value::text(&m.last_name),
                 Value::text(email),
-                Value::text(&m.personal_id),
+                Value::text(personal_id_shown(m).as_ref()),
                 Value::text(team_role),
                 Value::Flag(core),
                 Value::text(role_label(cx.words, &m.role)),
@@ -510,7 +523,7 @@ pub(super) async fn invitations(conn: &mut Conn, cx: &Context<'_>, out: &mut Out
                 Value::text(&m.first_name),
                 Value::text(&m.last_name),
                 Value::text(email),
-                Value::text(&m.personal_id),
+                Value::text(personal_id_shown(m).as_ref()),
                 Value::text(&i.state),
                 Value::text(role_label(cx.words, &i.role)),
                 Value::text(seat_label(cx.words, i.seat_type.as_deref())),

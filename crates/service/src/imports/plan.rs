@@ -23,8 +23,12 @@ pub(super) fn merged_fields(base: Option<&MemberRecord>, m: &ImportedMember) -> 
         .unwrap_or_else(|| MemberFields::blank(&Role::READER.to_string()));
     f.first_name = m.first_name.clone();
     f.last_name = m.last_name.clone();
-    f.email = m.email.clone();
-    f.email_normalized = m.email_normalized.clone();
+    // A row without an address (a member of another company, exported
+    // without it) keeps the stored one.
+    if !m.email.is_empty() || base.is_none() {
+        f.email = m.email.clone();
+        f.email_normalized = m.email_normalized.clone();
+    }
     match &m.personal_id {
         Some(p) => f.personal_id = p.clone(),
         None if f.personal_id.is_empty() => f.personal_id = m.email.clone(),
@@ -366,6 +370,43 @@ impl<'a> Planner<'a> {
 
     /// Existing members by e-mail and owners of personal ids, looked up for
     /// the whole chunk at once; then each row's action.
+    /// The members of another company that rows without an address name by
+    /// their personal id (their exports carry no address).
+    async fn externals_by_personal_id(
+        &self,
+        conn: &mut Conn,
+        planned: &[Planned],
+    ) -> ServiceResult<HashMap<String, MemberRecord>> {
+        let pids: Vec<String> = planned
+            .iter()
+            .filter_map(|p| p.member.as_ref())
+            .filter(|m| m.email_normalized.is_empty())
+            .filter_map(|m| m.personal_id.clone())
+            .collect();
+        if pids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        // A personal id as given, or the reference an export shows in its
+        // place when the personal id is the member's (private) address.
+        let mut found: Vec<(String, i64)> = roster_store::bulk::members_by_personal_ids(conn, self.actor.org_id, &pids)
+            .await?
+            .into_iter()
+            .collect();
+        found.extend(
+            pids.iter()
+                .filter_map(|pid| roster_domain::parse_member_reference(pid).map(|id| (pid.clone(), id))),
+        );
+        let mut out = HashMap::new();
+        for (pid, id) in found {
+            if let Some(member) = roster_store::member_by_id(conn, self.actor.org_id, id).await? {
+                if member.external {
+                    out.insert(pid, member);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     async fn check_against_members(&mut self, conn: &mut Conn, planned: &mut [Planned]) -> ServiceResult<()> {
         let org_id = self.actor.org_id;
         let emails: Vec<String> = planned
@@ -373,13 +414,29 @@ impl<'a> Planner<'a> {
             .filter_map(|p| p.member.as_ref().map(|m| m.email_normalized.clone()))
             .collect();
         let mut existing_by_email = roster_store::bulk::members_by_emails(conn, org_id, &emails).await?;
+        let external_by_pid = self.externals_by_personal_id(conn, planned).await?;
         let mut fields_of: Vec<Option<MemberFields>> = Vec::with_capacity(planned.len());
         for p in planned.iter_mut() {
             let Some(m) = &p.member else {
                 fields_of.push(None);
                 continue;
             };
-            p.existing = existing_by_email.remove(&m.email_normalized);
+            p.existing = if m.email_normalized.is_empty() {
+                m.personal_id.as_ref().and_then(|pid| external_by_pid.get(pid).cloned())
+            } else {
+                existing_by_email.remove(&m.email_normalized)
+            };
+            if m.email_normalized.is_empty() && p.existing.is_none() {
+                let error = row_error(
+                    p.preview.line,
+                    &self.header_of(Target::Email),
+                    "email",
+                    "required",
+                    "is required (a member of another company, exported without one, is found by their personal id)"
+                        .into(),
+                );
+                p.preview.errors.push(error);
+            }
             fields_of.push(Some(merged_fields(p.existing.as_ref(), m)));
         }
         // A member keeping their personal id holds it already (it is unique),
@@ -433,6 +490,27 @@ impl<'a> Planner<'a> {
                         "personal_id",
                         "already_exists",
                         "another member has this personal id".into(),
+                    );
+                    p.preview.errors.push(error);
+                }
+            }
+            // As in the API: names are required, and a member stored
+            // without one keeps it (the row leaves it as it is).
+            for (field, target, value) in [
+                ("first_name", Target::FirstName, &fields.first_name),
+                ("last_name", Target::LastName, &fields.last_name),
+            ] {
+                let stored = p.existing.as_ref().map(|e| match target {
+                    Target::FirstName => e.first_name.as_str(),
+                    _ => e.last_name.as_str(),
+                });
+                if value.is_empty() && stored.is_none_or(|s| !s.is_empty()) {
+                    let error = row_error(
+                        p.preview.line,
+                        &self.header_of(target),
+                        field,
+                        "required",
+                        "is required".into(),
                     );
                     p.preview.errors.push(error);
                 }
