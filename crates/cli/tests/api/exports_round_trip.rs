@@ -169,5 +169,9 @@ async fn the_demo_organization_imports_back_unchanged() {
     };
     // (Removed members are not in a members export.)
     let rows = round_trip(&app, &org).await;
-    assert!(rows > 100 && rows <= summary.members as u64, "{rows} of {}", summary.members);
+    assert!(
+        rows > 100 && rows <= summary.members as u64,
+        "{rows} of {}",
+        summary.members
+    );
 }
