@@ -20,6 +20,11 @@ pub struct ImportedMember {
     pub last_name: String,
     /// The names came from one full-name column, split (shown in the preview).
     pub name_split: bool,
+    /// The full-name cell was one word, kept as the first name: why it
+    /// cannot be split, for the organization to judge — a member Roster
+    /// holds with that name and no last name is unchanged by it, a new
+    /// member needs two names.
+    pub one_word_name: Option<String>,
     pub email: String,
     pub email_normalized: String,
     pub personal_id: Option<String>,
@@ -90,6 +95,7 @@ pub fn validate_row(
         first_name: String::new(),
         last_name: String::new(),
         name_split: false,
+        one_word_name: None,
         email: String::new(),
         email_normalized: String::new(),
         personal_id: None,
@@ -145,6 +151,13 @@ pub fn validate_row(
                     m.last_name = last;
                     m.name_split = true;
                 }
+                Err(e) if is_one_word(raw) => match line_of("first_name", 100) {
+                    Ok(word) => {
+                        m.first_name = word;
+                        m.one_word_name = Some(e.message);
+                    }
+                    Err(e) => fail(e),
+                },
                 Err(e) => fail(e),
             },
             // An empty address is the organization's to judge too: a
@@ -253,6 +266,12 @@ pub fn validate_row(
     } else {
         Err(errors)
     }
+}
+
+/// One word, not an address: perhaps the whole name of a person with one.
+fn is_one_word(raw: &str) -> bool {
+    let t = raw.trim();
+    !t.is_empty() && !t.contains(['@', ',']) && t.split_whitespace().count() == 1
 }
 
 /// Words that begin a family name: "Ludwig van Beethoven", "Jean de la
@@ -398,7 +417,12 @@ mod tests {
         assert!(row.name_split);
         assert_eq!(row.seat_type, Some(SeatType::Casual));
         assert_eq!(row.team_key.as_deref(), Some("sales"));
-        let errs = validate_row(&m, 3, &cells(&["anna", "anna@x.de", "", "", ""]), &[]).unwrap_err();
+        // One word is kept as the first name, with why it cannot be split:
+        // the organization judges it (a new member needs two names).
+        let row = validate_row(&m, 3, &cells(&["anna", "anna@x.de", "", "", ""]), &[]).unwrap();
+        assert_eq!((row.first_name.as_str(), row.last_name.as_str()), ("anna", ""));
+        assert!(row.one_word_name.as_deref().is_some_and(|why| why.contains("one word")));
+        let errs = validate_row(&m, 4, &cells(&["anna@x.de", "anna@x.de", "", "", ""]), &[]).unwrap_err();
         assert_eq!(
             (errs[0].column.as_str(), errs[0].code.as_str()),
             ("Benutzername/Username", "unsplittable_name")

@@ -126,6 +126,16 @@ async fn members_made_by_every_door_import_back_unchanged() {
         );
     }
 
+    // A file with one name column: Cher, held with one name, is unchanged;
+    // a new member with one word is refused as one word.
+    let csv = "Name,E-Mail\nCher,cher@acme.test\nMadonna,madonna@acme.test\n";
+    let (_, preview) = app.upload_and_preview(&org, "names.csv", csv.as_bytes().to_vec()).await;
+    let rows = preview["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["action"], "unchanged", "{preview}");
+    assert_eq!(rows[1]["action"], "error", "{preview}");
+    assert_eq!(rows[1]["errors"][0]["code"], "unsplittable_name", "{preview}");
+    assert_eq!(rows[1]["errors"][0]["column"], "Name", "{preview}");
+
     // A file that would take a name away, or make a member without one, is
     // still refused, with the column and the field.
     let csv =

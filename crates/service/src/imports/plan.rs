@@ -505,13 +505,24 @@ impl<'a> Planner<'a> {
                     _ => e.last_name.as_str(),
                 });
                 if value.is_empty() && stored.is_none_or(|s| !s.is_empty()) {
-                    let error = row_error(
-                        p.preview.line,
-                        &self.header_of(target),
-                        field,
-                        "required",
-                        "is required".into(),
-                    );
+                    let one_word = p.member.as_ref().and_then(|m| m.one_word_name.clone());
+                    let error = match one_word {
+                        // One word in a full-name column: said as such.
+                        Some(why) => row_error(
+                            p.preview.line,
+                            &self.header_of(Target::FullName),
+                            "name",
+                            "unsplittable_name",
+                            why,
+                        ),
+                        None => row_error(
+                            p.preview.line,
+                            &self.header_of(target),
+                            field,
+                            "required",
+                            "is required".into(),
+                        ),
+                    };
                     p.preview.errors.push(error);
                 }
             }
