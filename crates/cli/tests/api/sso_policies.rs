@@ -9,7 +9,10 @@ use serde_json::{json, Value};
 
 use super::sso::{callback_prefix, connect, console_opens, roster_with, session_of, status_of, through};
 use crate::helpers::dns::TestDns;
-use crate::helpers::oidc::{Browser, Defect, HostileProvider, Person, RealProvider, CLIENT_ID, CLIENT_SECRET};
+use crate::helpers::oidc::{
+    Browser, Defect, HostileProvider, Person, RealProvider, CLIENT_ID, CLIENT_SECRET, SECOND_CLIENT_ID,
+    SECOND_CLIENT_SECRET,
+};
 use crate::helpers::smtp::link;
 use crate::helpers::{random_suffix, spawn_app, spawn_with_mail, TestApp, PASSWORD};
 
@@ -462,4 +465,53 @@ async fn signing_out_ends_the_providers_session_too() {
         .await;
     assert!(res.status().is_redirection(), "{}", res.status());
     assert_eq!(res.headers()["location"], format!("{}/login", app.base).as_str());
+}
+
+#[tokio::test]
+async fn two_organizations_sign_in_through_one_provider_each_with_its_own_client() {
+    let app = spawn_app().await;
+    let acme = app.create_org("acme").await;
+    let globex = app.create_org("globex").await;
+    app.add_member(&acme, "Ann", "Acme", "ann@acme.example").await;
+    app.add_member(&globex, "Gus", "Globex", "gus@globex.example").await;
+    let provider = RealProvider::start(&callback_prefix(&app)).await;
+    connect(&app, &provider.issuer, false).await;
+    let actor = app.system("globex").await;
+    app.service
+        .set_sso(
+            app.service.authorize(&actor).await.unwrap(),
+            SsoSettings::new(&provider.issuer, SECOND_CLIENT_ID, Some(SECOND_CLIENT_SECRET.into())),
+        )
+        .await
+        .unwrap();
+    app.service
+        .claim_sso_domain_as_operator(app.service.authorize(&actor).await.unwrap(), "globex.example")
+        .await
+        .unwrap();
+
+    for (slug, login) in [("acme", "ann@acme.example"), ("globex", "gus@globex.example")] {
+        let res = Browser::default()
+            .sign_in_at_provider(&format!("{}/sso/{slug}", app.base), login, &callback_prefix(&app))
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "{slug}: {}",
+            res.text().await.unwrap()
+        );
+        assert_eq!(res.headers()["location"], format!("/o/{slug}").as_str());
+    }
+    // One provider, two organizations: Ann is no one at Globex, whose
+    // domain hers is not.
+    let res = Browser::default()
+        .sign_in_at_provider(
+            &format!("{}/sso/globex", app.base),
+            "ann@acme.example",
+            &callback_prefix(&app),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(session_of(&res).is_none());
+    assert_eq!(app.audit(&acme, "sso.link").await.len(), 1);
+    assert_eq!(app.audit(&globex, "sso.link").await.len(), 1);
 }

@@ -20,6 +20,9 @@ use sha2::Digest;
 
 pub const CLIENT_ID: &str = "roster-test";
 pub const CLIENT_SECRET: &str = "a-client-secret-of-the-tests-0123456789";
+/// A second client of the real provider: another organization's.
+pub const SECOND_CLIENT_ID: &str = "roster-test-second";
+pub const SECOND_CLIENT_SECRET: &str = "the-second-client-secret-of-the-tests-987";
 
 /// The real provider, on a free port of loopback, with one client whose
 /// redirect URI is `redirect_uri`.
@@ -54,6 +57,10 @@ impl RealProvider {
             "redirect_uris": [redirect_uri],
             // Roster's sign-in page, where the provider's logout sends back.
             "post_logout_redirect_uris": [redirect_uri.replace("/sso/callback", "/login")],
+        }, {
+            "client_id": SECOND_CLIENT_ID,
+            "client_secret": SECOND_CLIENT_SECRET,
+            "redirect_uris": [redirect_uri],
         }]);
         let groups = tempfile::NamedTempFile::new().unwrap();
         let mut child = Command::new("node")
