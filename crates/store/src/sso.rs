@@ -63,6 +63,19 @@ pub async fn sso_connection(conn: &mut Conn, org_id: i64) -> StoreResult<Option<
     Ok(row.as_ref().map(connection).transpose()?)
 }
 
+/// Whether the organization has a provider, and the little a way in needs
+/// of it (asked on every console request: not the stored documents).
+pub async fn sso_way_in(conn: &mut Conn, org_id: i64) -> StoreResult<Option<(String, bool)>> {
+    let row = sqlx::query("SELECT issuer, required FROM sso_connections WHERE org_id = $1")
+        .bind(org_id)
+        .fetch_optional(conn.raw())
+        .await?;
+    Ok(row
+        .as_ref()
+        .map(|r| -> Result<_, sqlx::Error> { Ok((text(r, "issuer")?, flag(r, "required")?)) })
+        .transpose()?)
+}
+
 /// Creates or replaces the organization's connection.
 pub async fn put_sso_connection(conn: &mut Conn, c: &SsoConnectionRecord) -> StoreResult<()> {
     sqlx::query(

@@ -127,15 +127,12 @@ async fn login_page(Query(q): Query<LoginQuery>) -> Result<Response, ConsoleErro
 
 /// The page that goes on to the organization's provider by itself.
 fn continue_to_provider(slug: &str, email: &str) -> Result<Response, ConsoleError> {
-    let start = format!("/sso/{slug}?");
-    let mut to = form_urlencoded::Serializer::for_suffix(start.clone(), start.len());
-    to.append_pair("login_hint", email.trim());
     // A page that goes on by itself, not a redirect: the console's
     // `form-action 'self'` would stop a form's redirect to the provider's
     // (other) origin.
     render(&ContinueToProvider {
         email: email.trim().to_owned(),
-        to: to.finish(),
+        to: roster_service::sso::start_path(slug, email),
     })
 }
 

@@ -149,11 +149,7 @@ async fn create(State(state): State<AppState>, post: MemberPost) -> Result<Respo
     };
     match made {
         Ok(made) => page(&state, &member, Some(made.token), None).await,
-        Err(ServiceError::Invalid(e)) => page(&state, &member, None, Some(format!("{}: {}", e.field, e.message))).await,
-        Err(ServiceError::Forbidden(m) | ServiceError::MissingPermission(m)) => {
-            page(&state, &member, None, Some(m)).await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => refused(&state, &member, e).await,
     }
 }
 
@@ -201,11 +197,7 @@ async fn connect(State(state): State<AppState>, post: MemberPost) -> Result<Resp
     };
     match done {
         Ok(()) => Ok(Redirect::to(&format!("/o/{}/settings/identity-provider", member.actor.org_slug)).into_response()),
-        Err(ServiceError::Invalid(e)) => page(&state, &member, None, Some(format!("{}: {}", e.field, e.message))).await,
-        Err(ServiceError::Forbidden(m) | ServiceError::MissingPermission(m)) => {
-            page(&state, &member, None, Some(m)).await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => refused(&state, &member, e).await,
     }
 }
 

@@ -114,16 +114,10 @@ impl Service {
                 let sso = self
                     .sso_way_in(&mut conn, invitation.org_id)
                     .await?
-                    .map(|(provider, required)| {
-                        let start = format!("/sso/{}?", org_view.slug);
-                        let start = url::form_urlencoded::Serializer::for_suffix(start.clone(), start.len())
-                            .append_pair("login_hint", &member.email)
-                            .finish();
-                        SsoWayIn {
-                            provider,
-                            required,
-                            start,
-                        }
+                    .map(|(provider, required)| SsoWayIn {
+                        provider,
+                        required,
+                        start: crate::sso::start_path(&org_view.slug, &member.email),
                     });
                 InvitationLink::Open {
                     sso,
@@ -336,15 +330,13 @@ impl Service {
 /// takes no invitation accepted with a password (its page offers the
 /// provider instead).
 async fn refuse_when_sso_required(conn: &mut Conn, org_id: i64) -> Result<(), AcceptError> {
-    if let Some(connection) = roster_store::sso_connection(conn, org_id).await? {
-        if connection.required {
-            let org = org_by_id(conn, org_id).await?.ok_or(AcceptError::Unknown)?;
-            return Err(ServiceError::SsoRequired {
-                slug: org.slug,
-                provider: crate::sso::provider_name(&connection.issuer),
-            }
-            .into());
+    if let Some((issuer, true)) = roster_store::sso_way_in(conn, org_id).await? {
+        let org = org_by_id(conn, org_id).await?.ok_or(AcceptError::Unknown)?;
+        return Err(ServiceError::SsoRequired {
+            slug: org.slug,
+            provider: crate::sso::provider_name(&issuer),
         }
+        .into());
     }
     Ok(())
 }

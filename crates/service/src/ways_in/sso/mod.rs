@@ -270,6 +270,15 @@ fn view(record: &SsoConnectionRecord, discovery: &Discovery, base_url: &str) -> 
     }
 }
 
+/// `/sso/{slug}?login_hint=…`: where a person with this address starts
+/// signing in through the organization's provider.
+pub fn start_path(slug: &str, login_hint: &str) -> String {
+    let start = format!("/sso/{slug}?");
+    url::form_urlencoded::Serializer::for_suffix(start.clone(), start.len())
+        .append_pair("login_hint", login_hint.trim())
+        .finish()
+}
+
 /// `{base_url}/login`: where the provider sends the person after its
 /// logout (register it at the provider as the post-logout redirect URI).
 pub fn post_logout_redirect_uri(base_url: &str) -> String {

@@ -110,15 +110,15 @@ impl Service {
         member: &roster_store::MemberRecord,
         sso_member_id: Option<i64>,
     ) -> ServiceResult<()> {
-        let Some(connection) = roster_store::sso_connection(conn, org.id).await? else {
+        let Some((provider, true)) = self.sso_way_in(conn, org.id).await? else {
             return Ok(());
         };
         let through_provider = sso_member_id == Some(member.id);
         let owner = Role::parse(&member.role).is_ok_and(|r| r.is_owner());
-        if connection.required && !through_provider && !owner {
+        if !through_provider && !owner {
             return Err(ServiceError::SsoRequired {
                 slug: org.slug.clone(),
-                provider: provider_name(&connection.issuer),
+                provider,
             });
         }
         Ok(())
@@ -130,9 +130,10 @@ impl Service {
     pub async fn sso_break_glass_only(&self, can: crate::Can<'_, crate::ManageOrg>) -> ServiceResult<bool> {
         let org_id = can.actor().org_id;
         let mut conn = self.store().conn().await?;
-        let required = roster_store::sso_connection(&mut conn, org_id)
+        let required = self
+            .sso_way_in(&mut conn, org_id)
             .await?
-            .is_some_and(|c| c.required);
+            .is_some_and(|(_, required)| required);
         Ok(required && !roster_store::owner_has_sso_identity(&mut conn, org_id).await?)
     }
 
@@ -148,9 +149,9 @@ impl Service {
     /// The organization's provider, by name, when it has one: `Some((name,
     /// required))`.
     pub(crate) async fn sso_way_in(&self, conn: &mut Conn, org_id: i64) -> ServiceResult<Option<(String, bool)>> {
-        Ok(roster_store::sso_connection(conn, org_id)
+        Ok(roster_store::sso_way_in(conn, org_id)
             .await?
-            .map(|c| (provider_name(&c.issuer), c.required)))
+            .map(|(issuer, required)| (provider_name(&issuer), required)))
     }
 }
 
