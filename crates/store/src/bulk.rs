@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use crate::members::{MemberFields, MemberRecord, COLUMNS_PUB};
+use roster_domain::{Language, NameSortKeys, SORT_KEY_VERSION};
+
+use crate::members::{MemberFields, MemberRecord, COLUMNS_WITHOUT_KEY};
 use crate::sql::Sql;
 use crate::{Backend, Conn, ImportRowRecord, StoreResult};
 
@@ -29,9 +31,9 @@ pub async fn members_by_emails(
 ) -> StoreResult<HashMap<String, MemberRecord>> {
     let mut out = HashMap::with_capacity(emails.len());
     let packed = if conn.backend() == Backend::Sqlite {
-        format!("json_array({COLUMNS_PUB})")
+        format!("json_array({COLUMNS_WITHOUT_KEY}, hex(m.sort_key))")
     } else {
-        format!("json_build_array({COLUMNS_PUB})::text")
+        format!("json_build_array({COLUMNS_WITHOUT_KEY}, encode(m.sort_key, 'hex'))::text")
     };
     for chunk in emails.chunks(CHUNK) {
         let mut sql = Sql::new(&format!("SELECT {packed} AS member FROM members m WHERE m.org_id = "));
@@ -54,7 +56,8 @@ pub async fn members_by_emails(
     Ok(out)
 }
 
-/// A member row packed as a JSON array, in the order of `COLUMNS_PUB`
+/// A member row packed as a JSON array, in the order of `COLUMNS_WITHOUT_KEY`
+/// and the sort key in hexadecimal
 /// (serde reads a struct from an array field by field).
 #[derive(serde::Deserialize)]
 struct PackedMember {
@@ -78,6 +81,7 @@ struct PackedMember {
     updated_at: i64,
     removed_at: Option<i64>,
     email_normalized: String,
+    sort_key_hex: String,
 }
 
 impl PackedMember {
@@ -104,6 +108,8 @@ impl PackedMember {
             updated_at: self.updated_at,
             removed_at: self.removed_at,
             email_normalized: self.email_normalized,
+            sort_key: crate::sql::from_hex(&self.sort_key_hex)
+                .ok_or_else(|| crate::StoreError::Corrupt(format!("sort key of member {}", self.id)))?,
         })
     }
 }
@@ -189,11 +195,12 @@ pub async fn insert_members(
     now: i64,
 ) -> StoreResult<HashMap<String, i64>> {
     let mut ids = HashMap::with_capacity(members.len());
+    let language = crate::members::org_language(conn, org_id).await?;
     for chunk in members.chunks(MEMBER_ROWS) {
         let mut sql = Sql::new(
             "INSERT INTO members (org_id, first_name, last_name, email, email_normalized, personal_id, comment, phone, \
              location, skills, department, role, seat_type, status, external, custom_fields, search_text, created_at, updated_at, \
-             email_skeleton) VALUES ",
+             email_skeleton, sort_key, sort_key_version) VALUES ",
         );
         for (i, f) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
@@ -219,8 +226,11 @@ pub async fn insert_members(
             sql.push(", ").bind(f.custom_fields.to_string());
             sql.push(", ").bind(f.search_text());
             sql.push(", ").bind(now).push(", ").bind(now);
+            sql.push(", ").bind(roster_domain::email_skeleton(&f.email_normalized));
             sql.push(", ")
-                .bind(roster_domain::email_skeleton(&f.email_normalized))
+                .bind(sort_key(f, language))
+                .push(", ")
+                .bind(SORT_KEY_VERSION)
                 .push(")");
         }
         sql.push(" RETURNING id, email_normalized");
@@ -328,11 +338,19 @@ const UPDATABLE: [Column; 16] = [
     ("search_text", |f| f.search_text().into()),
 ];
 
+/// A member's place in the organization's name order.
+fn sort_key(f: &MemberFields, language: Language) -> Vec<u8> {
+    NameSortKeys::of(&f.first_name, &f.last_name)
+        .for_language(language)
+        .to_vec()
+}
+
 /// Updates members' columns that differ between before and after, and
 /// nothing else: an unchanged column keeps its index entries, and the
 /// search index is rewritten only where the searched text changed. Members
 /// with the same changed columns go in one `UPDATE … FROM (VALUES …)`.
 pub async fn update_members(conn: &mut Conn, org_id: i64, changes: &[MemberChange<'_>], now: i64) -> StoreResult<()> {
+    let language = crate::members::org_language(conn, org_id).await?;
     let mut groups: HashMap<Vec<usize>, Vec<&MemberChange<'_>>> = HashMap::new();
     for change in changes {
         let changed: Vec<usize> = UPDATABLE
@@ -356,12 +374,24 @@ pub async fn update_members(conn: &mut Conn, org_id: i64, changes: &[MemberChang
                 let column = UPDATABLE[i].0;
                 sql.push(&format!(", {column} = v.column{}", n + 2));
             }
+            let renamed = changed
+                .iter()
+                .any(|&i| matches!(UPDATABLE[i].0, "first_name" | "last_name"));
+            if renamed {
+                sql.push(&format!(
+                    ", sort_key = v.column{}, sort_key_version = {SORT_KEY_VERSION}",
+                    changed.len() + 2
+                ));
+            }
             sql.push(" FROM (VALUES ");
             for (r, change) in chunk.iter().enumerate() {
                 sql.push(if r == 0 { "(" } else { ", (" });
                 sql.bind(change.id);
                 for &i in &changed {
                     sql.push(", ").bind((UPDATABLE[i].1)(change.after));
+                }
+                if renamed {
+                    sql.push(", ").bind(sort_key(change.after, language));
                 }
                 sql.push(")");
             }

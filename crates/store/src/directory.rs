@@ -341,13 +341,15 @@ pub async fn insert_directory_member(
 ) -> StoreResult<i64> {
     let custom = serde_json::to_string(&f.custom_fields).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let attributes = serde_json::to_string(&d.attributes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let id: i64 = sqlx::query_scalar(
+    let keys = roster_domain::NameSortKeys::of(&f.first_name, &f.last_name);
+    let id: i64 = sqlx::query_scalar(&format!(
         "INSERT INTO members (org_id, first_name, last_name, email, email_normalized, personal_id, comment, phone, \
          location, skills, department, role, seat_type, status, external, custom_fields, search_text, created_at, updated_at, \
          email_skeleton, directory, scim_user_name, scim_user_name_key, external_id, display_name, scim_attributes, \
-         role_before_groups) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, \
-         $19, $20, $21, $22, $23, $24, $25, $26) RETURNING id",
-    )
+         role_before_groups, sort_key, sort_key_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+         $14, $15, $16, $17, $18, $18, $19, $20, $21, $22, $23, $24, $25, $26, {}, $29) RETURNING id",
+        crate::members::org_sort_key("$1", "$27", "$28")
+    ))
     .bind(org_id)
     .bind(&f.first_name)
     .bind(&f.last_name)
@@ -374,6 +376,9 @@ pub async fn insert_directory_member(
     .bind(&d.display_name)
     .bind(attributes)
     .bind(d.role_before_groups.as_deref())
+    .bind(keys.dutch)
+    .bind(keys.as_written)
+    .bind(roster_domain::SORT_KEY_VERSION)
     .fetch_one(conn.raw())
     .await?;
     let mut keys: Vec<&String> = other_email_keys.iter().collect();

@@ -1,5 +1,7 @@
+use roster_domain::{Language, NameSortKeys, SORT_KEY_VERSION};
 use serde::Serialize;
 use sqlx::any::AnyRow;
+use sqlx::Row;
 
 use crate::rows::{flag, flag_value, int, json_object, opt_int, opt_text, text};
 use crate::sql::{like_escape, Sql};
@@ -34,6 +36,9 @@ pub struct MemberRecord {
     /// The comparison form of the e-mail; internal, never shown.
     #[serde(skip)]
     pub email_normalized: String,
+    /// The member's place in the organization's name order; internal.
+    #[serde(skip)]
+    pub sort_key: Vec<u8>,
 }
 
 /// Everything an admin sets on a member (status changes go elsewhere).
@@ -113,9 +118,16 @@ impl MemberRecord {
     }
 }
 
-const COLUMNS: &str = "m.id, m.account_id, m.first_name, m.last_name, m.email, m.personal_id, m.comment, m.phone, \
+macro_rules! member_columns {
+    () => {
+        "m.id, m.account_id, m.first_name, m.last_name, m.email, m.personal_id, m.comment, m.phone, \
     m.location, m.skills, m.department, m.role, m.seat_type, m.status, m.external, m.custom_fields, m.created_at, \
-    m.updated_at, m.removed_at, m.email_normalized";
+    m.updated_at, m.removed_at, m.email_normalized"
+    };
+}
+/// Every column of a member but the sort key (which JSON cannot hold as is).
+pub(crate) const COLUMNS_WITHOUT_KEY: &str = member_columns!();
+const COLUMNS: &str = concat!(member_columns!(), ", m.sort_key");
 
 pub(crate) const COLUMNS_PUB: &str = COLUMNS;
 
@@ -141,6 +153,7 @@ pub(crate) fn from_row(r: &AnyRow) -> Result<MemberRecord, sqlx::Error> {
         updated_at: int(r, "updated_at")?,
         removed_at: opt_int(r, "removed_at")?,
         email_normalized: text(r, "email_normalized")?,
+        sort_key: r.try_get("sort_key")?,
     })
 }
 
@@ -149,12 +162,14 @@ fn custom_json(f: &MemberFields) -> StoreResult<String> {
 }
 
 pub async fn insert_member(conn: &mut Conn, org_id: i64, f: &MemberFields, status: &str, now: i64) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar(
+    let keys = NameSortKeys::of(&f.first_name, &f.last_name);
+    Ok(sqlx::query_scalar(&format!(
         "INSERT INTO members (org_id, first_name, last_name, email, email_normalized, personal_id, comment, phone, \
          location, skills, department, role, seat_type, status, external, custom_fields, search_text, created_at, updated_at, \
-         email_skeleton) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19) \
-         RETURNING id",
-    )
+         email_skeleton, sort_key, sort_key_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+         $14, $15, $16, $17, $18, $18, $19, {}, $22) RETURNING id",
+        org_sort_key("$1", "$20", "$21")
+    ))
     .bind(org_id)
     .bind(&f.first_name)
     .bind(&f.last_name)
@@ -174,17 +189,39 @@ pub async fn insert_member(conn: &mut Conn, org_id: i64, f: &MemberFields, statu
     .bind(f.search_text())
     .bind(now)
     .bind(roster_domain::email_skeleton(&f.email_normalized))
+    .bind(keys.dutch)
+    .bind(keys.as_written)
+    .bind(SORT_KEY_VERSION)
     .fetch_one(conn.raw())
     .await?)
 }
 
+/// The organization's language, which decides its name order.
+pub(crate) async fn org_language(conn: &mut Conn, org_id: i64) -> StoreResult<Language> {
+    let raw: Option<String> = sqlx::query_scalar("SELECT language FROM organizations WHERE id = $1")
+        .bind(org_id)
+        .fetch_optional(conn.raw())
+        .await?;
+    Ok(raw.and_then(|l| Language::parse(&l).ok()).unwrap_or_default())
+}
+
+/// The SQL of a member's sort key in their organization's name order, given
+/// the placeholders of the organization's id and of both keys.
+pub(crate) fn org_sort_key(org_id: &str, dutch: &str, as_written: &str) -> String {
+    format!(
+        "CASE WHEN (SELECT language FROM organizations WHERE id = {org_id}) = 'nl' THEN {dutch} ELSE {as_written} END"
+    )
+}
+
 pub async fn update_member(conn: &mut Conn, org_id: i64, id: i64, f: &MemberFields, now: i64) -> StoreResult<()> {
-    sqlx::query(
+    let keys = NameSortKeys::of(&f.first_name, &f.last_name);
+    sqlx::query(&format!(
         "UPDATE members SET first_name = $3, last_name = $4, email = $5, email_normalized = $6, personal_id = $7, \
          comment = $8, phone = $9, location = $10, skills = $11, department = $12, role = $13, seat_type = $14, \
-         external = $15, custom_fields = $16, search_text = $17, updated_at = $18, email_skeleton = $19 \
-         WHERE org_id = $1 AND id = $2",
-    )
+         external = $15, custom_fields = $16, search_text = $17, updated_at = $18, email_skeleton = $19, \
+         sort_key = {}, sort_key_version = $22 WHERE org_id = $1 AND id = $2",
+        org_sort_key("$1", "$20", "$21")
+    ))
     .bind(org_id)
     .bind(id)
     .bind(&f.first_name)
@@ -204,6 +241,9 @@ pub async fn update_member(conn: &mut Conn, org_id: i64, id: i64, f: &MemberFiel
     .bind(f.search_text())
     .bind(now)
     .bind(roster_domain::email_skeleton(&f.email_normalized))
+    .bind(keys.dutch)
+    .bind(keys.as_written)
+    .bind(SORT_KEY_VERSION)
     .execute(conn.raw())
     .await?;
     Ok(())
@@ -405,7 +445,7 @@ pub struct MemberQuery {
 impl MemberRecord {
     pub fn cursor(&self, sort: MemberSort) -> MemberCursor {
         let key = match sort {
-            MemberSort::Name => vec![self.last_name.clone(), self.first_name.clone()],
+            MemberSort::Name => vec![crate::sql::to_hex(&self.sort_key)],
             MemberSort::Email => vec![self.email_normalized.clone()],
             MemberSort::Created => vec![self.created_at.to_string()],
             MemberSort::Id => vec![],
@@ -414,32 +454,102 @@ impl MemberRecord {
     }
 }
 
+/// Members a search walks in the page's order before it asks the search
+/// index instead. A term many members hold (a comment such as
+/// "Werkstudent", a common e-mail domain) fills a page within the first few
+/// thousand; a rare one, or one that names a group of people who sort
+/// together by name (`müll`), is found by the index and only its matches are
+/// sorted.
+const NAME_WALK: i64 = 2_000;
+
+/// How a page is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// The members in the page's order, filtered as they come.
+    Ordered,
+    /// The first `NAME_WALK` members in the page's order, filtered.
+    Walk,
+    /// Every match from the search index, then sorted.
+    Matches,
+}
+
 /// One page of members, in keyset order.
 pub async fn list_members(conn: &mut Conn, q: &MemberQuery) -> StoreResult<Vec<MemberRecord>> {
-    let backend = conn.backend();
     let needle =
         q.q.as_deref()
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(str::to_lowercase);
+    let Some(needle) = needle else {
+        return page(conn, q, None, Plan::Ordered).await;
+    };
+    // In match order SQLite's full-text index streams rowids in order.
+    if conn.backend() == Backend::Sqlite && q.sort == MemberSort::Id && needle.chars().count() >= 3 {
+        return page(conn, q, Some(&needle), Plan::Ordered).await;
+    }
+    // Otherwise the choice between walking the order and sorting the matches
+    // is made here, not left to PostgreSQL's planner: it guesses how many
+    // members hold a term from the term alone (100 of a million for `köhl`,
+    // which 40,000 hold) and then sorts every match where a walk of a few
+    // hundred rows would do, or walks half the table for a rare term.
+    let walked = page(conn, q, Some(&needle), Plan::Walk).await?;
+    if walked.len() as i64 >= q.limit {
+        return Ok(walked);
+    }
+    page(conn, q, Some(&needle), Plan::Matches).await
+}
+
+async fn page(conn: &mut Conn, q: &MemberQuery, needle: Option<&str>, plan: Plan) -> StoreResult<Vec<MemberRecord>> {
+    let backend = conn.backend();
     // Trigram indexes need three characters; shorter terms scan.
-    let fts = needle
-        .as_ref()
-        .filter(|n| backend == Backend::Sqlite && n.chars().count() >= 3);
-    let fts_phrase = |n: &String| format!("\"{}\"", n.replace('"', "\"\""));
+    let fts = needle.filter(|n| backend == Backend::Sqlite && n.chars().count() >= 3);
+    let fts_phrase = |n: &str| format!("\"{}\"", n.replace('"', "\"\""));
     // In match order, SQLite streams the full-text index in rowid order and
-    // stops at the page size; any other order sorts every match.
+    // stops at the page size.
     let streaming = fts.is_some() && q.sort == MemberSort::Id;
-    let mut sql = if streaming {
-        Sql::new(&format!(
+    // Every match of the full-text index, joined to its member for the sort
+    // key: what costs a common term is looking up each match's row (about
+    // 0.5 µs each); reading only the key of each keeps it at that.
+    let joined_matches = fts.is_some() && plan == Plan::Matches;
+    let id = if streaming { "s.rowid" } else { "m.id" };
+    let columns: &[&str] = match q.sort {
+        MemberSort::Name => &["m.sort_key"],
+        MemberSort::Email => &["m.email_normalized"],
+        MemberSort::Created => &["m.created_at"],
+        MemberSort::Id => &[],
+    };
+    let dir = if q.descending { "DESC" } else { "ASC" };
+    let mut order_by: Vec<String> = columns.iter().map(|c| format!("{c} {dir}")).collect();
+    order_by.push(format!("{id} {dir}"));
+    let order_by = order_by.join(", ");
+
+    let mut sql = match plan {
+        _ if streaming => Sql::new(&format!(
             "SELECT {COLUMNS} FROM members_search s JOIN members m ON m.id = s.rowid WHERE m.org_id = "
-        ))
-    } else {
-        Sql::new(&format!("SELECT {COLUMNS} FROM members m WHERE m.org_id = "))
+        )),
+        Plan::Ordered => Sql::new(&format!("SELECT {COLUMNS} FROM members m WHERE m.org_id = ")),
+        Plan::Walk => Sql::new(&format!(
+            "SELECT {COLUMNS} FROM (SELECT * FROM members m WHERE m.org_id = "
+        )),
+        Plan::Matches if joined_matches => Sql::new(&format!(
+            "SELECT {COLUMNS} FROM members m WHERE m.id IN (SELECT m.id FROM members_search s \
+             JOIN members m ON m.id = s.rowid WHERE m.org_id = "
+        )),
+        // PostgreSQL (and terms too short for SQLite's index): materialized,
+        // so that the planner does not walk the name index instead,
+        // filtering half the organization before the group that matches.
+        // Each match keeps only what the page is ordered by.
+        Plan::Matches => Sql::new(&format!(
+            "WITH hits AS MATERIALIZED (SELECT {} FROM members m WHERE m.org_id = ",
+            std::iter::once("m.id")
+                .chain(columns.iter().copied())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     };
     sql.bind(q.org_id);
-    match (&needle, fts) {
-        (Some(_), Some(n)) if streaming => {
+    let needle_condition = |sql: &mut Sql| match (needle, fts) {
+        (Some(_), Some(n)) if streaming || joined_matches => {
             sql.push(" AND s.members_search MATCH ").bind(fts_phrase(n));
         }
         (Some(_), Some(n)) => {
@@ -453,7 +563,43 @@ pub async fn list_members(conn: &mut Conn, q: &MemberQuery) -> StoreResult<Vec<M
                 .push(" ESCAPE '\\'");
         }
         (None, _) => {}
+    };
+    if plan != Plan::Walk {
+        needle_condition(&mut sql);
     }
+    push_filters(&mut sql, q);
+    push_after(&mut sql, q, columns, id)?;
+    match plan {
+        Plan::Ordered => {
+            sql.push(&format!(" ORDER BY {order_by} LIMIT ")).bind(q.limit);
+        }
+        Plan::Walk => {
+            sql.push(&format!(
+                " ORDER BY {order_by} LIMIT {NAME_WALK}) m WHERE m.search_text LIKE "
+            ))
+            .bind(format!("%{}%", like_escape(needle.unwrap_or_default())))
+            .push(&format!(" ESCAPE '\\' ORDER BY {order_by} LIMIT "))
+            .bind(q.limit);
+        }
+        Plan::Matches if joined_matches => {
+            sql.push(&format!(" ORDER BY {order_by} LIMIT "))
+                .bind(q.limit)
+                .push(&format!(") ORDER BY {order_by}"));
+        }
+        Plan::Matches => {
+            sql.push(&format!("), page AS (SELECT id FROM hits m ORDER BY {order_by} LIMIT "))
+                .bind(q.limit)
+                .push(&format!(
+                    ") SELECT {COLUMNS} FROM members m WHERE m.id IN (SELECT id FROM page) ORDER BY {order_by}"
+                ));
+        }
+    }
+    let rows = sql.fetch_all(conn).await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// The list's filters other than the search term.
+fn push_filters(sql: &mut Sql, q: &MemberQuery) {
     for (column, value) in [
         ("status", &q.status),
         ("role", &q.role),
@@ -475,39 +621,38 @@ pub async fn list_members(conn: &mut Conn, q: &MemberQuery) -> StoreResult<Vec<M
             .push(")");
     }
     if let Some(admin) = q.division_admin {
-        push_division_scope(&mut sql, q.org_id, admin);
+        push_division_scope(sql, q.org_id, admin);
     }
-    let id = if streaming { "s.rowid" } else { "m.id" };
-    let columns: &[&str] = match q.sort {
-        MemberSort::Name => &["m.last_name", "m.first_name"],
-        MemberSort::Email => &["m.email_normalized"],
-        MemberSort::Created => &["m.created_at"],
-        MemberSort::Id => &[],
+}
+
+/// The keyset condition: only rows after the cursor, in the page's order.
+fn push_after(sql: &mut Sql, q: &MemberQuery, columns: &[&str], id: &str) -> StoreResult<()> {
+    let Some(after) = &q.after else {
+        return Ok(());
     };
-    let dir = if q.descending { "DESC" } else { "ASC" };
-    if let Some(after) = &q.after {
-        if after.key.len() != columns.len() {
-            return Err(StoreError::Corrupt("cursor does not match the sort order".into()));
-        }
-        let cmp = if q.descending { "<" } else { ">" };
-        let mut keys: Vec<&str> = columns.to_vec();
-        keys.push(id);
-        sql.push(&format!(" AND ({}) {cmp} (", keys.join(", ")));
-        for (value, column) in after.key.iter().zip(columns) {
-            if *column == "m.created_at" {
+    if after.key.len() != columns.len() {
+        return Err(StoreError::Corrupt("cursor does not match the sort order".into()));
+    }
+    let cmp = if q.descending { "<" } else { ">" };
+    let mut keys: Vec<&str> = columns.to_vec();
+    keys.push(id);
+    sql.push(&format!(" AND ({}) {cmp} (", keys.join(", ")));
+    for (value, column) in after.key.iter().zip(columns) {
+        match *column {
+            "m.created_at" => {
                 let v: i64 = value.parse().map_err(|_| StoreError::Corrupt("cursor".into()))?;
                 sql.bind(v);
-            } else {
+            }
+            "m.sort_key" => {
+                let v = crate::sql::from_hex(value).ok_or_else(|| StoreError::Corrupt("cursor".into()))?;
+                sql.bind(v);
+            }
+            _ => {
                 sql.bind(value.as_str());
             }
-            sql.push(", ");
         }
-        sql.bind(after.id).push(")");
+        sql.push(", ");
     }
-    let mut order_by: Vec<String> = columns.iter().map(|c| format!("{c} {dir}")).collect();
-    order_by.push(format!("{id} {dir}"));
-    sql.push(&format!(" ORDER BY {} LIMIT ", order_by.join(", ")))
-        .bind(q.limit);
-    let rows = sql.fetch_all(conn).await?;
-    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+    sql.bind(after.id).push(")");
+    Ok(())
 }

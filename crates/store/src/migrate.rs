@@ -49,6 +49,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(13, "0013_instance.sql"),
     migration!(14, "0014_sso.sql"),
     migration!(15, "0015_sso_groups_and_logout.sql"),
+    migration!(16, "0016_name_order.sql"),
 ];
 
 impl Migration {

@@ -11,6 +11,7 @@ use crate::{Backend, Conn, StoreResult};
 pub(crate) enum Arg {
     Int(i64),
     Text(String),
+    Bytes(Vec<u8>),
     NullInt,
     NullText,
 }
@@ -84,6 +85,7 @@ impl Sql {
             query = match arg {
                 Arg::Int(v) => query.bind(*v),
                 Arg::Text(v) => query.bind(v.as_str()),
+                Arg::Bytes(v) => query.bind(v.as_slice()),
                 Arg::NullInt => query.bind(None::<i64>),
                 Arg::NullText => query.bind(None::<String>),
             };
@@ -105,6 +107,12 @@ impl Sql {
 impl From<i64> for Arg {
     fn from(v: i64) -> Self {
         Arg::Int(v)
+    }
+}
+
+impl From<Vec<u8>> for Arg {
+    fn from(v: Vec<u8>) -> Self {
+        Arg::Bytes(v)
     }
 }
 
@@ -142,4 +150,21 @@ impl From<Option<i64>> for Arg {
     fn from(v: Option<i64>) -> Self {
         v.map_or(Arg::NullInt, Arg::Int)
     }
+}
+
+/// Bytes from hexadecimal digits of either case (SQLite's `hex` writes upper
+/// case, PostgreSQL's `encode` lower case).
+pub(crate) fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Lower-case hexadecimal digits of `bytes` (a cursor's text).
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -1,5 +1,6 @@
 use serde::Serialize;
 use sqlx::any::AnyRow;
+use sqlx::Row;
 
 use crate::rows::{flag, flag_value, int, opt_int, opt_text, text};
 use crate::{Conn, StoreResult};
@@ -127,6 +128,9 @@ pub struct TeamMemberRecord {
     pub last_name: String,
     pub team_role: String,
     pub core_member: bool,
+    /// The member's place in the organization's name order; internal.
+    #[serde(skip)]
+    pub sort_key: Vec<u8>,
 }
 
 /// Adds a member to a team, or changes their team role and core flag.
@@ -163,25 +167,23 @@ pub async fn remove_team_member(conn: &mut Conn, org_id: i64, team_id: i64, memb
 }
 
 /// Where a page of a team's members starts: after this member in the
-/// order of last name, first name, id.
+/// organization's name order (the sort key in hexadecimal), then id.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TeamMemberCursor {
-    pub last_name: String,
-    pub first_name: String,
+    pub sort_key: String,
     pub member_id: i64,
 }
 
 impl TeamMemberRecord {
     pub fn cursor(&self) -> TeamMemberCursor {
         TeamMemberCursor {
-            last_name: self.last_name.clone(),
-            first_name: self.first_name.clone(),
+            sort_key: crate::sql::to_hex(&self.sort_key),
             member_id: self.member_id,
         }
     }
 }
 
-const TEAM_MEMBER_COLUMNS: &str = "tm.member_id, m.first_name, m.last_name, tm.team_role, tm.core_member";
+const TEAM_MEMBER_COLUMNS: &str = "tm.member_id, m.first_name, m.last_name, tm.team_role, tm.core_member, m.sort_key";
 
 fn team_member_row(r: &AnyRow) -> Result<TeamMemberRecord, sqlx::Error> {
     Ok(TeamMemberRecord {
@@ -190,6 +192,7 @@ fn team_member_row(r: &AnyRow) -> Result<TeamMemberRecord, sqlx::Error> {
         last_name: text(r, "last_name")?,
         team_role: text(r, "team_role")?,
         core_member: flag(r, "core_member")?,
+        sort_key: r.try_get("sort_key")?,
     })
 }
 
@@ -201,20 +204,22 @@ pub async fn team_members(
     after: Option<&TeamMemberCursor>,
     limit: i64,
 ) -> StoreResult<Vec<TeamMemberRecord>> {
-    let (last, first, id) = match after {
-        Some(c) => (Some(c.last_name.as_str()), Some(c.first_name.as_str()), c.member_id),
-        None => (None, None, 0),
+    let (key, id) = match after {
+        Some(c) => (
+            crate::sql::from_hex(&c.sort_key).ok_or_else(|| crate::StoreError::Corrupt("cursor".into()))?,
+            c.member_id,
+        ),
+        None => (Vec::new(), 0),
     };
+    // The empty key sorts before every other: the first page starts there.
     let rows = sqlx::query(&format!(
         "SELECT {TEAM_MEMBER_COLUMNS} FROM team_members tm JOIN members m ON m.id = tm.member_id \
-         WHERE tm.org_id = $1 AND tm.team_id = $2 AND ($3 IS NULL OR m.last_name > $3 \
-         OR (m.last_name = $3 AND (m.first_name > $4 OR (m.first_name = $4 AND m.id > $5)))) \
-         ORDER BY m.last_name, m.first_name, m.id LIMIT $6"
+         WHERE tm.org_id = $1 AND tm.team_id = $2 AND (m.sort_key > $3 OR (m.sort_key = $3 AND m.id > $4)) \
+         ORDER BY m.sort_key, m.id LIMIT $5"
     ))
     .bind(org_id)
     .bind(team_id)
-    .bind(last)
-    .bind(first)
+    .bind(key)
     .bind(id)
     .bind(limit)
     .fetch_all(conn.raw())

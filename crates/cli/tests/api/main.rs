@@ -33,6 +33,7 @@ mod imports_workbooks;
 mod invitations;
 mod jobs;
 mod members;
+mod name_order;
 mod ops;
 mod org;
 mod permissions;

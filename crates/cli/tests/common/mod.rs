@@ -3,6 +3,7 @@
 pub mod contract;
 mod db;
 pub mod dns;
+pub mod names;
 pub mod oidc;
 pub mod smtp;
 

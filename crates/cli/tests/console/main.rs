@@ -7,6 +7,7 @@
 mod exports;
 #[path = "../common/mod.rs"]
 mod helpers;
+mod name_order;
 mod scim;
 mod sso;
 mod webdriver;

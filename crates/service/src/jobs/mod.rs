@@ -18,6 +18,9 @@ use tokio::sync::watch;
 
 use crate::{new_secret, Service, ServiceError, ServiceResult};
 
+/// Sort keys computed between two looks at the job queue.
+const SORT_KEYS_PER_TURN: usize = 10_000;
+
 pub type JobFuture = Pin<Box<dyn Future<Output = Result<String, String>> + Send>>;
 /// Does the work of one kind of job; returns a result summary or an error.
 pub type JobHandler = Arc<dyn Fn(JobContext) -> JobFuture + Send + Sync>;
@@ -248,18 +251,33 @@ impl Worker {
         let mut last_purge = 0;
         let mut last_expiry = 0;
         let mut last_export_purge = 0;
+        let mut last_sort_keys = 0;
         loop {
             if *shutdown.borrow() {
                 return;
             }
-            let ran = match self.run_once().await {
+            let mut ran = match self.run_once().await {
                 Ok(ran) => ran,
                 Err(err) => {
                     tracing::error!(error = %err, "job queue unavailable; retrying");
                     false
                 }
             };
-            let now = now_millis();
+            let mut now = now_millis();
+            // Names sort by keys computed in Rust: stale ones (after an
+            // upgrade or a change of language) are computed again in batches,
+            // a few at a time between jobs, until none are left.
+            if now - last_sort_keys > 1_000 {
+                match self.service.refresh_sort_keys(SORT_KEYS_PER_TURN).await {
+                    Ok(n) if n >= SORT_KEYS_PER_TURN => ran = true,
+                    Ok(_) => last_sort_keys = now,
+                    Err(err) => {
+                        last_sort_keys = now;
+                        tracing::warn!(error = %err, "could not compute members' sort keys");
+                    }
+                }
+                now = now_millis();
+            }
             // Invitations expire on time: looked at every few seconds.
             if now - last_expiry > 5_000 {
                 last_expiry = now;

@@ -3,6 +3,7 @@ pub(crate) mod fields;
 pub(crate) mod input;
 pub(crate) mod reassign;
 pub(crate) mod roles;
+pub(crate) mod sort_keys;
 
 use roster_domain::{now_millis, MemberStatus, Role, SeatType, StatusTransition};
 use roster_store::{
@@ -34,9 +35,9 @@ pub struct MemberListQuery {
     /// Members whose comment is exactly this.
     pub comment: Option<String>,
     pub external: Option<bool>,
-    /// `name` (default), `email`, `created` or `id`; a leading `-` sorts
-    /// descending. With `q` the default is `id`: matches in the order members
-    /// were added, which the full-text index delivers without sorting.
+    /// `name` (default: surname, then given name, in the order a reader of
+    /// the organization's language expects), `email`, `created` or `id` (the
+    /// order members were added); a leading `-` sorts descending.
     #[schemars(regex(pattern = "^(-?(name|email|created|id))?$"))]
     pub sort: Option<String>,
     /// Where the page starts: a `next_cursor` this list returned.
@@ -71,14 +72,7 @@ impl Service {
     #[tracing::instrument(skip_all, fields(org = can.actor().org_id, request_id = %can.actor().context.request_id))]
     pub async fn list_members(&self, can: Can<'_, ReadMembers>, query: MemberListQuery) -> ServiceResult<MemberPage> {
         let actor = can.actor();
-        // A search without an explicit order lists matches in the order members
-        // were added: the full-text index delivers that without sorting them all.
-        let default_sort = if query.q.as_deref().is_some_and(|q| !q.trim().is_empty()) {
-            "id"
-        } else {
-            "name"
-        };
-        let (sort, descending) = match query.sort.as_deref().filter(|s| !s.is_empty()).unwrap_or(default_sort) {
+        let (sort, descending) = match query.sort.as_deref().filter(|s| !s.is_empty()).unwrap_or("name") {
             s if s.starts_with('-') => (&s[1..], true),
             s => (s, false),
         };
