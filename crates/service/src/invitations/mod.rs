@@ -30,6 +30,24 @@ use crate::{
 /// Members one request may invite (a filter or an import beyond it is refused).
 pub const MAX_INVITATIONS: usize = 100_000;
 
+/// Invitations written per transaction of a large request: small enough that
+/// the first messages leave well within a second of the request, and that
+/// SQLite's one writer is free between chunks for everyone else.
+const INVITATIONS_PER_COMMIT: usize = 200;
+
+/// A large request that stopped part of the way (a seat taken or the
+/// database failing after earlier chunks were sent): the members not reached
+/// are listed as skipped, with why; those before them stay invited.
+fn stop<'a>(outcome: &mut InvitationOutcome, rest: impl Iterator<Item = &'a Target>, error: &ServiceError) {
+    tracing::warn!(%error, "a large invitation request stopped part of the way");
+    let reason = format!("not invited: the request stopped before them ({error}); invite them again");
+    outcome.skipped.extend(rest.map(|t| InvitationSkip {
+        member_id: Some(t.member.id),
+        email: t.member.email.clone(),
+        reason: reason.clone(),
+    }));
+}
+
 /// Who to invite.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -120,8 +138,10 @@ pub(crate) struct Target {
 impl Service {
     /// Invites members now, or keeps them `added` for later. Seats are
     /// checked per seat type before anything is sent: a shortfall is named
-    /// and nothing changes. One transaction: every invitation of the request
-    /// and its message are written together, or none.
+    /// and nothing changes. Up to `INVITATIONS_PER_COMMIT` members are one
+    /// transaction (every invitation and its message, or none); a larger
+    /// request commits in chunks of that size, each checked again, and says
+    /// which members it did not reach if it stops part of the way.
     #[tracing::instrument(skip_all, fields(org = can.actor().org_id, request_id = %can.actor().context.request_id))]
     pub async fn invite(&self, can: Can<'_, Invite>, request: InvitationRequest) -> ServiceResult<InvitationOutcome> {
         let actor = can.actor();
@@ -178,38 +198,130 @@ impl Service {
         };
         let design = Design::of(&org);
         let sso_provider = self.required_sso_provider(&mut tx, org.id).await?;
+        let letter = Letter {
+            org: &org,
+            design: &design,
+            sender: &sender,
+            subject: &subject,
+            message: &message,
+            language,
+            reassign_from: None,
+            sso_provider,
+        };
         // Thousands of invitations touch every index of five tables: give
-        // the transaction the page cache a bulk write gets (SQLite).
+        // each transaction the page cache a bulk write gets (SQLite).
         let bulk = targets.len() > 500;
+        let mut chunks = targets.chunks(INVITATIONS_PER_COMMIT);
+        // The first chunk is written beside the checks above; each further one
+        // in its own transaction, checked again (a member removed or a seat
+        // taken meanwhile is skipped, with why), so that the first messages
+        // leave while the rest are written and other writers get their turn.
+        let mut checked = Some(tx);
+        while let Some(chunk) = chunks.next() {
+            let first = checked.is_some();
+            let written = async {
+                let mut tx = match checked.take() {
+                    Some(tx) => tx,
+                    None => self.store().begin().await?,
+                };
+                let done = self
+                    .write_invitations(&mut tx, actor, chunk, first, bulk, &request, &letter, now)
+                    .await;
+                match done {
+                    Ok(done) => {
+                        tx.commit().await?;
+                        Ok(done)
+                    }
+                    Err(error) => {
+                        tx.rollback().await?;
+                        Err(error)
+                    }
+                }
+            }
+            .await;
+            match written {
+                Ok(done) => {
+                    outcome.first_message_id = outcome.first_message_id.or(done.first_message_id);
+                    outcome.invited.extend(done.invited);
+                    outcome.kept.extend(done.kept);
+                    outcome.skipped.extend(done.skipped);
+                    self.wake_mail();
+                }
+                // Nothing was written: the request fails as a whole.
+                Err(error) if first => return Err(error),
+                Err(error) => {
+                    stop(&mut outcome, chunk.iter().chain(chunks.flatten()), &error);
+                    break;
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// One transaction's part of an invitation request; a chunk after the
+    /// first is checked again (still invitable, seats still free).
+    #[allow(clippy::too_many_arguments)]
+    async fn write_invitations(
+        &self,
+        tx: &mut Conn,
+        actor: &Actor,
+        chunk: &[Target],
+        checked: bool,
+        bulk: bool,
+        request: &InvitationRequest,
+        letter: &Letter<'_>,
+        now: i64,
+    ) -> ServiceResult<InvitationOutcome> {
+        let mut done = InvitationOutcome {
+            invited: Vec::new(),
+            kept: Vec::new(),
+            skipped: Vec::new(),
+            first_message_id: None,
+        };
+        let rechecked;
+        let targets = if checked {
+            chunk
+        } else {
+            let (targets, skipped) = self.recheck_targets(tx, actor, chunk, request).await?;
+            done.skipped = skipped;
+            rechecked = targets;
+            &rechecked[..]
+        };
         if bulk {
-            roster_store::bulk::begin_bulk_write(&mut tx, 64).await?;
+            roster_store::bulk::begin_bulk_write(tx, 64).await?;
         }
         for target in targets {
-            self.apply_role_and_seat(&mut tx, actor, &target).await?;
+            self.apply_role_and_seat(tx, actor, target).await?;
             if request.send == SendWhen::Later {
-                outcome.kept.push(target.member.id);
+                done.kept.push(target.member.id);
                 continue;
             }
-            let letter = Letter {
-                org: &org,
-                design: &design,
-                sender: &sender,
-                subject: &subject,
-                message: &message,
-                language,
-                reassign_from: None,
-                sso_provider: sso_provider.clone(),
-            };
-            let message_id = self.send_invitation(&mut tx, actor, &target, &letter, now).await?;
-            outcome.first_message_id.get_or_insert(message_id);
-            outcome.invited.push(target.member.id);
+            let message_id = self.send_invitation(tx, actor, target, letter, now).await?;
+            done.first_message_id.get_or_insert(message_id);
+            done.invited.push(target.member.id);
         }
         if bulk {
-            roster_store::bulk::end_bulk_write(&mut tx).await?;
+            roster_store::bulk::end_bulk_write(tx).await?;
         }
-        tx.commit().await?;
-        self.wake_mail();
-        Ok(outcome)
+        Ok(done)
+    }
+
+    /// A further chunk of a large request, checked again in its own
+    /// transaction: still invitable, and the seats still free.
+    async fn recheck_targets(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        chunk: &[Target],
+        request: &InvitationRequest,
+    ) -> ServiceResult<(Vec<Target>, Vec<InvitationSkip>)> {
+        let ids = InviteeIds {
+            found: chunk.iter().map(|t| t.member.id).collect(),
+            unknown: Vec::new(),
+        };
+        let (targets, skipped) = self.invitation_targets(conn, actor, &ids, request).await?;
+        self.check_invitation_seats(conn, actor.org_id, &targets).await?;
+        Ok((targets, skipped))
     }
 
     /// Resends the invitations of these members (a fresh link and lifetime;
