@@ -57,6 +57,12 @@ impl NameSortKeys {
             _ => &self.as_written,
         }
     }
+
+    /// Whether an organization's members sort otherwise once its language
+    /// changes from `from` to `to` (only Dutch orders names its own way).
+    pub fn order_changes(from: crate::Language, to: crate::Language) -> bool {
+        (from == crate::Language::Nl) != (to == crate::Language::Nl)
+    }
 }
 
 /// Primary differences only (base letters), for the fields one by one.

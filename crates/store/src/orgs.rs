@@ -95,14 +95,6 @@ pub async fn count_orgs(conn: &mut Conn) -> StoreResult<i64> {
 
 /// Writes every setting of `org` (the service loads, changes and saves).
 pub async fn update_org(conn: &mut Conn, org: &OrgRecord, now: i64) -> StoreResult<()> {
-    let old_language: Option<String> = sqlx::query_scalar("SELECT language FROM organizations WHERE id = $1")
-        .bind(org.id)
-        .fetch_optional(conn.raw())
-        .await?;
-    // Only Dutch orders names differently (its particles).
-    if old_language.is_some_and(|old| (old == "nl") != (org.language == "nl")) {
-        crate::expire_sort_keys_of_org(conn, org.id).await?;
-    }
     sqlx::query(
         "UPDATE organizations SET slug = $2, name = $3, description = $4, accent_color = $5, logo_url = $6, \
          invitation_lifetime_days = $7, export_retention_days = $8, job_history_days = $9, import_row_limit = $10, \

@@ -31,6 +31,7 @@ mod imports_office;
 mod imports_rules;
 mod imports_workbooks;
 mod invitations;
+mod invitations_large;
 mod jobs;
 mod members;
 mod name_order;

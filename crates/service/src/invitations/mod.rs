@@ -216,11 +216,11 @@ impl Service {
         // in its own transaction, checked again (a member removed or a seat
         // taken meanwhile is skipped, with why), so that the first messages
         // leave while the rest are written and other writers get their turn.
-        let mut checked = Some(tx);
+        let mut first_tx = Some(tx);
         while let Some(chunk) = chunks.next() {
-            let first = checked.is_some();
+            let first = first_tx.is_some();
             let written = async {
-                let mut tx = match checked.take() {
+                let mut tx = match first_tx.take() {
                     Some(tx) => tx,
                     None => self.store().begin().await?,
                 };

@@ -2,7 +2,9 @@ pub(crate) mod audit;
 pub(crate) mod content;
 pub(crate) mod demo;
 
-use roster_domain::{now_millis, AccentColor, Description, Email, MemberStatus, OrgSlug, Role, SeatType, SingleLine};
+use roster_domain::{
+    now_millis, AccentColor, Description, Email, Language, MemberStatus, OrgSlug, Role, SeatType, SingleLine,
+};
 use roster_store::{
     count_orgs, ensure_account, insert_member, insert_org, insert_setup_token, member_counts, org_by_id, record_status,
     seat_allocations, set_password_hash, team_size, update_org, upsert_seat_allocation, used_seats, Conn, CountBy,
@@ -244,6 +246,7 @@ impl Service {
         if let Some(v) = patch.signup_enabled {
             org.signup_enabled = v;
         }
+        let old_language = org.language.clone();
         if let Some(v) = patch.language {
             org.language = v.as_str().to_owned();
         }
@@ -251,6 +254,11 @@ impl Service {
             org.signup_domains = crate::ways_in::signup::parse_domains(v)?;
         }
         update_org(&mut tx, &org, now_millis()).await?;
+        let language = |raw: &str| Language::parse(raw).unwrap_or_default();
+        if roster_domain::NameSortKeys::order_changes(language(&old_language), language(&org.language)) {
+            // The worker computes their keys again in the background.
+            roster_store::expire_sort_keys_of_org(&mut tx, org.id).await?;
+        }
         let details = json!(format!("{patch:?}"));
         record(
             &mut tx,
