@@ -47,6 +47,7 @@ mod team;
 mod text;
 mod time;
 mod user_name;
+mod work;
 
 pub use email::{email_skeleton, looks_alike, Email};
 pub use error::InvalidInput;
@@ -63,3 +64,4 @@ pub use team::TeamRole;
 pub use text::{forbidden_char, AccentColor, Description, FreeText, SingleLine};
 pub use time::{format_rfc3339, now_millis, Timestamp};
 pub use user_name::UserName;
+pub use work::{ExportStatus, ImportStatus, JobStatus, UnknownStatus};

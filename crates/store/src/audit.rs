@@ -34,23 +34,55 @@ pub struct NewAuditEvent<'a> {
 }
 
 pub async fn insert_audit(conn: &mut Conn, e: &NewAuditEvent<'_>, now: i64) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO audit_events (org_id, at, actor, action, target_kind, target_id, outcome, ip, request_id, details) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    bind_event(
+        sqlx::query(
+            "INSERT INTO audit_events (org_id, at, actor, action, target_kind, target_id, outcome, ip, request_id, details) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        ),
+        e,
+        now,
     )
-    .bind(e.org_id)
-    .bind(now)
-    .bind(e.actor)
-    .bind(e.action)
-    .bind(e.target_kind)
-    .bind(e.target_id)
-    .bind(e.outcome)
-    .bind(e.ip)
-    .bind(e.request_id)
-    .bind(e.details.to_string())
     .execute(conn.raw())
     .await?;
     Ok(())
+}
+
+/// Inserts the event unless an identical one (same organization, time,
+/// actor, action, target, outcome and request) is there: the replay of a
+/// journal whose rows may have been written just before the process died.
+pub async fn insert_audit_once(conn: &mut Conn, e: &NewAuditEvent<'_>, now: i64) -> StoreResult<bool> {
+    let written = bind_event(
+        sqlx::query(
+            "INSERT INTO audit_events (org_id, at, actor, action, target_kind, target_id, outcome, ip, request_id, details) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 WHERE NOT EXISTS (SELECT 1 FROM audit_events \
+             WHERE at = $2 AND actor = $3 AND action = $4 AND target_kind = $5 AND target_id = $6 AND outcome = $7 \
+             AND request_id = $9 AND (org_id = $1 OR (org_id IS NULL AND $1 IS NULL)))",
+        ),
+        e,
+        now,
+    )
+    .execute(conn.raw())
+    .await?;
+    Ok(written.rows_affected() == 1)
+}
+
+/// Binds an event to $1…$10 in the columns' order of the inserts above.
+fn bind_event<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    e: &NewAuditEvent<'q>,
+    now: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(e.org_id)
+        .bind(now)
+        .bind(e.actor)
+        .bind(e.action)
+        .bind(e.target_kind)
+        .bind(e.target_id)
+        .bind(e.outcome)
+        .bind(e.ip)
+        .bind(e.request_id)
+        .bind(e.details.to_string())
 }
 
 #[derive(Debug, Clone, Default)]

@@ -3,7 +3,9 @@
 use serde::Serialize;
 use sqlx::any::AnyRow;
 
-use crate::rows::{int, opt_int, opt_text, text};
+use roster_domain::ExportStatus;
+
+use crate::rows::{int, opt_int, opt_text, parsed, text};
 use crate::{Conn, StoreResult};
 
 #[derive(Debug, Clone, Serialize)]
@@ -14,8 +16,7 @@ pub struct ExportRecord {
     pub kind: String,
     pub format: String,
     pub params: serde_json::Value,
-    /// queued, running, ready, failed or expired.
-    pub status: String,
+    pub status: ExportStatus,
     pub file_name: String,
     pub job_id: Option<i64>,
     pub rows_done: i64,
@@ -39,7 +40,7 @@ fn from_row(r: &AnyRow) -> Result<ExportRecord, sqlx::Error> {
         kind: text(r, "kind")?,
         format: text(r, "format")?,
         params: crate::rows::json(r, "params")?,
-        status: text(r, "status")?,
+        status: parsed(r, "status")?,
         file_name: text(r, "file_name")?,
         job_id: opt_int(r, "job_id")?,
         rows_done: int(r, "rows_done")?,

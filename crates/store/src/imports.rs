@@ -3,14 +3,15 @@
 use serde::Serialize;
 use sqlx::any::AnyRow;
 
-use crate::rows::{int, opt_int, opt_text, text};
+use roster_domain::{ImportStatus, JobStatus};
+
+use crate::rows::{int, opt_int, opt_text, parsed, text};
 use crate::{Conn, StoreResult};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportRecord {
     pub id: i64,
-    /// uploaded, applying, applied, failed or undone.
-    pub status: String,
+    pub status: ImportStatus,
     pub file_name: String,
     pub detected: serde_json::Value,
     pub mapping: serde_json::Value,
@@ -43,16 +44,19 @@ fn json_col(r: &AnyRow, col: &str) -> Result<serde_json::Value, sqlx::Error> {
 /// transaction never committed. It reads as failed, with the job's reason,
 /// so that no surface waits for it for ever.
 fn from_row(r: &AnyRow) -> Result<ImportRecord, sqlx::Error> {
-    let mut status = text(r, "status")?;
+    let mut status: ImportStatus = parsed(r, "status")?;
     let mut summary = json_col(r, "summary")?;
-    if status == "applying" {
-        let gave_up = match opt_text(r, "job_status")?.as_deref() {
+    if status == ImportStatus::Applying {
+        let job_status = opt_text(r, "job_status")?
+            .map(|word| word.parse::<JobStatus>().map_err(|e| sqlx::Error::Decode(Box::new(e))))
+            .transpose()?;
+        let gave_up = match job_status {
             None => Some("the job that applied it is gone".to_owned()),
-            Some("failed") => Some(opt_text(r, "job_error")?.unwrap_or_default()),
+            Some(JobStatus::Failed) => Some(opt_text(r, "job_error")?.unwrap_or_default()),
             Some(_) => None,
         };
         if let Some(why) = gave_up {
-            status = "failed".to_owned();
+            status = ImportStatus::Failed;
             summary = serde_json::json!({"failure": format!("applying stopped, nothing was imported: {why}")});
         }
     }
@@ -224,7 +228,7 @@ pub async fn set_import_detected(
 pub async fn set_import_state(
     conn: &mut Conn,
     id: i64,
-    status: &str,
+    status: ImportStatus,
     options: Option<&serde_json::Value>,
     summary: Option<&serde_json::Value>,
     job_id: Option<i64>,
@@ -237,7 +241,7 @@ pub async fn set_import_state(
          undone_at = CASE WHEN $2 = 'undone' THEN $6 ELSE undone_at END WHERE id = $1",
     )
     .bind(id)
-    .bind(status)
+    .bind(status.as_str())
     .bind(options.map(|o| o.to_string()))
     .bind(summary.map(|s| s.to_string()))
     .bind(job_id)

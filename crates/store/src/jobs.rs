@@ -6,7 +6,9 @@
 use serde::Serialize;
 use sqlx::any::AnyRow;
 
-use crate::rows::{int, opt_int, opt_text, text};
+use roster_domain::JobStatus;
+
+use crate::rows::{int, opt_int, opt_text, parsed, text};
 use crate::{Backend, Conn, Store, StoreResult};
 
 #[derive(Debug, Clone, Serialize)]
@@ -17,8 +19,7 @@ pub struct JobRecord {
     pub kind: String,
     #[serde(skip)]
     pub payload: String,
-    /// queued, running, succeeded or failed.
-    pub status: String,
+    pub status: JobStatus,
     pub attempts: i64,
     pub max_attempts: i64,
     pub progress_done: i64,
@@ -41,7 +42,7 @@ fn from_row(r: &AnyRow) -> Result<JobRecord, sqlx::Error> {
         org_id: opt_int(r, "org_id")?,
         kind: text(r, "kind")?,
         payload: text(r, "payload")?,
-        status: text(r, "status")?,
+        status: parsed(r, "status")?,
         attempts: int(r, "attempts")?,
         max_attempts: int(r, "max_attempts")?,
         progress_done: int(r, "progress_done")?,
@@ -169,20 +170,22 @@ pub async fn complete_job(conn: &mut Conn, id: i64, lease_token: &str, result: &
     Ok(done.rows_affected() == 1)
 }
 
-/// Records a failed attempt: back to the queue after `retry_at`, or failed
-/// for good when no attempts are left.
+/// Records a failed attempt: back to the queue at `retry_at`, or failed for
+/// good when no attempts are left or there is no retry (`None`: the job was
+/// refused, and another attempt would be refused the same way).
 pub async fn fail_job(
     conn: &mut Conn,
     id: i64,
     lease_token: &str,
     error: &str,
-    retry_at: i64,
+    retry_at: Option<i64>,
     now: i64,
 ) -> StoreResult<bool> {
     let done = sqlx::query(
         "UPDATE jobs SET last_error = $3, lease_token = NULL, updated_at = $5, \
-         status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END, \
-         finished_at = CASE WHEN attempts >= max_attempts THEN $5 ELSE NULL END, run_after = $4 \
+         status = CASE WHEN $4 IS NULL OR attempts >= max_attempts THEN 'failed' ELSE 'queued' END, \
+         finished_at = CASE WHEN $4 IS NULL OR attempts >= max_attempts THEN $5 ELSE NULL END, \
+         run_after = COALESCE($4, run_after) \
          WHERE id = $1 AND lease_token = $2 AND status = 'running'",
     )
     .bind(id)

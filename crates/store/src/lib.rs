@@ -164,6 +164,8 @@ pub struct Store {
     /// connection for reads.
     writer: std::sync::Arc<tokio::sync::Semaphore>,
     write_wait: Duration,
+    /// The SQLite database's file; None on PostgreSQL and in memory.
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 impl Store {
@@ -228,12 +230,25 @@ impl Store {
             })
         });
         let pool = pool_options.connect_with(options).await?;
+        let sqlite_file = match backend {
+            Backend::Sqlite => sqlx::sqlite::SqliteConnectOptions::from_str(url)
+                .ok()
+                .map(|o| o.get_filename().to_owned())
+                .filter(|path| !path.as_os_str().is_empty() && !path.to_string_lossy().contains(":memory:")),
+            Backend::Postgres => None,
+        };
         Ok(Self {
             pool,
             backend,
             writer: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
             write_wait: WRITE_WAIT,
+            sqlite_file,
         })
+    }
+
+    /// The SQLite database's file, when the store is one (not in memory).
+    pub fn sqlite_file(&self) -> Option<&std::path::Path> {
+        self.sqlite_file.as_deref()
     }
 
     /// The same store, with writes waiting at most `wait` for their turn.

@@ -19,6 +19,18 @@ pub(crate) fn text(row: &AnyRow, col: &str) -> Result<String, sqlx::Error> {
     row.try_get::<String, _>(col)
 }
 
+/// A column holding a word the domain parses (a status): an unknown word
+/// is damage, said at read.
+pub(crate) fn parsed<T>(row: &AnyRow, col: &str) -> Result<T, sqlx::Error>
+where
+    T: std::str::FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    text(row, col)?
+        .parse()
+        .map_err(|e: T::Err| sqlx::Error::Decode(Box::new(e)))
+}
+
 pub(crate) fn opt_text(row: &AnyRow, col: &str) -> Result<Option<String>, sqlx::Error> {
     row.try_get::<Option<String>, _>(col)
 }

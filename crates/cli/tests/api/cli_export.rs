@@ -117,7 +117,7 @@ async fn an_export_killed_mid_way_leaves_no_file_and_is_finished_by_another_work
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(record.status, "running", "{record:?}");
+    assert_eq!(record.status, roster_domain::ExportStatus::Running, "{record:?}");
     assert!(
         roster_store::export_part(&mut conn, &id, 0).await.unwrap().is_none(),
         "no part of a file is stored"
@@ -129,6 +129,6 @@ async fn an_export_killed_mid_way_leaves_no_file_and_is_finished_by_another_work
     // The lease runs out; another worker takes the job up and finishes it.
     tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
     let record = run_until_finished(&app.service, org_id, &id).await;
-    assert_eq!(record.status, "ready", "{record:?}");
+    assert_eq!(record.status, roster_domain::ExportStatus::Ready, "{record:?}");
     assert_eq!(record.rows_done, 5_001);
 }

@@ -449,6 +449,23 @@ async fn a_requester_who_lost_the_right_before_the_job_ran_gets_no_file() {
         "{}",
         now.body
     );
+    // A refusal is final: the job is not tried again.
+    let org_id = app.system(&org.slug).await.org_id;
+    let mut conn = app.service.store().conn().await.unwrap();
+    let export = roster_store::export_by_id(&mut conn, org_id, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    let job = roster_store::job_by_id(&mut conn, export.job_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (job.status, job.attempts),
+        (roster_domain::JobStatus::Failed, 1),
+        "{job:?}"
+    );
+    drop(conn);
     let res = app.download(&org, &format!("/exports/{id}/file")).await;
     assert_eq!(res.status().as_u16(), 409);
 }
@@ -617,7 +634,11 @@ async fn a_full_disk_fails_the_export_and_keeps_no_file() {
             .await
             .unwrap();
         let record = run_until_finished(&service, actor.org_id, &export.id).await;
-        assert_eq!(record.status, "failed", "{format:?}: {record:?}");
+        assert_eq!(
+            record.status,
+            roster_domain::ExportStatus::Failed,
+            "{format:?}: {record:?}"
+        );
         let error = record.error.unwrap_or_default();
         assert!(error.contains("No space left on device"), "{format:?}: {error}");
         let mut conn = service.store().conn().await.unwrap();

@@ -82,7 +82,7 @@ impl Server {
     }
 
     /// SIGKILL: no shutdown, no flush, the transaction cut where it stands.
-    fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reaped");
     }

@@ -618,8 +618,8 @@ async fn an_import_job_that_runs_again_after_its_work_was_committed_changes_noth
     for _ in 0..200 {
         let mut conn = app.service.store().conn().await.unwrap();
         let j = roster_store::job_by_id(&mut conn, job).await.unwrap().unwrap();
-        if j.status != "running" {
-            assert_eq!(j.status, "succeeded", "{j:?}");
+        if j.status != roster_domain::JobStatus::Running {
+            assert_eq!(j.status, roster_domain::JobStatus::Succeeded, "{j:?}");
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;

@@ -5,7 +5,8 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use roster_service::jobs::{JobContext, JobFuture, JobHandler, Worker};
+use roster_domain::JobStatus;
+use roster_service::jobs::{JobContext, JobFuture, JobHandler, JobOutcome, Worker};
 use roster_service::Service;
 use roster_store::{job_by_id, JobRecord};
 
@@ -33,12 +34,12 @@ async fn job(svc: &Service, id: i64) -> JobRecord {
 fn handler<F, Fut>(f: F) -> JobHandler
 where
     F: Fn(JobContext) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<String, String>> + Send + 'static,
+    Fut: std::future::Future<Output = JobOutcome> + Send + 'static,
 {
     Arc::new(move |ctx| -> JobFuture { Box::pin(f(ctx)) })
 }
 
-async fn wait_for(svc: &Service, id: i64, status: &str) -> JobRecord {
+async fn wait_for(svc: &Service, id: i64, status: JobStatus) -> JobRecord {
     for _ in 0..400 {
         let j = job(svc, id).await;
         if j.status == status {
@@ -58,21 +59,18 @@ async fn a_job_runs_once_and_records_its_progress_and_result() {
     worker.register(
         "count",
         handler(|ctx| async move {
-            ctx.progress(5, Some(10)).await.map_err(|e| e.to_string())?;
-            Ok("counted".to_string())
+            match ctx.progress(5, Some(10)).await {
+                Ok(()) => JobOutcome::Done("counted".into()),
+                Err(lost) => JobOutcome::failed(lost),
+            }
         }),
     );
     assert!(worker.run_once().await.unwrap());
     assert!(!worker.run_once().await.unwrap(), "nothing left to run");
     let j = job(&svc, id).await;
     assert_eq!(
-        (
-            j.status.as_str(),
-            j.result.as_deref(),
-            j.progress_done,
-            j.progress_total
-        ),
-        ("succeeded", Some("counted"), 5, Some(10))
+        (j.status, j.result.as_deref(), j.progress_done, j.progress_total),
+        (JobStatus::Succeeded, Some("counted"), 5, Some(10))
     );
     assert_eq!(j.attempts, 1);
 }
@@ -98,7 +96,7 @@ async fn a_job_whose_worker_died_is_claimed_again_after_its_lease_expires() {
             let mut dying = Worker::new(svc).with_lease(Duration::from_millis(1000));
             dying.register(
                 "slow",
-                handler(|_| async { std::future::pending::<Result<String, String>>().await }),
+                handler(|_| async { std::future::pending::<JobOutcome>().await }),
             );
             let run = tokio::spawn(async move { dying.run_once().await });
             let _ = claimed_tx.send(());
@@ -108,18 +106,18 @@ async fn a_job_whose_worker_died_is_claimed_again_after_its_lease_expires() {
         drop(rt);
     });
     claimed_rx.recv().unwrap();
-    wait_for(&svc, id, "running").await;
+    wait_for(&svc, id, JobStatus::Running).await;
     process.join().unwrap();
     // Worker 2 finds nothing while the lease holds, then recovers the job.
     let mut rescuer = Worker::new(svc.clone()).with_lease(Duration::from_millis(400));
-    rescuer.register("slow", handler(|_| async { Ok("recovered".to_string()) }));
+    rescuer.register("slow", handler(|_| async { JobOutcome::Done("recovered".into()) }));
     assert!(!rescuer.run_once().await.unwrap(), "the lease still holds");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(rescuer.run_once().await.unwrap());
     let j = job(&svc, id).await;
     assert_eq!(
-        (j.status.as_str(), j.attempts, j.result.as_deref()),
-        ("succeeded", 2, Some("recovered"))
+        (j.status, j.attempts, j.result.as_deref()),
+        (JobStatus::Succeeded, 2, Some("recovered"))
     );
 }
 
@@ -162,8 +160,8 @@ async fn a_failing_job_is_retried_then_marked_failed_and_the_queue_still_flows()
     let poison = enqueue(&svc, "poison").await;
     let fine = enqueue(&svc, "fine").await;
     let mut worker = Worker::new(svc.clone());
-    worker.register("poison", handler(|_| async { Err("bad input".to_string()) }));
-    worker.register("fine", handler(|_| async { Ok("ok".to_string()) }));
+    worker.register("poison", handler(|_| async { JobOutcome::Failed("flaky".into()) }));
+    worker.register("fine", handler(|_| async { JobOutcome::Done("ok".into()) }));
     for attempt in 1..=3 {
         // Make the retry due now instead of after its backoff.
         let mut conn = svc.store().conn().await.unwrap();
@@ -177,11 +175,35 @@ async fn a_failing_job_is_retried_then_marked_failed_and_the_queue_still_flows()
         assert_eq!(job(&svc, poison).await.attempts, attempt);
     }
     let j = job(&svc, poison).await;
-    assert_eq!(
-        (j.status.as_str(), j.last_error.as_deref()),
-        ("failed", Some("bad input"))
+    assert_eq!((j.status, j.last_error.as_deref()), (JobStatus::Failed, Some("flaky")));
+    assert_eq!(job(&svc, fine).await.status, JobStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn a_refused_job_fails_at_once_without_another_attempt() {
+    let db = TestDb::new().await;
+    let svc = service(&db).await;
+    let id = enqueue(&svc, "refused").await;
+    let mut worker = Worker::new(svc.clone());
+    worker.register(
+        "refused",
+        handler(|_| async { JobOutcome::Refused("the requester may no longer export".into()) }),
     );
-    assert_eq!(job(&svc, fine).await.status, "succeeded");
+    assert!(worker.run_once().await.unwrap());
+    let mut conn = svc.store().conn().await.unwrap();
+    roster_store::sqlx::query("UPDATE jobs SET run_after = 0 WHERE id = $1")
+        .bind(id)
+        .execute(conn.raw())
+        .await
+        .unwrap();
+    drop(conn);
+    assert!(!worker.run_once().await.unwrap(), "a refused job is not tried again");
+    let j = job(&svc, id).await;
+    assert_eq!(
+        (j.status, j.attempts, j.max_attempts, j.last_error.as_deref()),
+        (JobStatus::Failed, 1, 3, Some("the requester may no longer export"))
+    );
+    assert!(j.finished_at.is_some());
 }
 
 #[tokio::test]
@@ -192,6 +214,7 @@ async fn a_job_of_an_unknown_kind_fails_instead_of_blocking_the_queue() {
     let worker = Worker::new(svc.clone());
     assert!(worker.run_once().await.unwrap());
     let j = job(&svc, id).await;
+    assert_eq!((j.status, j.attempts), (JobStatus::Failed, 1), "refused at once: {j:?}");
     assert!(j.last_error.unwrap().contains("no handler"));
 }
 
@@ -224,7 +247,7 @@ async fn concurrent_workers_never_run_the_same_job_at_once() {
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     running.lock().unwrap().remove(&ctx.job.id);
                     done.lock().unwrap().push(ctx.job.id);
-                    Ok("ok".into())
+                    JobOutcome::Done("ok".into())
                 }
             }),
         );

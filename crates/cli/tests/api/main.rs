@@ -40,6 +40,7 @@ mod org;
 mod permissions;
 mod proxies;
 mod ranks;
+mod refusals_durable;
 mod schema;
 mod scim_clients;
 mod scim_groups;

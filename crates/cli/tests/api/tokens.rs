@@ -274,9 +274,17 @@ async fn a_job_acts_with_its_starters_rights_when_it_runs_and_fails_closed_witho
         .enqueue_job(&mut tx, Some(system.org_id), "import.apply", &payload, "test")
         .await
         .unwrap();
-    roster_store::set_import_state(&mut tx, import.id, "applying", None, None, Some(job), 0)
-        .await
-        .unwrap();
+    roster_store::set_import_state(
+        &mut tx,
+        import.id,
+        roster_domain::ImportStatus::Applying,
+        None,
+        None,
+        Some(job),
+        0,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     run_jobs(&svc).await;
     let page = app.get(&org, "/members?q=neu").await.expect(200);

@@ -127,6 +127,9 @@ impl Drop for TestDb {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
             }
+            // The refusals' journals (emptied and removed by a process that
+            // ends normally; a killed one leaves its own).
+            let _ = std::fs::remove_dir_all(format!("{}.refusals", path.display()));
         }
     }
 }

@@ -192,55 +192,7 @@ pub(crate) struct ExportParams {
     pub app: Option<String>,
 }
 
-/// Where an export stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ExportStatus {
-    Queued,
-    Running,
-    /// The file can be downloaded until `expires_at`.
-    Ready,
-    Failed,
-    /// Past the organization's export retention: the file is deleted.
-    Expired,
-}
-
-impl ExportStatus {
-    fn parse(raw: &str) -> ServiceResult<Self> {
-        Ok(match raw {
-            "queued" => Self::Queued,
-            "running" => Self::Running,
-            "ready" => Self::Ready,
-            "failed" => Self::Failed,
-            "expired" => Self::Expired,
-            other => return Err(ServiceError::Internal(format!("an export is {other:?}").into())),
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Running => "running",
-            Self::Ready => "ready",
-            Self::Failed => "failed",
-            Self::Expired => "expired",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Queued => "Waiting",
-            Self::Running => "Running",
-            Self::Ready => "Ready",
-            Self::Failed => "Failed",
-            Self::Expired => "Expired",
-        }
-    }
-
-    pub fn finished(self) -> bool {
-        matches!(self, Self::Ready | Self::Failed | Self::Expired)
-    }
-}
+pub use roster_domain::ExportStatus;
 
 /// An export as the service shows it.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -273,7 +225,7 @@ impl ExportView {
     pub(crate) fn new(r: ExportRecord) -> ServiceResult<Self> {
         let kind = ExportKind::parse(&r.kind)?;
         let format = ExportFormat::parse(&r.format)?;
-        let status = ExportStatus::parse(&r.status)?;
+        let status = r.status;
         let params: ExportParams = serde_json::from_value(r.params.clone())
             .map_err(|e| ServiceError::Internal(format!("an export's parameters are unreadable: {e}").into()))?;
         Ok(Self {

@@ -12,8 +12,8 @@ use serde_json::json;
 
 use super::sheet::{self, Stop};
 use super::tables::{self, Context};
-use super::{statistics, workbook, ExportFormat, ExportKind, ExportParams, EXPORT_JOB};
-use crate::jobs::{JobContext, JobFuture, Worker};
+use super::{statistics, workbook, ExportFormat, ExportKind, ExportParams, ExportStatus, EXPORT_JOB};
+use crate::jobs::{JobContext, JobFuture, JobOutcome, Worker};
 use crate::mail::templates::{self, Design};
 use crate::mail::{queue_message, Outgoing};
 use crate::{Actor, ActorRef, Service, ServiceError, Vocabulary};
@@ -32,31 +32,44 @@ pub fn register_jobs(worker: &mut Worker, service: Service) {
 }
 
 impl Service {
-    async fn run_export_job(&self, ctx: &JobContext) -> Result<String, String> {
-        let payload: serde_json::Value = serde_json::from_str(&ctx.job.payload).map_err(|e| e.to_string())?;
-        let id = payload["export"].as_str().ok_or("no export id")?.to_owned();
-        let mut conn = self.store().conn().await.map_err(|e| e.to_string())?;
-        let export = roster_store::export_for_job(&mut conn, &id)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("the export is gone")?;
-        drop(conn);
-        match export.status.as_str() {
-            "ready" | "expired" => return Ok("already written".into()),
-            "failed" => return Err(export.error.unwrap_or_else(|| "failed".into())),
-            _ => {}
+    async fn run_export_job(&self, ctx: &JobContext) -> JobOutcome {
+        let Some(id) = serde_json::from_str::<serde_json::Value>(&ctx.job.payload)
+            .ok()
+            .and_then(|payload| payload["export"].as_str().map(str::to_owned))
+        else {
+            return JobOutcome::Refused("the job names no export".into());
+        };
+        let export = async {
+            let mut conn = self.store().conn().await?;
+            roster_store::export_for_job(&mut conn, &id).await
+        }
+        .await;
+        let export = match export {
+            Ok(Some(export)) => export,
+            Ok(None) => return JobOutcome::Refused("the export is gone".into()),
+            Err(e) => return JobOutcome::failed(e),
+        };
+        match export.status {
+            ExportStatus::Ready | ExportStatus::Expired => return JobOutcome::Done("already written".into()),
+            ExportStatus::Failed => {
+                return JobOutcome::Refused(export.error.unwrap_or_else(|| "failed".into()));
+            }
+            ExportStatus::Queued | ExportStatus::Running => {}
         }
         let last_attempt = ctx.job.attempts >= ctx.job.max_attempts;
         match self.write_and_store(ctx, &export).await {
-            Ok(rows) => Ok(format!("{rows} rows")),
-            Err(Stop::LeaseLost) => Err("the job's lease was lost".into()),
+            Ok(rows) => JobOutcome::Done(format!("{rows} rows")),
+            Err(Stop::LeaseLost) => JobOutcome::Failed("the job's lease was lost".into()),
+            Err(Stop::Refused(why)) => {
+                self.fail_export(&id, &format!("refused: {why}")).await;
+                JobOutcome::Refused(why)
+            }
             Err(Stop::Failed(why)) => {
-                // A refusal is final; anything else is tried once more.
-                let refused = why.starts_with("refused: ");
-                if refused || last_attempt {
+                // Tried once more; the export fails with the last attempt.
+                if last_attempt {
                     self.fail_export(&id, &why).await;
                 }
-                Err(why)
+                JobOutcome::Failed(why)
             }
         }
     }
@@ -78,10 +91,10 @@ impl Service {
     /// read what the export shows) stops it.
     async fn requester(&self, export: &ExportRecord, kind: ExportKind) -> Result<Actor, Stop> {
         let who = ActorRef::from_label(&export.requested_by)
-            .ok_or_else(|| Stop::Failed("refused: who asked for it cannot be told".into()))?;
+            .ok_or_else(|| Stop::Refused("who asked for it cannot be told".into()))?;
         let actor = match self.current_actor(export.org_id, &who).await {
             Ok(actor) => actor,
-            Err(ServiceError::Forbidden(why)) => return Err(Stop::Failed(format!("refused: {why}"))),
+            Err(ServiceError::Forbidden(why)) => return Err(Stop::Refused(why)),
             Err(e) => return Err(e.into()),
         };
         let needs = match kind {
@@ -91,8 +104,8 @@ impl Service {
         };
         for p in [Permission::Export, needs] {
             if !actor.permissions.contains(p) {
-                return Err(Stop::Failed(format!(
-                    "refused: the requester may no longer do this ({} is missing)",
+                return Err(Stop::Refused(format!(
+                    "the requester may no longer do this ({} is missing)",
                     p.as_str()
                 )));
             }
@@ -104,7 +117,7 @@ impl Service {
         let kind = ExportKind::parse(&export.kind)?;
         let format = ExportFormat::parse(&export.format)?;
         let params: ExportParams = serde_json::from_value(export.params.clone())
-            .map_err(|e| Stop::Failed(format!("the export's parameters are unreadable: {e}")))?;
+            .map_err(|e| Stop::Refused(format!("the export's parameters are unreadable: {e}")))?;
         let actor = self.requester(export, kind).await?;
         {
             let mut tx = self.store().begin().await?;
@@ -171,7 +184,7 @@ impl Service {
         let org = roster_store::org_by_id(&mut tx, export.org_id)
             .await
             .map_err(ServiceError::from)?
-            .ok_or_else(|| Stop::Failed("the organization is gone".into()))?;
+            .ok_or_else(|| Stop::Refused("the organization is gone".into()))?;
         let expires_at = now + org.export_retention_days.max(0) * 86_400_000;
         // The file goes in in parts, read from a blocking thread a part at a time.
         let (sender, mut parts) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(2);

@@ -29,8 +29,13 @@ pub(super) enum Piece {
 /// Why an export stopped.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum Stop {
+    /// Worth another attempt (a full disk, a database that went away).
     #[error("{0}")]
     Failed(String),
+    /// Final: the requester may no longer export this, or the request
+    /// cannot be read; another attempt would be refused the same way.
+    #[error("{0}")]
+    Refused(String),
     /// Another worker has the job: this one writes nothing more.
     #[error("the job's lease was lost")]
     LeaseLost,
@@ -44,6 +49,10 @@ impl From<roster_store::StoreError> for Stop {
 
 impl From<crate::ServiceError> for Stop {
     fn from(e: crate::ServiceError) -> Self {
+        use crate::ServiceError::*;
+        if let Forbidden(_) | MissingPermission(_) | NotFound(_) | Invalid(_) = e {
+            return Self::Refused(e.to_string());
+        }
         Self::Failed(match e {
             // The cause goes to the log; the export says only that it was ours.
             crate::ServiceError::Internal(inner) => {

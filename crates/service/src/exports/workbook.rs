@@ -18,7 +18,7 @@ pub(super) async fn organization(conn: &mut Conn, cx: &Context<'_>, now: i64, ou
     let org = roster_store::org_by_id(conn, org_id)
         .await
         .map_err(err)?
-        .ok_or_else(|| Stop::Failed("the organization is gone".into()))?;
+        .ok_or_else(|| Stop::Refused("the organization is gone".into()))?;
     let by_status = roster_store::member_counts_by(conn, org_id, "status")
         .await
         .map_err(err)?;

@@ -14,16 +14,21 @@ impl Service {
     /// The job: plans again (the organization may have changed since the
     /// preview) and applies every good row in one transaction, so a crash
     /// leaves none of the import or all of it.
-    pub(super) async fn run_import_job(&self, ctx: &JobContext) -> Result<String, String> {
-        let payload: serde_json::Value = serde_json::from_str(&ctx.job.payload).map_err(|e| e.to_string())?;
-        let id = payload["import_id"].as_i64().ok_or("no import_id")?;
-        let org_id = ctx.job.org_id.ok_or("no organization")?;
-        let mut conn = self.store().conn().await.map_err(|e| e.to_string())?;
-        let org = org_by_id(&mut conn, org_id)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("organization gone")?;
-        drop(conn);
+    pub(super) async fn run_import_job(&self, ctx: &JobContext) -> JobOutcome {
+        let payload: serde_json::Value = serde_json::from_str(&ctx.job.payload).unwrap_or_default();
+        let (Some(id), Some(org_id)) = (payload["import_id"].as_i64(), ctx.job.org_id) else {
+            return JobOutcome::Refused("the job names no import of an organization".into());
+        };
+        let org = async {
+            let mut conn = self.store().conn().await?;
+            org_by_id(&mut conn, org_id).await
+        }
+        .await;
+        let org = match org {
+            Ok(Some(org)) => org,
+            Ok(None) => return JobOutcome::Refused("the organization is gone".into()),
+            Err(e) => return JobOutcome::failed(e),
+        };
         // The importer acts with the rights they have now, not when they
         // asked; one who is gone (or cannot be read) fails the job closed.
         let who = match &payload["actor"] {
@@ -39,29 +44,34 @@ impl Service {
         let actor = match self.current_actor(org.id, &who).await {
             Ok(actor) => actor,
             Err(ServiceError::Forbidden(why)) => return self.fail_import(id, &why).await,
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return JobOutcome::failed(e),
         };
         if !actor.permissions.contains(roster_domain::Permission::Import) {
             return self.fail_import(id, "the importer may no longer import").await;
         }
         // An import uploaded before tables were stored gets its table now,
         // before the write transaction (on SQLite it would wait for itself).
-        self.ensure_table_of(org_id, id).await.map_err(|e| e.to_string())?;
+        if let Err(e) = self.ensure_table_of(org_id, id).await {
+            return JobOutcome::failed(e);
+        }
         match self.apply_in_tx(ctx, &actor, id).await {
-            Ok(summary) => Ok(summary.to_string()),
+            // (An import refused for its rows is a result too: the report
+            // says which rows and why.)
+            Ok(summary) => JobOutcome::Done(summary.to_string()),
             Err(ServiceError::Invalid(e)) => self.fail_import(id, &e.message).await,
             Err(ServiceError::SeatShortfall { .. }) => self.fail_import(id, "not enough seats").await,
-            Err(e) => Err(e.to_string()),
+            Err(e) => JobOutcome::failed(e),
         }
     }
 
-    async fn fail_import(&self, id: i64, why: &str) -> Result<String, String> {
+    /// Marks the import failed for a reason no other attempt would change.
+    async fn fail_import(&self, id: i64, why: &str) -> JobOutcome {
         let result = async {
             let mut tx = self.store().begin().await?;
             set_import_state(
                 &mut tx,
                 id,
-                "failed",
+                ImportStatus::Failed,
                 None,
                 Some(&ImportSummary::failed(why).stored()),
                 None,
@@ -72,8 +82,10 @@ impl Service {
             Ok::<_, ServiceError>(())
         }
         .await;
-        result.map_err(|e| e.to_string())?;
-        Ok(ImportSummary::failed(why).stored().to_string())
+        match result {
+            Ok(()) => JobOutcome::Refused(why.to_owned()),
+            Err(e) => JobOutcome::failed(e),
+        }
     }
 
     /// Plans the file chunk by chunk and writes each planned chunk, in one
@@ -90,7 +102,7 @@ impl Service {
         let import = import_in_org(&mut tx, actor.org_id, id).await?;
         // A job that runs again after its work was committed (its worker died
         // before marking it done) finds the import applied and stops there.
-        if import.status != "applying" {
+        if import.status != ImportStatus::Applying {
             return Ok(import.summary);
         }
         let options: ImportOptions = serde_json::from_value(import.options.clone())
@@ -194,7 +206,16 @@ impl Service {
                 })
                 .collect();
             roster_store::bulk::insert_import_rows(&mut tx, id, &rows).await?;
-            set_import_state(&mut tx, id, "failed", None, Some(&summary), None, now_millis()).await?;
+            set_import_state(
+                &mut tx,
+                id,
+                ImportStatus::Failed,
+                None,
+                Some(&summary),
+                None,
+                now_millis(),
+            )
+            .await?;
             tx.commit().await?;
             return Ok(summary);
         }
@@ -207,7 +228,16 @@ impl Service {
             ..ImportSummary::default()
         }
         .stored();
-        set_import_state(&mut tx, id, "applied", None, Some(&summary), None, now_millis()).await?;
+        set_import_state(
+            &mut tx,
+            id,
+            ImportStatus::Applied,
+            None,
+            Some(&summary),
+            None,
+            now_millis(),
+        )
+        .await?;
         record(&mut tx, actor, "import.applied", "import", id, summary.clone()).await?;
         ctx.fence(&mut tx)
             .await

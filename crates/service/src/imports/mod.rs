@@ -20,7 +20,7 @@ use roster_store::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::jobs::{JobContext, JobFuture, Worker};
+use crate::jobs::{JobContext, JobFuture, JobOutcome, Worker};
 use crate::orgs::audit::record;
 use crate::{Actor, Can, Import, Service, ServiceError, ServiceResult};
 
@@ -264,7 +264,7 @@ async fn import_in_org(conn: &mut Conn, org_id: i64, id: i64) -> ServiceResult<I
 
 async fn editable_import(conn: &mut Conn, org_id: i64, id: i64) -> ServiceResult<ImportRecord> {
     let import = import_in_org(conn, org_id, id).await?;
-    if import.status != "uploaded" {
+    if import.status != ImportStatus::Uploaded {
         return Err(ServiceError::conflict(
             "import_not_editable",
             None,
@@ -645,7 +645,7 @@ impl Service {
         set_import_state(
             &mut tx,
             id,
-            "applying",
+            ImportStatus::Applying,
             Some(&json!(options)),
             None,
             Some(job),

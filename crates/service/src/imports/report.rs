@@ -95,7 +95,7 @@ impl Service {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
         let import = import_in_org(&mut tx, actor.org_id, id).await?;
-        if import.status != "applied" {
+        if import.status != ImportStatus::Applied {
             return Err(ServiceError::conflict(
                 "import_not_applied",
                 None,
@@ -169,7 +169,7 @@ impl Service {
                 report.restored += 1;
             }
         }
-        set_import_state(&mut tx, id, "undone", None, None, None, now_millis()).await?;
+        set_import_state(&mut tx, id, ImportStatus::Undone, None, None, None, now_millis()).await?;
         record(
             &mut tx,
             actor,

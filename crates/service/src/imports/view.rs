@@ -72,55 +72,7 @@ impl std::fmt::Display for RowAction {
     }
 }
 
-/// Where an import stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportStatus {
-    /// Uploaded: its mapping and options may change; previews show what it would do.
-    Uploaded,
-    Applying,
-    Applied,
-    Failed,
-    Undone,
-}
-
-impl ImportStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Uploaded => "uploaded",
-            Self::Applying => "applying",
-            Self::Applied => "applied",
-            Self::Failed => "failed",
-            Self::Undone => "undone",
-        }
-    }
-
-    fn parse(raw: &str) -> ServiceResult<Self> {
-        Ok(match raw {
-            "uploaded" => Self::Uploaded,
-            "applying" => Self::Applying,
-            "applied" => Self::Applied,
-            "failed" => Self::Failed,
-            "undone" => Self::Undone,
-            other => return Err(ServiceError::Internal(format!("an import is {other:?}").into())),
-        })
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Uploaded => "Checked, not applied",
-            Self::Applying => "Applying",
-            Self::Applied => "Applied",
-            Self::Failed => "Failed",
-            Self::Undone => "Undone",
-        }
-    }
-
-    /// Applied, failed or undone: the import has a result.
-    pub fn finished(self) -> bool {
-        matches!(self, Self::Applied | Self::Failed | Self::Undone)
-    }
-}
+pub use roster_domain::ImportStatus;
 
 /// What applying an import did: counts of rows, and why it failed, if it did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -202,7 +154,7 @@ impl ImportView {
         let unreadable = |what: &str, e: serde_json::Error| {
             ServiceError::Internal(format!("the import's stored {what} is unreadable: {e}").into())
         };
-        let status = ImportStatus::parse(&r.status)?;
+        let status = r.status;
         Ok(Self {
             status_label: status.label().to_owned(),
             status,

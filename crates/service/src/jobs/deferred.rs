@@ -7,20 +7,27 @@
 //! is tried again, and when the queue is full (100,000 rows waiting, some
 //! 30 MB) the request writes its row itself. A token's use is queued at most
 //! once a minute per token, and skipped when the queue is full (it is a
-//! hint). Rows still queued when the process is killed are lost; `roster
-//! serve` flushes the queue when it stops.
+//! hint).
+//!
+//! An audit row is durable before the request is answered: on SQLite it is
+//! first appended to this process's journal on disk (`audit_journal`), and
+//! a process killed with rows still queued leaves them there for the next
+//! one; on PostgreSQL, which has no single writer to wait for, it is
+//! written in the request. `roster serve` flushes the queue when it stops.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use roster_store::{insert_audit, touch_scim_token, touch_token, NewAuditEvent, Store};
+use roster_store::{insert_audit, insert_audit_once, touch_scim_token, touch_token, Backend, NewAuditEvent, Store};
+use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
+use super::audit_journal::{self, Journal, Orphan};
 use crate::{ServiceError, ServiceResult};
 
-/// An audit row, owned, for the queue.
-#[derive(Debug, Clone)]
+/// An audit row, owned, for the queue and the journal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct AuditRow {
     pub org_id: Option<i64>,
     pub actor: String,
@@ -75,9 +82,20 @@ const QUEUE: usize = 100_000;
 const TOKEN_USE_EVERY_MS: i64 = 60_000;
 const BATCH: usize = 500;
 
+/// How an audit row is made durable before the request is answered.
+#[derive(Clone)]
+enum Durability {
+    /// Appended to the journal, then queued.
+    Journal(Arc<Journal>),
+    /// Written in the request (PostgreSQL, an in-memory SQLite, or a
+    /// journal that could not be opened).
+    InRequest,
+}
+
 #[derive(Clone)]
 pub(crate) struct DeferredWrites {
     store: Store,
+    durability: Durability,
     /// None without a runtime to run the writer on: every write is then
     /// made where it is asked for.
     queue: Option<mpsc::Sender<Message>>,
@@ -88,14 +106,34 @@ pub(crate) struct DeferredWrites {
 
 impl DeferredWrites {
     pub(crate) fn start(store: Store) -> Self {
-        let queue = tokio::runtime::Handle::try_current().ok().map(|runtime| {
-            let (sender, receiver) = mpsc::channel(QUEUE);
-            runtime.spawn(write_forever(store.clone(), receiver));
-            sender
-        });
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return Self {
+                store,
+                durability: Durability::InRequest,
+                queue: None,
+                token_uses: Arc::default(),
+            };
+        };
+        let (durability, orphans) = match (store.backend(), store.sqlite_file()) {
+            (Backend::Sqlite, Some(database)) => match Journal::open(&audit_journal::dir_beside(database)) {
+                Ok((journal, orphans)) => (Durability::Journal(Arc::new(journal)), orphans),
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not open the refusals' journal; refusals are written in the request");
+                    (Durability::InRequest, Vec::new())
+                }
+            },
+            _ => (Durability::InRequest, Vec::new()),
+        };
+        let (sender, receiver) = mpsc::channel(QUEUE);
+        let journal = match &durability {
+            Durability::Journal(journal) => Some(journal.clone()),
+            Durability::InRequest => None,
+        };
+        runtime.spawn(write_forever(store.clone(), receiver, journal, orphans));
         Self {
             store,
-            queue,
+            durability,
+            queue: Some(sender),
             token_uses: Arc::default(),
         }
     }
@@ -137,20 +175,34 @@ impl DeferredWrites {
         Ok(())
     }
 
-    /// Queues a write; writes it here and now when the queue is full.
-    pub(crate) async fn write(&self, what: Deferred) -> ServiceResult<()> {
-        let what = match &self.queue {
-            Some(queue) => match queue.try_send(Message::Write(what)) {
-                Ok(()) => return Ok(()),
-                // Full (or the writer is gone): written here instead.
-                Err(refused) => match refused.into_inner() {
-                    Message::Write(what) => what,
-                    Message::Flush(_) => return Ok(()),
-                },
-            },
-            None => what,
+    /// Makes an audit row durable (journal or database) and queues it;
+    /// writes it here and now when the queue is full.
+    pub(crate) async fn write_audit(&self, row: AuditRow) -> ServiceResult<()> {
+        let (Durability::Journal(journal), Some(queue)) = (&self.durability, &self.queue) else {
+            return write_batch(&self.store, &[Deferred::Audit(Box::new(row))]).await;
         };
-        write_batch(&self.store, std::slice::from_ref(&what)).await
+        let (journal, queue) = (journal.clone(), queue.clone());
+        // The file is written and synced off the runtime's threads.
+        let queued = tokio::task::spawn_blocking(move || {
+            journal.append(&row, || {
+                match queue.try_send(Message::Write(Deferred::Audit(Box::new(row.clone())))) {
+                    Ok(()) => None,
+                    Err(_) => Some(row.clone()),
+                }
+            })
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+        match queued {
+            Ok(None) => Ok(()),
+            // The queue is full: written here (the journal has it too, and
+            // its replay would skip it as written).
+            Ok(Some(row)) => write_batch(&self.store, &[Deferred::Audit(Box::new(row))]).await,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not append to the refusals' journal; writing the row in the request");
+                Err(ServiceError::Internal(Box::new(err)))
+            }
+        }
     }
 
     /// Waits until every write queued so far is in the database.
@@ -164,7 +216,15 @@ impl DeferredWrites {
     }
 }
 
-async fn write_forever(store: Store, mut receiver: mpsc::Receiver<Message>) {
+async fn write_forever(
+    store: Store,
+    mut receiver: mpsc::Receiver<Message>,
+    journal: Option<Arc<Journal>>,
+    orphans: Vec<Orphan>,
+) {
+    for orphan in orphans {
+        replay(&store, orphan).await;
+    }
     let mut batch = Vec::with_capacity(BATCH);
     let mut flushes = Vec::new();
     while let Some(first) = receiver.recv().await {
@@ -189,9 +249,48 @@ async fn write_forever(store: Store, mut receiver: mpsc::Receiver<Message>) {
                 }
             }
         }
+        // Every row journaled so far is written when none waits in the
+        // queue (a row is queued while its writer holds the journal).
+        if let Some(journal) = &journal {
+            journal.clear_if(|| receiver.is_empty());
+        }
         for done in flushes.drain(..) {
             // (Whoever asked may have stopped waiting.)
             let _ = done.send(());
+        }
+    }
+}
+
+/// Writes the rows a process that died had journaled and not written (those
+/// it had written are skipped), then removes its journal.
+async fn replay(store: &Store, orphan: Orphan) {
+    let mut wait = Duration::from_millis(100);
+    loop {
+        let result = async {
+            let mut tx = store.begin().await?;
+            let mut written = 0;
+            for row in &orphan.rows {
+                written += insert_audit_once(&mut tx, &row.event(), row.at).await? as usize;
+            }
+            tx.commit().await?;
+            Ok::<_, ServiceError>(written)
+        }
+        .await;
+        match result {
+            Ok(written) => {
+                tracing::info!(
+                    written,
+                    journaled = orphan.rows.len(),
+                    "wrote the refusals a stopped process had journaled"
+                );
+                orphan.remove();
+                return;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "could not replay a refusals' journal yet; trying again");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(10));
+            }
         }
     }
 }

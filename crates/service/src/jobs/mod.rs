@@ -4,6 +4,7 @@
 //! job whose worker died is claimed again once its lease has expired.
 
 pub(crate) mod activity;
+mod audit_journal;
 pub(crate) mod deferred;
 
 use std::collections::HashMap;
@@ -21,8 +22,8 @@ use crate::{new_secret, Service, ServiceError, ServiceResult};
 /// Sort keys computed between two looks at the job queue.
 const SORT_KEYS_PER_TURN: usize = 10_000;
 
-pub type JobFuture = Pin<Box<dyn Future<Output = Result<String, String>> + Send>>;
-/// Does the work of one kind of job; returns a result summary or an error.
+pub type JobFuture = Pin<Box<dyn Future<Output = JobOutcome> + Send>>;
+/// Does the work of one kind of job and says how it ended.
 pub type JobHandler = Arc<dyn Fn(JobContext) -> JobFuture + Send + Sync>;
 
 /// What a handler gets: the job, the service, and a way to report progress
@@ -38,6 +39,26 @@ pub struct JobContext {
 #[derive(Debug, thiserror::Error)]
 #[error("the job's lease was lost; another worker has it")]
 pub struct LeaseLost;
+
+/// How one attempt at a job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// Done; the summary is kept with the job.
+    Done(String),
+    /// It will never succeed (the input, or the requester's rights, say no):
+    /// the job fails for good, with this reason, and is not tried again.
+    Refused(String),
+    /// It might succeed later (the database was away, the process crashed,
+    /// the lease was lost): tried again after a back-off while attempts remain.
+    Failed(String),
+}
+
+impl JobOutcome {
+    /// A failure worth another attempt, from any error.
+    pub fn failed(error: impl std::fmt::Display) -> Self {
+        Self::Failed(error.to_string())
+    }
+}
 
 /// (done, total) of the jobs running in this process. A job that holds a
 /// long write transaction (an import on SQLite) cannot write its progress to
@@ -190,12 +211,8 @@ impl Worker {
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
         let _enter = span.enter();
         let Some(handler) = self.handlers.get(&job.kind).cloned() else {
-            self.finish(
-                &job,
-                &lease_token,
-                Err(format!("no handler for jobs of kind {:?}", job.kind)),
-            )
-            .await;
+            let outcome = JobOutcome::Refused(format!("no handler for jobs of kind {:?}", job.kind));
+            self.finish(&job, &lease_token, outcome).await;
             return Ok(true);
         };
         let ctx = JobContext {
@@ -207,9 +224,9 @@ impl Worker {
         let heartbeat = tokio::spawn(keep_lease(ctx.clone()));
         let work = tokio::spawn(tokio::time::timeout(self.job_timeout, handler(ctx)));
         let outcome = match work.await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(format!("timed out after {} s", self.job_timeout.as_secs())),
-            Err(join) => Err(format!("the job crashed: {join}")),
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) => JobOutcome::Failed(format!("timed out after {} s", self.job_timeout.as_secs())),
+            Err(join) => JobOutcome::Failed(format!("the job crashed: {join}")),
         };
         heartbeat.abort();
         self.service.live_progress.clear(job.id);
@@ -217,16 +234,18 @@ impl Worker {
         Ok(true)
     }
 
-    async fn finish(&self, job: &JobRecord, lease_token: &str, outcome: Result<String, String>) {
+    async fn finish(&self, job: &JobRecord, lease_token: &str, outcome: JobOutcome) {
         let now = now_millis();
         let result = async {
             let mut tx = self.service.store().begin().await?;
             let held = match &outcome {
-                Ok(summary) => complete_job(&mut tx, job.id, lease_token, summary, now).await?,
-                Err(error) => {
+                JobOutcome::Done(summary) => complete_job(&mut tx, job.id, lease_token, summary, now).await?,
+                JobOutcome::Refused(why) => fail_job(&mut tx, job.id, lease_token, why, None, now).await?,
+                JobOutcome::Failed(error) => {
                     // 2 s, 4 s, 8 s … capped at an hour.
                     let backoff = 1000 * (1i64 << job.attempts.clamp(1, 11));
-                    fail_job(&mut tx, job.id, lease_token, error, now + backoff.min(3_600_000), now).await?
+                    let retry_at = now + backoff.min(3_600_000);
+                    fail_job(&mut tx, job.id, lease_token, error, Some(retry_at), now).await?
                 }
             };
             tx.commit().await?;
@@ -234,8 +253,9 @@ impl Worker {
         }
         .await;
         match (result, &outcome) {
-            (Ok(true), Ok(_)) => tracing::info!("job succeeded"),
-            (Ok(true), Err(error)) => tracing::warn!(%error, "job attempt failed"),
+            (Ok(true), JobOutcome::Done(_)) => tracing::info!("job succeeded"),
+            (Ok(true), JobOutcome::Refused(why)) => tracing::warn!(%why, "job refused; not tried again"),
+            (Ok(true), JobOutcome::Failed(error)) => tracing::warn!(%error, "job attempt failed"),
             (Ok(false), _) => {
                 tracing::warn!("lease lost before the job finished; its result was discarded")
             }

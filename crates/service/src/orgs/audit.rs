@@ -3,7 +3,7 @@ use roster_domain::Timestamp;
 use roster_store::{insert_audit, list_audit, AuditQuery, Conn, NewAuditEvent};
 use serde::Serialize;
 
-use crate::jobs::deferred::{AuditRow, Deferred};
+use crate::jobs::deferred::AuditRow;
 use serde_json::Value;
 
 use crate::{Actor, AuditEventView, Can, Perm, ReadAudit, Service, ServiceError, ServiceResult};
@@ -80,8 +80,9 @@ impl Service {
 
     /// Records a refused access or failed authentication. Never fails the
     /// request it is about (a refusal stays a refusal even if the log is
-    /// down) and never makes it wait: the row is written in the background
-    /// (`deferred`), as soon as the database's writer is free.
+    /// down) and never makes it wait for SQLite's writer: the row is on disk
+    /// before the answer, and in the database as soon as the writer is free
+    /// (`deferred`).
     pub async fn audit_refusal(&self, org_id: Option<i64>, actor: &str, what: &str, context: &crate::RequestContext) {
         let row = AuditRow {
             org_id,
@@ -95,7 +96,7 @@ impl Service {
             details: serde_json::json!({}),
             at: now_millis(),
         };
-        if let Err(err) = self.deferred.write(Deferred::Audit(Box::new(row))).await {
+        if let Err(err) = self.deferred.write_audit(row).await {
             tracing::error!(error = %err, "could not write the audit row of a refusal");
         }
     }

@@ -758,11 +758,7 @@ impl Service {
             details: json!({"reason": refusal.reason(), "message": refusal.to_string()}),
             at: now_millis(),
         };
-        if let Err(err) = self
-            .deferred
-            .write(crate::jobs::deferred::Deferred::Audit(Box::new(row)))
-            .await
-        {
+        if let Err(err) = self.deferred.write_audit(row).await {
             tracing::error!(error = %err, "could not write the audit row of a refused sign-in");
         }
     }
