@@ -16,6 +16,12 @@ pub enum StoreError {
     Busy,
     #[error(transparent)]
     Database(sqlx::Error),
+    /// From the bulk read path's own SQLite connection (`bulk_read`).
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    /// From the bulk read path's own PostgreSQL connection (`bulk_read`).
+    #[error(transparent)]
+    Postgres(#[from] tokio_postgres::Error),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -9,6 +9,34 @@ fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
+// The look-ups' SQL, shared with the bulk read path (`bulk_read`): `$1` is
+// the organization; the columns come in this order.
+
+pub(crate) fn assignments_sql(member_ids: &[i64]) -> String {
+    format!(
+        "SELECT tm.member_id, tm.team_id, t.name, tm.team_role, tm.core_member FROM team_members tm \
+         JOIN teams t ON t.id = tm.team_id WHERE tm.org_id = $1 AND tm.member_id IN ({}) \
+         ORDER BY tm.member_id, t.name, t.id",
+        id_list(member_ids)
+    )
+}
+
+pub(crate) fn last_sign_ins_sql(member_ids: &[i64]) -> String {
+    format!(
+        "SELECT m.id, a.last_sign_in_at FROM members m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.org_id = $1 AND m.id IN ({}) AND a.last_sign_in_at IS NOT NULL",
+        id_list(member_ids)
+    )
+}
+
+pub(crate) fn newest_invitations_sql(member_ids: &[i64]) -> String {
+    format!(
+        "SELECT i.member_id, i.state, i.expires_at FROM invitations i WHERE i.org_id = $1 AND i.id IN \
+         (SELECT MAX(id) FROM invitations WHERE org_id = $1 AND member_id IN ({}) GROUP BY member_id)",
+        id_list(member_ids)
+    )
+}
+
 /// One member's place in one team.
 #[derive(Debug, Clone)]
 pub struct Assignment {
@@ -24,15 +52,10 @@ pub async fn assignments_of(conn: &mut Conn, org_id: i64, member_ids: &[i64]) ->
     if member_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(&format!(
-        "SELECT tm.member_id, tm.team_id, t.name, tm.team_role, tm.core_member FROM team_members tm \
-         JOIN teams t ON t.id = tm.team_id WHERE tm.org_id = $1 AND tm.member_id IN ({}) \
-         ORDER BY tm.member_id, t.name, t.id",
-        id_list(member_ids)
-    ))
-    .bind(org_id)
-    .fetch_all(conn.raw())
-    .await?;
+    let rows = sqlx::query(&assignments_sql(member_ids))
+        .bind(org_id)
+        .fetch_all(conn.raw())
+        .await?;
     rows.iter()
         .map(|r| {
             Ok(Assignment {
@@ -52,14 +75,10 @@ pub async fn last_sign_ins(conn: &mut Conn, org_id: i64, member_ids: &[i64]) -> 
     if member_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(&format!(
-        "SELECT m.id, a.last_sign_in_at FROM members m JOIN accounts a ON a.id = m.account_id \
-         WHERE m.org_id = $1 AND m.id IN ({}) AND a.last_sign_in_at IS NOT NULL",
-        id_list(member_ids)
-    ))
-    .bind(org_id)
-    .fetch_all(conn.raw())
-    .await?;
+    let rows = sqlx::query(&last_sign_ins_sql(member_ids))
+        .bind(org_id)
+        .fetch_all(conn.raw())
+        .await?;
     rows.iter()
         .map(|r| Ok((int(r, "id")?, int(r, "last_sign_in_at")?)))
         .collect()
@@ -74,14 +93,10 @@ pub async fn newest_invitations_of(
     if member_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(&format!(
-        "SELECT i.member_id, i.state, i.expires_at FROM invitations i WHERE i.org_id = $1 AND i.id IN \
-         (SELECT MAX(id) FROM invitations WHERE org_id = $1 AND member_id IN ({}) GROUP BY member_id)",
-        id_list(member_ids)
-    ))
-    .bind(org_id)
-    .fetch_all(conn.raw())
-    .await?;
+    let rows = sqlx::query(&newest_invitations_sql(member_ids))
+        .bind(org_id)
+        .fetch_all(conn.raw())
+        .await?;
     rows.iter()
         .map(|r| Ok((int(r, "member_id")?, text(r, "state")?, int(r, "expires_at")?)))
         .collect()

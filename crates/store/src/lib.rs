@@ -15,6 +15,7 @@
 mod accounts;
 mod audit;
 pub mod bulk;
+mod bulk_read;
 mod content;
 mod directory;
 mod directory_teams;
@@ -51,6 +52,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor};
 
 pub use accounts::*;
 pub use audit::*;
+pub use bulk_read::MemberPage;
 pub use content::*;
 pub use directory::*;
 pub use directory_teams::*;
@@ -166,6 +168,8 @@ pub struct Store {
     write_wait: Duration,
     /// The SQLite database's file; None on PostgreSQL and in memory.
     sqlite_file: Option<std::path::PathBuf>,
+    /// The PostgreSQL server's URL, for the bulk read path's own connection.
+    postgres_url: Option<String>,
 }
 
 impl Store {
@@ -243,7 +247,13 @@ impl Store {
             writer: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
             write_wait: WRITE_WAIT,
             sqlite_file,
+            postgres_url: (backend == Backend::Postgres).then(|| url.to_owned()),
         })
+    }
+
+    /// The PostgreSQL server's URL, when the store is one.
+    pub(crate) fn postgres_url(&self) -> Option<&str> {
+        self.postgres_url.as_deref()
     }
 
     /// The SQLite database's file, when the store is one (not in memory).

@@ -20,6 +20,7 @@ mod console_auth;
 mod contract;
 mod damage;
 mod exports;
+mod exports_bulk_read;
 mod exports_console;
 mod exports_office;
 mod exports_round_trip;

@@ -135,6 +135,7 @@ impl Service {
             .map(|f| f.key)
             .collect();
         let cx = Context {
+            store: self.store(),
             actor: &actor,
             words: &words,
             fields: &fields,

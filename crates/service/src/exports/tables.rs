@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use roster_bulk::Value;
 use roster_domain::{MemberStatus, Role, SeatType};
-use roster_store::{Conn, MemberCursor, MemberQuery, MemberRecord, MemberSort};
+use roster_store::{Conn, MemberCursor, MemberPage, MemberQuery, MemberRecord, MemberSort, Store};
 
 use super::sheet::{Out, Stop};
 use super::{ExportParams, MemberFilter};
@@ -17,6 +17,7 @@ const PAGE: i64 = 1_000;
 
 /// What a member row needs besides the member.
 pub(super) struct Context<'a> {
+    pub store: &'a Store,
     pub actor: &'a Actor,
     pub words: &'a Vocabulary,
     /// Custom field keys, one column each.
@@ -182,7 +183,8 @@ pub(super) async fn members(
     out: &mut Out<'_>,
 ) -> Result<(), Stop> {
     let org = cx.actor.org_id;
-    if filter.is_empty() && cx.actor.division_scope().is_none() {
+    let everyone = filter.is_empty() && cx.actor.division_scope().is_none();
+    if everyone {
         let total: i64 = roster_store::member_counts_by(conn, org, "status")
             .await
             .map_err(crate::ServiceError::from)?
@@ -192,78 +194,100 @@ pub(super) async fn members(
         out.expect(Some(total));
     }
     out.sheet("Members", member_headers(cx.fields)).await?;
+    // Everyone, on a store with a bulk read path: one snapshot, read by the
+    // database's own driver (`roster_store::bulk_read`).
+    if let Some(mut pages) = everyone
+        .then(|| cx.store.member_pages_for_export(org, PAGE as usize))
+        .flatten()
+    {
+        while let Some(page) = pages.recv().await {
+            let page = page.map_err(crate::ServiceError::from)?;
+            write_members(cx, page, out).await?;
+        }
+        return Ok(());
+    }
     let mut pages = MemberPages::new(cx.actor, filter);
-    while let Some(page) = pages.next(conn).await? {
-        let ids: Vec<i64> = page.iter().map(|m| m.id).collect();
-        let teams = roster_store::assignments_of(conn, org, &ids)
-            .await
-            .map_err(crate::ServiceError::from)?;
-        let mut teams_of: HashMap<i64, Vec<String>> = HashMap::new();
-        for a in teams {
-            let mut notes = Vec::new();
-            if a.team_role == "lead" {
-                notes.push("lead");
-            }
-            if a.core_member {
-                notes.push("core");
-            }
-            let name = if notes.is_empty() {
-                a.team_name
-            } else {
-                format!("{} ({})", a.team_name, notes.join(", "))
-            };
-            teams_of.entry(a.member_id).or_default().push(name);
+    while let Some(members) = pages.next(conn).await? {
+        let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
+        let page = MemberPage {
+            assignments: roster_store::assignments_of(conn, org, &ids)
+                .await
+                .map_err(crate::ServiceError::from)?,
+            sign_ins: roster_store::last_sign_ins(conn, org, &ids)
+                .await
+                .map_err(crate::ServiceError::from)?,
+            invitations: roster_store::newest_invitations_of(conn, org, &ids)
+                .await
+                .map_err(crate::ServiceError::from)?,
+            members,
+        };
+        write_members(cx, page, out).await?;
+    }
+    Ok(())
+}
+
+/// The rows of a page of members.
+async fn write_members(cx: &Context<'_>, page: MemberPage, out: &mut Out<'_>) -> Result<(), Stop> {
+    let mut teams_of: HashMap<i64, Vec<String>> = HashMap::new();
+    for a in page.assignments {
+        let mut notes = Vec::new();
+        if a.team_role == "lead" {
+            notes.push("lead");
         }
-        let sign_ins: HashMap<i64, i64> = roster_store::last_sign_ins(conn, org, &ids)
-            .await
-            .map_err(crate::ServiceError::from)?
-            .into_iter()
-            .collect();
-        let invitations: HashMap<i64, (String, i64)> = roster_store::newest_invitations_of(conn, org, &ids)
-            .await
-            .map_err(crate::ServiceError::from)?
-            .into_iter()
-            .map(|(m, state, expires)| (m, (state, expires)))
-            .collect();
-        for m in page {
-            // The record is consumed: its strings move into the cells.
-            let custom: Vec<Value> = cx.fields.iter().map(|k| Value::text(custom_text(&m, k))).collect();
-            let role = role_label(cx.words, &m.role);
-            let seat = seat_label(cx.words, m.seat_type.as_deref());
-            let status = status_label(&m.status);
-            let invitation = invitations.get(&m.id);
-            let personal_id = personal_id_shown(&m).into_owned();
-            let (email, department) = if m.external {
-                (String::new(), String::new())
-            } else {
-                (m.email, m.department)
-            };
-            let mut row = vec![
-                Value::Text(m.first_name),
-                Value::Text(m.last_name),
-                Value::Text(email),
-                Value::Text(m.phone),
-                Value::Text(personal_id),
-                Value::Text(m.comment),
-                Value::Text(role),
-                Value::Text(seat),
-                Value::Text(status),
-                invitation.map_or(Value::Empty, |(state, _)| Value::text(state)),
-                match invitation {
-                    Some((state, expires)) if state == "pending" => Value::Time(*expires),
-                    _ => Value::Empty,
-                },
-                Value::Time(m.created_at),
-                Value::time(sign_ins.get(&m.id).copied()),
-                Value::Text(m.location),
-                Value::Text(m.skills),
-                Value::Text(department),
-                Value::Flag(m.external),
-            ];
-            row.extend(custom);
-            row.push(Value::text(teams_of.remove(&m.id).unwrap_or_default().join("; ")));
-            out.row(row).await?;
+        if a.core_member {
+            notes.push("core");
         }
+        let name = if notes.is_empty() {
+            a.team_name
+        } else {
+            format!("{} ({})", a.team_name, notes.join(", "))
+        };
+        teams_of.entry(a.member_id).or_default().push(name);
+    }
+    let sign_ins: HashMap<i64, i64> = page.sign_ins.into_iter().collect();
+    let invitations: HashMap<i64, (String, i64)> = page
+        .invitations
+        .into_iter()
+        .map(|(m, state, expires)| (m, (state, expires)))
+        .collect();
+    for m in page.members {
+        // The record is consumed: its strings move into the cells.
+        let custom: Vec<Value> = cx.fields.iter().map(|k| Value::text(custom_text(&m, k))).collect();
+        let role = role_label(cx.words, &m.role);
+        let seat = seat_label(cx.words, m.seat_type.as_deref());
+        let status = status_label(&m.status);
+        let invitation = invitations.get(&m.id);
+        let personal_id = personal_id_shown(&m).into_owned();
+        let (email, department) = if m.external {
+            (String::new(), String::new())
+        } else {
+            (m.email, m.department)
+        };
+        let mut row = vec![
+            Value::Text(m.first_name),
+            Value::Text(m.last_name),
+            Value::Text(email),
+            Value::Text(m.phone),
+            Value::Text(personal_id),
+            Value::Text(m.comment),
+            Value::Text(role),
+            Value::Text(seat),
+            Value::Text(status),
+            invitation.map_or(Value::Empty, |(state, _)| Value::text(state)),
+            match invitation {
+                Some((state, expires)) if state == "pending" => Value::Time(*expires),
+                _ => Value::Empty,
+            },
+            Value::Time(m.created_at),
+            Value::time(sign_ins.get(&m.id).copied()),
+            Value::Text(m.location),
+            Value::Text(m.skills),
+            Value::Text(department),
+            Value::Flag(m.external),
+        ];
+        row.extend(custom);
+        row.push(Value::text(teams_of.remove(&m.id).unwrap_or_default().join("; ")));
+        out.row(row).await?;
     }
     Ok(())
 }
