@@ -31,7 +31,9 @@ pub(crate) fn last_sign_ins_sql(member_ids: &[i64]) -> String {
 
 pub(crate) fn newest_invitations_sql(member_ids: &[i64]) -> String {
     format!(
-        "SELECT i.member_id, i.state, i.expires_at FROM invitations i WHERE i.org_id = $1 AND i.id IN \
+        // (The ids come from the organization's own invitations; filtering
+        // the outer query by organization too made SQLite scan all of them.)
+        "SELECT i.member_id, i.state, i.expires_at FROM invitations i WHERE i.id IN \
          (SELECT MAX(id) FROM invitations WHERE org_id = $1 AND member_id IN ({}) GROUP BY member_id)",
         id_list(member_ids)
     )

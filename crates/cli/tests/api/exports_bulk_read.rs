@@ -65,8 +65,10 @@ async fn the_bulk_read_gives_what_the_paged_read_gives() {
         serde_json::to_value(&members).unwrap(),
         serde_json::to_value(&expected).unwrap()
     );
-    let keys = |ms: &[roster_store::MemberRecord]| ms.iter().map(|m| m.sort_key.clone()).collect::<Vec<_>>();
-    assert_eq!(keys(&members), keys(&expected));
+    // (Without the internal fields, which an export never shows.)
+    assert!(members
+        .iter()
+        .all(|m| m.email_normalized.is_empty() && m.sort_key.is_empty()));
     let expected_places: Vec<_> = roster_store::assignments_of(&mut conn, org_id, &ids)
         .await
         .unwrap()

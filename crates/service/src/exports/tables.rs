@@ -194,36 +194,53 @@ pub(super) async fn members(
         out.expect(Some(total));
     }
     out.sheet("Members", member_headers(cx.fields)).await?;
-    // Everyone, on a store with a bulk read path: one snapshot, read by the
-    // database's own driver (`roster_store::bulk_read`).
-    if let Some(mut pages) = everyone
-        .then(|| cx.store.member_pages_for_export(org, PAGE as usize))
-        .flatten()
-    {
-        while let Some(page) = pages.recv().await {
-            let page = page.map_err(crate::ServiceError::from)?;
-            write_members(cx, page, out).await?;
-        }
-        return Ok(());
-    }
-    let mut pages = MemberPages::new(cx.actor, filter);
-    while let Some(members) = pages.next(conn).await? {
-        let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
-        let page = MemberPage {
-            assignments: roster_store::assignments_of(conn, org, &ids)
-                .await
-                .map_err(crate::ServiceError::from)?,
-            sign_ins: roster_store::last_sign_ins(conn, org, &ids)
-                .await
-                .map_err(crate::ServiceError::from)?,
-            invitations: roster_store::newest_invitations_of(conn, org, &ids)
-                .await
-                .map_err(crate::ServiceError::from)?,
-            members,
-        };
+    let mut pages = Pages::new(cx, filter);
+    while let Some(page) = pages.next(conn, org).await? {
         write_members(cx, page, out).await?;
     }
     Ok(())
+}
+
+/// Pages of members with what an export shows beside them: for everyone
+/// (unfiltered, no division scope) from the store's bulk read path, one
+/// snapshot read by the database's own driver (`roster_store::bulk_read`);
+/// otherwise pages through sqlx and their look-ups.
+enum Pages {
+    Bulk(tokio::sync::mpsc::Receiver<roster_store::StoreResult<MemberPage>>),
+    Paged(Box<MemberPages>),
+}
+
+impl Pages {
+    fn new(cx: &Context<'_>, filter: &MemberFilter) -> Self {
+        let everyone = filter.is_empty() && cx.actor.division_scope().is_none();
+        match everyone
+            .then(|| cx.store.member_pages_for_export(cx.actor.org_id, PAGE as usize))
+            .flatten()
+        {
+            Some(pages) => Self::Bulk(pages),
+            None => Self::Paged(Box::new(MemberPages::new(cx.actor, filter))),
+        }
+    }
+
+    async fn next(&mut self, conn: &mut Conn, org: i64) -> Result<Option<MemberPage>, Stop> {
+        let members = match self {
+            Self::Bulk(pages) => return Ok(pages.recv().await.transpose().map_err(crate::ServiceError::from)?),
+            Self::Paged(pages) => match pages.next(conn).await? {
+                Some(members) => members,
+                None => return Ok(None),
+            },
+        };
+        let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
+        let err = |e| Stop::from(crate::ServiceError::from(e));
+        Ok(Some(MemberPage {
+            assignments: roster_store::assignments_of(conn, org, &ids).await.map_err(err)?,
+            sign_ins: roster_store::last_sign_ins(conn, org, &ids).await.map_err(err)?,
+            invitations: roster_store::newest_invitations_of(conn, org, &ids)
+                .await
+                .map_err(err)?,
+            members,
+        }))
+    }
 }
 
 /// The rows of a page of members.
@@ -311,14 +328,10 @@ pub(super) async fn assignments(conn: &mut Conn, cx: &Context<'_>, out: &mut Out
         .to_vec(),
     )
     .await?;
-    let mut pages = MemberPages::new(cx.actor, &MemberFilter::default());
-    while let Some(page) = pages.next(conn).await? {
-        let ids: Vec<i64> = page.iter().map(|m| m.id).collect();
-        let by_id: HashMap<i64, &MemberRecord> = page.iter().map(|m| (m.id, m)).collect();
-        for a in roster_store::assignments_of(conn, org, &ids)
-            .await
-            .map_err(crate::ServiceError::from)?
-        {
+    let mut pages = Pages::new(cx, &MemberFilter::default());
+    while let Some(page) = pages.next(conn, org).await? {
+        let by_id: HashMap<i64, &MemberRecord> = page.members.iter().map(|m| (m.id, m)).collect();
+        for a in page.assignments {
             let Some(m) = by_id.get(&a.member_id) else { continue };
             let (email, _) = private_or_blank(m);
             out.row(vec![

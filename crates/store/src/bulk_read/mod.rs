@@ -20,7 +20,9 @@ use crate::{Assignment, Backend, MemberRecord, Store, StoreResult};
 
 /// Members in id order, with the rows of the look-ups an export makes per
 /// page (the same as `assignments_of`, `last_sign_ins` and
-/// `newest_invitations_of` would give for them).
+/// `newest_invitations_of` would give for them). The members' internal
+/// fields (`email_normalized`, `sort_key`) are left empty: an export shows
+/// neither, and two allocations per member are a tenth of the read.
 #[derive(Debug, Default)]
 pub struct MemberPage {
     pub members: Vec<MemberRecord>,

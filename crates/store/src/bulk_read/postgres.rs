@@ -13,43 +13,42 @@ use tokio_postgres::types::Type;
 use tokio_postgres::{IsolationLevel, NoTls};
 
 use super::MemberPage;
-use crate::members::COLUMNS_PUB;
+use crate::members::COLUMNS_WITHOUT_KEY;
 use crate::{Assignment, MemberRecord, StoreError, StoreResult};
 
 /// The columns' types, in the order of `statement`'s SELECT.
-const TYPES: [Type; 25] = [
-    Type::INT8,  // id
-    Type::INT8,  // account_id
-    Type::TEXT,  // first_name
-    Type::TEXT,  // last_name
-    Type::TEXT,  // email
-    Type::TEXT,  // personal_id
-    Type::TEXT,  // comment
-    Type::TEXT,  // phone
-    Type::TEXT,  // location
-    Type::TEXT,  // skills
-    Type::TEXT,  // department
-    Type::TEXT,  // role
-    Type::TEXT,  // seat_type
-    Type::TEXT,  // status
-    Type::INT8,  // external
-    Type::TEXT,  // custom_fields
-    Type::INT8,  // created_at
-    Type::INT8,  // updated_at
-    Type::INT8,  // removed_at
-    Type::TEXT,  // email_normalized
-    Type::BYTEA, // sort_key
-    Type::TEXT,  // team places, JSON
-    Type::INT8,  // last sign-in
-    Type::TEXT,  // newest invitation's state
-    Type::INT8,  // and its expiry
+const TYPES: [Type; 24] = [
+    Type::INT8, // id
+    Type::INT8, // account_id
+    Type::TEXT, // first_name
+    Type::TEXT, // last_name
+    Type::TEXT, // email
+    Type::TEXT, // personal_id
+    Type::TEXT, // comment
+    Type::TEXT, // phone
+    Type::TEXT, // location
+    Type::TEXT, // skills
+    Type::TEXT, // department
+    Type::TEXT, // role
+    Type::TEXT, // seat_type
+    Type::TEXT, // status
+    Type::INT8, // external
+    Type::TEXT, // custom_fields
+    Type::INT8, // created_at
+    Type::INT8, // updated_at
+    Type::INT8, // removed_at
+    Type::TEXT, // email_normalized (not read)
+    Type::TEXT, // team places, JSON
+    Type::INT8, // last sign-in
+    Type::TEXT, // newest invitation's state
+    Type::INT8, // and its expiry
 ];
 
 /// COPY takes no parameters: the organization's id is an integer, written
 /// into the statement.
 fn statement(org_id: i64) -> String {
     format!(
-        "COPY (SELECT {COLUMNS_PUB}, p.places, a.last_sign_in_at, i.state, i.expires_at \
+        "COPY (SELECT {COLUMNS_WITHOUT_KEY}, p.places, a.last_sign_in_at, i.state, i.expires_at \
          FROM members m \
          LEFT JOIN accounts a ON a.id = m.account_id \
          LEFT JOIN (SELECT tm.member_id, \
@@ -117,7 +116,7 @@ fn take(page: &mut MemberPage, r: &BinaryCopyOutRow) -> StoreResult<()> {
         return Err(StoreError::Corrupt("a member's custom fields are not an object".into()));
     }
     let id: i64 = r.try_get(0)?;
-    if let Some(places) = r.try_get::<Option<String>>(21)? {
+    if let Some(places) = r.try_get::<Option<String>>(20)? {
         let places: Vec<(i64, String, String, i64)> =
             serde_json::from_str(&places).map_err(|e| StoreError::Corrupt(format!("a member's team places: {e}")))?;
         page.assignments.extend(
@@ -132,10 +131,10 @@ fn take(page: &mut MemberPage, r: &BinaryCopyOutRow) -> StoreResult<()> {
                 }),
         );
     }
-    if let Some(at) = r.try_get::<Option<i64>>(22)? {
+    if let Some(at) = r.try_get::<Option<i64>>(21)? {
         page.sign_ins.push((id, at));
     }
-    if let (Some(state), Some(expires)) = (r.try_get::<Option<String>>(23)?, r.try_get::<Option<i64>>(24)?) {
+    if let (Some(state), Some(expires)) = (r.try_get::<Option<String>>(22)?, r.try_get::<Option<i64>>(23)?) {
         page.invitations.push((id, state, expires));
     }
     page.members.push(MemberRecord {
@@ -158,8 +157,8 @@ fn take(page: &mut MemberPage, r: &BinaryCopyOutRow) -> StoreResult<()> {
         created_at: r.try_get(16)?,
         updated_at: r.try_get(17)?,
         removed_at: r.try_get(18)?,
-        email_normalized: r.try_get(19)?,
-        sort_key: r.try_get::<Option<Vec<u8>>>(20)?.unwrap_or_default(),
+        email_normalized: String::new(),
+        sort_key: Vec::new(),
     });
     Ok(())
 }

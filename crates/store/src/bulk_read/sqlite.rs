@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use super::MemberPage;
 use crate::export_rows::{assignments_sql, last_sign_ins_sql, newest_invitations_sql};
-use crate::members::COLUMNS_PUB;
+use crate::members::COLUMNS_WITHOUT_KEY;
 use crate::{Assignment, MemberRecord, StoreError, StoreResult};
 
 /// Starts the reading thread; None when no thread could be started.
@@ -39,7 +39,7 @@ fn read(path: &Path, org_id: i64, page: usize, pages: &mpsc::Sender<StoreResult<
     )?;
     conn.execute_batch("PRAGMA query_only = ON; BEGIN")?;
     let mut members = conn.prepare(&format!(
-        "SELECT {COLUMNS_PUB} FROM members m WHERE m.org_id = ?1 AND m.status <> 'removed' ORDER BY m.id"
+        "SELECT {COLUMNS_WITHOUT_KEY} FROM members m WHERE m.org_id = ?1 AND m.status <> 'removed' ORDER BY m.id"
     ))?;
     let mut rows = members.query([org_id])?;
     let mut batch = Vec::with_capacity(page);
@@ -93,7 +93,8 @@ fn look_up(conn: &rusqlite::Connection, org_id: i64, members: Vec<MemberRecord>)
     })
 }
 
-/// A member from the columns of `COLUMNS_PUB`, in their order.
+/// A member from the columns of `COLUMNS_WITHOUT_KEY`, in their order
+/// (the internal ones left empty).
 fn member(r: &Row<'_>) -> StoreResult<MemberRecord> {
     let custom: String = r.get(15)?;
     let custom_fields: serde_json::Value =
@@ -121,7 +122,7 @@ fn member(r: &Row<'_>) -> StoreResult<MemberRecord> {
         created_at: r.get(16)?,
         updated_at: r.get(17)?,
         removed_at: r.get(18)?,
-        email_normalized: r.get(19)?,
-        sort_key: r.get::<_, Option<Vec<u8>>>(20)?.unwrap_or_default(),
+        email_normalized: String::new(),
+        sort_key: Vec::new(),
     })
 }
