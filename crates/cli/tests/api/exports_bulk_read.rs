@@ -20,9 +20,33 @@ async fn the_bulk_read_gives_what_the_paged_read_gives() {
         .expect(200);
     let removed = app.add_member(&org, "Rem", "Oved", "rem@acme.example").await;
     app.delete(&org, &format!("/members/{removed}")).await.expect(200);
+    let mut people = Vec::new();
     for i in 0..4 {
-        app.add_member(&org, &format!("P{i}"), "Person", &format!("p{i}@acme.example"))
-            .await;
+        people.push(
+            app.add_member(&org, &format!("P{i}"), "Person", &format!("p{i}@acme.example"))
+                .await,
+        );
+    }
+    // Members in two teams each, one of them the last of a page: a page
+    // never ends between a member's places.
+    let teams = app.get(&org, "/teams").await.expect(200).body;
+    let first_team = teams["items"][0]["id"].as_i64().unwrap();
+    let second_team = app
+        .post(&org, "/teams", json!({"name": "Blaue Bären"}))
+        .await
+        .expect(201)
+        .id();
+    let juergen = app.get(&org, "/members?q=juergen@").await.expect(200).body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    for (team, member) in [
+        (second_team, juergen),
+        (first_team, people[1]),
+        (second_team, people[1]),
+    ] {
+        app.post(&org, &format!("/teams/{team}/members"), json!({"member_id": member}))
+            .await
+            .expect(200);
     }
     let org_id = app.system(&org.slug).await.org_id;
     let store = app.service.store();
@@ -35,6 +59,11 @@ async fn the_bulk_read_gives_what_the_paged_read_gives() {
     while let Some(page) = pages.recv().await {
         let page = page.unwrap();
         sizes.push(page.members.len());
+        let here: Vec<i64> = page.members.iter().map(|m| m.id).collect();
+        assert!(
+            page.assignments.iter().all(|a| here.contains(&a.member_id)),
+            "a page has every place of its members and no other"
+        );
         members.extend(page.members);
         places.extend(
             page.assignments
@@ -75,7 +104,7 @@ async fn the_bulk_read_gives_what_the_paged_read_gives() {
         .into_iter()
         .map(|a| (a.member_id, a.team_id, a.team_name, a.team_role, a.core_member))
         .collect();
-    assert_eq!(places.len(), 2);
+    assert_eq!(places.len(), 5);
     assert_eq!(places, expected_places);
     // (The look-ups through sqlx come in no particular order.)
     let mut expected_sign_ins = roster_store::last_sign_ins(&mut conn, org_id, &ids).await.unwrap();
