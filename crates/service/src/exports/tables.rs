@@ -183,8 +183,7 @@ pub(super) async fn members(
     out: &mut Out<'_>,
 ) -> Result<(), Stop> {
     let org = cx.actor.org_id;
-    let everyone = filter.is_empty() && cx.actor.division_scope().is_none();
-    if everyone {
+    if of_everyone(cx, filter) {
         let total: i64 = roster_store::member_counts_by(conn, org, "status")
             .await
             .map_err(crate::ServiceError::from)?
@@ -201,6 +200,12 @@ pub(super) async fn members(
     Ok(())
 }
 
+/// Whether the export is of all the organization's members: unfiltered,
+/// by someone whose reading no division limits.
+fn of_everyone(cx: &Context<'_>, filter: &MemberFilter) -> bool {
+    filter.is_empty() && cx.actor.division_scope().is_none()
+}
+
 /// Pages of members with what an export shows beside them: for everyone
 /// (unfiltered, no division scope) from the store's bulk read path, one
 /// snapshot read by the database's own driver (`roster_store::bulk_read`);
@@ -212,8 +217,7 @@ enum Pages {
 
 impl Pages {
     fn new(cx: &Context<'_>, filter: &MemberFilter) -> Self {
-        let everyone = filter.is_empty() && cx.actor.division_scope().is_none();
-        match everyone
+        match of_everyone(cx, filter)
             .then(|| cx.store.member_pages_for_export(cx.actor.org_id, PAGE as usize))
             .flatten()
         {

@@ -183,26 +183,26 @@ impl DeferredWrites {
         };
         let (journal, queue) = (journal.clone(), queue.clone());
         // The file is written and synced off the runtime's threads.
-        let queued = tokio::task::spawn_blocking(move || {
-            journal.append(&row, || {
-                match queue.try_send(Message::Write(Deferred::Audit(Box::new(row.clone())))) {
-                    Ok(()) => None,
-                    Err(_) => Some(row.clone()),
-                }
-            })
+        let (queued, row) = tokio::task::spawn_blocking(move || {
+            let queued = journal.append(&row, || {
+                queue
+                    .try_send(Message::Write(Deferred::Audit(Box::new(row.clone()))))
+                    .is_ok()
+            });
+            (queued, row)
         })
         .await
         .map_err(|e| ServiceError::Internal(Box::new(e)))?;
         match queued {
-            Ok(None) => Ok(()),
+            Ok(true) => return Ok(()),
             // The queue is full: written here (the journal has it too, and
             // its replay would skip it as written).
-            Ok(Some(row)) => write_batch(&self.store, &[Deferred::Audit(Box::new(row))]).await,
+            Ok(false) => {}
             Err(err) => {
                 tracing::warn!(error = %err, "could not append to the refusals' journal; writing the row in the request");
-                Err(ServiceError::Internal(Box::new(err)))
             }
         }
+        write_batch(&self.store, &[Deferred::Audit(Box::new(row))]).await
     }
 
     /// Waits until every write queued so far is in the database.

@@ -16,7 +16,7 @@ mod sqlite;
 
 use tokio::sync::mpsc;
 
-use crate::{Assignment, Backend, MemberRecord, Store, StoreResult};
+use crate::{Assignment, Backend, MemberRecord, Store, StoreError, StoreResult};
 
 /// Members in id order, with the rows of the look-ups an export makes per
 /// page (the same as `assignments_of`, `last_sign_ins` and
@@ -49,4 +49,14 @@ impl Store {
         }
         Some(receiver)
     }
+}
+
+/// A member's custom fields from their stored text: a JSON object, or damage.
+fn custom_fields(stored: &str) -> StoreResult<serde_json::Value> {
+    let fields: serde_json::Value =
+        serde_json::from_str(stored).map_err(|e| StoreError::Corrupt(format!("a member's custom fields: {e}")))?;
+    if !fields.is_object() {
+        return Err(StoreError::Corrupt("a member's custom fields are not an object".into()));
+    }
+    Ok(fields)
 }

@@ -137,12 +137,7 @@ fn take(page: &mut MemberPage, id: i64, same_member: bool, r: &BinaryCopyOutRow)
     if let (Some(state), Some(expires)) = (r.try_get::<Option<String>>(25)?, r.try_get::<Option<i64>>(26)?) {
         page.invitations.push((id, state, expires));
     }
-    let custom: String = r.try_get(15)?;
-    let custom_fields: serde_json::Value =
-        serde_json::from_str(&custom).map_err(|e| StoreError::Corrupt(format!("a member's custom fields: {e}")))?;
-    if !custom_fields.is_object() {
-        return Err(StoreError::Corrupt("a member's custom fields are not an object".into()));
-    }
+    let custom_fields = super::custom_fields(&r.try_get::<String>(15)?)?;
     page.members.push(MemberRecord {
         id,
         account_id: r.try_get(1)?,

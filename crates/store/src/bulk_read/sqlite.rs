@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use super::MemberPage;
 use crate::export_rows::{assignments_sql, last_sign_ins_sql, newest_invitations_sql};
 use crate::members::COLUMNS_WITHOUT_KEY;
-use crate::{Assignment, MemberRecord, StoreError, StoreResult};
+use crate::{Assignment, MemberRecord, StoreResult};
 
 /// Starts the reading thread; None when no thread could be started.
 pub(super) fn start(
@@ -96,12 +96,7 @@ fn look_up(conn: &rusqlite::Connection, org_id: i64, members: Vec<MemberRecord>)
 /// A member from the columns of `COLUMNS_WITHOUT_KEY`, in their order
 /// (the internal ones left empty).
 fn member(r: &Row<'_>) -> StoreResult<MemberRecord> {
-    let custom: String = r.get(15)?;
-    let custom_fields: serde_json::Value =
-        serde_json::from_str(&custom).map_err(|e| StoreError::Corrupt(format!("a member's custom fields: {e}")))?;
-    if !custom_fields.is_object() {
-        return Err(StoreError::Corrupt("a member's custom fields are not an object".into()));
-    }
+    let custom_fields = super::custom_fields(&r.get::<_, String>(15)?)?;
     Ok(MemberRecord {
         id: r.get(0)?,
         account_id: r.get(1)?,
