@@ -25,12 +25,28 @@ pub struct ImportRecord {
     pub applied_at: Option<i64>,
     #[serde(serialize_with = "crate::serialize_opt_time")]
     pub undone_at: Option<i64>,
+    /// What applying has committed so far (see [`ImportMark`]).
+    #[serde(skip)]
+    pub mark: ImportMark,
+}
+
+/// How far applying an import has committed: imports commit in chunks, and
+/// a job that runs again resumes after `line`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportMark {
+    /// The last line of the last committed chunk (0: none yet).
+    pub line: i64,
+    /// Data rows committed (every row up to `line`).
+    pub rows: i64,
+    /// The time every row of the import is written with (see the migration).
+    pub written_at: Option<i64>,
 }
 
 /// The import's columns, and the status and last error of the job that
 /// applies it (see `from_row`).
 const COLUMNS: &str = "i.id, i.status, i.file_name, i.detected, i.mapping, i.options, i.summary, i.job_id, \
-     i.created_by, i.created_at, i.applied_at, i.undone_at, j.status AS job_status, j.last_error AS job_error";
+     i.created_by, i.created_at, i.applied_at, i.undone_at, i.committed_line, i.committed_rows, i.written_at, \
+     j.status AS job_status, j.last_error AS job_error";
 
 /// The imports joined with their jobs.
 const FROM: &str = "imports i LEFT JOIN jobs j ON j.id = i.job_id";
@@ -40,12 +56,18 @@ fn json_col(r: &AnyRow, col: &str) -> Result<serde_json::Value, sqlx::Error> {
 }
 
 /// An import whose job gave up (its attempts used up by errors, crashes or
-/// time-outs) or is gone from the job history still says `applying`: its
-/// transaction never committed. It reads as failed, with the job's reason,
-/// so that no surface waits for it for ever.
+/// time-outs) or is gone from the job history still says `applying`. It
+/// reads as failed, with the job's reason, so that no surface waits for it
+/// for ever; the chunks it committed before it stopped stay, and undo takes
+/// them back.
 fn from_row(r: &AnyRow) -> Result<ImportRecord, sqlx::Error> {
     let mut status: ImportStatus = parsed(r, "status")?;
     let mut summary = json_col(r, "summary")?;
+    let mark = ImportMark {
+        line: int(r, "committed_line")?,
+        rows: int(r, "committed_rows")?,
+        written_at: opt_int(r, "written_at")?,
+    };
     if status == ImportStatus::Applying {
         let job_status = opt_text(r, "job_status")?
             .map(|word| word.parse::<JobStatus>().map_err(|e| sqlx::Error::Decode(Box::new(e))))
@@ -57,7 +79,11 @@ fn from_row(r: &AnyRow) -> Result<ImportRecord, sqlx::Error> {
         };
         if let Some(why) = gave_up {
             status = ImportStatus::Failed;
-            summary = serde_json::json!({"failure": format!("applying stopped, nothing was imported: {why}")});
+            let failure = match mark.rows {
+                0 => format!("applying stopped, nothing was imported: {why}"),
+                rows => format!("applying stopped after {rows} rows were committed: {why}; undo takes those rows back"),
+            };
+            summary = serde_json::json!({"failure": failure, "committed": mark.rows});
         }
     }
     Ok(ImportRecord {
@@ -73,7 +99,44 @@ fn from_row(r: &AnyRow) -> Result<ImportRecord, sqlx::Error> {
         created_at: int(r, "created_at")?,
         applied_at: opt_int(r, "applied_at")?,
         undone_at: opt_int(r, "undone_at")?,
+        mark,
     })
+}
+
+/// Records how far applying has committed, in the transaction of the chunk
+/// that got it there.
+pub async fn set_import_mark(conn: &mut Conn, id: i64, mark: ImportMark) -> StoreResult<()> {
+    sqlx::query("UPDATE imports SET committed_line = $2, committed_rows = $3, written_at = $4 WHERE id = $1")
+        .bind(id)
+        .bind(mark.line)
+        .bind(mark.rows)
+        .bind(mark.written_at)
+        .execute(conn.raw())
+        .await?;
+    Ok(())
+}
+
+/// How many of an import's report rows have each action: the totals of the
+/// chunks an earlier attempt committed.
+pub async fn import_row_actions(conn: &mut Conn, import_id: i64) -> StoreResult<Vec<(String, i64)>> {
+    let rows = sqlx::query("SELECT action, COUNT(*) AS n FROM import_rows WHERE import_id = $1 GROUP BY action")
+        .bind(import_id)
+        .fetch_all(conn.raw())
+        .await?;
+    rows.iter().map(|r| Ok((text(r, "action")?, int(r, "n")?))).collect()
+}
+
+/// Turns every report row of an import into a skipped one: an all-or-nothing
+/// import whose committed chunks were undone applied none of them.
+pub async fn skip_import_rows(conn: &mut Conn, import_id: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE import_rows SET action = 'skipped', member_id = NULL, reason = '', before = NULL \
+         WHERE import_id = $1",
+    )
+    .bind(import_id)
+    .execute(conn.raw())
+    .await?;
+    Ok(())
 }
 
 /// A new import, without its file: its parts follow ([`insert_import_part`]).

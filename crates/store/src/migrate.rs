@@ -50,6 +50,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(14, "0014_sso.sql"),
     migration!(15, "0015_sso_groups_and_logout.sql"),
     migration!(16, "0016_name_order.sql"),
+    migration!(17, "0017_import_chunks.sql"),
 ];
 
 impl Migration {

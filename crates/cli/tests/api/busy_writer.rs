@@ -1,4 +1,4 @@
-//! Everyone else while one long write runs (an import is one transaction):
+//! Everyone else while one long write runs (an import's chunk, a large change):
 //! on SQLite, with its one writer, other writes wait their turn without
 //! taking the connections that reads need, and a write that waits too long
 //! is refused as busy — 503 with Retry-After, nothing changed — instead of

@@ -181,7 +181,7 @@ async fn bad_rows_are_reported_with_line_column_and_reason_and_the_rest_applied(
     let done = app.apply_import(&org, id, json!({})).await;
     assert_eq!(
         done["summary"],
-        json!({"rows": 7, "created": 1, "updated": 1, "unchanged": 0, "error": 5, "all_or_nothing": false, "failure": null})
+        json!({"rows": 7, "created": 1, "updated": 1, "unchanged": 0, "error": 5, "all_or_nothing": false, "failure": null, "committed": 0, "undone": null})
     );
     assert_eq!(
         member_by_email(&app, &org, "taken@acme.de").await.unwrap()["first_name"],

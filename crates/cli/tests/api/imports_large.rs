@@ -80,7 +80,7 @@ async fn duplicates_are_found_across_chunks_and_a_large_file_applies_with_progre
     let done = app.apply_import(&org, id, json!({})).await;
     assert_eq!(
         done["summary"],
-        json!({"rows": ROWS, "created": ROWS - 4, "updated": 0, "unchanged": 0, "error": 4, "all_or_nothing": false, "failure": null})
+        json!({"rows": ROWS, "created": ROWS - 4, "updated": 0, "unchanged": 0, "error": 4, "all_or_nothing": false, "failure": null, "committed": 0, "undone": null})
     );
     assert_eq!(done["progress"], json!({"done": ROWS, "total": ROWS}));
     assert_eq!(count(&app, &org, "user").await, ROWS - 4);
@@ -91,7 +91,7 @@ async fn duplicates_are_found_across_chunks_and_a_large_file_applies_with_progre
     let done = app.apply_import(&org, again, json!({})).await;
     assert_eq!(
         done["summary"],
-        json!({"rows": ROWS, "created": 0, "updated": ROWS - 4, "unchanged": 0, "error": 4, "all_or_nothing": false, "failure": null})
+        json!({"rows": ROWS, "created": 0, "updated": ROWS - 4, "unchanged": 0, "error": 4, "all_or_nothing": false, "failure": null, "committed": 0, "undone": null})
     );
     assert_eq!(count(&app, &org, "ge%C3%A4ndert%202499").await, 1);
     assert_eq!(count(&app, &org, "neu%202499").await, 0);

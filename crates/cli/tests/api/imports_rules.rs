@@ -168,7 +168,10 @@ async fn an_import_that_needs_more_seats_than_are_free_says_how_many_and_changes
 
     let done = app.apply_import(&org, id, json!({})).await;
     assert_eq!(done["status"], "failed", "{done}");
-    assert_eq!(done["summary"]["failure"], "not enough seats");
+    assert_eq!(
+        done["summary"]["failure"],
+        "not enough seats: the rows need 3 Casual seats and 1 is free"
+    );
     for member in active {
         let m = app.get(&org, &format!("/members/{member}")).await.expect(200);
         assert_eq!(m.body["seat_type"], Value::Null, "nothing changed: {}", m.body);

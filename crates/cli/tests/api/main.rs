@@ -26,6 +26,7 @@ mod exports_office;
 mod exports_round_trip;
 mod faults;
 mod imports;
+mod imports_chunks;
 mod imports_fidelity;
 mod imports_large;
 mod imports_office;

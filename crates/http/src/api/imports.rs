@@ -159,7 +159,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: "post",
         path: "/api/v1/orgs/{slug}/imports/{id}/undo",
-        summary: "Undo an applied import; members edited or connected since are kept and named",
+        summary: "Undo an applied import, or the rows a failed import committed before it stopped; members edited or connected since are kept and named",
         permission: "members.import",
         query: None,
         request: Body::Empty,

@@ -1,19 +1,66 @@
-//! Applying an import: the job, in one transaction.
+//! Applying an import: the job, in chunks that each commit.
+//!
+//! Every [`COMMIT_ROWS`] rows the import commits, with how far it got (the
+//! import's mark), so other writes wait for one chunk at most, members
+//! appear as their chunk commits and progress counts rows committed. A job
+//! that runs again (its worker died, the server was killed) resumes after
+//! the mark; the rows after it are planned against the organization as it
+//! is then, and the first pass over the whole file has found every clash
+//! between rows of the file. An import refused on the way — not enough
+//! seats, or a row with an error when it is all or nothing — undoes the
+//! chunks it committed, and its result says so.
 
 use super::plan::{merged_fields, Planned, Planner};
 use super::*;
 use crate::ActorRef;
 use roster_store::bulk::MemberChange;
+use roster_store::{ImportMark, Tx};
 
 /// SQLite's page cache while an import writes (see `begin_bulk_write`): room
 /// for the hot index pages of a million-member organization within the
 /// import's memory budget.
 const IMPORT_PAGE_CACHE_MIB: i64 = 64;
 
+/// Rows per committed chunk: at the import's pace on these machines, half a
+/// second or less of SQLite's one writer, so another write waits no longer;
+/// and few enough commits that their cost is lost in the rows'.
+pub(super) const COMMIT_ROWS: usize = 10_000;
+
+/// Why applying stopped before the end.
+enum Stop {
+    /// For a reason no other attempt would change: what was committed is undone.
+    Refused(Refusal),
+    /// An error another attempt may not meet (the database, a lost lease):
+    /// the job is tried again and resumes after what was committed.
+    Error(ServiceError),
+}
+
+impl From<ServiceError> for Stop {
+    fn from(e: ServiceError) -> Self {
+        Self::Error(e)
+    }
+}
+
+impl From<roster_store::StoreError> for Stop {
+    fn from(e: roster_store::StoreError) -> Self {
+        Self::Error(e.into())
+    }
+}
+
+enum Refusal {
+    Seats(SeatNeed),
+    /// All or nothing, and rows have errors: each line the run planned,
+    /// with its reason ("" for a good row, skipped).
+    RowErrors {
+        lines: Vec<(u64, String)>,
+        errors: usize,
+        rows: usize,
+    },
+}
+
 impl Service {
     /// The job: plans again (the organization may have changed since the
-    /// preview) and applies every good row in one transaction, so a crash
-    /// leaves none of the import or all of it.
+    /// preview) and applies every good row, chunk by chunk.
     pub(super) async fn run_import_job(&self, ctx: &JobContext) -> JobOutcome {
         let payload: serde_json::Value = serde_json::from_str(&ctx.job.payload).unwrap_or_default();
         let (Some(id), Some(org_id)) = (payload["import_id"].as_i64(), ctx.job.org_id) else {
@@ -38,42 +85,55 @@ impl Service {
         };
         let Some(who) = who else {
             return self
-                .fail_import(id, "who asked for it cannot be told, so nothing was imported")
+                .fail_import(
+                    org_id,
+                    id,
+                    "who asked for it cannot be told, so nothing more was imported",
+                )
                 .await;
         };
         let actor = match self.current_actor(org.id, &who).await {
             Ok(actor) => actor,
-            Err(ServiceError::Forbidden(why)) => return self.fail_import(id, &why).await,
+            Err(ServiceError::Forbidden(why)) => return self.fail_import(org_id, id, &why).await,
             Err(e) => return JobOutcome::failed(e),
         };
         if !actor.permissions.contains(roster_domain::Permission::Import) {
-            return self.fail_import(id, "the importer may no longer import").await;
+            return self.fail_import(org_id, id, "the importer may no longer import").await;
         }
         // An import uploaded before tables were stored gets its table now,
-        // before the write transaction (on SQLite it would wait for itself).
+        // before the first write transaction (on SQLite it would wait for itself).
         if let Err(e) = self.ensure_table_of(org_id, id).await {
             return JobOutcome::failed(e);
         }
-        match self.apply_in_tx(ctx, &actor, id).await {
-            // (An import refused for its rows is a result too: the report
-            // says which rows and why.)
+        match self.apply_in_chunks(ctx, &actor, id).await {
+            // (An import with rows refused is a result too: the report says
+            // which rows and why.)
             Ok(summary) => JobOutcome::Done(summary.to_string()),
-            Err(ServiceError::Invalid(e)) => self.fail_import(id, &e.message).await,
-            Err(ServiceError::SeatShortfall { .. }) => self.fail_import(id, "not enough seats").await,
-            Err(e) => JobOutcome::failed(e),
+            Err(Stop::Refused(refusal)) => self.refuse_import(ctx, &actor, id, refusal).await,
+            Err(Stop::Error(ServiceError::Invalid(e))) => self.fail_import(org_id, id, &e.message).await,
+            Err(Stop::Error(e)) => JobOutcome::failed(e),
         }
     }
 
-    /// Marks the import failed for a reason no other attempt would change.
-    async fn fail_import(&self, id: i64, why: &str) -> JobOutcome {
+    /// Marks the import failed for a reason no other attempt would change,
+    /// before (or without) its importer: chunks an earlier attempt committed
+    /// are kept, and the import's undo takes them back.
+    async fn fail_import(&self, org_id: i64, id: i64, why: &str) -> JobOutcome {
         let result = async {
             let mut tx = self.store().begin().await?;
+            let committed = roster_store::import_by_id(&mut tx, org_id, id)
+                .await?
+                .map_or(0, |import| import.mark.rows);
+            let summary = ImportSummary {
+                committed: committed as u64,
+                ..ImportSummary::failed(why)
+            };
             set_import_state(
                 &mut tx,
                 id,
                 ImportStatus::Failed,
                 None,
-                Some(&ImportSummary::failed(why).stored()),
+                Some(&summary.stored()),
                 None,
                 now_millis(),
             )
@@ -88,124 +148,76 @@ impl Service {
         }
     }
 
-    /// Plans the file chunk by chunk and writes each planned chunk, in one
-    /// write transaction.
-    ///
-    /// Where the store offers one (`begin_planning_beside_writer`), planning
-    /// reads on a second connection, a snapshot of what the import writes
-    /// over, and plans the next chunk while the one before is written. The
-    /// plan never needs the import's own uncommitted rows: the first pass
-    /// finds every clash between rows of the file. Otherwise planning stays
-    /// in the write transaction.
-    async fn apply_in_tx(&self, ctx: &JobContext, actor: &Actor, id: i64) -> ServiceResult<serde_json::Value> {
-        let mut tx = self.store().begin().await?;
-        let import = import_in_org(&mut tx, actor.org_id, id).await?;
-        // A job that runs again after its work was committed (its worker died
-        // before marking it done) finds the import applied and stops there.
-        if import.status != ImportStatus::Applying {
-            return Ok(import.summary);
-        }
-        let options: ImportOptions = serde_json::from_value(import.options.clone())
-            .map_err(|e| ServiceError::Internal(format!("the import's stored options are unreadable: {e}").into()))?;
-        roster_store::bulk::begin_bulk_write(&mut tx, IMPORT_PAGE_CACHE_MIB).await?;
-        let mut read = self.store().begin_planning_beside_writer().await?;
-        let started = std::time::Instant::now();
-        let (mut planner, source, total) = {
-            let conn = read.as_deref_mut().unwrap_or(&mut tx);
-            Planner::new(self, conn, actor, &import, options).await?
-        };
-        let first_pass = started.elapsed();
-        let mut planning = std::time::Duration::ZERO;
-        let mut writer = ChunkWriter::new(ctx, actor, id, options, total);
-        match read.as_deref_mut() {
-            Some(read) => {
-                // One planned chunk waits while the one before it is written.
-                let (planned_chunks, to_write) = tokio::sync::mpsc::channel::<ServiceResult<Vec<Planned>>>(1);
-                let plan = async {
-                    let mut stream = planner.stream(&source);
-                    while let Some(rows) = stream.next().await {
-                        let at = std::time::Instant::now();
-                        let planned = planner.plan_chunk(read, rows).await;
-                        planning += at.elapsed();
-                        let failed = planned.is_err();
-                        // The writer stopped (it failed): so does planning.
-                        if planned_chunks.send(planned).await.is_err() || failed {
-                            break;
-                        }
-                    }
-                    drop(planned_chunks);
-                    stream.finish().await
-                };
-                let write = async {
-                    // Owned here, so that a writer that fails closes the
-                    // channel and the planner stops (instead of waiting to
-                    // hand it a chunk).
-                    let mut to_write = to_write;
-                    while let Some(planned) = to_write.recv().await {
-                        writer.take(self, &mut tx, planned?).await?;
-                    }
-                    Ok::<_, ServiceError>(())
-                };
-                let (planned, written) = tokio::join!(plan, write);
-                written?;
-                planned?;
-            }
-            None => {
-                let mut stream = planner.stream(&source);
-                while let Some(rows) = stream.next().await {
-                    let at = std::time::Instant::now();
-                    let planned = planner.plan_chunk(&mut tx, rows).await?;
-                    planning += at.elapsed();
-                    writer.take(self, &mut tx, planned).await?;
-                }
-                stream.finish().await?;
-            }
-        }
-        if let Some(read) = read {
-            read.rollback().await?;
-        }
-        let ChunkWriter {
-            totals,
-            seats,
-            refused,
-            writing,
-            ..
-        } = writer;
-        if let Some(s) = self.seat_shortfall(&mut tx, actor.org_id, &seats).await?.first() {
-            return Err(ServiceError::SeatShortfall {
-                seat_type: s.seat_type.as_str().to_owned(),
-                needed: s.needed,
-                available: s.available,
-                shortfall: s.shortfall,
-            });
-        }
-        if options.all_or_nothing && totals.error > 0 {
-            drop(tx);
+    /// Ends an import refused on the way: undoes the chunks it committed
+    /// (keeping members edited or signed in since, as undo does) and marks
+    /// it failed, in one transaction. A failure here leaves the import
+    /// applying: the job runs again, meets the same refusal and undoes then.
+    async fn refuse_import(&self, ctx: &JobContext, actor: &Actor, id: i64, refusal: Refusal) -> JobOutcome {
+        let result = async {
             let mut tx = self.store().begin().await?;
+            let import = import_in_org(&mut tx, actor.org_id, id).await?;
+            let mark = import.mark;
+            let undone = match mark.rows {
+                0 => None,
+                _ => Some(self.undo_rows(&mut tx, actor, id, mark.written_at.unwrap_or(0)).await?),
+            };
+            let (why, summary) = match refusal {
+                Refusal::Seats(need) => {
+                    let free = match need.available {
+                        1 => "1 is free".to_owned(),
+                        n => format!("{n} are free"),
+                    };
+                    let why = format!(
+                        "not enough seats: the rows need {} {} seats and {free}",
+                        need.needed, need.label
+                    );
+                    (why.clone(), ImportSummary::failed(&why))
+                }
+                Refusal::RowErrors { lines, errors, rows } => {
+                    // Every line of the file is in the report: those the
+                    // committed chunks wrote become skipped (they are undone),
+                    // the rest say why or that they were skipped.
+                    roster_store::skip_import_rows(&mut tx, id).await?;
+                    let report: Vec<ImportRowRecord> = lines
+                        .into_iter()
+                        .filter(|(line, _)| *line as i64 > mark.line)
+                        .map(|(line, reason)| ImportRowRecord {
+                            line: line as i64,
+                            action: if reason.is_empty() {
+                                RowAction::Skipped
+                            } else {
+                                RowAction::Error
+                            }
+                            .stored()
+                            .into(),
+                            member_id: None,
+                            reason,
+                            before: None,
+                        })
+                        .collect();
+                    roster_store::bulk::insert_import_rows(&mut tx, id, &report).await?;
+                    let summary = ImportSummary {
+                        rows: rows as u64,
+                        error: errors as u64,
+                        all_or_nothing: true,
+                        ..ImportSummary::default()
+                    };
+                    (
+                        format!("{errors} rows have errors and the import is all or nothing"),
+                        summary,
+                    )
+                }
+            };
             let summary = ImportSummary {
-                rows: total as u64,
-                error: totals.error as u64,
-                all_or_nothing: true,
-                ..ImportSummary::default()
+                committed: mark.rows as u64,
+                undone: undone.as_ref().map(|u| UndoneRows {
+                    removed: u.removed as u64,
+                    restored: u.restored as u64,
+                    kept: u.kept.len() as u64,
+                }),
+                ..summary
             }
             .stored();
-            let rows: Vec<ImportRowRecord> = refused
-                .into_iter()
-                .map(|(line, reason)| ImportRowRecord {
-                    line: line as i64,
-                    action: if reason.is_empty() {
-                        RowAction::Skipped
-                    } else {
-                        RowAction::Error
-                    }
-                    .stored()
-                    .into(),
-                    member_id: None,
-                    reason,
-                    before: None,
-                })
-                .collect();
-            roster_store::bulk::insert_import_rows(&mut tx, id, &rows).await?;
             set_import_state(
                 &mut tx,
                 id,
@@ -216,49 +228,148 @@ impl Service {
                 now_millis(),
             )
             .await?;
+            if let Some(undone) = &undone {
+                let mut details = undone.audit_details();
+                details["because"] = json!(why);
+                record(&mut tx, actor, "import.undo", "import", id, details).await?;
+            }
+            ctx.fence(&mut tx)
+                .await
+                .map_err(|e| ServiceError::Internal(Box::new(e)))?;
             tx.commit().await?;
-            return Ok(summary);
+            Ok::<_, ServiceError>(why)
         }
-        let summary = ImportSummary {
-            rows: totals.rows as u64,
-            created: totals.create as u64,
-            updated: totals.update as u64,
-            unchanged: totals.unchanged as u64,
-            error: totals.error as u64,
-            ..ImportSummary::default()
+        .await;
+        match result {
+            Ok(why) => JobOutcome::Refused(why),
+            Err(e) => JobOutcome::failed(e),
         }
-        .stored();
-        set_import_state(
-            &mut tx,
-            id,
-            ImportStatus::Applied,
-            None,
-            Some(&summary),
-            None,
-            now_millis(),
-        )
-        .await?;
-        record(&mut tx, actor, "import.applied", "import", id, summary.clone()).await?;
-        ctx.fence(&mut tx)
-            .await
-            .map_err(|e| ServiceError::Internal(Box::new(e)))?;
-        roster_store::bulk::end_bulk_write(&mut tx).await?;
-        let at = std::time::Instant::now();
-        tx.commit().await?;
+    }
+
+    /// Plans the file chunk by chunk and writes each planned chunk, committing
+    /// every [`COMMIT_ROWS`] rows; resumes after the import's mark.
+    ///
+    /// Where the store offers one (`begin_planning_beside_writer`), planning
+    /// reads on a second connection, a snapshot taken again after each
+    /// commit, and plans the next chunk while the one before is written. The
+    /// plan never needs the import's own uncommitted rows: the first pass
+    /// finds every clash between rows of the file. Otherwise planning goes in
+    /// the writer's transaction.
+    async fn apply_in_chunks(&self, ctx: &JobContext, actor: &Actor, id: i64) -> Result<serde_json::Value, Stop> {
+        let (import, totals) = {
+            let mut conn = self.store().conn().await?;
+            let import = import_in_org(&mut conn, actor.org_id, id).await?;
+            let totals = committed_totals(&mut conn, id).await?;
+            (import, totals)
+        };
+        // A job that runs again after its last chunk was committed (its
+        // worker died before marking the job done) finds the import
+        // applied and stops there.
+        if import.status != ImportStatus::Applying {
+            return Ok(import.summary);
+        }
+        let options: ImportOptions = serde_json::from_value(import.options.clone())
+            .map_err(|e| ServiceError::Internal(format!("the import's stored options are unreadable: {e}").into()))?;
+        let mark = ImportMark {
+            written_at: Some(import.mark.written_at.unwrap_or_else(now_millis)),
+            ..import.mark
+        };
+        let mut read = self.store().begin_planning_beside_writer().await?;
+        let started = std::time::Instant::now();
+        let (mut planner, source, total) = match read.as_deref_mut() {
+            Some(read) => Planner::new(self, read, actor, &import, options).await?,
+            None => {
+                let mut conn = self.store().conn().await?;
+                Planner::new(self, &mut conn, actor, &import, options).await?
+            }
+        };
+        let first_pass = started.elapsed();
+        let mut planning = std::time::Duration::ZERO;
+        let mut writer = ChunkWriter::new(ctx, actor, id, options, total, mark, totals);
+        // Rows an earlier attempt committed are not planned again.
+        let unseen = |mut rows: super::source::Rows| {
+            rows.retain(|r| r.line as i64 > mark.line);
+            rows
+        };
+        match read {
+            Some(read) => {
+                // One planned chunk waits while the one before it is written.
+                let (planned_chunks, to_write) = tokio::sync::mpsc::channel::<ServiceResult<Vec<Planned>>>(1);
+                let plan = async {
+                    let mut read = read;
+                    let mut since_snapshot = 0;
+                    let mut stream = planner.stream(&source);
+                    while let Some(rows) = stream.next().await {
+                        let rows = unseen(rows);
+                        if rows.is_empty() {
+                            continue;
+                        }
+                        // A fresh snapshot now and then: it sees what other
+                        // writers did meanwhile, and an old one would keep
+                        // SQLite from checkpointing its log.
+                        if since_snapshot >= COMMIT_ROWS {
+                            read.rollback().await?;
+                            read = self.store().begin_planning_beside_writer().await?.ok_or_else(|| {
+                                ServiceError::Internal("the store stopped offering a planning snapshot".into())
+                            })?;
+                            since_snapshot = 0;
+                        }
+                        since_snapshot += rows.len();
+                        let at = std::time::Instant::now();
+                        let planned = planner.plan_chunk(&mut read, rows).await;
+                        planning += at.elapsed();
+                        let failed = planned.is_err();
+                        // The writer stopped: so does planning.
+                        if planned_chunks.send(planned).await.is_err() || failed {
+                            break;
+                        }
+                    }
+                    drop(planned_chunks);
+                    read.rollback().await?;
+                    stream.finish().await
+                };
+                let write = async {
+                    // Owned here, so that a writer that stops closes the
+                    // channel and the planner stops (instead of waiting to
+                    // hand it a chunk).
+                    let mut to_write = to_write;
+                    while let Some(planned) = to_write.recv().await {
+                        writer.take(self, planned?).await?;
+                    }
+                    Ok::<_, Stop>(())
+                };
+                let (planned, written) = tokio::join!(plan, write);
+                written?;
+                planned?;
+            }
+            None => {
+                let mut stream = planner.stream(&source);
+                while let Some(rows) = stream.next().await {
+                    let rows = unseen(rows);
+                    if rows.is_empty() {
+                        continue;
+                    }
+                    let at = std::time::Instant::now();
+                    let planned = planner.plan_chunk(writer.open(self).await?, rows).await?;
+                    planning += at.elapsed();
+                    writer.take(self, planned).await?;
+                }
+                stream.finish().await?;
+            }
+        }
+        let writing = writer.writing;
+        let summary = writer.finish(self).await?;
         // Where the time went, for whoever tunes imports (and the benchmark).
         tracing::info!(
             import = id,
             rows = total,
+            resumed_after = mark.rows,
             first_pass_ms = first_pass.as_millis() as u64,
             planning_ms = planning.as_millis() as u64,
             writing_ms = writing.as_millis() as u64,
-            commit_ms = at.elapsed().as_millis() as u64,
             total_ms = started.elapsed().as_millis() as u64,
             "import applied"
         );
-        // Now the job row can be written on SQLite too: all rows done. (The
-        // import has committed: a lease lost now changes nothing.)
-        let _ = ctx.progress(total as i64, Some(total as i64)).await;
         Ok(summary)
     }
 
@@ -355,20 +466,44 @@ impl Service {
     }
 }
 
-/// Takes planned chunks and writes them into the import's transaction,
-/// counting what it did.
+/// The totals of the chunks an earlier attempt committed, from their report rows.
+async fn committed_totals(conn: &mut Conn, id: i64) -> ServiceResult<Totals> {
+    let mut totals = Totals::default();
+    for (action, n) in roster_store::import_row_actions(conn, id).await? {
+        let n = usize::try_from(n).unwrap_or(0);
+        match RowAction::from_stored(&action)? {
+            RowAction::Create => totals.create += n,
+            RowAction::Update => totals.update += n,
+            RowAction::Unchanged => totals.unchanged += n,
+            RowAction::Error => totals.error += n,
+            RowAction::Skipped => {}
+        }
+    }
+    Ok(totals)
+}
+
+/// A chunk's transaction, filled until it holds [`COMMIT_ROWS`] rows.
+struct OpenChunk {
+    tx: Tx,
+    rows: usize,
+    last_line: u64,
+}
+
+/// Takes planned chunks and writes them, committing every [`COMMIT_ROWS`]
+/// rows with the import's mark; counts what it did.
 struct ChunkWriter<'a> {
+    ctx: &'a JobContext,
     actor: &'a Actor,
     import_id: i64,
     options: ImportOptions,
-    now: i64,
-    progress: Progress<'a>,
+    total: usize,
+    /// What is committed, this attempt's chunks and those before.
+    mark: ImportMark,
+    open: Option<OpenChunk>,
     totals: Totals,
-    /// Seats the rows take, for the check before commit.
-    seats: HashMap<&'static str, i64>,
-    /// All or nothing: after the first bad row nothing more is written
-    /// (the transaction is rolled back); the lines are kept for the report.
-    refused: Vec<(u64, String)>,
+    /// All or nothing: each planned line with its reason, for the report if
+    /// a row has an error; from the first error on nothing more is written.
+    lines: Vec<(u64, String)>,
     /// Rows written, and when the statistics were last refreshed: each
     /// time the import has doubled what it wrote since (see
     /// `refresh_statistics`).
@@ -378,81 +513,176 @@ struct ChunkWriter<'a> {
 }
 
 impl<'a> ChunkWriter<'a> {
-    fn new(ctx: &'a JobContext, actor: &'a Actor, import_id: i64, options: ImportOptions, total: usize) -> Self {
+    fn new(
+        ctx: &'a JobContext,
+        actor: &'a Actor,
+        import_id: i64,
+        options: ImportOptions,
+        total: usize,
+        mark: ImportMark,
+        committed: Totals,
+    ) -> Self {
+        ctx.live_progress(mark.rows, Some(total as i64));
         Self {
+            ctx,
             actor,
             import_id,
             options,
-            now: now_millis(),
-            progress: Progress::new(ctx, total),
+            total,
+            mark,
+            open: None,
             totals: Totals {
                 rows: total,
-                ..Default::default()
+                ..committed
             },
-            seats: HashMap::new(),
-            refused: Vec::new(),
+            lines: Vec::new(),
             written: 0,
             analyzed_at: 5_000,
             writing: std::time::Duration::ZERO,
         }
     }
 
-    async fn take(&mut self, service: &Service, tx: &mut Conn, planned: Vec<Planned>) -> ServiceResult<()> {
-        Planned::tally_seats(&planned, &mut self.seats);
+    fn stamp(&self) -> i64 {
+        self.mark.written_at.unwrap_or(0)
+    }
+
+    /// The open chunk's transaction, begun if none is.
+    async fn open(&mut self, service: &Service) -> ServiceResult<&mut Tx> {
+        Ok(&mut Self::open_in(&mut self.open, service).await?.tx)
+    }
+
+    /// The chunk in `slot`, begun if there is none (a function of the field
+    /// alone, so the writer's counts can be borrowed beside it).
+    async fn open_in<'s>(slot: &'s mut Option<OpenChunk>, service: &Service) -> ServiceResult<&'s mut OpenChunk> {
+        let chunk = match slot.take() {
+            Some(chunk) => chunk,
+            None => {
+                let mut tx = service.store().begin().await?;
+                roster_store::bulk::begin_bulk_write(&mut tx, IMPORT_PAGE_CACHE_MIB).await?;
+                OpenChunk {
+                    tx,
+                    rows: 0,
+                    last_line: 0,
+                }
+            }
+        };
+        Ok(slot.insert(chunk))
+    }
+
+    async fn take(&mut self, service: &Service, planned: Vec<Planned>) -> Result<(), Stop> {
         if self.options.all_or_nothing {
-            self.refused
+            self.lines
                 .extend(planned.iter().map(|p| (p.preview.line, p.preview.reason())));
             self.totals.error += planned.iter().filter(|p| p.preview.action == RowAction::Error).count();
-        }
-        if self.totals.error == 0 || !self.options.all_or_nothing {
-            let at = std::time::Instant::now();
-            service
-                .write_chunk(tx, self.actor, self.import_id, &planned, self.now, &mut self.totals)
-                .await?;
-            self.writing += at.elapsed();
-            self.written += planned.len();
-            if self.written >= 2 * self.analyzed_at {
-                roster_store::bulk::refresh_statistics(tx).await?;
-                self.analyzed_at = self.written;
+            if self.totals.error > 0 {
+                // Nothing more is written; what this chunk holds is dropped
+                // with its transaction, what is committed is undone at the end.
+                if let Some(open) = self.open.take() {
+                    open.tx.rollback().await?;
+                }
+                return Ok(());
             }
         }
-        self.progress.advance(planned.len()).await;
+        let org_id = self.actor.org_id;
+        let (import_id, now, actor) = (self.import_id, self.stamp(), self.actor);
+        let open = Self::open_in(&mut self.open, service).await?;
+        let tx = &mut open.tx;
+        // Seats are checked before the rows that take them are written, against
+        // the organization as it is now (with the chunks before it).
+        let mut needed = HashMap::new();
+        Planned::tally_seats(&planned, &mut needed);
+        if !needed.is_empty() {
+            if let Some(need) = service.seat_shortfall(tx, org_id, &needed).await?.into_iter().next() {
+                if let Some(open) = self.open.take() {
+                    open.tx.rollback().await?;
+                }
+                return Err(Stop::Refused(Refusal::Seats(need)));
+            }
+        }
+        let at = std::time::Instant::now();
+        service
+            .write_chunk(tx, actor, import_id, &planned, now, &mut self.totals)
+            .await?;
+        self.writing += at.elapsed();
+        self.written += planned.len();
+        if self.written >= 2 * self.analyzed_at {
+            roster_store::bulk::refresh_statistics(tx).await?;
+            self.analyzed_at = self.written;
+        }
+        open.rows += planned.len();
+        if let Some(last) = planned.last() {
+            open.last_line = last.preview.line;
+        }
+        if open.rows >= COMMIT_ROWS {
+            self.commit().await?;
+        }
         Ok(())
     }
-}
 
-/// Progress of the apply: shown live from memory in this process (on SQLite
-/// the import's transaction holds the only write lock, so the job row cannot
-/// be written); on PostgreSQL also written to the job row every two seconds,
-/// for the consoles of other processes.
-struct Progress<'a> {
-    ctx: &'a JobContext,
-    done: usize,
-    total: usize,
-    written_at: std::time::Instant,
-}
-
-impl<'a> Progress<'a> {
-    fn new(ctx: &'a JobContext, total: usize) -> Self {
-        ctx.live_progress(0, Some(total as i64));
-        Self {
-            ctx,
-            done: 0,
-            total,
-            written_at: std::time::Instant::now(),
-        }
+    /// Commits the open chunk with the import's mark and the job's progress,
+    /// if the job's lease is still this worker's.
+    async fn commit(&mut self) -> Result<(), Stop> {
+        let Some(OpenChunk {
+            mut tx,
+            rows,
+            last_line,
+        }) = self.open.take()
+        else {
+            return Ok(());
+        };
+        let mark = ImportMark {
+            // (The last, closing transaction may hold no rows.)
+            line: (last_line as i64).max(self.mark.line),
+            rows: self.mark.rows + rows as i64,
+            written_at: self.mark.written_at,
+        };
+        roster_store::set_import_mark(&mut tx, self.import_id, mark).await?;
+        self.ctx
+            .fence_with_progress(&mut tx, mark.rows, Some(self.total as i64))
+            .await
+            .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+        roster_store::bulk::end_bulk_write(&mut tx).await?;
+        tx.commit().await?;
+        self.mark = mark;
+        self.ctx.live_progress(mark.rows, Some(self.total as i64));
+        Ok(())
     }
 
-    async fn advance(&mut self, rows: usize) {
-        self.done += rows;
-        let (done, total) = (self.done as i64, Some(self.total as i64));
-        self.ctx.live_progress(done, total);
-        let shared = self.ctx.service.store().writes_beside_a_long_write();
-        if shared && self.written_at.elapsed() >= std::time::Duration::from_secs(2) {
-            self.written_at = std::time::Instant::now();
-            // A lost lease shows at the fence before commit.
-            let _ = self.ctx.progress(done, total).await;
+    /// Commits the last chunk with the import marked applied; or, all or
+    /// nothing with rows in error, stops for them.
+    async fn finish(mut self, service: &Service) -> Result<serde_json::Value, Stop> {
+        if self.options.all_or_nothing && self.totals.error > 0 {
+            return Err(Stop::Refused(Refusal::RowErrors {
+                lines: std::mem::take(&mut self.lines),
+                errors: self.totals.error,
+                rows: self.total,
+            }));
         }
+        let totals = &self.totals;
+        let summary = ImportSummary {
+            rows: totals.rows as u64,
+            created: totals.create as u64,
+            updated: totals.update as u64,
+            unchanged: totals.unchanged as u64,
+            error: totals.error as u64,
+            ..ImportSummary::default()
+        }
+        .stored();
+        let (import_id, actor) = (self.import_id, self.actor);
+        let tx = self.open(service).await?;
+        set_import_state(
+            tx,
+            import_id,
+            ImportStatus::Applied,
+            None,
+            Some(&summary),
+            None,
+            now_millis(),
+        )
+        .await?;
+        record(tx, actor, "import.applied", "import", import_id, summary.clone()).await?;
+        self.commit().await?;
+        Ok(summary)
     }
 }
 

@@ -39,7 +39,7 @@ pub(crate) use snapshots::PlanSnapshots;
 use snapshots::{PlanKey, PlanSnapshot, Planning};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-pub use view::{ImportStatus, ImportSummary, ImportView, RowAction};
+pub use view::{ImportStatus, ImportSummary, ImportView, RowAction, UndoneRows};
 
 pub const IMPORT_JOB: &str = "import.apply";
 
@@ -217,6 +217,13 @@ pub struct UndoReport {
     pub removed: usize,
     pub restored: usize,
     pub kept: Vec<KeptRow>,
+}
+
+impl UndoReport {
+    /// What the audit log keeps of an undo: its counts.
+    fn audit_details(&self) -> serde_json::Value {
+        json!({"removed": self.removed, "restored": self.restored, "kept": self.kept.len()})
+    }
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]

@@ -90,26 +90,47 @@ impl Service {
 
     /// Undoes an applied import: removes the members it created and restores
     /// the values it changed — except where a member was edited since or has
-    /// an account (accepted an invitation); those are kept and named.
+    /// an account (accepted an invitation); those are kept and named. An
+    /// import that failed after committing some of its chunks (its job gave
+    /// up) is undone the same way.
     pub async fn undo_import(&self, can: Can<'_, Import>, id: i64) -> ServiceResult<UndoReport> {
         let actor = can.actor();
         let mut tx = self.store().begin().await?;
         let import = import_in_org(&mut tx, actor.org_id, id).await?;
-        if import.status != ImportStatus::Applied {
+        let committed_part = import.status == ImportStatus::Failed && import.mark.rows > 0;
+        if import.status != ImportStatus::Applied && !committed_part {
             return Err(ServiceError::conflict(
                 "import_not_applied",
                 None,
                 format!("only an applied import can be undone; this one is {}", import.status),
             ));
         }
-        let applied_at = import.applied_at.unwrap_or(0);
+        let since = import.mark.written_at.or(import.applied_at).unwrap_or(0);
+        let report = self.undo_rows(&mut tx, actor, id, since).await?;
+        set_import_state(&mut tx, id, ImportStatus::Undone, None, None, None, now_millis()).await?;
+        record(&mut tx, actor, "import.undo", "import", id, report.audit_details()).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// Takes back what an import's committed rows did, in `tx`: members it
+    /// created are removed, values it changed restored — but a member edited
+    /// after `since` (when the import wrote its rows) or with an account is
+    /// kept and named.
+    pub(super) async fn undo_rows(
+        &self,
+        tx: &mut Conn,
+        actor: &Actor,
+        id: i64,
+        since: i64,
+    ) -> ServiceResult<UndoReport> {
         let mut report = UndoReport {
             import_id: id,
             removed: 0,
             restored: 0,
             kept: Vec::new(),
         };
-        for row in import_rows(&mut tx, id).await? {
+        for row in import_rows(tx, id).await? {
             let Some(member_id) = row.member_id else { continue };
             let action = RowAction::from_stored(&row.action)?;
             if action != RowAction::Create && action != RowAction::Update {
@@ -120,7 +141,7 @@ impl Service {
                 member_id: Some(member_id),
                 reason: why.to_owned(),
             };
-            let Some(member) = member_by_id(&mut tx, actor.org_id, member_id).await? else {
+            let Some(member) = member_by_id(tx, actor.org_id, member_id).await? else {
                 report.kept.push(keep("is gone since"));
                 continue;
             };
@@ -128,12 +149,12 @@ impl Service {
                 report.kept.push(keep("has accepted an invitation since"));
                 continue;
             }
-            if member.updated_at > applied_at {
+            if member.updated_at > since {
                 report.kept.push(keep("was edited after the import"));
                 continue;
             }
             if action == RowAction::Create {
-                roster_store::delete_member(&mut tx, actor.org_id, member_id).await?;
+                roster_store::delete_member(tx, actor.org_id, member_id).await?;
                 report.removed += 1;
             } else {
                 // What the row changed must read back, or nothing is undone:
@@ -153,10 +174,10 @@ impl Service {
                     .ok_or_else(|| unreadable("none were kept".into()))
                     .and_then(|b| serde_json::from_str(b).map_err(|e| unreadable(e.to_string())))?;
                 let fields = fields_from_json(&before["fields"]).ok_or_else(|| unreadable("fields missing".into()))?;
-                roster_store::update_member(&mut tx, actor.org_id, member_id, &fields, now_millis()).await?;
+                roster_store::update_member(tx, actor.org_id, member_id, &fields, now_millis()).await?;
                 if let Some(status) = before["status"].as_str().filter(|s| *s != member.status) {
                     roster_store::set_member_status(
-                        &mut tx,
+                        tx,
                         actor.org_id,
                         member_id,
                         Some(&member.status),
@@ -169,17 +190,6 @@ impl Service {
                 report.restored += 1;
             }
         }
-        set_import_state(&mut tx, id, ImportStatus::Undone, None, None, None, now_millis()).await?;
-        record(
-            &mut tx,
-            actor,
-            "import.undo",
-            "import",
-            id,
-            json!({"removed": report.removed, "restored": report.restored, "kept": report.kept.len()}),
-        )
-        .await?;
-        tx.commit().await?;
         Ok(report)
     }
 }

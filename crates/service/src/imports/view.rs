@@ -4,7 +4,7 @@
 use roster_bulk::{Detected, Mapping};
 use roster_domain::Timestamp;
 use roster_store::ImportRecord;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ImportOptions;
 use crate::{ServiceError, ServiceResult};
@@ -87,6 +87,23 @@ pub struct ImportSummary {
     pub all_or_nothing: bool,
     /// Why applying failed as a whole (seats, the importer's rights, a crash).
     pub failure: Option<String>,
+    /// Rows an import that failed had committed when it stopped (it commits
+    /// in chunks): undone at once (`undone`) when it failed for its rows or
+    /// seats; otherwise kept, and the import's undo takes them back.
+    pub committed: u64,
+    /// What undoing the committed rows of a failed import did.
+    pub undone: Option<UndoneRows>,
+}
+
+/// What undoing an import's committed rows did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct UndoneRows {
+    /// Members the import had added, removed again.
+    pub removed: u64,
+    /// Members whose values before the import were restored.
+    pub restored: u64,
+    /// Members kept as they are: edited or signed in since (the report lists them).
+    pub kept: u64,
 }
 
 impl ImportSummary {
@@ -113,6 +130,10 @@ impl ImportSummary {
                 .and_then(serde_json::Value::as_bool)
                 .unwrap_or(false),
             failure,
+            committed: count("committed"),
+            undone: object
+                .get("undone")
+                .and_then(|u| serde_json::from_value(u.clone()).ok()),
         })
     }
 

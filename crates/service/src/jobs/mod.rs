@@ -121,8 +121,27 @@ impl JobContext {
     /// Checks the lease inside the handler's own transaction, right before it
     /// commits: the work lands only if this worker still holds the job.
     pub async fn fence(&self, conn: &mut Conn) -> Result<(), LeaseLost> {
+        self.fence_at(conn, None).await
+    }
+
+    /// [`Self::fence`], recording progress in the same transaction: work
+    /// that commits in parts says how far it got with each part.
+    pub async fn fence_with_progress(&self, conn: &mut Conn, done: i64, total: Option<i64>) -> Result<(), LeaseLost> {
+        self.fence_at(conn, Some((done, total))).await
+    }
+
+    async fn fence_at(&self, conn: &mut Conn, progress: Option<(i64, Option<i64>)>) -> Result<(), LeaseLost> {
         let now = now_millis();
-        match heartbeat_job(conn, self.job.id, &self.lease_token, now + self.lease_millis, None, now).await {
+        match heartbeat_job(
+            conn,
+            self.job.id,
+            &self.lease_token,
+            now + self.lease_millis,
+            progress,
+            now,
+        )
+        .await
+        {
             Ok(true) => Ok(()),
             _ => Err(LeaseLost),
         }
