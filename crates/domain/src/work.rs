@@ -85,6 +85,9 @@ pub enum ImportStatus {
     Applied,
     Failed,
     Undone,
+    /// Stopped while applying, at someone's request: what it had committed
+    /// was taken back.
+    Cancelled,
 }
 
 stored_words!(ImportStatus, "an import's", {
@@ -93,6 +96,7 @@ stored_words!(ImportStatus, "an import's", {
     Applied => "applied",
     Failed => "failed",
     Undone => "undone",
+    Cancelled => "cancelled",
 });
 
 impl ImportStatus {
@@ -103,12 +107,13 @@ impl ImportStatus {
             Self::Applied => "Applied",
             Self::Failed => "Failed",
             Self::Undone => "Undone",
+            Self::Cancelled => "Cancelled",
         }
     }
 
-    /// Applied, failed or undone: the import has a result.
+    /// Applied, failed, undone or cancelled: the import has a result.
     pub fn finished(self) -> bool {
-        matches!(self, Self::Applied | Self::Failed | Self::Undone)
+        matches!(self, Self::Applied | Self::Failed | Self::Undone | Self::Cancelled)
     }
 }
 

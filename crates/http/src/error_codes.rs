@@ -92,6 +92,11 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     code("not_a_division", 409, "the team is not a division"),
     code("import_not_editable", 409, "the import was applied already"),
     code("import_not_applied", 409, "only an applied import can be undone"),
+    code(
+        "import_not_applying",
+        409,
+        "only an import being applied can be cancelled, once",
+    ),
     code("invalid_transition", 409, "the member's status does not allow it"),
     code(
         "unknown_member",

@@ -28,6 +28,8 @@ pub struct ImportRecord {
     /// What applying has committed so far (see [`ImportMark`]).
     #[serde(skip)]
     pub mark: ImportMark,
+    /// Who asked the import to stop while it applies.
+    pub cancel_requested_by: Option<String>,
 }
 
 /// How far applying an import has committed: imports commit in chunks, and
@@ -45,7 +47,7 @@ pub struct ImportMark {
 /// The import's columns, and the status and last error of the job that
 /// applies it (see `from_row`).
 const COLUMNS: &str = "i.id, i.status, i.file_name, i.detected, i.mapping, i.options, i.summary, i.job_id, \
-     i.created_by, i.created_at, i.applied_at, i.undone_at, i.committed_line, i.committed_rows, i.written_at, \
+     i.created_by, i.created_at, i.applied_at, i.undone_at, i.committed_line, i.committed_rows, i.written_at, i.cancel_requested_by, \
      j.status AS job_status, j.last_error AS job_error";
 
 /// The imports joined with their jobs.
@@ -100,6 +102,7 @@ fn from_row(r: &AnyRow) -> Result<ImportRecord, sqlx::Error> {
         applied_at: opt_int(r, "applied_at")?,
         undone_at: opt_int(r, "undone_at")?,
         mark,
+        cancel_requested_by: opt_text(r, "cancel_requested_by")?,
     })
 }
 
@@ -114,6 +117,32 @@ pub async fn set_import_mark(conn: &mut Conn, id: i64, mark: ImportMark) -> Stor
         .execute(conn.raw())
         .await?;
     Ok(())
+}
+
+/// Asks an applying import to stop; false when it is not applying or
+/// someone asked already.
+pub async fn request_import_cancel(conn: &mut Conn, org_id: i64, id: i64, by: &str) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE imports SET cancel_requested_by = $3 \
+         WHERE id = $1 AND org_id = $2 AND status = 'applying' AND cancel_requested_by IS NULL",
+    )
+    .bind(id)
+    .bind(org_id)
+    .bind(by)
+    .execute(conn.raw())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Who asked the import to stop, if anyone did.
+pub async fn import_cancel_requested(conn: &mut Conn, id: i64) -> StoreResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT cancel_requested_by FROM imports WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn.raw())
+            .await?
+            .flatten(),
+    )
 }
 
 /// How many of an import's report rows have each action: the totals of the

@@ -136,31 +136,37 @@ async fn an_import_whose_later_chunk_needs_seats_that_are_not_free_takes_back_wh
     }
 }
 
+/// Applies an import of 60,000 new members and returns once its first
+/// chunk has committed (the import still applying).
+async fn apply_until_the_first_chunk(app: &TestApp, org: &TestOrg) -> i64 {
+    let big: String = (1..=60_000).fold(String::from("firstname,lastname,email\n"), |mut out, i| {
+        out.push_str(&format!("Vor{i},Nach{i},user{i}@chunks.example\n"));
+        out
+    });
+    let id = app.upload(org, "big.csv", big.into_bytes()).await.expect(201).id();
+    app.post(org, &format!("/imports/{id}/apply"), json!({}))
+        .await
+        .expect(202);
+    let started = Instant::now();
+    loop {
+        let import = app.get(org, &format!("/imports/{id}")).await.expect(200);
+        assert_eq!(import.body["status"], "applying", "ended too soon: {}", import.body);
+        if import.body["progress"]["done"].as_i64().unwrap_or(0) > 0 {
+            return id;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "never started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Another write does not wait for the whole import: between two chunks it
 /// goes through, while the import is still applying.
 #[tokio::test]
 async fn a_member_added_while_a_large_import_applies_is_added_before_the_import_ends() {
     let app = spawn_app().await;
     let org = app.create_org("acme").await;
-    let big: String = (1..=60_000).fold(String::from("firstname,lastname,email\n"), |mut out, i| {
-        out.push_str(&format!("Vor{i},Nach{i},user{i}@chunks.example\n"));
-        out
-    });
-    let id = app.upload(&org, "big.csv", big.into_bytes()).await.expect(201).id();
-    app.post(&org, &format!("/imports/{id}/apply"), json!({}))
-        .await
-        .expect(202);
     // Once the first chunk has committed …
-    let started = Instant::now();
-    loop {
-        let import = app.get(&org, &format!("/imports/{id}")).await.expect(200);
-        assert_eq!(import.body["status"], "applying", "ended too soon: {}", import.body);
-        if import.body["progress"]["done"].as_i64().unwrap_or(0) > 0 {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "never started");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let id = apply_until_the_first_chunk(&app, &org).await;
     // … a member is added, and the import has not ended meanwhile.
     let added = app
         .post(
@@ -234,4 +240,67 @@ async fn an_import_whose_job_gives_up_after_a_committed_chunk_says_so_and_can_be
     assert_eq!(members_in(&app, &org).await, before);
     let import = app.get(&org, &format!("/imports/{id}")).await.expect(200);
     assert_eq!(import.body["status"], "undone", "{}", import.body);
+}
+
+/// An import stopped on request (API) stops before its next chunk and
+/// takes back the chunks it committed.
+#[tokio::test]
+async fn an_import_cancelled_while_it_applies_takes_back_what_it_committed() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    let before = members_in(&app, &org).await;
+    let id = apply_until_the_first_chunk(&app, &org).await;
+    let asked = app
+        .post(&org, &format!("/imports/{id}/cancel"), json!({}))
+        .await
+        .expect(202);
+    assert!(asked.body["cancel_requested_by"].is_string(), "{}", asked.body);
+    let done = apply_wait(&app, &org, id).await;
+    assert_eq!(done["status"], "cancelled", "{done}");
+    assert!(
+        done["summary"]["failure"]
+            .as_str()
+            .unwrap()
+            .starts_with("cancelled by "),
+        "{done}"
+    );
+    let committed = done["summary"]["committed"].as_u64().unwrap();
+    assert!((10_000..60_000).contains(&committed), "{done}");
+    assert_eq!(done["summary"]["undone"]["removed"], committed, "{done}");
+    assert_eq!(members_in(&app, &org).await, before, "nothing of the file is left");
+    assert_eq!(app.audit(&org, "import.cancel").await.len(), 1);
+
+    // Only an import being applied can be stopped.
+    let again = app.post(&org, &format!("/imports/{id}/cancel"), json!({})).await;
+    assert_eq!(again.status.as_u16(), 409, "{}", again.body);
+    assert_eq!(again.error_code(), "import_not_applying");
+}
+
+/// The console's page of a running import has a button that stops it.
+#[tokio::test]
+async fn the_console_stops_a_running_import_with_one_button() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme").await;
+    app.member_with_login(&org, "Ada", "ada@acme.de", "admin").await;
+    let before = members_in(&app, &org).await;
+    let id = apply_until_the_first_chunk(&app, &org).await;
+    let cookie = app.console_sign_in("ada@acme.de").await;
+    let page = format!("/o/acme/imports/{id}");
+    let html = app.console_html(&cookie, &page).await;
+    assert!(html.contains("rows committed"), "{html}");
+    assert!(html.contains("Stop the import"), "{html}");
+    let res = app
+        .console_post(&cookie, &html, &format!("/o/acme/imports/{id}/cancel"), &[])
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let stopping = res.text().await.unwrap();
+    assert!(
+        stopping.contains("Stopping at the request of") || stopping.contains("Cancelled"),
+        "{stopping}"
+    );
+    let done = apply_wait(&app, &org, id).await;
+    assert_eq!(done["status"], "cancelled", "{done}");
+    assert_eq!(members_in(&app, &org).await, before);
+    let html = app.console_html(&cookie, &page).await;
+    assert!(html.contains("were undone"), "{html}");
 }

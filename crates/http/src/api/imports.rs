@@ -1,5 +1,5 @@
 //! Imports: upload a CSV file, read and change its mapping, preview, apply
-//! (a background job), report, undo.
+//! (a background job), cancel, report, undo.
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -133,6 +133,17 @@ pub const ENDPOINTS: &[Endpoint] = &[
         response: (202, json::<ImportView>()),
         also: &[],
         handler: || post(apply),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/orgs/{slug}/imports/{id}/cancel",
+        summary: "Stop an import being applied: it stops before its next chunk commits and takes back the rows it committed (members edited or connected since are kept); 202, the import reads as cancelled when it has stopped",
+        permission: "members.import",
+        query: None,
+        request: Body::Empty,
+        response: (202, json::<ImportView>()),
+        also: &[],
+        handler: || post(cancel),
     },
     Endpoint {
         method: "get",
@@ -473,6 +484,15 @@ pub fn download(
         body,
     )
         .into_response())
+}
+
+async fn cancel(
+    State(s): State<AppState>,
+    Authed(actor): Authed,
+    Ids([id]): Ids<1>,
+) -> Result<(StatusCode, Json<ImportView>), ApiError> {
+    let import = s.service.cancel_import(s.service.authorize(&actor).await?, id).await?;
+    Ok((StatusCode::ACCEPTED, Json(import)))
 }
 
 async fn undo(

@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/o/{slug}/imports/{id}/mapping/save", post(save_named_mapping))
         .route("/o/{slug}/imports/{id}/mapping/use", post(use_named_mapping))
         .route("/o/{slug}/imports/{id}/apply", post(apply))
+        .route("/o/{slug}/imports/{id}/cancel", post(cancel))
         .route("/o/{slug}/imports/{id}/undo", post(undo))
         .route("/o/{slug}/imports/{id}/report.csv", get(report_csv))
         .route("/o/{slug}/imports/{id}/report.xlsx", get(report_xlsx))
@@ -448,6 +449,18 @@ async fn apply(
     };
     svc.apply_import(svc.authorize(actor).await?, id, options).await?;
     Ok(Redirect::to(&format!("/o/{}/imports/{id}", actor.org_slug)).into_response())
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, i64)>,
+    post: MemberPost,
+) -> Result<Response, ConsoleError> {
+    // (One button, no confirmation: the page refreshes itself every two
+    // seconds while the import runs, and would clear a checkbox.)
+    let svc = &state.service;
+    svc.cancel_import(svc.authorize(&post.member.actor).await?, id).await?;
+    import_page(&state, &post.member, id, first_rows(), None).await
 }
 
 async fn undo(

@@ -48,6 +48,8 @@ impl From<roster_store::StoreError> for Stop {
 }
 
 enum Refusal {
+    /// Someone asked the import to stop (`cancel_import`): who.
+    Cancelled(String),
     Seats(SeatNeed),
     /// All or nothing, and rows have errors: each line the run planned,
     /// with its reason ("" for a good row, skipped).
@@ -161,7 +163,13 @@ impl Service {
                 0 => None,
                 _ => Some(self.undo_rows(&mut tx, actor, id, mark.written_at.unwrap_or(0)).await?),
             };
+            let mut status = ImportStatus::Failed;
             let (why, summary) = match refusal {
+                Refusal::Cancelled(by) => {
+                    status = ImportStatus::Cancelled;
+                    let why = format!("cancelled by {by}");
+                    (why.clone(), ImportSummary::failed(&why))
+                }
                 Refusal::Seats(need) => {
                     let free = match need.available {
                         1 => "1 is free".to_owned(),
@@ -218,16 +226,7 @@ impl Service {
                 ..summary
             }
             .stored();
-            set_import_state(
-                &mut tx,
-                id,
-                ImportStatus::Failed,
-                None,
-                Some(&summary),
-                None,
-                now_millis(),
-            )
-            .await?;
+            set_import_state(&mut tx, id, status, None, Some(&summary), None, now_millis()).await?;
             if let Some(undone) = &undone {
                 let mut details = undone.audit_details();
                 details["because"] = json!(why);
@@ -630,6 +629,11 @@ impl<'a> ChunkWriter<'a> {
         else {
             return Ok(());
         };
+        // Asked to stop: this chunk is dropped, the committed ones undone.
+        if let Some(by) = roster_store::import_cancel_requested(&mut tx, self.import_id).await? {
+            tx.rollback().await?;
+            return Err(Stop::Refused(Refusal::Cancelled(by)));
+        }
         let mark = ImportMark {
             // (The last, closing transaction may hold no rows.)
             line: (last_line as i64).max(self.mark.line),

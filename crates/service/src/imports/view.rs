@@ -168,6 +168,9 @@ pub struct ImportView {
     pub created_at: Timestamp,
     pub applied_at: Option<Timestamp>,
     pub undone_at: Option<Timestamp>,
+    /// Who asked the import to stop while it applies (it stops at its next
+    /// chunk and takes back what it committed).
+    pub cancel_requested_by: Option<String>,
 }
 
 impl ImportView {
@@ -190,6 +193,7 @@ impl ImportView {
             created_at: Timestamp::from_millis(r.created_at),
             applied_at: r.applied_at.map(Timestamp::from_millis),
             undone_at: r.undone_at.map(Timestamp::from_millis),
+            cancel_requested_by: r.cancel_requested_by,
         })
     }
 }

@@ -25,7 +25,7 @@ pub enum ActivityStatus {
     /// Applied, or (an export) ready to download.
     Done,
     Failed,
-    /// An undone import, or an export past its retention.
+    /// An undone or cancelled import, or an export past its retention.
     Ended,
 }
 
@@ -86,7 +86,7 @@ fn import_entry(view: ImportView, progress: Option<(i64, Option<i64>)>) -> Activ
         ImportStatus::Applying => ActivityStatus::Running,
         ImportStatus::Applied => ActivityStatus::Done,
         ImportStatus::Failed => ActivityStatus::Failed,
-        ImportStatus::Undone => ActivityStatus::Ended,
+        ImportStatus::Undone | ImportStatus::Cancelled => ActivityStatus::Ended,
     };
     let s = &view.summary;
     let result = if view.status.finished() && s.rows > 0 {
