@@ -365,13 +365,6 @@ impl Store {
         }
     }
 
-    /// Whether other writes go on beside a long write transaction of this
-    /// process. Not on SQLite, whose one writer it holds: a job's progress
-    /// can then be kept only in memory until it commits.
-    pub fn writes_beside_a_long_write(&self) -> bool {
-        self.backend == Backend::Postgres
-    }
-
     pub async fn migrate(&self) -> StoreResult<usize> {
         migrate::run(self, None).await
     }
