@@ -186,12 +186,16 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
         let record = wait_for_job(svc, &actor, import.id, json).await?;
         let summary = &record.summary;
         if let Some(failure) = &summary.failure {
-            return Err(ServiceError::Invalid(roster_domain::InvalidInput::new(
-                "file",
-                "import_failed",
-                failure.clone(),
-            ))
-            .into());
+            let message = match &summary.undone {
+                Some(u) => format!(
+                    "{failure}; the {} rows it had committed were taken back ({} members removed, {} restored, {} kept because they were edited or signed in since)",
+                    summary.committed, u.removed, u.restored, u.kept
+                ),
+                None => failure.clone(),
+            };
+            return Err(
+                ServiceError::Invalid(roster_domain::InvalidInput::new("file", "import_failed", message)).into(),
+            );
         }
         // The first rows not taken, as a dry run lists them.
         let failed_rows = if summary.error > 0 && !json {
@@ -271,12 +275,30 @@ async fn wait_for_job(svc: &Service, actor: &roster_service::Actor, id: i64, jso
         eprintln!("import {id}: checking every row, then applying…");
     }
     let mut bar = None;
+    // Ctrl-C stops the import as the console's button does: the job drops
+    // the chunk it is writing and takes back what it committed. Another
+    // Ctrl-C leaves at once; the import is stopped by whoever runs its job
+    // next (the request to stop is stored).
+    let mut interrupt = Box::pin(tokio::signal::ctrl_c());
+    let mut stopping = false;
     loop {
         // The job runs beside this loop, which reads its progress meanwhile.
         let mut run = tokio::spawn(async move { worker.run_once().await.map(|ran| (ran, worker)) });
         let ran = loop {
             tokio::select! {
                 done = &mut run => break done??,
+                _ = &mut interrupt => {
+                    interrupt = Box::pin(tokio::signal::ctrl_c());
+                    if stopping {
+                        eprintln!("import {id}: left while it stops; `roster serve` or the next `roster import` finishes taking its rows back");
+                        std::process::exit(130);
+                    }
+                    stopping = true;
+                    eprintln!("import {id}: stopping, and taking back the rows it committed (Ctrl-C again to leave now)…");
+                    if let Err(e) = svc.cancel_import(svc.authorize(actor).await?, id).await {
+                        eprintln!("import {id}: it cannot be stopped: {e}");
+                    }
+                }
                 _ = tokio::time::sleep(Duration::from_millis(200)) => {
                     if tty {
                         show_progress(svc, actor, id, &mut bar).await?;

@@ -333,3 +333,68 @@ async fn on_a_terminal_a_progress_bar_counts_the_rows() {
     assert!(applying.contains("/50,000 rows ("), "{applying}");
     assert!(applying.contains("applied: 50000 created"), "{applying}");
 }
+
+/// Members of `acme` as the database holds them, counted while a command runs.
+async fn member_count(db: &TestDb) -> i64 {
+    let store = db.store().await;
+    let mut conn = store.conn().await.unwrap();
+    let n: i64 = roster_store::sqlx::query_scalar("SELECT COUNT(*) FROM members")
+        .fetch_one(conn.raw())
+        .await
+        .unwrap();
+    drop(conn);
+    store.close().await;
+    n
+}
+
+/// Ctrl-C while an import applies stops it as the console's button does:
+/// the job drops the chunk it is writing, takes back the committed ones, and
+/// the command says so and exits 2.
+#[tokio::test]
+async fn ctrl_c_stops_an_import_and_takes_back_what_it_committed() {
+    let (db, dir) = setup().await;
+    let before = member_count(&db).await;
+    let rows = (1..=60_000).fold(String::from("firstname,lastname,email\n"), |mut out, i| {
+        out.push_str(&format!("Vor{i},Nach{i},user{i}@acme.de\n"));
+        out
+    });
+    let file = write(&dir, "big.csv", rows.as_bytes());
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_roster"))
+        .args(["import", "--org", "acme", &file, "--json"])
+        .env("ROSTER_DATABASE_URL", &db.url)
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once a chunk has committed …
+    let started = std::time::Instant::now();
+    while member_count(&db).await == before {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "no chunk committed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // … Ctrl-C.
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("stopping, and taking back the rows it committed"),
+        "{}",
+        stderr(&out)
+    );
+    let error = json(&out);
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("cancelled by "), "{error}");
+    assert!(message.contains("rows it had committed were taken back"), "{error}");
+    assert_eq!(member_count(&db).await, before, "nothing of the file is left");
+}
