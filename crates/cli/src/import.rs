@@ -254,6 +254,11 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
             println!("  (--report FILE writes every row with its reason; with --failed-only, just these rows)");
         }
     }
+    // The search index catches up now, after the summary: a server's worker
+    // does it between jobs, but a command line may be all there is.
+    if created > 0 && !args.dry_run {
+        svc.catch_up_search(u64::MAX).await?;
+    }
     Ok(if status == "failed" {
         2
     } else if failed > 0 {

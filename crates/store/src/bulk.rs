@@ -185,6 +185,17 @@ pub async fn members_by_personal_ids(
     Ok(out)
 }
 
+/// When new members go into the substring-search index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchIndexing {
+    /// In the same statement (the index's triggers).
+    Now,
+    /// Later, by [`catch_up_search`]: on SQLite, where the FTS5 index is a
+    /// large part of what a bulk insert costs; searches stay exact meanwhile
+    /// ([`search_backlog`]). PostgreSQL indexes at once either way (migration 18).
+    Later,
+}
+
 /// Inserts new members with one status; returns their ids by normalized e-mail.
 pub async fn insert_members(
     conn: &mut Conn,
@@ -193,14 +204,16 @@ pub async fn insert_members(
     status: &str,
     actor: &str,
     now: i64,
+    indexing: SearchIndexing,
 ) -> StoreResult<HashMap<String, i64>> {
     let mut ids = HashMap::with_capacity(members.len());
     let language = crate::members::org_language(conn, org_id).await?;
+    let pending = i64::from(indexing == SearchIndexing::Later && conn.backend() == Backend::Sqlite);
     for chunk in members.chunks(MEMBER_ROWS) {
         let mut sql = Sql::new(
             "INSERT INTO members (org_id, first_name, last_name, email, email_normalized, personal_id, comment, phone, \
              location, skills, department, role, seat_type, status, external, custom_fields, search_text, created_at, updated_at, \
-             email_skeleton, sort_key, sort_key_version) VALUES ",
+             email_skeleton, sort_key, sort_key_version, search_pending) VALUES ",
         );
         for (i, f) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
@@ -231,6 +244,8 @@ pub async fn insert_members(
                 .bind(sort_key(f, language))
                 .push(", ")
                 .bind(SORT_KEY_VERSION)
+                .push(", ")
+                .bind(pending)
                 .push(")");
         }
         sql.push(" RETURNING id, email_normalized");
@@ -401,6 +416,69 @@ pub async fn update_members(conn: &mut Conn, org_id: i64, changes: &[MemberChang
         }
     }
     Ok(())
+}
+
+/// How many of an organization's members are not in the search index yet
+/// (added with [`SearchIndexing::Later`]); 0 on PostgreSQL.
+pub async fn search_backlog(conn: &mut Conn, org_id: i64) -> StoreResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE org_id = $1 AND search_pending = 1")
+            .bind(org_id)
+            .fetch_one(conn.raw())
+            .await?,
+    )
+}
+
+/// An organization with members not in the search index yet, if any.
+pub async fn an_org_with_search_backlog(conn: &mut Conn) -> StoreResult<Option<i64>> {
+    if conn.backend() != Backend::Sqlite {
+        return Ok(None);
+    }
+    Ok(
+        sqlx::query_scalar("SELECT org_id FROM members WHERE search_pending = 1 LIMIT 1")
+            .fetch_optional(conn.raw())
+            .await?,
+    )
+}
+
+/// Whether any of an organization's members is not in the search index
+/// yet: a search then reads the members' text itself, which is exact.
+pub async fn search_is_catching_up(conn: &mut Conn, org_id: i64) -> StoreResult<bool> {
+    if conn.backend() != Backend::Sqlite {
+        return Ok(false);
+    }
+    let pending: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM members WHERE org_id = $1 AND search_pending = 1 LIMIT 1")
+            .bind(org_id)
+            .fetch_optional(conn.raw())
+            .await?;
+    Ok(pending.is_some())
+}
+
+/// Puts up to `batch` of an organization's members that are not in the
+/// search index yet into it; returns how many. (The flag's update does not
+/// touch `search_text`, so the index's update trigger stays out of it.)
+pub async fn catch_up_search(conn: &mut Conn, org_id: i64, batch: i64) -> StoreResult<u64> {
+    if conn.backend() != Backend::Sqlite {
+        return Ok(0);
+    }
+    let pending = "SELECT id FROM members WHERE org_id = $1 AND search_pending = 1 ORDER BY id LIMIT $2";
+    sqlx::query(&format!(
+        "INSERT INTO members_search (rowid, search_text) \
+         SELECT id, search_text FROM members WHERE id IN ({pending})"
+    ))
+    .bind(org_id)
+    .bind(batch)
+    .execute(conn.raw())
+    .await?;
+    let done = sqlx::query(&format!(
+        "UPDATE members SET search_pending = 0 WHERE id IN ({pending})"
+    ))
+    .bind(org_id)
+    .bind(batch)
+    .execute(conn.raw())
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Prepares a transaction for a bulk write, per database. SQLite: a page

@@ -483,26 +483,54 @@ pub async fn list_members(conn: &mut Conn, q: &MemberQuery) -> StoreResult<Vec<M
     let Some(needle) = needle else {
         return page(conn, q, None, Plan::Ordered).await;
     };
+    // Members an import added may not be in SQLite's full-text index yet
+    // (`bulk::SearchIndexing::Later`): until they are, the organization's
+    // searches read the members' text, which is exact.
+    let index = if crate::bulk::search_is_catching_up(conn, q.org_id).await? {
+        Index::CatchingUp
+    } else {
+        Index::Complete
+    };
     // In match order SQLite's full-text index streams rowids in order.
-    if conn.backend() == Backend::Sqlite && q.sort == MemberSort::Id && needle.chars().count() >= 3 {
-        return page(conn, q, Some(&needle), Plan::Ordered).await;
+    if conn.backend() == Backend::Sqlite
+        && q.sort == MemberSort::Id
+        && needle.chars().count() >= 3
+        && index == Index::Complete
+    {
+        return page(conn, q, Some((&needle, index)), Plan::Ordered).await;
     }
     // Otherwise the choice between walking the order and sorting the matches
     // is made here, not left to PostgreSQL's planner: it guesses how many
     // members hold a term from the term alone (100 of a million for `köhl`,
     // which 40,000 hold) and then sorts every match where a walk of a few
     // hundred rows would do, or walks half the table for a rare term.
-    let walked = page(conn, q, Some(&needle), Plan::Walk).await?;
+    let walked = page(conn, q, Some((&needle, index)), Plan::Walk).await?;
     if walked.len() as i64 >= q.limit {
         return Ok(walked);
     }
-    page(conn, q, Some(&needle), Plan::Matches).await
+    page(conn, q, Some((&needle, index)), Plan::Matches).await
 }
 
-async fn page(conn: &mut Conn, q: &MemberQuery, needle: Option<&str>, plan: Plan) -> StoreResult<Vec<MemberRecord>> {
+/// Whether SQLite's full-text index holds every member of the organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Index {
+    Complete,
+    CatchingUp,
+}
+
+async fn page(
+    conn: &mut Conn,
+    q: &MemberQuery,
+    search: Option<(&str, Index)>,
+    plan: Plan,
+) -> StoreResult<Vec<MemberRecord>> {
     let backend = conn.backend();
-    // Trigram indexes need three characters; shorter terms scan.
-    let fts = needle.filter(|n| backend == Backend::Sqlite && n.chars().count() >= 3);
+    let needle = search.map(|(n, _)| n);
+    // Trigram indexes need three characters; shorter terms scan, and so do
+    // all while the index catches up.
+    let fts = search
+        .filter(|(n, index)| backend == Backend::Sqlite && n.chars().count() >= 3 && *index == Index::Complete)
+        .map(|(n, _)| n);
     let fts_phrase = |n: &str| format!("\"{}\"", n.replace('"', "\"\""));
     // In match order, SQLite streams the full-text index in rowid order and
     // stops at the page size.

@@ -51,6 +51,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(15, "0015_sso_groups_and_logout.sql"),
     migration!(16, "0016_name_order.sql"),
     migration!(17, "0017_import_chunks.sql"),
+    migration!(18, "0018_search_catch_up.sql"),
 ];
 
 impl Migration {

@@ -354,7 +354,7 @@ async fn member_count(db: &TestDb) -> i64 {
 async fn ctrl_c_stops_an_import_and_takes_back_what_it_committed() {
     let (db, dir) = setup().await;
     let before = member_count(&db).await;
-    let rows = (1..=60_000).fold(String::from("firstname,lastname,email\n"), |mut out, i| {
+    let rows = (1..=100_000).fold(String::from("firstname,lastname,email\n"), |mut out, i| {
         out.push_str(&format!("Vor{i},Nach{i},user{i}@acme.de\n"));
         out
     });
@@ -369,13 +369,24 @@ async fn ctrl_c_stops_an_import_and_takes_back_what_it_committed() {
         .unwrap();
     // Once a chunk has committed …
     let started = std::time::Instant::now();
-    while member_count(&db).await == before {
+    let store = db.store().await;
+    let mut conn = store.conn().await.unwrap();
+    loop {
+        let n: i64 = roster_store::sqlx::query_scalar("SELECT COUNT(*) FROM members")
+            .fetch_one(conn.raw())
+            .await
+            .unwrap();
+        if n > before {
+            break;
+        }
         assert!(
             started.elapsed() < std::time::Duration::from_secs(120),
             "no chunk committed"
         );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
+    drop(conn);
+    store.close().await;
     // … Ctrl-C.
     let interrupted = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])

@@ -50,6 +50,7 @@ mod scim_patch;
 mod scim_protocol;
 mod scim_setup;
 mod scim_users;
+mod search_catch_up;
 mod sso;
 mod sso_policies;
 mod teams;

@@ -208,6 +208,9 @@ struct ImportPage {
     previous_offset: Option<usize>,
     next_offset: Option<usize>,
     undo: Option<UndoReport>,
+    /// Members search finds without its index for now (after an import; see
+    /// `Service::catch_up_search`).
+    search_backlog: i64,
     /// After applying: the first rows not taken, with their reasons.
     failed_rows: Vec<FailedRow>,
     /// How many rows were not taken in all, when that is more than listed.
@@ -308,6 +311,10 @@ async fn import_page(
         }
         _ => None,
     };
+    let search_backlog = match import.status {
+        ImportStatus::Applied => svc.search_backlog(actor).await?,
+        _ => 0,
+    };
     let detected = &import.detected;
     let sheets = detected
         .sheets
@@ -348,6 +355,7 @@ async fn import_page(
         targets,
         preview,
         undo,
+        search_backlog,
         failed_rows,
         failed_in_all,
         progress,

@@ -389,6 +389,9 @@ impl Service {
             .filter(|p| p.preview.action == RowAction::Create)
             .filter_map(|p| p.member.as_ref().map(|m| merged_fields(None, m)))
             .collect();
+        // The search index catches up after the import (between the
+        // worker's jobs): the admin does not wait for it, and search is
+        // exact meanwhile.
         let created_ids = roster_store::bulk::insert_members(
             tx,
             actor.org_id,
@@ -396,6 +399,7 @@ impl Service {
             MemberStatus::Added.as_str(),
             &actor.label,
             now,
+            roster_store::bulk::SearchIndexing::Later,
         )
         .await?;
         let mut rows = Vec::with_capacity(planned.len());

@@ -21,6 +21,9 @@ use crate::{new_secret, Service, ServiceError, ServiceResult};
 
 /// Sort keys computed between two looks at the job queue.
 const SORT_KEYS_PER_TURN: usize = 10_000;
+/// Members put into the search index per turn of the worker's loop (see
+/// `members::search_index`).
+const SEARCH_INDEX_PER_TURN: u64 = 20_000;
 
 pub type JobFuture = Pin<Box<dyn Future<Output = JobOutcome> + Send>>;
 /// Does the work of one kind of job and says how it ended.
@@ -291,6 +294,7 @@ impl Worker {
         let mut last_expiry = 0;
         let mut last_export_purge = 0;
         let mut last_sort_keys = 0;
+        let mut last_search_index = 0;
         loop {
             if *shutdown.borrow() {
                 return;
@@ -313,6 +317,19 @@ impl Worker {
                     Err(err) => {
                         last_sort_keys = now;
                         tracing::warn!(error = %err, "could not compute members' sort keys");
+                    }
+                }
+                now = now_millis();
+            }
+            // The search index catches up after an import, between jobs
+            // (so not while an import of this worker writes).
+            if now - last_search_index > 1_000 {
+                match self.service.catch_up_search(SEARCH_INDEX_PER_TURN).await {
+                    Ok(n) if n >= SEARCH_INDEX_PER_TURN => ran = true,
+                    Ok(_) => last_search_index = now,
+                    Err(err) => {
+                        last_search_index = now;
+                        tracing::warn!(error = %err, "could not put members into the search index");
                     }
                 }
                 now = now_millis();

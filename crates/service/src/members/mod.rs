@@ -3,6 +3,7 @@ pub(crate) mod fields;
 pub(crate) mod input;
 pub(crate) mod reassign;
 pub(crate) mod roles;
+pub(crate) mod search_index;
 pub(crate) mod sort_keys;
 
 use roster_domain::{now_millis, MemberStatus, Role, SeatType, StatusTransition};
