@@ -257,7 +257,7 @@ async fn import_file(svc: &Service, json: bool, args: RunArgs) -> anyhow::Result
     // The search index catches up now, after the summary: a server's worker
     // does it between jobs, but a command line may be all there is.
     if created > 0 && !args.dry_run {
-        svc.catch_up_search(u64::MAX).await?;
+        svc.catch_up_search(usize::MAX).await?;
     }
     Ok(if status == "failed" {
         2

@@ -102,7 +102,7 @@ async fn search_finds_an_imports_members_before_and_after_the_index_catches_up()
     assert_eq!(found(&app, &org, "qu", "id").await, ROWS);
 
     // The catch-up, as the worker runs it between jobs.
-    assert_eq!(app.service.catch_up_search(u64::MAX).await.unwrap(), pending as u64);
+    assert_eq!(app.service.catch_up_search(usize::MAX).await.unwrap(), pending as usize);
     assert_eq!(backlog(&app, &org).await, 0);
     index_is_whole(&app).await;
     for sort in ["id", "name"] {

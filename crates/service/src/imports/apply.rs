@@ -61,6 +61,34 @@ enum Refusal {
 }
 
 impl Service {
+    /// Asks an applying import to stop: its job stops before it commits
+    /// another chunk and takes back the chunks it committed (members edited
+    /// or signed in since are kept, as undo does). Returns at once; the
+    /// import reads as cancelled when the job has stopped.
+    pub async fn cancel_import(&self, can: Can<'_, Import>, id: i64) -> ServiceResult<ImportView> {
+        let actor = can.actor();
+        let mut tx = self.store().begin().await?;
+        let import = import_in_org(&mut tx, actor.org_id, id).await?;
+        if !roster_store::request_import_cancel(&mut tx, actor.org_id, id, &actor.label).await? {
+            let why = match import.cancel_requested_by {
+                Some(by) => format!("{by} has asked this import to stop already"),
+                None => format!(
+                    "only an import being applied can be cancelled; this one is {}",
+                    import.status
+                ),
+            };
+            return Err(ServiceError::conflict("import_not_applying", None, why));
+        }
+        record(&mut tx, actor, "import.cancel", "import", id, json!({})).await?;
+        tx.commit().await?;
+        ImportView::new(ImportRecord {
+            cancel_requested_by: Some(actor.label.clone()),
+            ..import
+        })
+    }
+}
+
+impl Service {
     /// The job: plans again (the organization may have changed since the
     /// preview) and applies every good row, chunk by chunk.
     pub(super) async fn run_import_job(&self, ctx: &JobContext) -> JobOutcome {

@@ -219,13 +219,6 @@ pub struct UndoReport {
     pub kept: Vec<KeptRow>,
 }
 
-impl UndoReport {
-    /// What the audit log keeps of an undo: its counts.
-    fn audit_details(&self) -> serde_json::Value {
-        json!({"removed": self.removed, "restored": self.restored, "kept": self.kept.len()})
-    }
-}
-
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct KeptRow {
     pub line: i64,
@@ -668,32 +661,6 @@ impl Service {
             json!({"job_id": job, "options": options}),
         )
         .await?;
-        let import = import_in_org(&mut tx, actor.org_id, id).await?;
-        tx.commit().await?;
-        ImportView::new(import)
-    }
-}
-
-impl Service {
-    /// Asks an applying import to stop: its job stops before it commits
-    /// another chunk and takes back the chunks it committed (members edited
-    /// or signed in since are kept, as undo does). Returns at once; the
-    /// import reads as cancelled when the job has stopped.
-    pub async fn cancel_import(&self, can: Can<'_, Import>, id: i64) -> ServiceResult<ImportView> {
-        let actor = can.actor();
-        let mut tx = self.store().begin().await?;
-        let import = import_in_org(&mut tx, actor.org_id, id).await?;
-        if !roster_store::request_import_cancel(&mut tx, actor.org_id, id, &actor.label).await? {
-            let why = match import.cancel_requested_by {
-                Some(by) => format!("{by} has asked this import to stop already"),
-                None => format!(
-                    "only an import being applied can be cancelled; this one is {}",
-                    import.status
-                ),
-            };
-            return Err(ServiceError::conflict("import_not_applying", None, why));
-        }
-        record(&mut tx, actor, "import.cancel", "import", id, json!({})).await?;
         let import = import_in_org(&mut tx, actor.org_id, id).await?;
         tx.commit().await?;
         ImportView::new(import)

@@ -194,6 +194,13 @@ impl Service {
     }
 }
 
+impl UndoReport {
+    /// What the audit log keeps of an undo: its counts.
+    pub(super) fn audit_details(&self) -> serde_json::Value {
+        json!({"removed": self.removed, "restored": self.restored, "kept": self.kept.len()})
+    }
+}
+
 fn fields_from_json(v: &serde_json::Value) -> Option<MemberFields> {
     let s = |k: &str| v[k].as_str().map(str::to_owned);
     Some(MemberFields {

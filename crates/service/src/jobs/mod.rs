@@ -23,7 +23,7 @@ use crate::{new_secret, Service, ServiceError, ServiceResult};
 const SORT_KEYS_PER_TURN: usize = 10_000;
 /// Members put into the search index per turn of the worker's loop (see
 /// `members::search_index`).
-const SEARCH_INDEX_PER_TURN: u64 = 20_000;
+const SEARCH_INDEX_PER_TURN: usize = 20_000;
 
 pub type JobFuture = Pin<Box<dyn Future<Output = JobOutcome> + Send>>;
 /// Does the work of one kind of job and says how it ended.
@@ -293,8 +293,8 @@ impl Worker {
         let mut last_purge = 0;
         let mut last_expiry = 0;
         let mut last_export_purge = 0;
-        let mut last_sort_keys = 0;
-        let mut last_search_index = 0;
+        let mut sort_keys = BatchesBetweenJobs::default();
+        let mut search_index = BatchesBetweenJobs::default();
         loop {
             if *shutdown.borrow() {
                 return;
@@ -310,28 +310,16 @@ impl Worker {
             // Names sort by keys computed in Rust: stale ones (after an
             // upgrade or a change of language) are computed again in batches,
             // a few at a time between jobs, until none are left.
-            if now - last_sort_keys > 1_000 {
-                match self.service.refresh_sort_keys(SORT_KEYS_PER_TURN).await {
-                    Ok(n) if n >= SORT_KEYS_PER_TURN => ran = true,
-                    Ok(_) => last_sort_keys = now,
-                    Err(err) => {
-                        last_sort_keys = now;
-                        tracing::warn!(error = %err, "could not compute members' sort keys");
-                    }
-                }
+            if sort_keys.due(now) {
+                let turn = self.service.refresh_sort_keys(SORT_KEYS_PER_TURN).await;
+                ran |= sort_keys.after(turn, SORT_KEYS_PER_TURN, now, "compute members' sort keys");
                 now = now_millis();
             }
             // The search index catches up after an import, between jobs
             // (so not while an import of this worker writes).
-            if now - last_search_index > 1_000 {
-                match self.service.catch_up_search(SEARCH_INDEX_PER_TURN).await {
-                    Ok(n) if n >= SEARCH_INDEX_PER_TURN => ran = true,
-                    Ok(_) => last_search_index = now,
-                    Err(err) => {
-                        last_search_index = now;
-                        tracing::warn!(error = %err, "could not put members into the search index");
-                    }
-                }
+            if search_index.due(now) {
+                let turn = self.service.catch_up_search(SEARCH_INDEX_PER_TURN).await;
+                ran |= search_index.after(turn, SEARCH_INDEX_PER_TURN, now, "put members into the search index");
                 now = now_millis();
             }
             // Invitations expire on time: looked at every few seconds.
@@ -421,5 +409,36 @@ impl Service {
                 .get(job_id)
                 .unwrap_or((j.progress_done, j.progress_total))
         }))
+    }
+}
+
+/// Work the worker keeps up with in batches between jobs (sort keys, the
+/// search index): looked at once a second, and again at once while a turn
+/// did its whole budget (more is left).
+#[derive(Default)]
+struct BatchesBetweenJobs {
+    /// When a turn last found nothing more to do, or failed.
+    idle_since: i64,
+}
+
+impl BatchesBetweenJobs {
+    fn due(&self, now: i64) -> bool {
+        now - self.idle_since > 1_000
+    }
+
+    /// Whether more is left after a turn that did `turn` of `budget`.
+    fn after(&mut self, turn: ServiceResult<usize>, budget: usize, now: i64, what: &str) -> bool {
+        match turn {
+            Ok(done) if done >= budget => true,
+            Ok(_) => {
+                self.idle_since = now;
+                false
+            }
+            Err(err) => {
+                self.idle_since = now;
+                tracing::warn!(error = %err, "could not {what}");
+                false
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@ impl Service {
     /// Indexes up to `budget` members that are not in the search index yet,
     /// a batch per transaction; returns how many (fewer than `budget`: none
     /// are left).
-    pub async fn catch_up_search(&self, budget: u64) -> ServiceResult<u64> {
+    pub async fn catch_up_search(&self, budget: usize) -> ServiceResult<usize> {
         let started = std::time::Instant::now();
         let mut done = 0;
         while done < budget {
@@ -24,7 +24,7 @@ impl Service {
             };
             let n = roster_store::bulk::catch_up_search(&mut tx, org_id, BATCH).await?;
             tx.commit().await?;
-            done += n;
+            done += usize::try_from(n).unwrap_or(usize::MAX);
             if n == 0 {
                 break;
             }
